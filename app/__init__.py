@@ -1,0 +1,98 @@
+"""The application shell: `create_app` binds extensions and registers the domain packages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+
+from config import BaseConfig, get_config
+
+
+def create_app(config: BaseConfig | None = None) -> Flask:
+    """Build the Flask app for the given (or environment-selected) configuration."""
+    config = config or get_config()
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.from_object(config)
+    app.config["CONFIG"] = config
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    from app import models  # noqa: F401 - the whole domain's tables
+
+    init_crypto(app)
+    init_extensions(app)
+    register_blueprints(app)
+    register_cli(app)
+    return app
+
+
+def init_crypto(app: Flask) -> None:
+    """Install the field-encryption and blind-index keys."""
+    from app import crypto
+
+    crypto.configure(app.config["FIELD_ENCRYPTION_KEYS"], app.config["BLIND_INDEX_KEY"])
+
+
+def init_extensions(app: Flask) -> None:
+    """Bind the extension singletons."""
+    from flask_babel import get_locale
+
+    from app import realtime
+    from app.db import db
+    from app.errors import register_error_handlers
+    from app.extensions import babel, csrf, limiter, login_manager, migrate, select_locale, socketio
+    from app.labels import init_labels
+    from app.security import init_security
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(_root() / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "basic"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    app.jinja_env.globals["get_locale"] = get_locale
+    init_labels(app)
+    socketio.init_app(
+        app,
+        async_mode="threading",
+        message_queue=app.config.get("REDIS_URL"),
+        cors_allowed_origins=[app.config["PUBLIC_BASE_URL"]],
+        manage_session=False,
+    )
+    init_security(app)
+    register_error_handlers(app)
+    realtime.init_realtime()
+
+
+def register_blueprints(app: Flask) -> None:
+    """Register the shell's and the domain packages' routes and socket handlers."""
+    from app import health, pages, sockets
+    from app.api import openapi  # noqa: F401 - registers /openapi.json on the api blueprint
+    from app.api.core import api
+    from app.auth import routes as auth_routes
+    from dispatch import routes as dispatch_routes  # noqa: F401 - registers API views
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth_routes.bp)
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api)
+    sockets.register_handlers()
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the CLI command groups."""
+    from app import demo
+    from app.auth import cli as auth_cli
+
+    auth_cli.register_cli(app)
+    demo.register_cli(app)
+
+
+def _root():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent

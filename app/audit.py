@@ -1,0 +1,146 @@
+"""Audit events: who read or changed what, kept as an append-only hash chain.
+
+Events name objects by type and id and never hold case content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from flask import g, has_request_context, request
+from flask_login import current_user
+from sqlalchemy import JSON, ForeignKey, Integer, String, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, UTCDateTime, db, utcnow
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditHead(Base):
+    """The single row that serialises appends and remembers the chain's last hash."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+    appended: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditEvent(Base):
+    """One audited action; `hash` chains it to the previous event."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    username: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(32))
+    organisation: Mapped[str | None] = mapped_column(String(64))
+    token_name: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    object_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    client_addr: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    def canonical(self) -> str:
+        """The event's content as canonical JSON (what the hash covers)."""
+        return json.dumps(
+            {
+                "occurred_at": self.occurred_at.astimezone(dt.UTC).isoformat(),
+                "user_id": self.user_id,
+                "username": self.username,
+                "role": self.role,
+                "organisation": self.organisation,
+                "token_name": self.token_name,
+                "action": self.action,
+                "object_type": self.object_type,
+                "object_id": self.object_id,
+                "object_ids": self.object_ids,
+                "request_id": self.request_id,
+                "client_addr": self.client_addr,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+
+
+def chain_hash(prev_hash: str, canonical: str) -> str:
+    """sha256(prev_hash + canonical JSON)."""
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def request_id() -> str | None:
+    """The current request's id (generated once per request)."""
+    if not has_request_context():
+        return None
+    if "request_id" not in g:
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+    return g.request_id
+
+
+def _actor() -> dict[str, Any]:
+    if not has_request_context() or not current_user or current_user.is_anonymous:
+        return {}
+    org = current_user.organisation
+    token = g.get("api_token")
+    return {
+        "user_id": current_user.id,
+        "username": current_user.username,
+        "role": str(current_user.role),
+        "organisation": org.slug if org else None,
+        "token_name": token.name if token else None,
+    }
+
+
+def record(
+    action: str,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    object_ids: list[int] | None = None,
+    **actor: Any,
+) -> AuditEvent:
+    """Append an audit event in the caller's transaction (the caller commits)."""
+    fields = {**_actor(), **actor}
+    event = AuditEvent(
+        occurred_at=utcnow(),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_ids=object_ids,
+        request_id=request_id(),
+        client_addr=request.remote_addr if has_request_context() else None,
+        **fields,
+    )
+    head = _lock_chain_head()
+    event.prev_hash = head.last_hash
+    event.hash = chain_hash(event.prev_hash, event.canonical())
+    head.last_hash = event.hash
+    db.session.add(event)
+    db.session.flush()
+    return event
+
+
+def _lock_chain_head() -> AuditHead:
+    """Lock the chain head row so appends stay linear across threads and processes.
+
+    The UPDATE takes PostgreSQL's row lock and SQLite's write lock before the head is read.
+    """
+    updated = db.session.execute(
+        update(AuditHead).where(AuditHead.id == 1).values(appended=AuditHead.appended + 1)
+    )
+    if updated.rowcount == 0:  # first event ever (tests create tables without the migration)
+        db.session.add(AuditHead(id=1, last_hash=GENESIS_HASH, appended=1))
+        db.session.flush()
+    head = db.session.get(AuditHead, 1, populate_existing=True)
+    assert head is not None
+    return head

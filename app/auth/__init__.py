@@ -1,0 +1,1 @@
+"""Authentication, users, organisations and API tokens."""

@@ -1,0 +1,72 @@
+"""`flask user create` and `flask token create`."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from app.auth import service
+from app.auth.models import Role
+from app.db import db
+
+
+@click.group("user", cls=AppGroup)
+def user_cli() -> None:
+    """Manage users."""
+
+
+@user_cli.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--organisation", "organisation_slug", help="Organisation slug.")
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from stdin.")
+@click.option("--display-name", default="")
+def create_user(
+    name: str, role: str, organisation_slug: str | None, password_stdin: bool, display_name: str
+) -> None:
+    """Create a user, reading the password from standard input."""
+    password = sys.stdin.readline().rstrip("\r\n")
+    org = None
+    if organisation_slug:
+        org = service.organisation_by_slug(organisation_slug)
+        if org is None:
+            raise click.ClickException(f"no organisation with slug {organisation_slug!r}")
+    try:
+        user = service.create_user(name, password, Role(role), org, display_name)
+    except service.AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.field}: {exc.message}") from None
+    db.session.commit()
+    click.echo(f"created user {user.username} ({user.role}) id={user.id}")
+
+
+@click.group("token", cls=AppGroup)
+def token_cli() -> None:
+    """Manage API tokens."""
+
+
+@token_cli.command("create")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, help="Limit the token (e.g. intake).")
+@click.option("--expires-days", type=click.IntRange(min=1), default=None)
+def create_token(name: str, scopes: tuple[str, ...], expires_days: int | None) -> None:
+    """Create a token for user NAME; the token is the last line printed."""
+    user = service.user_by_name(name)
+    if user is None:
+        raise click.ClickException(f"no user {name!r}")
+    token, raw = service.create_token(user, f"{name}-cli", list(scopes), expires_days)
+    db.session.commit()
+    click.echo(
+        f"token id={token.id} for {user.username} ({user.role}); "
+        "store it now, it is not shown again:"
+    )
+    click.echo(raw)
+
+
+def register_cli(app: Flask) -> None:
+    """Attach the command groups."""
+    app.cli.add_command(user_cli)
+    app.cli.add_command(token_cli)

@@ -1,0 +1,232 @@
+"""Login and logout pages; the /me, organisation and user-administration API."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from app import audit
+from app.api.core import api, endpoint, not_found, problem
+from app.auth import service
+from app.auth.models import Organisation, Role, User
+from app.auth.schemas import (
+    MeRead,
+    OrganisationCreate,
+    OrganisationList,
+    OrganisationRead,
+    UserCreate,
+    UserList,
+    UserRead,
+    UserUpdate,
+)
+from app.db import db, utcnow
+from app.extensions import limiter
+from app.schemas import PageInfo, PageQuery
+from app.security import ADMIN, AUTHENTICATED, PUBLIC, protect
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    """Username and password."""
+
+    username = StringField("username", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("password", validators=[DataRequired(), Length(max=200)])
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow relative redirects after login (no open redirect)."""
+    if target and not urlsplit(target).netloc and target.startswith("/") and "\\" not in target:
+        return target
+    return url_for("pages.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code >= 400,  # only failed attempts count
+)
+@protect(PUBLIC)
+def login():
+    """Show the login form and sign the user in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = service.authenticate(form.username.data or "", form.password.data or "")
+        if user is None:
+            audit.record("login_failed", username=(form.username.data or "")[:64])
+            db.session.commit()
+            flash(_("Unknown user or wrong password."), "error")
+            return render_template("auth/login.html", form=form), 401
+        login_user(user)
+        user.last_login_at = utcnow()
+        audit.record("login", "user", user.id)
+        db.session.commit()
+        return redirect(_safe_next(request.args.get("next")))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@protect(AUTHENTICATED)
+def logout():
+    """Sign out and revoke this user's sessions server-side."""
+    user = db.session.get(User, current_user.id)
+    user.session_version += 1
+    audit.record("logout", "user", user.id)
+    db.session.commit()
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+def _user_read(user: User) -> UserRead:
+    return UserRead(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        organisation=user.organisation.slug if user.organisation else None,
+        active=user.active,
+        created_at=user.created_at,
+        last_login_at=user.last_login_at,
+    )
+
+
+@api.get("/me")
+@endpoint("Who am I", AUTHENTICATED, response=MeRead, tags=("auth",))
+def me():
+    """Return the caller's username, role and organisation."""
+    org = current_user.organisation
+    return MeRead(
+        username=current_user.username,
+        role=current_user.role,
+        organisation=org.slug if org else None,
+    )
+
+
+@api.get("/organisations")
+@endpoint("List organisations", AUTHENTICATED, response=OrganisationList, tags=("organisations",))
+def list_organisations():
+    """List every organisation (slug, name, kind)."""
+    orgs = db.session.execute(select(Organisation).order_by(Organisation.slug)).scalars()
+    return OrganisationList(items=[OrganisationRead.model_validate(o) for o in orgs])
+
+
+@api.post("/organisations")
+@endpoint(
+    "Create an organisation",
+    ADMIN,
+    body=OrganisationCreate,
+    response=OrganisationRead,
+    status=201,
+    errors=(409, 422),
+    tags=("organisations",),
+)
+def create_organisation(body: OrganisationCreate):
+    """Add a partner organisation."""
+    try:
+        org = service.create_organisation(body.slug, body.name, body.kind, body.receives_handover)
+    except service.AccountError as exc:
+        raise problem(409, "conflict", exc.message, {exc.field: exc.message}) from None
+    db.session.commit()
+    return OrganisationRead.model_validate(org)
+
+
+@api.get("/users")
+@endpoint("List users", ADMIN, query=PageQuery, response=UserList, tags=("users",))
+def list_users(query: PageQuery):
+    """List users, a page at a time."""
+    total = db.session.execute(select(func.count(User.id))).scalar_one()
+    users = db.session.execute(
+        select(User)
+        .order_by(User.username)
+        .offset((query.page - 1) * query.per_page)
+        .limit(query.per_page)
+    ).scalars()
+    items = [_user_read(u) for u in users]
+    audit.record("list", "user", object_ids=[u.id for u in items])
+    db.session.commit()
+    return UserList(
+        items=items, page=PageInfo(page=query.page, per_page=query.per_page, total=total)
+    )
+
+
+def _organisation_or_422(slug: str | None) -> Organisation | None:
+    if slug is None:
+        return None
+    org = service.organisation_by_slug(slug)
+    if org is None:
+        raise problem(
+            422,
+            "validation_error",
+            "Unknown organisation.",
+            {"organisation": "no such organisation"},
+        )
+    return org
+
+
+@api.post("/users")
+@endpoint(
+    "Create a user",
+    ADMIN,
+    body=UserCreate,
+    response=UserRead,
+    status=201,
+    errors=(409, 422),
+    tags=("users",),
+)
+def create_user(body: UserCreate):
+    """Add a user."""
+    org = _organisation_or_422(body.organisation)
+    try:
+        user = service.create_user(body.username, body.password, body.role, org, body.display_name)
+    except service.AccountError as exc:
+        status = 409 if exc.field == "username" else 422
+        raise problem(
+            status,
+            "conflict" if status == 409 else "validation_error",
+            exc.message,
+            {exc.field: exc.message},
+        ) from None
+    db.session.commit()
+    return _user_read(user)
+
+
+@api.patch("/users/<int:user_id>")
+@endpoint(
+    "Change a user", ADMIN, body=UserUpdate, response=UserRead, errors=(404, 422), tags=("users",)
+)
+def update_user(user_id: int, body: UserUpdate):
+    """Change role, organisation, name, active flag or password."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise not_found("user")
+    changes = body.model_dump(exclude_unset=True)
+    if "organisation" in changes:
+        user.organisation = _organisation_or_422(body.organisation)
+    for name in ("display_name", "role", "active"):
+        if changes.get(name) is not None:
+            setattr(user, name, changes[name])
+    if body.role is not None or body.active is False:
+        user.session_version += 1  # a changed role or a disabled account starts from a new login
+    if user.role == Role.SOCIAL_WORKER and user.organisation is None:
+        raise problem(
+            422,
+            "validation_error",
+            "A social worker belongs to an organisation.",
+            {"organisation": "required for social workers"},
+        )
+    if body.password:
+        service.set_password(user, body.password)
+    audit.record("update", "user", user.id)
+    db.session.commit()
+    return _user_read(user)

@@ -1,0 +1,26 @@
+"""Import every model module so the metadata (and Alembic) sees the whole domain."""
+
+from app.audit import AuditEvent, AuditHead
+from app.auth.models import ApiToken, Organisation, User
+from dispatch.models import Assignment, Message, Unit, UnitMember
+from handover.models import HandoverNote, HandoverPacket
+from triage.models import Assessment, GeocodeCacheEntry, Incident, Person, TimelineEvent
+
+__all__ = [
+    "ApiToken",
+    "Assessment",
+    "Assignment",
+    "AuditEvent",
+    "AuditHead",
+    "GeocodeCacheEntry",
+    "HandoverNote",
+    "HandoverPacket",
+    "Incident",
+    "Message",
+    "Organisation",
+    "Person",
+    "TimelineEvent",
+    "Unit",
+    "UnitMember",
+    "User",
+]

@@ -1,0 +1,65 @@
+"""The one place that emits realtime events, after the database transaction commits.
+
+Services call `publish(...)` while they work; the events wait in the session and go out to
+Socket.IO rooms only once the commit succeeds. A rollback discards them.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from app.db import db
+from app.extensions import socketio
+
+log = logging.getLogger(__name__)
+NAMESPACE = "/console"
+_KEY = "nachtwacht.pending_events"
+
+
+@dataclass(frozen=True)
+class PendingEvent:
+    """An event name, a JSON-ready payload and the rooms that may see it."""
+
+    name: str
+    payload: dict[str, Any]
+    rooms: tuple[str, ...]
+
+
+def publish(name: str, payload: dict[str, Any], rooms: tuple[str, ...] | list[str]) -> None:
+    """Queue an event for emission after the current transaction commits."""
+    session = db.session()
+    if not session.in_transaction():
+        session.begin()  # tie the event to a transaction so a rollback discards it
+    session.info.setdefault(_KEY, []).append(PendingEvent(name, payload, tuple(rooms)))
+
+
+def _emit_pending(session: Session) -> None:
+    events: list[PendingEvent] = session.info.pop(_KEY, [])
+    for pending in events:
+        try:
+            socketio.emit(
+                pending.name, pending.payload, to=list(pending.rooms), namespace=NAMESPACE
+            )
+        except Exception:  # noqa: BLE001 - a broken queue must not undo a committed change
+            log.exception("could not emit %s", pending.name)
+
+
+def _drop_pending(session: Session) -> None:
+    session.info.pop(_KEY, None)
+
+
+def init_realtime() -> None:
+    """Hook emission to commit and discard to rollback (once per process)."""
+    if not event.contains(Session, "after_commit", _emit_pending):
+        event.listen(Session, "after_commit", _emit_pending)
+        event.listen(Session, "after_soft_rollback", lambda s, prev: _drop_pending(s))
+
+
+def board_rooms() -> tuple[str, ...]:
+    """Rooms of dispatchers and supervisors."""
+    return ("board",)

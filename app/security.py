@@ -1,0 +1,174 @@
+"""Access policies checked server-side on every route and socket event, token auth and CSRF.
+
+Every view declares a `Policy`; a test walks `app.url_map` and fails on any view without one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask, g, request
+from flask_login import current_user
+from sqlalchemy import select
+from werkzeug.exceptions import Forbidden, Unauthorized
+
+from app.auth.models import ApiToken, Role, User
+from app.db import db, utcnow
+from app.extensions import csrf, login_manager
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Who may use a route: nobody logged in (`public`), any user, or the listed roles.
+
+    `scopes` names the token scopes that may also call it (a scoped token reaches nothing else);
+    `webhook` marks routes that authenticate by signature instead of a user.
+    """
+
+    name: str
+    roles: frozenset[Role] | None = None
+    public: bool = False
+    scopes: frozenset[str] = frozenset()
+    webhook: bool = False
+
+
+def allow(*roles: Role, scopes: tuple[str, ...] = ()) -> Policy:
+    """Policy for the listed roles (and optionally token scopes)."""
+    name = "+".join(sorted(str(r) for r in roles))
+    return Policy(name=name, roles=frozenset(roles), scopes=frozenset(scopes))
+
+
+PUBLIC = Policy(name="public", public=True)
+AUTHENTICATED = Policy(name="authenticated")
+WEBHOOK = Policy(name="twilio-signature", public=True, webhook=True)
+ADMIN = allow(Role.ADMIN)
+BOARD = allow(Role.DISPATCHER, Role.SUPERVISOR)
+
+
+def token_hash(raw: str) -> str:
+    """SHA-256 of a raw token; only this is stored."""
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def new_token() -> str:
+    """A fresh random bearer token."""
+    return "nw_" + secrets.token_urlsafe(32)
+
+
+def is_allowed(user: Any, policy: Policy, token: ApiToken | None) -> bool:
+    """Whether a logged-in user (maybe via a token) passes the policy's role and scope rules."""
+    if token is not None and token.scopes:
+        return bool(policy.scopes & set(token.scopes))
+    if policy.roles is None:
+        return True
+    return Role(user.role) in policy.roles
+
+
+def enforce(policy: Policy) -> None:
+    """Abort with 401/403 unless the current request passes the policy."""
+    if policy.public:
+        return
+    if not current_user.is_authenticated:
+        raise Unauthorized("Log in or send an API token.")
+    if not is_allowed(current_user, policy, g.get("api_token")):
+        raise Forbidden("Your role may not do this.")
+
+
+def protect(policy: Policy) -> Callable:
+    """Decorator for page views: enforce the policy and record it for the route matrix."""
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not policy.public and not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            enforce(policy)
+            return view(*args, **kwargs)
+
+        wrapper.access_policy = policy  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+@login_manager.user_loader
+def load_user(identity: str) -> User | None:
+    """Load the session user; a stale session version means the session was revoked."""
+    user_id, _, version = identity.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
+
+
+@login_manager.request_loader
+def load_user_from_token(req: Any) -> User | None:
+    """Authenticate `Authorization: Bearer <token>` requests."""
+    header = req.headers.get("Authorization", "")
+    scheme, _, raw = header.partition(" ")
+    if scheme.lower() != "bearer" or not raw.strip():
+        return None
+    token = db.session.execute(
+        select(ApiToken).where(ApiToken.token_hash == token_hash(raw.strip()))
+    ).scalar_one_or_none()
+    now = utcnow()
+    if token is None or token.revoked_at or (token.expires_at and token.expires_at <= now):
+        return None
+    if not token.user.active:
+        return None
+    g.api_token = token
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        token.last_used_at = now  # committed with the request, or by the teardown below
+        g.token_touched = True
+    return token.user
+
+
+def csrf_check() -> None:
+    """Require a CSRF token on state-changing requests made with a session cookie."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    view = request.endpoint and request.url_rule and _view_policy()
+    if view is not None and view.webhook:
+        return
+    if request.headers.get("Authorization", "").lower().startswith("bearer "):
+        return  # bearer tokens are not sent by browsers automatically: no CSRF risk
+    if request.path.startswith("/api/") and not current_user.is_authenticated:
+        return  # nothing to forge without a session; the policy answers 401
+    csrf.protect()
+
+
+def _view_policy() -> Policy | None:
+    from flask import current_app
+
+    view = current_app.view_functions.get(request.endpoint or "")
+    return getattr(view, "access_policy", None)
+
+
+def init_security(app: Flask) -> None:
+    """Register CSRF, token bookkeeping and security headers."""
+    app.before_request(csrf_check)
+
+    @app.teardown_request
+    def _save_token_use(exc: BaseException | None) -> None:
+        if g.pop("token_touched", False) and exc is None:
+            try:
+                db.session.commit()
+            except Exception:  # noqa: BLE001 - bookkeeping must never break a response
+                db.session.rollback()
+
+    @app.after_request
+    def _headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response

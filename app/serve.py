@@ -1,0 +1,19 @@
+"""The development server started by `make run`: websockets included, no reloader."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+
+def serve(app: Flask, socketio: SocketIO) -> None:
+    """Serve on HOST:PORT with Werkzeug (development only; production uses gunicorn)."""
+    host, port = app.config["HOST"], app.config["PORT"]
+    if app.config.get("SCHEDULER_ENABLED"):
+        from app.scheduler import start_scheduler
+
+        start_scheduler(app)
+    print(f" * Nachtwacht on http://{host}:{port}  (Ctrl-C stops it)", flush=True)
+    socketio.run(
+        app, host=host, port=port, use_reloader=False, debug=False, allow_unsafe_werkzeug=True
+    )

@@ -1,0 +1,204 @@
+"""Typed configuration read from environment variables.
+
+`get_config()` picks the class named by `NACHTWACHT_ENV` (development, testing, production).
+Secrets that development may generate are kept in `instance/` and reused across restarts;
+production refuses to start without real ones.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("NACHTWACHT_INSTANCE", ROOT / "instance"))
+
+
+class ConfigError(RuntimeError):
+    """Raised when the configuration cannot be used safely."""
+
+
+def env_str(name: str, default: str | None = None) -> str | None:
+    """Read a string variable; empty counts as unset."""
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def env_int(name: str, default: int) -> int:
+    """Read an integer variable or fail with a clear message."""
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def env_float(name: str, default: float) -> float:
+    """Read a float variable or fail with a clear message."""
+    raw = env_str(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def env_bool(name: str, default: bool) -> bool:
+    """Read a boolean variable (1/true/yes/on)."""
+    raw = env_str(name)
+    if raw is None:
+        return default
+    return raw.lower() in {"1", "true", "yes", "on"}
+
+
+def instance_secret(filename: str, make) -> str:
+    """Return a secret kept in instance/, generating it once (development only)."""
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    path = INSTANCE / filename
+    if not path.exists():
+        path.write_text(make())
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+class BaseConfig:
+    """Settings shared by every environment."""
+
+    ENV_NAME = "base"
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    SCHEDULER_ENABLED = False
+    LOGIN_RATE_LIMIT_DEFAULT = "10 per minute"
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    WTF_CSRF_CHECK_DEFAULT = False  # app.security decides which requests need a token
+    WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
+    BABEL_DEFAULT_LOCALE = "nl"
+    LANGUAGES = ("nl", "en")
+    RATELIMIT_HEADERS_ENABLED = True
+
+    def __init__(self) -> None:
+        self.read_environment()
+        self.SQLALCHEMY_DATABASE_URI = self.DATABASE_URL
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.PERMANENT_SESSION_LIFETIME = self.SESSION_HOURS * 3600
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.BABEL_DEFAULT_TIMEZONE = self.TIMEZONE
+        self.SECRET_KEY = self.secret_key()
+        self.FIELD_ENCRYPTION_KEYS = self.field_keys()
+        self.BLIND_INDEX_KEY = self.blind_index_key()
+
+    def read_environment(self) -> None:
+        """Read every plain setting from the environment, at construction time."""
+        self.DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{INSTANCE / 'nachtwacht.db'}")
+        self.REDIS_URL = env_str("REDIS_URL")
+        self.TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
+        self.TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
+        self.TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID")
+        self.TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
+        self.PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+        self.TIMEZONE = env_str("TIMEZONE", "Europe/Brussels")
+        self.HOST = env_str("HOST", "127.0.0.1")
+        self.PORT = env_int("PORT", 5000)
+        self.GEOCODER = env_str("GEOCODER", "offline")
+        self.GEOCODER_URL = env_str("GEOCODER_URL")
+        self.SESSION_HOURS = env_int("SESSION_HOURS", 12)
+        self.LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", self.LOGIN_RATE_LIMIT_DEFAULT)
+        self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", self.SCHEDULER_ENABLED)
+
+    @property
+    def twilio_enabled(self) -> bool:
+        """Send through Twilio only when credentials and a sender are all set."""
+        sender = self.TWILIO_MESSAGING_SERVICE_SID or self.TWILIO_FROM_NUMBER
+        return bool(self.TWILIO_ACCOUNT_SID and self.TWILIO_AUTH_TOKEN and sender)
+
+    def secret_key(self) -> str:
+        """Return SECRET_KEY from the environment or the instance folder."""
+        return env_str("SECRET_KEY") or instance_secret("secret_key", lambda: secrets.token_hex(32))
+
+    def field_keys(self) -> list[str]:
+        """Return the Fernet keys for case data, newest first."""
+        raw = env_str("FIELD_ENCRYPTION_KEYS") or instance_secret(
+            "field_encryption_keys", lambda: Fernet.generate_key().decode()
+        )
+        return [k.strip() for k in raw.split(",") if k.strip()]
+
+    def blind_index_key(self) -> str:
+        """Return the HMAC key for equality look-ups over encrypted values."""
+        return env_str("BLIND_INDEX_KEY") or instance_secret(
+            "blind_index_key", lambda: secrets.token_hex(32)
+        )
+
+
+class DevelopmentConfig(BaseConfig):
+    """Local `make run`: SQLite, generated secrets, scheduler inside the server."""
+
+    ENV_NAME = "development"
+    SCHEDULER_ENABLED = True
+
+
+class TestingConfig(BaseConfig):
+    """The test suite: fixed secrets, no scheduler, a database per session."""
+
+    ENV_NAME = "testing"
+    TESTING = True
+    LOGIN_RATE_LIMIT_DEFAULT = "5 per minute"
+
+    def secret_key(self) -> str:
+        return "testing-secret-key"
+
+    def field_keys(self) -> list[str]:
+        return [os.environ.get("TEST_FIELD_KEY") or "7PpCq9B0kXJt6zmMZ2p2wVn0iVrM6oU0qVxE8bqv7mA="]
+
+    def blind_index_key(self) -> str:
+        return "testing-blind-index-key"
+
+
+class ProductionConfig(BaseConfig):
+    """Real deployments: every secret must come from the environment."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+
+    def _required(self, name: str) -> str:
+        value = env_str(name)
+        if not value or value in {"change-me", "dev", "secret"}:
+            raise ConfigError(f"{name} must be set to a real secret in production")
+        return value
+
+    def secret_key(self) -> str:
+        value = self._required("SECRET_KEY")
+        if len(value) < 32:
+            raise ConfigError("SECRET_KEY must be at least 32 characters in production")
+        return value
+
+    def field_keys(self) -> list[str]:
+        return [k.strip() for k in self._required("FIELD_ENCRYPTION_KEYS").split(",") if k.strip()]
+
+    def blind_index_key(self) -> str:
+        return self._required("BLIND_INDEX_KEY")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def get_config(name: str | None = None) -> BaseConfig:
+    """Instantiate the configuration for NACHTWACHT_ENV (default development)."""
+    name = name or env_str("NACHTWACHT_ENV", "development")
+    try:
+        return CONFIGS[name]()
+    except KeyError as exc:
+        raise ConfigError(f"NACHTWACHT_ENV must be one of {sorted(CONFIGS)}, got {name!r}") from exc

@@ -1,0 +1,133 @@
+"""Night-team units, their members, assignments and the SMS messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, Time
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.auth.models import User
+from app.db import Base, CaseText, UTCDateTime, utcnow
+
+
+class UnitStatus(enum.StrEnum):
+    """A unit's state; allowed transitions live in dispatch.service."""
+
+    OFF_DUTY = "off_duty"
+    AVAILABLE = "available"
+    ASSIGNED = "assigned"
+    ACKNOWLEDGED = "acknowledged"
+    EN_ROUTE = "en_route"
+    ON_SCENE = "on_scene"
+    TRANSPORTING = "transporting"
+
+
+class Unit(Base):
+    """A two-person night-team unit reached by SMS. Call sign and phone are not case data."""
+
+    __tablename__ = "unit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sign: Mapped[str] = mapped_column(String(32), unique=True)
+    phone: Mapped[str] = mapped_column(String(32), unique=True)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    status: Mapped[UnitStatus] = mapped_column(String(16), default=UnitStatus.OFF_DUTY)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    position_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    shift_start: Mapped[dt.time | None] = mapped_column(Time)
+    shift_end: Mapped[dt.time | None] = mapped_column(Time)
+    status_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    members: Mapped[list[UnitMember]] = relationship(
+        back_populates="unit", cascade="all, delete-orphan", order_by="UnitMember.id"
+    )
+
+
+class UnitMember(Base):
+    """An officer on a unit."""
+
+    __tablename__ = "unit_member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), unique=True)
+
+    unit: Mapped[Unit] = relationship(back_populates="members")
+    user: Mapped[User] = relationship(lazy="joined")
+
+
+class AssignmentStatus(enum.StrEnum):
+    """An assignment is active until the unit clears or is released."""
+
+    ACTIVE = "active"
+    CLEARED = "cleared"
+    RELEASED = "released"
+
+
+class Assignment(Base):
+    """A unit sent to an incident."""
+
+    __tablename__ = "assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    status: Mapped[AssignmentStatus] = mapped_column(String(16), default=AssignmentStatus.ACTIVE)
+    assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    page_count: Mapped[int] = mapped_column(Integer, default=1)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+
+    unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class MessageDirection(enum.StrEnum):
+    """SMS out to a unit, or in from a phone."""
+
+    OUTBOUND = "out"
+    INBOUND = "in"
+
+
+class MessageStatus(enum.StrEnum):
+    """Outbox and delivery states (Twilio's names where they exist)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    DELIVERED_LOCALLY = "delivered_locally"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    RECEIVED = "received"
+
+
+class Message(Base):
+    """One SMS, out (an outbox row until delivered) or in (from a webhook)."""
+
+    __tablename__ = "message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    direction: Mapped[MessageDirection] = mapped_column(String(4))
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignment.id"))
+    kind: Mapped[str] = mapped_column(String(32), default="assignment")
+    to_number: Mapped[str] = mapped_column(String(32))
+    from_number: Mapped[str | None] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(CaseText)
+    status: Mapped[MessageStatus] = mapped_column(String(24), default=MessageStatus.PENDING)
+    provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,165 @@
+"""Shared fixtures: the app on SQLite and (with TEST_DATABASE_URL) PostgreSQL, clients, factories.
+
+Tests that need a service skip with a reason when it is absent, and fail under CI=true.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import delete, text
+
+from app import create_app
+from app.audit import GENESIS_HASH, AuditHead
+from app.auth import service as accounts
+from app.auth.models import Role, User
+from app.db import Base, db
+from app.extensions import limiter
+from config import TestingConfig
+
+PASSWORD = "correct-horse-battery"
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require_service(available: bool, reason: str) -> None:
+    """Skip when a service is missing; under CI=true its absence is a failure."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"required under CI=true: {reason}")
+    pytest.skip(reason)
+
+
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL for a backend, or skip/fail when PostgreSQL is not configured."""
+    if backend == "postgresql":
+        url = os.environ.get("TEST_DATABASE_URL", "")
+        require_service(bool(url), "PostgreSQL tests need TEST_DATABASE_URL")
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+
+
+def make_app(url: str, **overrides: object) -> Flask:
+    """A testing app on the given database."""
+    config = TestingConfig()
+    config.DATABASE_URL = config.SQLALCHEMY_DATABASE_URI = url
+    for key, value in overrides.items():
+        setattr(config, key, value)
+    return create_app(config)
+
+
+def wipe(app: Flask) -> None:
+    """Delete every row (children first) and restore the audit chain head."""
+    with app.app_context():
+        for table in reversed(Base.metadata.sorted_tables):
+            db.session.execute(delete(table))
+        db.session.add(AuditHead(id=1, last_hash=GENESIS_HASH, appended=0))
+        db.session.commit()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def backend_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Flask:
+    """One app per database backend for the whole session, tables created from the models."""
+    app = make_app(database_url(request.param, tmp_path_factory))
+    with app.app_context():
+        db.drop_all()
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(backend_app: Flask) -> Iterator[Flask]:
+    """The app with an empty database, wiped again after the test."""
+    wipe(backend_app)
+    limiter.reset()
+    yield backend_app
+    with backend_app.app_context():
+        db.session.remove()
+    wipe(backend_app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """A browser-like test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    """A CLI runner bound to the app."""
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def backend(app: Flask) -> str:
+    """'sqlite' or 'postgresql'."""
+    with app.app_context():
+        return db.engine.dialect.name
+
+
+@contextlib.contextmanager
+def ctx(app: Flask) -> Iterator[None]:
+    """An app context whose session is committed on success."""
+    with app.app_context():
+        yield
+        db.session.commit()
+
+
+def make_org(app: Flask, slug: str = "politie-antwerpen", kind: str = "police") -> int:
+    """Create an organisation, return its id."""
+    with ctx(app):
+        org = accounts.organisation_by_slug(slug) or accounts.create_organisation(
+            slug, slug.replace("-", " ").title(), kind, kind != "police"
+        )
+        return org.id
+
+
+def make_user(app: Flask, username: str, role: Role | str, org: str | None = None) -> int:
+    """Create a user with PASSWORD, return the id."""
+    role = Role(role)
+    if org is None:
+        org = "caw-antwerpen" if role == Role.SOCIAL_WORKER else "politie-antwerpen"
+    make_org(app, org, "caw" if org.startswith("caw") else "police")
+    with ctx(app):
+        user = accounts.create_user(username, PASSWORD, role, accounts.organisation_by_slug(org))
+        return user.id
+
+
+def make_token(app: Flask, username: str, scopes: list[str] | None = None) -> str:
+    """Issue a token for an existing user, return the raw value."""
+    with ctx(app):
+        user = accounts.user_by_name(username)
+        assert isinstance(user, User)
+        _, raw = accounts.create_token(user, f"{username}-test", scopes)
+        return raw
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """Fetch a page and read its CSRF token."""
+    html = client.get(path, follow_redirects=True).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or re.search(
+        r'value="([^"]+)"[^>]*name="csrf_token"', html
+    )
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD):
+    """Log in through the real form (with its CSRF token)."""
+    token = csrf_token(client)
+    return client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token}
+    )
+
+
+def bearer(raw: str) -> dict[str, str]:
+    """Authorization header for a token."""
+    return {"Authorization": f"Bearer {raw}"}

@@ -1,0 +1,180 @@
+"""Incidents, the people on them, risk assessments and the shared timeline."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, BlindIndex, CaseJSON, CaseText, UTCDateTime, utcnow
+
+
+class IncidentStatus(enum.StrEnum):
+    """Where a call is in its night."""
+
+    NEW = "new"
+    DISPATCHED = "dispatched"
+    ON_SCENE = "on_scene"
+    CLOSED = "closed"
+
+
+class Priority(enum.StrEnum):
+    """P1 is the most urgent."""
+
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+
+
+class LocationQuality(enum.StrEnum):
+    """How well the incident's point is known, best first."""
+
+    EXACT = "exact"
+    STREET = "street"
+    POSTCODE = "postcode"
+    DISTRICT = "district"
+    UNVERIFIED = "unverified"
+
+
+class PersonRole(enum.StrEnum):
+    """A person's part in the incident."""
+
+    VICTIM = "victim"
+    SUSPECT = "suspect"
+    CHILD = "child"
+    WITNESS = "witness"
+    CALLER = "caller"
+
+
+class Incident(Base):
+    """A family-crisis call and everything the night does with it."""
+
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(32), unique=True)
+    status: Mapped[IncidentStatus] = mapped_column(String(16), default=IncidentStatus.NEW)
+    priority: Mapped[Priority] = mapped_column(String(2), default=Priority.P3)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    address_text: Mapped[str | None] = mapped_column(CaseText)
+    address_normalised: Mapped[str | None] = mapped_column(CaseText)
+    address_index: Mapped[str | None] = mapped_column(BlindIndex(), index=True)
+    postcode: Mapped[str | None] = mapped_column(String(8))
+    district: Mapped[str | None] = mapped_column(String(64))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    location_quality: Mapped[LocationQuality] = mapped_column(
+        String(16), default=LocationQuality.UNVERIFIED
+    )
+    caller_phone: Mapped[str | None] = mapped_column(CaseText)
+    caller_phone_index: Mapped[str | None] = mapped_column(BlindIndex(), index=True)
+    narrative: Mapped[str | None] = mapped_column(CaseText)
+    flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    requested_skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    children_present: Mapped[bool | None] = mapped_column(Boolean)
+    disposition: Mapped[str | None] = mapped_column(String(32))
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    restricted_reason: Mapped[str | None] = mapped_column(CaseText)
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_by_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    persons: Mapped[list[Person]] = relationship(
+        back_populates="incident", order_by="Person.id", cascade="all, delete-orphan"
+    )
+
+
+class Person(Base):
+    """Someone on an incident: victim, suspect, child, witness or caller."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    role: Mapped[PersonRole] = mapped_column(String(16))
+    name: Mapped[str | None] = mapped_column(CaseText)
+    age: Mapped[int | None] = mapped_column(Integer)
+    language: Mapped[str | None] = mapped_column(String(8))
+    phone: Mapped[str | None] = mapped_column(CaseText)
+    phone_index: Mapped[str | None] = mapped_column(BlindIndex(), index=True)
+
+    incident: Mapped[Incident] = relationship(back_populates="persons")
+
+
+class Assessment(Base):
+    """One immutable scoring of one instrument; a re-assessment is a new version."""
+
+    __tablename__ = "assessment"
+    __table_args__ = (UniqueConstraint("incident_id", "instrument_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    instrument_id: Mapped[str] = mapped_column(String(64))
+    instrument_version: Mapped[str] = mapped_column(String(16))
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    answers: Mapped[dict[str, str]] = mapped_column(CaseJSON)
+    score: Mapped[float] = mapped_column(Float)
+    level: Mapped[str] = mapped_column(String(32))
+    computed_level: Mapped[str] = mapped_column(String(32))
+    unknown_count: Mapped[int] = mapped_column(Integer, default=0)
+    priority: Mapped[Priority] = mapped_column(String(2))
+    result: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    override_level: Mapped[str | None] = mapped_column(String(32))
+    override_reason: Mapped[str | None] = mapped_column(CaseText)
+    override_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TimelineSource(enum.StrEnum):
+    """Where a change came from."""
+
+    CONSOLE = "console"
+    API = "api"
+    SMS = "sms"
+    SYSTEM = "system"
+
+
+class TimelineEvent(Base):
+    """One line of the shared timeline: who did what to an incident or a unit, when."""
+
+    __tablename__ = "status_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(48))
+    from_state: Mapped[str | None] = mapped_column(String(32))
+    to_state: Mapped[str | None] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(CaseText)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_label: Mapped[str | None] = mapped_column(String(100))
+    source: Mapped[TimelineSource] = mapped_column(String(16))
+
+
+class GeocodeCacheEntry(Base):
+    """A geocoding result, cached by the blind index of the normalised address."""
+
+    __tablename__ = "geocode_cache"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    address_index: Mapped[str] = mapped_column(BlindIndex(), unique=True)
+    backend: Mapped[str] = mapped_column(String(32))
+    quality: Mapped[LocationQuality] = mapped_column(String(16))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    postcode: Mapped[str | None] = mapped_column(String(8))
+    district: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
