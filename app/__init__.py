@@ -19,6 +19,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     from app import models  # noqa: F401 - the whole domain's tables
 
     init_crypto(app)
@@ -60,6 +61,7 @@ def init_extensions(app: Flask) -> None:
         app,
         async_mode="threading",
         message_queue=app.config.get("REDIS_URL"),
+        channel=app.config.get("SOCKETIO_CHANNEL", "nachtwacht"),
         cors_allowed_origins=[app.config["PUBLIC_BASE_URL"]],
         manage_session=False,
     )
@@ -70,15 +72,25 @@ def init_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Register the shell's and the domain packages' routes and socket handlers."""
-    from app import health, pages, sockets
+    from app import board, health, pages, sockets  # noqa: F401 - board registers API views
     from app.api import openapi  # noqa: F401 - registers /openapi.json on the api blueprint
     from app.api.core import api
     from app.auth import routes as auth_routes
+    from dispatch import escalation, sms, webhooks  # noqa: F401 - jobs register themselves
     from dispatch import routes as dispatch_routes  # noqa: F401 - registers API views
+    from handover import routes as handover_routes
+    from triage import routes as triage_routes
+    from triage.location import init_geocoder
+    from triage.screening import init_instruments
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_routes.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(triage_routes.bp)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(handover_routes.bp)
+    init_geocoder(app)
+    init_instruments(app)
     app.register_blueprint(api)
     sockets.register_handlers()
 
@@ -87,9 +99,13 @@ def register_cli(app: Flask) -> None:
     """Attach the CLI command groups."""
     from app import demo
     from app.auth import cli as auth_cli
+    from app.scheduler import scheduler_cli
+    from handover.cli import handover_cli
 
     auth_cli.register_cli(app)
     demo.register_cli(app)
+    app.cli.add_command(scheduler_cli)
+    app.cli.add_command(handover_cli)
 
 
 def _root():

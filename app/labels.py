@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Flask
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
 
 LABELS = {
@@ -27,7 +30,19 @@ LABELS = {
     "veilig_huis": _l("Veilig Huis"),
     "victim_support": _l("victim support"),
     "other": _l("other"),
+    "new": _l("new"),
+    "dispatched": _l("dispatched"),
+    "closed": _l("closed"),
+    "cleared": _l("cleared"),
 }
+
+
+def localtime(value: dt.datetime | None) -> str:
+    """A UTC timestamp shown in the configured time zone (Europe/Brussels)."""
+    if value is None:
+        return "—"
+    zone = ZoneInfo(current_app.config["TIMEZONE"])
+    return value.astimezone(zone).strftime("%d/%m %H:%M")
 
 
 def label(code: object) -> str:
@@ -39,3 +54,4 @@ def label(code: object) -> str:
 def init_labels(app: Flask) -> None:
     """Expose `|label` to templates."""
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["localtime"] = localtime

@@ -6,11 +6,13 @@ from flask import Blueprint, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
+from app import audit
 from app.auth.models import Organisation, Role, User
 from app.db import db
 from app.security import ADMIN, AUTHENTICATED, BOARD, allow, protect
 from dispatch.models import Unit, UnitMember
 from dispatch.service import current_incidents
+from triage.models import Incident, IncidentStatus
 
 bp = Blueprint("pages", __name__)
 
@@ -36,7 +38,19 @@ def console():
     """The dispatcher's console: the unit board (the live parts arrive with later issues)."""
     units = db.session.execute(select(Unit).order_by(Unit.call_sign)).unique().scalars().all()
     current = current_incidents([u.id for u in units])
-    return render_template("console.html", units=units, current=current)
+    queue = (
+        db.session.execute(
+            select(Incident)
+            .where(Incident.status != IncidentStatus.CLOSED)
+            .order_by(Incident.priority, Incident.received_at)
+            .limit(200)
+        )
+        .scalars()
+        .all()
+    )
+    audit.record("list", "incident", object_ids=[i.id for i in queue])
+    db.session.commit()
+    return render_template("console.html", units=units, current=current, queue=queue)
 
 
 @bp.get("/admin")

@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = [["bench_ranking.py", "--runs", "200"]]
+SCRIPTS = [
+    ["bench_ranking.py", "--runs", "200"],
+    ["bench_fanout.py", "--consoles", "50", "200", "500", "--rounds", "20"],
+]
 
 
 def main() -> int:

@@ -73,6 +73,7 @@ class BaseConfig:
     ENV_NAME = "base"
     MAX_CONTENT_LENGTH = 1024 * 1024
     SCHEDULER_ENABLED = False
+    SMS_SEND_IMMEDIATELY = True
     LOGIN_RATE_LIMIT_DEFAULT = "10 per minute"
 
     SESSION_COOKIE_HTTPONLY = True
@@ -100,6 +101,8 @@ class BaseConfig:
         """Read every plain setting from the environment, at construction time."""
         self.DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{INSTANCE / 'nachtwacht.db'}")
         self.REDIS_URL = env_str("REDIS_URL")
+        self.SOCKETIO_CHANNEL = env_str("SOCKETIO_CHANNEL", "nachtwacht")
+        self.MAP_TILE_URL = env_str("MAP_TILE_URL")
         self.TWILIO_ACCOUNT_SID = env_str("TWILIO_ACCOUNT_SID")
         self.TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
         self.TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID")
@@ -113,6 +116,14 @@ class BaseConfig:
         self.SESSION_HOURS = env_int("SESSION_HOURS", 12)
         self.LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", self.LOGIN_RATE_LIMIT_DEFAULT)
         self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", self.SCHEDULER_ENABLED)
+        self.INSTRUMENTS_DIR = env_str("INSTRUMENTS_DIR")
+        self.ACK_TIMEOUT_S = env_int("ACK_TIMEOUT_S", 120)
+        self.WELFARE_CHECK_S = env_int("WELFARE_CHECK_S", 1800)
+        self.RANKING_SPEED_KMH = env_float("RANKING_SPEED_KMH", 40.0)
+        self.RANKING_DETOUR_FACTOR = env_float("RANKING_DETOUR_FACTOR", 1.3)
+        self.SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 5)
+        self.SMS_HTTP_TIMEOUT = env_float("SMS_HTTP_TIMEOUT", 10.0)
+        self.SMS_SEND_IMMEDIATELY = env_bool("SMS_SEND_IMMEDIATELY", self.SMS_SEND_IMMEDIATELY)
 
     @property
     def twilio_enabled(self) -> bool:
@@ -150,6 +161,7 @@ class TestingConfig(BaseConfig):
 
     ENV_NAME = "testing"
     TESTING = True
+    SMS_SEND_IMMEDIATELY = False  # tests drive the sender themselves
     LOGIN_RATE_LIMIT_DEFAULT = "5 per minute"
 
     def secret_key(self) -> str:

@@ -84,6 +84,9 @@ class Assignment(Base):
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     page_count: Mapped[int] = mapped_column(Integer, default=1)
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # When the unit last reported (status change or SMS) and when a welfare check went out.
+    last_update_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    welfare_checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 

@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
+from flask import current_app
+from sqlalchemy import select
+
+from app import audit
 from app.api.core import api, endpoint, not_found, problem
 from app.auth.models import Role
-from app.db import db
+from app.db import db, utcnow
 from app.schemas import PageInfo, PageQuery
 from app.security import BOARD, allow
-from dispatch import service
-from dispatch.models import Unit
-from dispatch.schemas import UnitCreate, UnitList, UnitRead, UnitUpdate
+from dispatch import flows, ranking, service
+from dispatch.models import Assignment, Message, Unit, UnitStatus
+from dispatch.schemas import (
+    AssignmentCreate,
+    AssignmentList,
+    AssignmentRead,
+    MessageList,
+    MessageRead,
+    RecommendationList,
+    RecommendationRead,
+    ReleaseBody,
+    UnitCreate,
+    UnitList,
+    UnitRead,
+    UnitStatusChange,
+    UnitUpdate,
+)
+from dispatch.service import TransitionError, on_shift
+from triage.models import Incident, PersonRole
+from triage.routes import actor
 
 UNIT_ADMIN = allow(Role.ADMIN, Role.SUPERVISOR)
 
@@ -99,4 +120,203 @@ def update_unit(unit_id: int, body: UnitUpdate):
     return unit_read(unit, service.current_incidents([unit.id]).get(unit.id))
 
 
-__all__ = ["BOARD", "create_unit", "list_units", "update_unit"]
+# --- status, recommendations, assignments, messages ---------------------------------------------
+
+
+def _get(model, object_id: int, what: str):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        raise not_found(what)
+    return obj
+
+
+def _conflict(exc: TransitionError):
+    raise problem(
+        409, "conflict", str(exc), {"status": f"current {exc.current}, requested {exc.requested}"}
+    ) from None
+
+
+@api.post("/units/<int:unit_id>/status")
+@endpoint(
+    "Change a unit's status",
+    BOARD,
+    body=UnitStatusChange,
+    response=UnitRead,
+    errors=(404, 409),
+    tags=("units",),
+)
+def change_unit_status(unit_id: int, body: UnitStatusChange):
+    """Move a unit through its state machine (409 names the current and requested state)."""
+    unit = _get(Unit, unit_id, "unit")
+    try:
+        assignment = flows.change_status(unit, UnitStatus(body.status), actor())
+    except TransitionError as exc:
+        db.session.rollback()
+        _conflict(exc)
+    if body.lat is not None and body.lon is not None:
+        unit.lat, unit.lon, unit.position_at = body.lat, body.lon, utcnow()
+    db.session.commit()
+    return unit_read(
+        unit, assignment.incident_id if assignment and assignment.status == "active" else None
+    )
+
+
+def _language(incident: Incident) -> str | None:
+    victims = [p for p in incident.persons if p.role == PersonRole.VICTIM and p.language]
+    return victims[0].language if victims else None
+
+
+@api.get("/incidents/<int:incident_id>/recommendations")
+@endpoint(
+    "Rank available units", BOARD, response=RecommendationList, errors=(404,), tags=("dispatch",)
+)
+def recommend(incident_id: int):
+    """Available, on-shift units ranked by travel time, skills and the victim's language."""
+    incident = _get(Incident, incident_id, "incident")
+    now, zone = utcnow(), flows.zone()
+    units = (
+        db.session.execute(select(Unit).where(Unit.status == UnitStatus.AVAILABLE))
+        .unique()
+        .scalars()
+    )
+    candidates = [
+        ranking.UnitCandidate(
+            u.id, u.call_sign, u.lat, u.lon, frozenset(u.skills), frozenset(u.languages)
+        )
+        for u in units
+        if on_shift(u, now, zone)
+    ]
+    params = ranking.RankingParams(
+        speed_kmh=current_app.config.get("RANKING_SPEED_KMH", 40.0),
+        detour_factor=current_app.config.get("RANKING_DETOUR_FACTOR", 1.3),
+    )
+    language = _language(incident)
+    ranked = ranking.rank_units(
+        incident.lat, incident.lon, candidates, incident.requested_skills, language, params
+    )
+    items = [
+        RecommendationRead(
+            unit_id=r.unit_id,
+            call_sign=r.call_sign,
+            distance_m=r.distance_m,
+            eta_s=r.eta_s,
+            matched=list(r.matched),
+            missing=list(r.missing),
+            language_match=r.language_match,
+            reasons=list(r.reasons),
+        )
+        for r in ranked
+    ]
+    return RecommendationList(
+        items=items, required_skills=incident.requested_skills, language=language
+    )
+
+
+def assignment_read(a: Assignment) -> AssignmentRead:
+    """Serialise an assignment."""
+    return AssignmentRead(
+        id=a.id,
+        incident_id=a.incident_id,
+        unit_id=a.unit_id,
+        call_sign=a.unit.call_sign,
+        status=a.status,
+        assigned_at=a.assigned_at,
+        acknowledged_at=a.acknowledged_at,
+        ended_at=a.ended_at,
+        page_count=a.page_count,
+        escalation_level=a.escalation_level,
+    )
+
+
+@api.post("/incidents/<int:incident_id>/assignments")
+@endpoint(
+    "Assign a unit",
+    BOARD,
+    body=AssignmentCreate,
+    response=AssignmentRead,
+    status=201,
+    errors=(404, 409),
+    tags=("dispatch",),
+)
+def create_assignment(incident_id: int, body: AssignmentCreate):
+    """Send a unit (409 when it is no longer available); `replaces` re-assigns."""
+    incident = _get(Incident, incident_id, "incident")
+    unit = _get(Unit, body.unit_id, "unit")
+    try:
+        if body.replaces:
+            old = _get(Assignment, body.replaces, "assignment")
+            if old.incident_id != incident.id:
+                raise flows.DispatchError(
+                    422,
+                    "That assignment is for another incident.",
+                    {"replaces": "not an assignment of this incident"},
+                )
+            flows.release(old, actor(), f"re-assigned to {unit.call_sign}")
+        assignment = flows.assign_unit(incident, unit, actor())
+    except (flows.DispatchError, TransitionError) as exc:
+        db.session.rollback()
+        if isinstance(exc, TransitionError):
+            _conflict(exc)
+        raise problem(
+            exc.status,
+            "conflict" if exc.status == 409 else "validation_error",
+            exc.message,
+            exc.fields,
+        ) from None
+    db.session.commit()
+    flows.deliver_soon(current_app._get_current_object())
+    return assignment_read(assignment)
+
+
+@api.get("/incidents/<int:incident_id>/assignments")
+@endpoint(
+    "An incident's assignments", BOARD, response=AssignmentList, errors=(404,), tags=("dispatch",)
+)
+def list_assignments(incident_id: int):
+    """Every assignment of the incident, oldest first."""
+    incident = _get(Incident, incident_id, "incident")
+    rows = db.session.execute(
+        select(Assignment).where(Assignment.incident_id == incident.id).order_by(Assignment.id)
+    ).scalars()
+    return AssignmentList(items=[assignment_read(a) for a in rows])
+
+
+@api.post("/assignments/<int:assignment_id>/release")
+@endpoint(
+    "Release a unit",
+    BOARD,
+    body=ReleaseBody,
+    response=AssignmentRead,
+    errors=(404, 409),
+    tags=("dispatch",),
+)
+def release_assignment(assignment_id: int, body: ReleaseBody):
+    """Take a unit off an incident; it becomes available and is told by SMS."""
+    assignment = _get(Assignment, assignment_id, "assignment")
+    try:
+        flows.release(assignment, actor(), body.reason)
+    except (flows.DispatchError, TransitionError) as exc:
+        db.session.rollback()
+        raise problem(409, "conflict", str(exc)) from None
+    db.session.commit()
+    flows.deliver_soon(current_app._get_current_object())
+    return assignment_read(assignment)
+
+
+@api.get("/incidents/<int:incident_id>/messages")
+@endpoint(
+    "An incident's SMS thread", BOARD, response=MessageList, errors=(404,), tags=("dispatch",)
+)
+def list_messages(incident_id: int):
+    """SMS out and in for the incident, oldest first."""
+    incident = _get(Incident, incident_id, "incident")
+    rows = (
+        db.session.execute(
+            select(Message).where(Message.incident_id == incident.id).order_by(Message.id)
+        )
+        .scalars()
+        .all()
+    )
+    audit.record("list", "message", object_ids=[m.id for m in rows])
+    db.session.commit()
+    return MessageList(items=[MessageRead.model_validate(m) for m in rows])

@@ -74,3 +74,90 @@ class UnitUpdate(Input):
     shift_start: ClockTime | None = None
     shift_end: ClockTime | None = None
     members: list[str] | None = Field(None, max_length=4)
+
+
+class UnitStatusChange(Input):
+    """A status change from the console, optionally with a new position."""
+
+    status: UnitStatus
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+
+
+class RecommendationRead(Output):
+    """An available unit, ranked, with why."""
+
+    unit_id: int
+    call_sign: str
+    distance_m: float | None
+    eta_s: float | None
+    matched: list[str]
+    missing: list[str]
+    language_match: bool | None
+    reasons: list[str]
+
+
+class RecommendationList(Output):
+    """Ranked available units for an incident."""
+
+    items: list[RecommendationRead]
+    required_skills: list[str]
+    language: str | None
+
+
+class AssignmentCreate(Input):
+    """Send a unit; `replaces` releases another assignment in the same transaction."""
+
+    unit_id: int = Field(ge=1)
+    replaces: int | None = Field(None, ge=1, description="assignment id to release (re-assign)")
+
+
+class AssignmentRead(Output):
+    """An assignment."""
+
+    id: int
+    incident_id: int
+    unit_id: int
+    call_sign: str
+    status: str
+    assigned_at: dt.datetime
+    acknowledged_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    page_count: int
+    escalation_level: int
+
+
+class AssignmentList(Output):
+    """An incident's assignments."""
+
+    items: list[AssignmentRead]
+
+
+class ReleaseBody(Input):
+    """Why a unit is taken off an incident."""
+
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class MessageRead(Output):
+    """One SMS of an incident's thread."""
+
+    id: int
+    direction: str
+    kind: str
+    to: str = Field(validation_alias="to_number")
+    from_: str | None = Field(None, validation_alias="from_number", serialization_alias="from")
+    body: str
+    status: str
+    provider_sid: str | None
+    attempts: int
+    last_error: str | None
+    created_at: dt.datetime
+    sent_at: dt.datetime | None
+    updated_at: dt.datetime
+
+
+class MessageList(Output):
+    """An incident's SMS thread, oldest first."""
+
+    items: list[MessageRead]

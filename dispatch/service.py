@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app import audit
 from app.auth.models import Role, User
 from app.db import db
-from dispatch.models import Assignment, AssignmentStatus, Unit, UnitMember
+from app.phones import normalise_phone
+from dispatch.models import Assignment, AssignmentStatus, Unit, UnitMember, UnitStatus
 
 
 class UnitError(ValueError):
@@ -22,16 +23,6 @@ class UnitError(ValueError):
         self.field = field
         self.message = message
         self.status = status
-
-
-def normalise_phone(phone: str) -> str:
-    """E.164-ish: keep digits and a leading +; Belgian 04.. mobile numbers become +32 4.."""
-    digits = re.sub(r"[^0-9+]", "", phone)
-    if digits.startswith("00"):
-        digits = "+" + digits[2:]
-    elif digits.startswith("0"):
-        digits = "+32" + digits[1:]
-    return digits
 
 
 def parse_clock(value: str | None) -> dt.time | None:
@@ -142,3 +133,70 @@ def list_units(page: int, per_page: int) -> tuple[list[Unit], int]:
         .all()
     )
     return list(units), total
+
+
+# --- status machine ---------------------------------------------------------------------------
+
+S = UnitStatus
+ALLOWED: dict[UnitStatus, frozenset[UnitStatus]] = {
+    S.OFF_DUTY: frozenset({S.AVAILABLE}),
+    S.AVAILABLE: frozenset({S.OFF_DUTY, S.ASSIGNED}),
+    S.ASSIGNED: frozenset({S.ACKNOWLEDGED, S.EN_ROUTE, S.ON_SCENE, S.AVAILABLE}),
+    S.ACKNOWLEDGED: frozenset({S.EN_ROUTE, S.ON_SCENE, S.AVAILABLE}),
+    S.EN_ROUTE: frozenset({S.ON_SCENE, S.AVAILABLE}),
+    S.ON_SCENE: frozenset({S.TRANSPORTING, S.AVAILABLE}),
+    S.TRANSPORTING: frozenset({S.ON_SCENE, S.AVAILABLE}),
+}
+# States that mean "on an incident"; `assigned` is only entered through an assignment.
+ON_INCIDENT = frozenset({S.ASSIGNED, S.ACKNOWLEDGED, S.EN_ROUTE, S.ON_SCENE, S.TRANSPORTING})
+
+
+class TransitionError(ValueError):
+    """A status change the state machine (or a concurrent change) does not allow."""
+
+    def __init__(self, current: str, requested: str, message: str | None = None):
+        self.current, self.requested = current, requested
+        super().__init__(message or f"a unit cannot go from {current} to {requested}")
+
+
+def check_transition(current: UnitStatus, requested: UnitStatus, has_assignment: bool) -> None:
+    """Raise TransitionError unless current → requested is allowed."""
+    if requested == S.OFF_DUTY and not has_assignment and current != S.OFF_DUTY:
+        return  # any state → off duty, but only when not on an incident
+    if requested not in ALLOWED[UnitStatus(current)]:
+        raise TransitionError(current, requested)
+
+
+def compare_and_set_status(
+    unit_id: int, expected: UnitStatus, new: UnitStatus, now: dt.datetime
+) -> bool:
+    """Atomically move a unit from `expected` to `new`; False when someone else moved it first."""
+    result = db.session.execute(
+        update(Unit)
+        .where(Unit.id == unit_id, Unit.status == expected)
+        .values(status=new, status_changed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def on_shift(unit: Unit, now: dt.datetime, zone: ZoneInfo) -> bool:
+    """Whether the unit's shift window (local HH:MM, may cross midnight) covers `now`."""
+    if unit.shift_start is None or unit.shift_end is None:
+        return True
+    local = now.astimezone(zone).time()
+    start, end = unit.shift_start, unit.shift_end
+    if start <= end:
+        return start <= local < end
+    return local >= start or local < end
+
+
+def active_assignments(unit_id: int) -> list[Assignment]:
+    """The unit's active assignments (normally one)."""
+    return list(
+        db.session.execute(
+            select(Assignment)
+            .where(Assignment.unit_id == unit_id, Assignment.status == AssignmentStatus.ACTIVE)
+            .order_by(Assignment.id)
+        ).scalars()
+    )

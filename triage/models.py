@@ -18,6 +18,7 @@ class IncidentStatus(enum.StrEnum):
     NEW = "new"
     DISPATCHED = "dispatched"
     ON_SCENE = "on_scene"
+    CLEARED = "cleared"  # every unit is clear; waiting to be closed
     CLOSED = "closed"
 
 

@@ -375,7 +375,9 @@ def recommendations(
     if at_top and instrument.model == "trigger_or_count":
         why = f"{instrument.id} screened in (by {result.screened_in_by or 'rule'})"
         recs.append(Recommendation("support_line_1712", _TEXTS["support_line_1712"], why))
-    if at_top:
+    # The case consultation is for risk screens (DASH, LAP, an organisation's checklist); the
+    # immediate-danger screen says "send now", not "this is a high-risk case".
+    if at_top and instrument.model != "immediate_danger":
         why = f"{instrument.id} level {result.level} is the highest level"
         text = _TEXTS["veilig_huis_case_consultation"]
         recs.append(Recommendation("veilig_huis_case_consultation", text, why))

@@ -117,7 +117,7 @@ def endpoint(
                 kwargs["query"] = _query(query)
             result = view(*args, **kwargs)
             if isinstance(result, BaseModel):
-                resp = jsonify(result.model_dump(mode="json"))
+                resp = jsonify(result.model_dump(mode="json", by_alias=True))
                 resp.status_code = status
                 return resp
             return result

@@ -2,12 +2,37 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from app.security import Policy
-from tests.conftest import bearer, make_token, make_user
+from tests.conftest import bearer, csrf_token, login, make_token, make_user
+from tests.handover.access_rows import PAGES as HANDOVER_PAGES
+from tests.handover.access_rows import ROWS as HANDOVER_ROWS
 
 ROLES = ["dispatcher", "officer", "supervisor", "social_worker", "admin"]
+
+BOARD_ONLY = {
+    "anonymous": 401,
+    "dispatcher": 200,
+    "officer": 403,
+    "supervisor": 200,
+    "social_worker": 403,
+    "admin": 403,
+}
+BOARD_PAGE = {**BOARD_ONLY, "anonymous": 302}
+PAGES = HANDOVER_PAGES + (
+    "/",
+    "/login",
+    "/logout",
+    "/console",
+    "/admin",
+    "/unit",
+    "/morning",
+    "/intake",
+    "/incidents/999999",
+)
 
 # (method, path, {role or "anonymous": expected status}); JSON bodies are empty so allowed
 # callers get 422 (validation) rather than a change.
@@ -100,6 +125,64 @@ MATRIX = [
             "admin": 404,
         },
     ),
+    ("GET", "/api/v1/incidents", BOARD_ONLY),
+    ("POST", "/api/v1/incidents", {**BOARD_ONLY, "dispatcher": 201, "supervisor": 201}),
+    ("GET", "/api/v1/incidents/999999", {**BOARD_ONLY, "dispatcher": 404, "supervisor": 404}),
+    ("PATCH", "/api/v1/incidents/999999", {**BOARD_ONLY, "dispatcher": 404, "supervisor": 404}),
+    (
+        "GET",
+        "/api/v1/incidents/999999/assessments",
+        {**BOARD_ONLY, "dispatcher": 404, "supervisor": 404},
+    ),
+    (
+        "POST",
+        "/api/v1/incidents/999999/assessments",
+        {**BOARD_ONLY, "dispatcher": 422, "supervisor": 422},
+    ),
+    (
+        "POST",
+        "/api/v1/incidents/999999/priority",
+        {**BOARD_ONLY, "dispatcher": 422, "supervisor": 422},
+    ),
+    ("GET", "/api/v1/instruments", BOARD_ONLY),
+    ("GET", "/api/v1/instruments/dash", BOARD_ONLY),
+    (
+        "POST",
+        "/api/v1/instruments/dash/preview",
+        {**BOARD_ONLY, "dispatcher": 422, "supervisor": 422},
+    ),
+    ("POST", "/api/v1/units/999999/status", {**BOARD_ONLY, "dispatcher": 422, "supervisor": 422}),
+    (
+        "GET",
+        "/api/v1/incidents/999999/recommendations",
+        {**BOARD_ONLY, "dispatcher": 404, "supervisor": 404},
+    ),
+    (
+        "POST",
+        "/api/v1/incidents/999999/assignments",
+        {**BOARD_ONLY, "dispatcher": 422, "supervisor": 422},
+    ),
+    (
+        "GET",
+        "/api/v1/incidents/999999/assignments",
+        {**BOARD_ONLY, "dispatcher": 404, "supervisor": 404},
+    ),
+    (
+        "POST",
+        "/api/v1/assignments/999999/release",
+        {**BOARD_ONLY, "dispatcher": 422, "supervisor": 422},
+    ),
+    (
+        "GET",
+        "/api/v1/incidents/999999/messages",
+        {**BOARD_ONLY, "dispatcher": 404, "supervisor": 404},
+    ),
+    ("POST", "/webhooks/twilio/sms", {"anonymous": 403, **dict.fromkeys(ROLES, 403)}),
+    ("POST", "/webhooks/twilio/status", {"anonymous": 403, **dict.fromkeys(ROLES, 403)}),
+    *HANDOVER_ROWS,
+    ("GET", "/api/v1/board", BOARD_ONLY),
+    ("GET", "/intake", BOARD_PAGE),
+    ("GET", "/incidents/999999", {**BOARD_PAGE, "dispatcher": 404, "supervisor": 404}),
     ("GET", "/", {"anonymous": 302, **dict.fromkeys(ROLES, 302)}),
     ("GET", "/login", {"anonymous": 200, **dict.fromkeys(ROLES, 302)}),
     ("POST", "/login", {"anonymous": 400, **dict.fromkeys(ROLES, 302)}),
@@ -165,9 +248,7 @@ def test_every_route_declares_a_policy_and_is_in_the_matrix(backend_app):
         if not isinstance(getattr(view, "access_policy", None), Policy):
             missing_policy.append(rule.rule)
         for method in (rule.methods or set()) - {"HEAD", "OPTIONS"}:
-            concrete = rule.rule.replace("<int:unit_id>", "999999").replace(
-                "<int:user_id>", "999999"
-            )
+            concrete = re.sub(r"<\w+>", "dash", re.sub(r"<int:\w+>", "999999", rule.rule))
             if (method, concrete) not in covered:
                 missing_matrix.append(f"{method} {rule.rule}")
     assert missing_policy == []
@@ -182,20 +263,9 @@ def test_each_role_gets_what_the_policy_says(app, method, path, expected):
     for who, status in expected.items():
         client = app.test_client()
         headers = bearer(tokens[who]) if who != "anonymous" else {}
-        if (
-            path in ("/", "/login", "/logout", "/console", "/admin", "/unit", "/morning")
-            and who != "anonymous"
-        ):
-            from tests.conftest import login
-
+        if path in PAGES and who != "anonymous":
             login(client, f"u-{who}")
-            headers = {}
-            if method == "POST":
-                from tests.conftest import csrf_token
-
-                headers = {
-                    "X-CSRFToken": csrf_token(client, "/login" if who == "anonymous" else "/")
-                }
+            headers = {"X-CSRFToken": csrf_token(client, "/")} if method == "POST" else {}
         response = client.open(
             path, method=method, json={} if method in ("POST", "PATCH") else None, headers=headers
         )

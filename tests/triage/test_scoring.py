@@ -413,11 +413,8 @@ def test_lap_judgement_screen_in_also_gets_the_support_line() -> None:
     assert "judgement" in recs[0].reason
 
 
-def test_immediate_danger_recommends_veilig_huis() -> None:
-    assert codes(IMMEDIATE, answers(IMMEDIATE, yes=["weapon"])) == [
-        "veilig_huis_case_consultation",
-        "offer_victim_support",
-    ]
+def test_immediate_danger_alone_does_not_refer_to_the_case_consultation() -> None:
+    assert codes(IMMEDIATE, answers(IMMEDIATE, yes=["weapon"])) == ["offer_victim_support"]
     assert codes(IMMEDIATE, answers(IMMEDIATE)) == ["offer_victim_support"]
 
 

@@ -1,0 +1,54 @@
+"""The board snapshot a console loads on (re)connect, so a dropped connection heals itself."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+from pydantic import Field
+from sqlalchemy import select
+
+from app import audit
+from app.api.core import api, endpoint
+from app.db import db, utcnow
+from app.schemas import Output
+from app.security import BOARD
+from dispatch.models import Unit
+from dispatch.routes import unit_read
+from dispatch.schemas import UnitRead
+from dispatch.service import current_incidents
+from triage.models import Incident, IncidentStatus
+from triage.schemas import IncidentSummary
+
+
+class BoardSnapshot(Output):
+    """Open incidents (queue order) and every unit, as of `as_of`."""
+
+    as_of: str
+    incidents: list[IncidentSummary]
+    units: list[UnitRead]
+    user: str = Field(description="who asked")
+
+
+@api.get("/board")
+@endpoint("The board snapshot", BOARD, response=BoardSnapshot, tags=("console",))
+def board_snapshot():
+    """Everything a console shows, for (re)connecting consoles."""
+    incidents = (
+        db.session.execute(
+            select(Incident)
+            .where(Incident.status != IncidentStatus.CLOSED)
+            .order_by(Incident.priority, Incident.received_at, Incident.id)
+            .limit(500)
+        )
+        .scalars()
+        .all()
+    )
+    units = db.session.execute(select(Unit).order_by(Unit.call_sign)).unique().scalars().all()
+    current = current_incidents([u.id for u in units])
+    audit.record("list", "incident", object_ids=[i.id for i in incidents])
+    db.session.commit()
+    return BoardSnapshot(
+        as_of=utcnow().isoformat(),
+        incidents=[IncidentSummary.model_validate(i) for i in incidents],
+        units=[unit_read(u, current.get(u.id)) for u in units],
+        user=current_user.username,
+    )

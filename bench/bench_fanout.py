@@ -1,0 +1,180 @@
+"""Live fan-out: delay from `POST /api/v1/incidents` to receipt of `incident.created` on N consoles.
+
+Two single-worker gunicorn processes share PostgreSQL and Redis; the consoles (async Socket.IO
+clients, token auth, websocket transport) are spread over both. Beside it, the same number of
+raw Redis pub/sub listeners measure the floor: one PUBLISH to receipt on every listener.
+
+    python bench/bench_fanout.py [--consoles 50 200 500] [--rounds 20] [--json]
+
+Needs PostgreSQL and Redis (DATABASE / REDIS from BENCH_DATABASE_URL, BENCH_REDIS_URL, else the
+local defaults). Prints p50/p99 in ms per N; bounded (a few minutes at most).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+import redis.asyncio as aioredis  # noqa: E402
+import socketio  # noqa: E402
+
+from tests.live import servers  # noqa: E402
+
+DB = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def pct(values: list[float], q: float) -> float:
+    """The q-th percentile (0..100) of values."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+async def connect_consoles(
+    urls: list[str], token: str, n: int, inbox: dict
+) -> list[socketio.AsyncClient]:
+    """Open n consoles round-robin over the server URLs."""
+    clients = []
+    for i in range(n):
+        client = socketio.AsyncClient(reconnection=False)
+
+        async def on_created(data, _i=i):
+            inbox.setdefault(data["reference"], []).append(time.perf_counter())
+
+        client.on("incident.created", on_created, namespace="/console")
+        await client.connect(
+            urls[i % len(urls)],
+            namespaces=["/console"],
+            auth={"token": token},
+            transports=["websocket"],
+            wait_timeout=20,
+        )
+        clients.append(client)
+    return clients
+
+
+async def fanout_round(
+    session: aiohttp.ClientSession, url: str, token: str, n: int, inbox: dict
+) -> list[float]:
+    """One incident; the delay to each of the n consoles (seconds)."""
+    start = time.perf_counter()
+    async with session.post(
+        f"{url}/api/v1/incidents",
+        json={"address": "Meir 1, 2000 Antwerpen"},
+        headers={"Authorization": f"Bearer {token}"},
+    ) as response:
+        body = await response.json()
+    reference = body["reference"]
+    deadline = time.monotonic() + 10
+    while len(inbox.get(reference, [])) < n and time.monotonic() < deadline:
+        await asyncio.sleep(0.002)
+    got = inbox.pop(reference, [])
+    if len(got) < n:
+        raise RuntimeError(f"only {len(got)} of {n} consoles received {reference}")
+    return [t - start for t in got]
+
+
+async def bench_consoles(urls: list[str], token: str, n: int, rounds: int) -> dict[str, float]:
+    """p50/p99 of API call → receipt on every console."""
+    inbox: dict[str, list[float]] = {}
+    clients = await connect_consoles(urls, token, n, inbox)
+    delays: list[float] = []
+    try:
+        async with aiohttp.ClientSession() as session:
+            await fanout_round(session, urls[0], token, n, inbox)  # warm-up
+            for r in range(rounds):
+                delays += await fanout_round(session, urls[r % len(urls)], token, n, inbox)
+    finally:
+        await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+    return {
+        "p50_ms": pct(delays, 50) * 1000,
+        "p99_ms": pct(delays, 99) * 1000,
+        "samples": len(delays),
+    }
+
+
+async def bench_redis(n: int, rounds: int) -> dict[str, float]:
+    """p50/p99 of one PUBLISH to receipt on n raw pub/sub listeners."""
+    channel = f"bench-{uuid.uuid4().hex[:8]}"
+    conns = [aioredis.from_url(REDIS) for _ in range(n)]
+    subs = [c.pubsub() for c in conns]
+    for s in subs:
+        await s.subscribe(channel)
+        await s.get_message(timeout=1)
+    publisher = aioredis.from_url(REDIS)
+    delays: list[float] = []
+
+    async def listen(sub) -> float:
+        while True:
+            msg = await sub.get_message(ignore_subscribe_messages=True, timeout=5)
+            if msg is not None:
+                return time.perf_counter()
+
+    try:
+        for _ in range(rounds + 1):
+            waiters = [asyncio.create_task(listen(s)) for s in subs]
+            await asyncio.sleep(0.01)
+            start = time.perf_counter()
+            await publisher.publish(channel, b"x")
+            times = await asyncio.gather(*waiters)
+            delays += [t - start for t in times]
+        delays = delays[n:]  # drop the warm-up round
+    finally:
+        for s in subs:
+            await s.aclose()
+        await asyncio.gather(*(c.aclose() for c in conns), publisher.aclose())
+    return {
+        "p50_ms": pct(delays, 50) * 1000,
+        "p99_ms": pct(delays, 99) * 1000,
+        "samples": len(delays),
+    }
+
+
+def main() -> int:
+    """Start two servers, run each N, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--consoles", type=int, nargs="+", default=[50, 200, 500])
+    parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    results: dict[str, dict] = {}
+    threads = max(args.consoles) // 2 + 60  # threading mode: one thread per websocket
+    with tempfile.TemporaryDirectory() as tmp, servers.postgres_schema(DB) as url:
+        env = servers.base_env(
+            url, Path(tmp), REDIS_URL=REDIS, SOCKETIO_CHANNEL=f"bench-{uuid.uuid4().hex[:6]}"
+        )
+        servers.prepare(env)
+        token = servers.token_for(env, "dispatcher")
+        ports = [servers.free_port(), servers.free_port()]
+        with (
+            servers.gunicorn(env, ports[0], threads) as a,
+            servers.gunicorn(env, ports[1], threads) as b,
+        ):
+            for n in args.consoles:
+                live = asyncio.run(bench_consoles([a, b], token, n, args.rounds))
+                raw = asyncio.run(bench_redis(n, args.rounds))
+                results[str(n)] = {"consoles": live, "redis_pubsub": raw}
+                print(
+                    f"{n:>4} consoles over 2 processes: p50 {live['p50_ms']:7.1f} ms  p99 {live['p99_ms']:7.1f} ms"
+                    f"   | raw Redis pub/sub to {n}: p50 {raw['p50_ms']:6.1f} ms  p99 {raw['p99_ms']:6.1f} ms",
+                    flush=True,
+                )
+    if args.json:
+        print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

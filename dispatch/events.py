@@ -1,0 +1,45 @@
+"""Realtime payloads for dispatch events (plain dicts, no case content)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dispatch.models import Assignment, Message, Unit
+
+
+def unit_event(unit: Unit, incident_id: int | None, source: str) -> dict[str, Any]:
+    """A unit's new status, for the board."""
+    return {
+        "id": unit.id,
+        "call_sign": unit.call_sign,
+        "status": str(unit.status),
+        "lat": unit.lat,
+        "lon": unit.lon,
+        "incident_id": incident_id,
+        "source": source,
+    }
+
+
+def assignment_event(assignment: Assignment, unit: Unit, reference: str) -> dict[str, Any]:
+    """An assignment made, released or cleared."""
+    return {
+        "id": assignment.id,
+        "incident_id": assignment.incident_id,
+        "reference": reference,
+        "unit_id": unit.id,
+        "call_sign": unit.call_sign,
+        "status": str(assignment.status),
+        "assigned_at": assignment.assigned_at.isoformat(),
+    }
+
+
+def message_event(message: Message) -> dict[str, Any]:
+    """An SMS's delivery state (the body stays out of broadcast payloads)."""
+    return {
+        "id": message.id,
+        "direction": str(message.direction),
+        "status": str(message.status),
+        "incident_id": message.incident_id,
+        "unit_id": message.unit_id,
+        "kind": message.kind,
+    }

@@ -1,0 +1,261 @@
+"""Multi-step dispatch flows: assign, release, status changes from the console or by SMS.
+
+Each flow runs in the caller's transaction (the route or webhook commits once); a unit's status
+moves only through one compare-and-set UPDATE, so two dispatchers racing for a unit get
+exactly one success.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from app import audit
+from app.db import db, utcnow
+from app.realtime import board_rooms, publish
+from dispatch import events
+from dispatch.models import (
+    Assignment,
+    AssignmentStatus,
+    Message,
+    MessageDirection,
+    Unit,
+    UnitStatus,
+)
+from dispatch.replies import compose_assignment_sms
+from dispatch.service import (
+    ON_INCIDENT,
+    TransitionError,
+    active_assignments,
+    check_transition,
+    compare_and_set_status,
+    on_shift,
+)
+from triage import events as triage_events
+from triage.models import Incident, IncidentStatus
+from triage.service import Actor, add_timeline
+
+
+class DispatchError(ValueError):
+    """A dispatch action refused, with an HTTP status and the offending field."""
+
+    def __init__(self, status: int, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.message, self.fields = status, message, fields or {}
+
+
+def zone() -> ZoneInfo:
+    """The configured local time zone."""
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def outbox(
+    unit: Unit,
+    incident: Incident | None,
+    body: str,
+    kind: str,
+    assignment: Assignment | None = None,
+) -> Message:
+    """Write an SMS to the outbox in the current transaction (a sender delivers it later)."""
+    message = Message(
+        direction=MessageDirection.OUTBOUND,
+        incident_id=incident.id if incident else None,
+        unit_id=unit.id,
+        assignment_id=assignment.id if assignment else None,
+        kind=kind,
+        to_number=unit.phone,
+        body=body,
+    )
+    db.session.add(message)
+    return message
+
+
+def _move(
+    unit: Unit, new: UnitStatus, actor: Actor, incident_id: int | None, now: dt.datetime
+) -> None:
+    """Move a unit with compare-and-set, record the timeline line and the event."""
+    old = UnitStatus(unit.status)
+    if not compare_and_set_status(unit.id, old, new, now):
+        db.session.refresh(unit)
+        raise TransitionError(unit.status, new, f"unit {unit.call_sign} is no longer {old}")
+    unit.status, unit.status_changed_at = new, now
+    add_timeline(incident_id, "unit.status", actor, unit_id=unit.id, from_state=old, to_state=new)
+    publish("unit.status", events.unit_event(unit, incident_id, str(actor.source)), board_rooms())
+
+
+def assign_unit(
+    incident: Incident, unit: Unit, actor: Actor, now: dt.datetime | None = None
+) -> Assignment:
+    """Send a unit: unit → assigned, incident → dispatched, SMS in the outbox, one transaction."""
+    now = now or utcnow()
+    if incident.status == IncidentStatus.CLOSED:
+        raise DispatchError(409, "The incident is closed.", {"incident": "closed"})
+    if not on_shift(unit, now, zone()):
+        raise DispatchError(
+            409, f"{unit.call_sign} is outside its shift.", {"unit_id": "outside shift"}
+        )
+    if unit.status != UnitStatus.AVAILABLE:
+        raise DispatchError(
+            409,
+            f"{unit.call_sign} is {unit.status}, not available.",
+            {"unit_id": f"unit is {unit.status}"},
+        )
+    try:
+        _move(unit, UnitStatus.ASSIGNED, actor, incident.id, now)
+    except TransitionError as exc:
+        raise DispatchError(409, str(exc), {"unit_id": f"unit is {exc.current}"}) from None
+    assignment = Assignment(
+        incident_id=incident.id,
+        unit_id=unit.id,
+        assigned_at=now,
+        last_update_at=now,
+        assigned_by_id=actor.user.id if actor.user else None,
+    )
+    db.session.add(assignment)
+    db.session.flush()
+    _incident_status(incident, IncidentStatus.DISPATCHED, actor)
+    body = compose_assignment_sms(
+        unit.call_sign, incident.reference, incident.priority, _sms_address(incident)
+    )
+    outbox(unit, incident, body, "assignment", assignment)
+    add_timeline(
+        incident.id,
+        "assignment.created",
+        actor,
+        unit_id=unit.id,
+        data={"call_sign": unit.call_sign},
+    )
+    audit.record("create", "assignment", assignment.id)
+    publish(
+        "assignment.created",
+        events.assignment_event(assignment, unit, incident.reference),
+        board_rooms(),
+    )
+    return assignment
+
+
+def _sms_address(incident: Incident) -> str:
+    """Street and number as typed; else postcode and district. Never names or narrative."""
+    if incident.address_text:
+        return incident.address_text
+    return " ".join(p for p in (incident.postcode, incident.district) if p) or "locatie op console"
+
+
+def _incident_status(incident: Incident, new: IncidentStatus, actor: Actor) -> None:
+    if incident.status == new or incident.status == IncidentStatus.CLOSED:
+        return
+    old = incident.status
+    incident.status = new
+    add_timeline(incident.id, "incident.status", actor, from_state=old, to_state=new)
+    publish("incident.updated", triage_events.incident_summary(incident), board_rooms())
+
+
+def end_assignment(
+    assignment: Assignment, how: AssignmentStatus, actor: Actor, now: dt.datetime
+) -> None:
+    """Close an assignment (cleared by the unit, or released by a dispatcher)."""
+    assignment.status, assignment.ended_at = how, now
+    incident = db.session.get(Incident, assignment.incident_id)
+    unit = db.session.get(Unit, assignment.unit_id)
+    add_timeline(
+        incident.id, f"assignment.{how}", actor, unit_id=unit.id, data={"call_sign": unit.call_sign}
+    )
+    publish("incident.updated", triage_events.incident_summary(incident), board_rooms())
+    remaining = db.session.execute(
+        select(Assignment.id).where(
+            Assignment.incident_id == incident.id, Assignment.status == AssignmentStatus.ACTIVE
+        )
+    ).first()
+    if remaining is None:
+        _incident_status(incident, IncidentStatus.CLEARED, actor)
+
+
+def release(
+    assignment: Assignment, actor: Actor, reason: str, now: dt.datetime | None = None
+) -> None:
+    """Take a unit off an incident (re-assigning, or no longer needed); it becomes available."""
+    now = now or utcnow()
+    if assignment.status != AssignmentStatus.ACTIVE:
+        raise DispatchError(
+            409, "This assignment has already ended.", {"assignment": str(assignment.status)}
+        )
+    unit = db.session.get(Unit, assignment.unit_id)
+    if unit.status in ON_INCIDENT:
+        _move(unit, UnitStatus.AVAILABLE, actor, assignment.incident_id, now)
+    end_assignment(assignment, AssignmentStatus.RELEASED, actor, now)
+    incident = db.session.get(Incident, assignment.incident_id)
+    outbox(
+        unit,
+        incident,
+        f"NW {unit.call_sign}: vrijgegeven van {incident.reference}. Geen actie meer nodig.",
+        "release",
+        assignment,
+    )
+    add_timeline(incident.id, "assignment.release_reason", actor, unit_id=unit.id, detail=reason)
+    audit.record("update", "assignment", assignment.id)
+
+
+def change_status(
+    unit: Unit,
+    new: UnitStatus,
+    actor: Actor,
+    reference: str | None = None,
+    now: dt.datetime | None = None,
+) -> Assignment | None:
+    """Apply a status change from the console or an SMS; follow it on the incident."""
+    now = now or utcnow()
+    current = active_assignments(unit.id)
+    assignment = _pick(current, reference)
+    if new == UnitStatus.ASSIGNED:
+        raise TransitionError(
+            unit.status, new, "a unit is assigned through an assignment, not a status change"
+        )
+    check_transition(UnitStatus(unit.status), new, bool(current))
+    _move(unit, new, actor, assignment.incident_id if assignment else None, now)
+    if assignment is not None:
+        _follow(assignment, new, actor, now)
+    return assignment
+
+
+def _pick(assignments: list[Assignment], reference: str | None) -> Assignment | None:
+    if reference:
+        for a in assignments:
+            incident = db.session.get(Incident, a.incident_id)
+            if incident and incident.reference == reference:
+                return a
+    return assignments[-1] if assignments else None
+
+
+def _follow(assignment: Assignment, new: UnitStatus, actor: Actor, now: dt.datetime) -> None:
+    """What a unit's status means for its assignment and incident."""
+    assignment.last_update_at = now
+    if (
+        new in (UnitStatus.ACKNOWLEDGED, UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE)
+        and not assignment.acknowledged_at
+    ):
+        assignment.acknowledged_at = now
+    incident = db.session.get(Incident, assignment.incident_id)
+    if new == UnitStatus.ON_SCENE:
+        _incident_status(incident, IncidentStatus.ON_SCENE, actor)
+    if new == UnitStatus.AVAILABLE:
+        end_assignment(assignment, AssignmentStatus.CLEARED, actor, now)
+
+
+def deliver_soon(app) -> None:
+    """Hand committed outbox rows to the sender now (the scheduler's scan is the backstop)."""
+    if not app.config.get("SMS_SEND_IMMEDIATELY", True):
+        return
+    from app.extensions import socketio
+    from dispatch import sms
+
+    def run() -> None:
+        with app.app_context():
+            try:
+                sms.deliver_due(app)
+            finally:
+                db.session.remove()
+
+    socketio.start_background_task(run)

@@ -1,0 +1,218 @@
+"""Twilio webhooks: inbound SMS replies from units and delivery status callbacks.
+
+Both validate `X-Twilio-Signature` against PUBLIC_BASE_URL + path (so it works behind a proxy);
+with no TWILIO_AUTH_TOKEN they refuse everything. Inbound messages are inserted first with
+their unique MessageSid, so a retried webhook is applied once.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Response, abort, current_app, request
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from twilio.request_validator import RequestValidator
+from twilio.twiml.messaging_response import MessagingResponse
+
+from app.db import db, utcnow
+from app.phones import normalise_phone
+from app.realtime import board_rooms, publish
+from app.security import WEBHOOK, protect
+from dispatch import events, flows
+from dispatch.models import Message, MessageDirection, MessageStatus, Unit, UnitStatus
+from dispatch.replies import (
+    REPLY_STATUS,
+    compose_help_sms,
+    compose_unknown_sender_reply,
+    parse_reply,
+)
+from dispatch.service import TransitionError
+from triage.models import TimelineSource
+from triage.service import Actor, add_timeline
+
+bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
+log = logging.getLogger(__name__)
+FORWARD = [MessageStatus.QUEUED, MessageStatus.SENT, MessageStatus.DELIVERED]
+FINAL_BAD = {MessageStatus.UNDELIVERED, MessageStatus.FAILED}
+
+
+def signature_ok() -> bool:
+    """Validate Twilio's signature over the public URL and the form parameters."""
+    token = current_app.config.get("TWILIO_AUTH_TOKEN")
+    signature = request.headers.get("X-Twilio-Signature", "")
+    if not token or not signature:
+        return False
+    url = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + request.full_path.rstrip("?")
+    return RequestValidator(token).validate(url, request.form.to_dict(flat=True), signature)
+
+
+def twiml(text: str | None) -> Response:
+    """A TwiML answer (with a confirmation SMS when `text` is given)."""
+    reply = MessagingResponse()
+    if text:
+        reply.message(text)
+    return Response(str(reply), mimetype="application/xml")
+
+
+def _store_inbound(sid: str, sender: str, to: str, body: str, unit: Unit | None) -> Message | None:
+    """Insert the inbound SMS first; None when this MessageSid was already applied."""
+    message = Message(
+        direction=MessageDirection.INBOUND,
+        provider_sid=sid,
+        from_number=sender,
+        to_number=to or "",
+        body=body,
+        status=MessageStatus.RECEIVED,
+        kind="reply",
+        unit_id=unit.id if unit else None,
+    )
+    db.session.add(message)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    return message
+
+
+@bp.post("/sms")
+@protect(WEBHOOK)
+def inbound_sms():
+    """A unit's SMS reply: acknowledge, en route, on scene, clear, or help."""
+    if not signature_ok():
+        abort(403)
+    form = request.form
+    sid, body = form.get("MessageSid", "")[:64], form.get("Body", "")[:1600]
+    if not sid:
+        abort(400)
+    sender = normalise_phone(form.get("From", ""))
+    unit = (
+        db.session.execute(select(Unit).where(Unit.phone == sender)).unique().scalar_one_or_none()
+    )
+    message = _store_inbound(sid, sender, form.get("To", ""), body, unit)
+    if message is None:
+        return twiml(None)  # a retry of a webhook we already applied
+    answer = _apply(message, unit, body)
+    db.session.commit()
+    return twiml(answer)
+
+
+def _apply(message: Message, unit: Unit | None, body: str) -> str | None:
+    """Apply a reply to the unit and its incident; return the confirmation text."""
+    if unit is None:
+        publish("escalation", {"kind": "unknown_sender", "message_id": message.id}, board_rooms())
+        return compose_unknown_sender_reply()
+    _touch(unit)
+    reply = parse_reply(body)
+    if reply.code == "help":
+        # The codes go back by SMS, and the board sees it too: HELP may be a call for help.
+        _unparsed(message, unit, body, None)
+        return compose_help_sms()
+    assignment = None
+    if reply.code in REPLY_STATUS:
+        try:
+            assignment = flows.change_status(
+                unit, UnitStatus(REPLY_STATUS[reply.code]), _unit_actor(unit), reply.reference
+            )
+        except TransitionError as exc:
+            return _unparsed(
+                message, unit, body, f"{unit.call_sign}: {exc}. Antwoord HELP voor de codes."
+            )
+        message.incident_id = assignment.incident_id if assignment else None
+        add_timeline(
+            message.incident_id,
+            "sms.received",
+            _unit_actor(unit),
+            unit_id=unit.id,
+            detail=body,
+            data={"code": reply.code},
+        )
+        publish("message.received", _received(message, unit, reply.code), board_rooms())
+        return f"{unit.call_sign}: {REPLY_STATUS[reply.code].replace('_', ' ')} ontvangen."
+    return _unparsed(message, unit, body, None)
+
+
+def _touch(unit: Unit) -> None:
+    """Any SMS from a unit counts as a sign of life for its welfare timer."""
+    for assignment in flows.active_assignments(unit.id):
+        assignment.last_update_at = utcnow()
+
+
+def _unit_actor(unit: Unit) -> Actor:
+    """SMS replies act as the unit (named by call sign on the timeline)."""
+    return Actor(None, None, TimelineSource.SMS, name=f"unit {unit.call_sign}")
+
+
+def _unparsed(message: Message, unit: Unit, body: str, answer: str | None) -> str | None:
+    """Keep text that is not a code and show it to the dispatchers."""
+    current = flows.active_assignments(unit.id)
+    message.incident_id = current[-1].incident_id if current else None
+    add_timeline(
+        message.incident_id, "sms.unparsed", _unit_actor(unit), unit_id=unit.id, detail=body
+    )
+    publish("message.received", _received(message, unit, None), board_rooms())
+    return answer or f"{unit.call_sign}: bericht doorgegeven aan de dispatcher."
+
+
+def _received(message: Message, unit: Unit, code: str | None) -> dict:
+    return {
+        **events.message_event(message),
+        "call_sign": unit.call_sign,
+        "code": code,
+        "text": message.body,
+    }
+
+
+@bp.post("/status")
+@protect(WEBHOOK)
+def delivery_status():
+    """Twilio's delivery callback: queued, sent, delivered, undelivered, failed."""
+    if not signature_ok():
+        abort(403)
+    sid, raw = request.form.get("MessageSid", ""), request.form.get("MessageStatus", "")
+    try:
+        status = MessageStatus(raw)
+    except ValueError:
+        return Response(status=204)
+    message = db.session.execute(
+        select(Message).where(Message.provider_sid == sid)
+    ).scalar_one_or_none()
+    if message is None or not _advances(MessageStatus(message.status), status):
+        return Response(status=204)
+    db.session.execute(
+        update(Message)
+        .where(Message.id == message.id)
+        .values(
+            status=status,
+            updated_at=utcnow(),
+            last_error=request.form.get("ErrorCode") or message.last_error,
+        )
+    )
+    message.status = status
+    publish("message.status", events.message_event(message), board_rooms())
+    if status in FINAL_BAD:
+        publish(
+            "escalation",
+            {
+                "kind": "sms_failed",
+                "message_id": message.id,
+                "unit_id": message.unit_id,
+                "incident_id": message.incident_id,
+                "reason": status,
+            },
+            board_rooms(),
+        )
+    db.session.commit()
+    return Response(status=204)
+
+
+def _advances(current: MessageStatus, new: MessageStatus) -> bool:
+    """Callbacks arrive out of order: never move a message back (delivered stays delivered)."""
+    if current in FINAL_BAD or current == MessageStatus.DELIVERED:
+        return False
+    if new in FINAL_BAD:
+        return True
+    if current in FORWARD and new in FORWARD:
+        return FORWARD.index(new) > FORWARD.index(current)
+    return current in (MessageStatus.SENDING, MessageStatus.PENDING)

@@ -1,0 +1,68 @@
+"""Realtime handover events: minimal payloads, each room sees only what it may.
+
+Supervisors get every note; an organisation's room gets urgent notes addressed to it, naming
+only that organisation (never the other addressees). Payloads never hold note content: the
+page fetches it through the API, which checks the reader and audits the read.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.auth.models import Organisation
+from app.realtime import publish
+from handover.models import HandoverNote, HandoverPacket
+
+SUPERVISORS = "supervisors"
+
+
+def org_room(organisation_id: int) -> str:
+    """The Socket.IO room of one organisation's social workers."""
+    return f"org:{organisation_id}"
+
+
+def _note_payload(note: HandoverNote, reference: str, slugs: list[str]) -> dict[str, Any]:
+    return {
+        "id": note.id,
+        "reference": reference,
+        "version": note.version,
+        "organisations": slugs,
+        "urgent": bool(note.urgent),
+    }
+
+
+def note_written(note: HandoverNote, reference: str, organisations: list[Organisation]) -> None:
+    """Announce a note (or correction) to supervisors, and an urgent one to its addressees."""
+    slugs = sorted(o.slug for o in organisations)
+    payload = {**_note_payload(note, reference, slugs), "incident_id": note.incident_id}
+    publish("handover.note", payload, [SUPERVISORS])
+    if note.urgent:
+        for org in organisations:
+            publish("handover.note", _note_payload(note, reference, [org.slug]), [org_room(org.id)])
+
+
+def packet_acknowledged(packet: HandoverPacket, organisation: Organisation) -> None:
+    """Tell supervisors a packet was picked up."""
+    publish(
+        "handover.acknowledged",
+        {
+            "packet_id": packet.id,
+            "organisation": organisation.slug,
+            "handover_date": packet.handover_date.isoformat(),
+        },
+        [SUPERVISORS],
+    )
+
+
+def packet_not_acknowledged(packet: HandoverPacket, organisation: Organisation) -> None:
+    """Escalate an unacknowledged packet to the supervisor console."""
+    publish(
+        "escalation",
+        {
+            "kind": "handover_not_acknowledged",
+            "packet_id": packet.id,
+            "organisation": organisation.slug,
+            "handover_date": packet.handover_date.isoformat(),
+        },
+        [SUPERVISORS],
+    )

@@ -1,0 +1,221 @@
+"""Browser fixtures: the real server started as `make run` starts it, and headless Chromium.
+
+Without Chromium (/usr/bin/chromium) or the playwright package the browser tests are skipped
+with the reason shown; under CI=true they fail instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import require_service
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+DEMO_PASSWORD = "nachtwacht-demo"
+# What the app will send; added here (when the server sends none yet) so an inline script or
+# inline event handler breaks the tests now rather than in production.
+CSP = "script-src 'self'; object-src 'none'; base-uri 'none'"
+SERVER_ENV_DROP = (
+    "REDIS_URL",
+    "GEOCODER_URL",
+    "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEYS",
+    "BLIND_INDEX_KEY",
+)
+
+
+def _playwright_importable() -> bool:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def chromium_ready() -> None:
+    """Skip (or fail under CI=true) when Chromium or playwright is missing."""
+    require_service(os.access(CHROMIUM, os.X_OK), f"browser tests need Chromium at {CHROMIUM}")
+    require_service(_playwright_importable(), "browser tests need the playwright package")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _server_env(instance: Path, port: int) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SERVER_ENV_DROP}
+    env = {k: v for k, v in env.items() if not k.startswith("TWILIO_")}  # never send real SMS
+    return env | {
+        "NACHTWACHT_ENV": "development",
+        "NACHTWACHT_INSTANCE": str(instance),
+        "DATABASE_URL": f"sqlite:///{instance / 'nw.db'}",
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "SCHEDULER_ENABLED": "0",
+        "GEOCODER": "offline",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        if _healthy(url):
+            return
+        time.sleep(0.1)
+    pytest.fail(f"server not healthy within {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def live_server(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Migrate, seed and serve a fresh instance as `make run` does; yield its base URL."""
+    instance = tmp_path_factory.mktemp("live")
+    port = _free_port()
+    env = _server_env(instance, port)
+    flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
+    for command in (["db", "upgrade"], ["demo", "seed"]):
+        done = subprocess.run(
+            flask + command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, f"flask {' '.join(command)} failed:\n{done.stderr[-3000:]}"
+    log = instance / "server.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [sys.executable, "wsgi.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_until_up(url, process, log)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_ready: None) -> Iterator[Any]:
+    """One headless Chromium for the session."""
+    from playwright.sync_api import sync_playwright
+
+    playwright = sync_playwright().start()
+    chromium = playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+    )
+    try:
+        yield chromium
+    finally:
+        chromium.close()
+        playwright.stop()
+
+
+def _with_csp(route: Any) -> None:
+    if route.request.resource_type != "document":
+        route.continue_()
+        return
+    response = route.fetch(max_redirects=0)  # the browser follows redirects itself
+    headers = dict(response.headers)
+    if "text/html" in headers.get("content-type", ""):
+        headers.setdefault("content-security-policy", CSP)
+    route.fulfill(response=response, headers=headers)
+
+
+class PageWatch:
+    """What a page did that a user would notice: dialogs, script errors, CSP refusals."""
+
+    def __init__(self) -> None:
+        self.dialogs: list[str] = []
+        self.errors: list[str] = []
+
+    def on_dialog(self, dialog: Any) -> None:
+        self.dialogs.append(f"{dialog.type}: {dialog.message}")
+        with contextlib.suppress(Exception):
+            dialog.dismiss()
+
+    def on_console(self, message: Any) -> None:
+        if message.type == "error" and "Content Security Policy" in message.text:
+            self.errors.append(message.text)
+
+
+@pytest.fixture
+def watch() -> PageWatch:
+    """Dialogs and script errors seen by the `page` fixture."""
+    return PageWatch()
+
+
+@pytest.fixture
+def page(browser: Any, live_server: str, watch: PageWatch) -> Iterator[Any]:
+    """A fresh browser context (Dutch, Brussels time) with the app's CSP on every page."""
+    context = browser.new_context(
+        base_url=live_server,
+        locale="nl-BE",
+        timezone_id="Europe/Brussels",
+        viewport={"width": 1280, "height": 900},
+    )
+    context.set_default_timeout(5000)
+    context.route(lambda url: url.startswith(live_server) and "/api/" not in url, _with_csp)
+    tab = context.new_page()
+    tab.on("dialog", watch.on_dialog)
+    tab.on("pageerror", lambda exc: watch.errors.append(f"page error: {exc}"))
+    tab.on("console", watch.on_console)
+    try:
+        yield tab
+    finally:
+        context.close()
+    assert watch.errors == [], watch.errors
+
+
+def login(page: Any, username: str = "dispatcher") -> None:
+    """Log in through the real form (demo account)."""
+    page.goto("/login")
+    page.fill("#username", username)
+    page.fill("#password", DEMO_PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url("**/console")
+
+
+def screenshot(page: Any, name: str) -> Path:
+    """Save a full-page screenshot under tests/artifacts/ (gitignored) for a human to look at."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,113 @@
+"""Locating an incident: phone point, cached geocoding, offline fallback; never blocks intake."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from flask import Flask, current_app
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from app import crypto
+from app.db import db
+from triage.geocoding import (
+    Geocoder,
+    GeoResult,
+    district_for_point,
+    make_geocoder,
+    normalise_address,
+)
+from triage.models import GeocodeCacheEntry, LocationQuality
+
+log = logging.getLogger(__name__)
+EXTENSION = "nachtwacht.geocoder"
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where an incident is, and how well that is known."""
+
+    lat: float | None
+    lon: float | None
+    quality: LocationQuality
+    normalised: str | None
+    postcode: str | None
+    district: str | None
+
+
+def init_geocoder(app: Flask) -> None:
+    """Build the configured geocoder once per app."""
+    app.extensions[EXTENSION] = make_geocoder(
+        app.config.get("GEOCODER") or "offline", app.config.get("GEOCODER_URL"), timeout=2.0
+    )
+
+
+def geocoder() -> Geocoder:
+    """The app's geocoder."""
+    return current_app.extensions[EXTENSION]
+
+
+def address_key(address: str | None) -> tuple[str | None, str | None]:
+    """Normalised address and its blind index (the cache and repeat-victimisation key)."""
+    if not address or not address.strip():
+        return None, None
+    normalised = normalise_address(address)
+    return normalised, crypto.blind_index(normalised)
+
+
+def _cached(index: str) -> GeocodeCacheEntry | None:
+    return db.session.execute(
+        select(GeocodeCacheEntry).where(GeocodeCacheEntry.address_index == index)
+    ).scalar_one_or_none()
+
+
+def _store(index: str, backend: str, result: GeoResult) -> None:
+    """Remember a usable result; a concurrent identical insert is simply ignored."""
+    dialect = db.session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    values = {
+        "address_index": index,
+        "backend": backend,
+        "quality": result.quality,
+        "lat": result.lat,
+        "lon": result.lon,
+        "postcode": result.postcode,
+        "district": result.district,
+        "created_at": db.func.now(),
+    }
+    db.session.execute(insert(GeocodeCacheEntry).values(**values).on_conflict_do_nothing())
+
+
+def geocode_address(address: str) -> Location:
+    """Geocode through the cache; failures give an `unverified` location, never an error."""
+    normalised, index = address_key(address)
+    if index is None:
+        return Location(None, None, LocationQuality.UNVERIFIED, None, None, None)
+    hit = _cached(index)
+    if hit is not None:
+        return Location(
+            hit.lat, hit.lon, LocationQuality(hit.quality), normalised, hit.postcode, hit.district
+        )
+    coder = geocoder()
+    try:
+        result = coder.geocode(address)
+    except Exception:  # noqa: BLE001 - geocoding must never block intake
+        log.warning("geocoder %s failed", getattr(coder, "name", "?"))
+        return Location(None, None, LocationQuality.UNVERIFIED, normalised, None, None)
+    if result.quality != LocationQuality.UNVERIFIED:
+        _store(index, getattr(coder, "name", "unknown"), result)
+    quality = LocationQuality(result.quality)
+    return Location(result.lat, result.lon, quality, normalised, result.postcode, result.district)
+
+
+def locate(address: str | None, lat: float | None, lon: float | None) -> Location:
+    """A phone's point (advanced mobile location) wins; else the geocoded address."""
+    by_address = geocode_address(address) if address else None
+    if lat is not None and lon is not None:
+        district = district_for_point(lat, lon) or (by_address.district if by_address else None)
+        postcode = by_address.postcode if by_address else None
+        normalised = by_address.normalised if by_address else None
+        return Location(lat, lon, LocationQuality.EXACT, normalised, postcode, district)
+    return by_address or Location(None, None, LocationQuality.UNVERIFIED, None, None, None)

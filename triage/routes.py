@@ -1,0 +1,395 @@
+"""Incident, assessment and instrument API; the intake and incident pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, g, render_template, request
+from flask_login import current_user
+
+from app import audit
+from app.api.core import api, endpoint, not_found, problem
+from app.auth.models import Role
+from app.db import db
+from app.schemas import PageInfo
+from app.security import BOARD, allow, protect
+from triage import screening, service
+from triage.models import Assessment, Incident, Priority, TimelineSource
+from triage.schemas import (
+    AssessmentCreate,
+    AssessmentList,
+    AssessmentRead,
+    IncidentCreate,
+    IncidentDetail,
+    IncidentList,
+    IncidentQuery,
+    IncidentRead,
+    IncidentSummary,
+    IncidentUpdate,
+    InstrumentList,
+    InstrumentRead,
+    PersonRead,
+    PriorIncident,
+    PriorityChange,
+    RecommendationRead,
+    ScorePreview,
+    ScorePreviewRead,
+    TimelineRead,
+)
+
+bp = Blueprint("triage", __name__)
+INTAKE = allow(Role.DISPATCHER, Role.SUPERVISOR, scopes=("intake",))
+SUPERVISOR = allow(Role.SUPERVISOR)
+
+
+def actor() -> service.Actor:
+    """The current user as a timeline actor."""
+    token = g.get("api_token")
+    return service.Actor(
+        current_user, token, TimelineSource.API if token else TimelineSource.CONSOLE
+    )
+
+
+def _raise(exc: service.IntakeError | screening.ScreeningError):
+    if isinstance(exc, screening.ScreeningError):
+        raise problem(422, "validation_error", exc.message, exc.fields) from None
+    raise problem(exc.status, exc.code, exc.message, exc.fields) from None
+
+
+def incident_read(
+    incident: Incident, model: type[IncidentRead] = IncidentRead, **extra
+) -> IncidentRead:
+    """Serialise an incident with its case data."""
+    data = IncidentSummary.model_validate(incident).model_dump()
+    data |= {
+        "updated_at": incident.updated_at,
+        "closed_at": incident.closed_at,
+        "address": incident.address_text,
+        "caller_phone": incident.caller_phone,
+        "children_present": incident.children_present,
+        "narrative": incident.narrative,
+        "requested_skills": incident.requested_skills,
+        "persons": [PersonRead.model_validate(p) for p in incident.persons],
+    }
+    return model.model_validate(data | extra)
+
+
+def assessment_read(a: Assessment, incident_priority: str) -> AssessmentRead:
+    """Serialise a stored assessment."""
+    judgement = (
+        {"level": a.override_level, "reason": a.override_reason} if a.override_level else None
+    )
+    return AssessmentRead(
+        id=a.id,
+        instrument=a.instrument_id,
+        version=a.instrument_version,
+        assessment_version=a.version,
+        score=a.score,
+        level=a.level,
+        computed_level=a.computed_level,
+        unknown_count=a.unknown_count,
+        reasons=a.result.get("reasons", []),
+        priority=a.priority,
+        incident_priority=incident_priority,
+        recommendations=[
+            RecommendationRead.model_validate(r) for r in a.result.get("recommendations", [])
+        ],
+        judgement=judgement,
+        created_at=a.created_at,
+    )
+
+
+def _incident_or_404(incident_id: int) -> Incident:
+    incident = service.get_incident(incident_id)
+    if incident is None:
+        raise not_found("incident")
+    return incident
+
+
+@api.post("/incidents")
+@endpoint(
+    "Take a call",
+    INTAKE,
+    body=IncidentCreate,
+    response=IncidentRead,
+    status=201,
+    errors=(409,),
+    tags=("incidents",),
+)
+def create_incident(body: IncidentCreate):
+    """Create an incident; an `Idempotency-Key` makes retries safe."""
+    key = request.headers.get("Idempotency-Key", "").strip() or None
+    if key is not None and len(key) > 128:
+        raise problem(
+            422,
+            "validation_error",
+            "Idempotency-Key is too long.",
+            {"Idempotency-Key": "at most 128 characters"},
+        )
+    try:
+        incident, created = service.create_incident(body, actor(), key)
+    except service.IntakeError as exc:
+        db.session.rollback()
+        _raise(exc)
+    db.session.commit()
+    response = incident_read(incident).model_dump(mode="json")
+    return response, 201 if created else 200
+
+
+@api.get("/incidents")
+@endpoint("List incidents", BOARD, query=IncidentQuery, response=IncidentList, tags=("incidents",))
+def list_incidents(query: IncidentQuery):
+    """The queue: filter by status, priority and since; most urgent first."""
+    rows, total = service.list_incidents(
+        query.status, query.priority, query.since, query.page, query.per_page
+    )
+    audit.record("list", "incident", object_ids=[i.id for i in rows])
+    db.session.commit()
+    items = [IncidentSummary.model_validate(i) for i in rows]
+    return IncidentList(
+        items=items, page=PageInfo(page=query.page, per_page=query.per_page, total=total)
+    )
+
+
+def _timeline_read(e) -> TimelineRead:
+    return TimelineRead(
+        id=e.id,
+        occurred_at=e.occurred_at,
+        kind=e.kind,
+        from_state=e.from_state,
+        to_state=e.to_state,
+        detail=e.detail,
+        data=e.data or {},
+        actor=e.actor_label,
+        source=e.source,
+    )
+
+
+@api.get("/incidents/<int:incident_id>")
+@endpoint(
+    "One incident with history", BOARD, response=IncidentDetail, errors=(404,), tags=("incidents",)
+)
+def get_incident(incident_id: int):
+    """An incident with persons, earlier incidents, assessments and timeline."""
+    incident = _incident_or_404(incident_id)
+    prior = [
+        PriorIncident(
+            id=p.id,
+            reference=p.reference,
+            received_at=p.received_at,
+            priority=p.priority,
+            status=p.status,
+            matched_on=on,
+        )
+        for p, on in service.prior_incidents(incident)
+    ]
+    detail = incident_read(
+        incident,
+        IncidentDetail,
+        prior_incidents=prior,
+        assessments=[
+            assessment_read(a, incident.priority) for a in screening.assessments(incident.id)
+        ],
+        timeline=[_timeline_read(e) for e in service.timeline(incident.id)],
+    )
+    audit.record("view", "incident", incident.id)
+    db.session.commit()
+    return detail
+
+
+@api.patch("/incidents/<int:incident_id>")
+@endpoint(
+    "Correct an incident",
+    BOARD,
+    body=IncidentUpdate,
+    response=IncidentRead,
+    errors=(404,),
+    tags=("incidents",),
+)
+def update_incident(incident_id: int, body: IncidentUpdate):
+    """Correct address, point, phone, persons, flags or narrative; changes go on the timeline."""
+    incident = _incident_or_404(incident_id)
+    try:
+        service.update_incident(incident, body, actor())
+    except service.IntakeError as exc:
+        db.session.rollback()
+        _raise(exc)
+    db.session.commit()
+    return incident_read(incident)
+
+
+@api.post("/incidents/<int:incident_id>/assessments")
+@endpoint(
+    "Score a questionnaire",
+    BOARD,
+    body=AssessmentCreate,
+    response=AssessmentRead,
+    status=201,
+    errors=(404,),
+    tags=("assessments",),
+)
+def create_assessment(incident_id: int, body: AssessmentCreate):
+    """Store a new, immutable assessment; it may raise the priority, never lower it."""
+    incident = _incident_or_404(incident_id)
+    judgement = (body.judgement.level, body.judgement.reason) if body.judgement else None
+    prior = len(service.prior_incidents(incident))
+    try:
+        outcome = screening.assess(
+            incident,
+            body.instrument,
+            dict(body.answers),
+            judgement,
+            body.motives,
+            prior,
+            current_user.id,
+        )
+    except screening.ScreeningError as exc:
+        db.session.rollback()
+        _raise(exc)
+    a = outcome.assessment
+    service.add_timeline(
+        incident.id,
+        "assessment.scored",
+        actor(),
+        from_state=outcome.previous_priority,
+        to_state=incident.priority,
+        data={
+            "instrument": a.instrument_id,
+            "level": a.level,
+            "score": a.score,
+            "assessment_id": a.id,
+        },
+    )
+    db.session.commit()
+    return assessment_read(a, incident.priority)
+
+
+@api.get("/incidents/<int:incident_id>/assessments")
+@endpoint(
+    "An incident's assessments",
+    BOARD,
+    response=AssessmentList,
+    errors=(404,),
+    tags=("assessments",),
+)
+def list_assessments(incident_id: int):
+    """Every assessment of the incident, oldest first."""
+    incident = _incident_or_404(incident_id)
+    rows = screening.assessments(incident.id)
+    audit.record("list", "assessment", object_ids=[a.id for a in rows])
+    db.session.commit()
+    return AssessmentList(items=[assessment_read(a, incident.priority) for a in rows])
+
+
+@api.post("/incidents/<int:incident_id>/priority")
+@endpoint(
+    "Set the priority by hand",
+    BOARD,
+    body=PriorityChange,
+    response=IncidentRead,
+    errors=(403, 404),
+    tags=("incidents",),
+)
+def change_priority(incident_id: int, body: PriorityChange):
+    """Raise (dispatcher, supervisor) or lower (supervisor only) a priority, with a reason."""
+    incident = _incident_or_404(incident_id)
+    previous = Priority(incident.priority)
+    lowering = body.priority > previous  # "P4" > "P1": a larger number is less urgent
+    if lowering and Role(current_user.role) != Role.SUPERVISOR:
+        raise problem(
+            403,
+            "forbidden",
+            "Only a supervisor may lower a priority.",
+            {"priority": "supervisor only"},
+        )
+    if body.priority != previous:
+        service.set_priority(incident, body.priority, body.reason, actor())
+        db.session.commit()
+    return incident_read(incident)
+
+
+def _instrument_read(inst) -> InstrumentRead:
+    return InstrumentRead(
+        id=inst.id,
+        version=inst.version,
+        title=inst.title.model_dump(),
+        description=inst.description.model_dump() if inst.description else None,
+        model=inst.model,
+        levels=list(inst.levels),
+        level_priority=dict(inst.level_priority),
+        bands=[b.model_dump() for b in inst.bands],
+        params=dict(inst.params),
+        items=[
+            {
+                "id": i.id,
+                "text": i.text.model_dump(),
+                "trigger": i.trigger,
+                "weight": i.weight,
+                "required": i.required,
+            }
+            for i in inst.items
+        ],
+    )
+
+
+@api.get("/instruments")
+@endpoint("List risk instruments", BOARD, response=InstrumentList, tags=("instruments",))
+def list_instruments():
+    """Every loaded instrument with its items."""
+    return InstrumentList(items=[_instrument_read(i) for i in screening.instruments().values()])
+
+
+@api.get("/instruments/<instrument_id>")
+@endpoint(
+    "One risk instrument", BOARD, response=InstrumentRead, errors=(404,), tags=("instruments",)
+)
+def get_instrument(instrument_id: str):
+    """One instrument with items and thresholds."""
+    inst = screening.instruments().get(instrument_id)
+    if inst is None:
+        raise not_found("instrument")
+    return _instrument_read(inst)
+
+
+@api.post("/instruments/<instrument_id>/preview")
+@endpoint(
+    "Score answers without storing them",
+    BOARD,
+    body=ScorePreview,
+    response=ScorePreviewRead,
+    errors=(404,),
+    tags=("instruments",),
+)
+def preview_instrument(instrument_id: str, body: ScorePreview):
+    """The level and priority the answers so far would give (the console's live priority)."""
+    inst = screening.instruments().get(instrument_id)
+    if inst is None:
+        raise not_found("instrument")
+    try:
+        result = screening.preview(inst, dict(body.answers), body.partial)
+    except screening.ScreeningError as exc:
+        _raise(exc)
+    from triage import scoring
+
+    return ScorePreviewRead(
+        score=result.score,
+        level=result.level,
+        unknown_count=result.unknown_count,
+        priority=scoring.level_priority(inst, result.level),
+        reasons=list(result.reasons),
+    )
+
+
+@bp.get("/intake")
+@protect(BOARD)
+def intake_page():
+    """The dispatcher's intake form with the questionnaire inline."""
+    return render_template("triage/intake.html", base_priority=str(service.BASE_PRIORITY))
+
+
+@bp.get("/incidents/<int:incident_id>")
+@protect(BOARD)
+def incident_page(incident_id: int):
+    """One incident: case data, assessments and timeline (loaded from the API by the page)."""
+    incident = _incident_or_404(incident_id)
+    return render_template(
+        "triage/incident.html", incident_id=incident.id, reference=incident.reference
+    )

@@ -1,0 +1,265 @@
+"""API schemas for incidents, assessments and instruments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, StringConstraints, model_validator
+
+from app.schemas import Input, LongText, Output, PageInfo, Phone, ShortText
+from triage.models import IncidentStatus, LocationQuality, PersonRole, Priority
+
+Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{1,47}$")]
+Lang = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z]{2,3}$")]
+AnswerValue = Literal["yes", "no", "unknown"]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
+
+
+class PersonIn(Input):
+    """A person named on the call."""
+
+    role: PersonRole
+    name: str | None = Field(None, max_length=200)
+    age: int | None = Field(None, ge=0, le=120)
+    language: Lang | None = None
+    phone: Phone | None = None
+
+
+class IncidentCreate(Input):
+    """A new family-crisis call: an address and/or a point, and what the caller told."""
+
+    address: str | None = Field(None, max_length=300)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    caller_phone: Phone | None = None
+    persons: list[PersonIn] = Field(default_factory=list, max_length=20)
+    children_present: bool | None = None
+    flags: list[Tag] = Field(default_factory=list, max_length=20)
+    narrative: LongText | None = None
+    requested_skills: list[Tag] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _point_is_complete(self) -> IncidentCreate:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat and lon go together")
+        return self
+
+
+class IncidentUpdate(Input):
+    """Corrections to an incident; each changed field lands on the timeline."""
+
+    address: str | None = Field(None, max_length=300)
+    lat: float | None = Field(None, ge=-90, le=90)
+    lon: float | None = Field(None, ge=-180, le=180)
+    caller_phone: Phone | None = None
+    children_present: bool | None = None
+    flags: list[Tag] | None = Field(None, max_length=20)
+    narrative: LongText | None = None
+    requested_skills: list[Tag] | None = Field(None, max_length=10)
+    persons: list[PersonIn] | None = Field(None, max_length=20)
+
+    @model_validator(mode="after")
+    def _point_is_complete(self) -> IncidentUpdate:
+        if ("lat" in self.model_fields_set) != ("lon" in self.model_fields_set):
+            raise ValueError("lat and lon go together")
+        return self
+
+
+class IncidentQuery(Input):
+    """Filters for the incident list."""
+
+    status: IncidentStatus | None = None
+    priority: Priority | None = None
+    since: dt.datetime | None = Field(None, description="received at or after (ISO 8601)")
+    page: int = Field(1, ge=1, le=100_000)
+    per_page: int = Field(50, ge=1, le=200)
+
+
+class PersonRead(Output):
+    """A person on an incident."""
+
+    id: int
+    role: PersonRole
+    name: str | None
+    age: int | None
+    language: str | None
+    phone: str | None
+
+
+class PriorIncident(Output):
+    """An earlier incident at the same address or with the same caller phone."""
+
+    id: int
+    reference: str
+    received_at: dt.datetime
+    priority: Priority
+    status: IncidentStatus
+    matched_on: list[str]
+
+
+class TimelineRead(Output):
+    """One timeline line."""
+
+    id: int
+    occurred_at: dt.datetime
+    kind: str
+    from_state: str | None
+    to_state: str | None
+    detail: str | None
+    data: dict[str, Any]
+    actor: str | None
+    source: str
+
+
+class IncidentSummary(Output):
+    """What the queue shows of an incident."""
+
+    id: int
+    reference: str
+    status: IncidentStatus
+    priority: Priority
+    received_at: dt.datetime
+    created_at: dt.datetime
+    district: str | None
+    postcode: str | None
+    lat: float | None
+    lon: float | None
+    location_quality: LocationQuality
+    flags: list[str]
+
+
+class IncidentRead(IncidentSummary):
+    """An incident with its case data."""
+
+    updated_at: dt.datetime
+    closed_at: dt.datetime | None
+    address: str | None
+    caller_phone: str | None
+    children_present: bool | None
+    narrative: str | None
+    requested_skills: list[str]
+    persons: list[PersonRead]
+
+
+class IncidentDetail(IncidentRead):
+    """An incident with its repeat history, assessments and timeline."""
+
+    prior_incidents: list[PriorIncident]
+    assessments: list[AssessmentRead]
+    timeline: list[TimelineRead]
+
+
+class IncidentList(Output):
+    """A page of incidents, most urgent first."""
+
+    items: list[IncidentSummary]
+    page: PageInfo
+
+
+class Judgement(Input):
+    """Professional judgement raising the computed level, with its reason."""
+
+    level: ShortText
+    reason: Reason
+
+
+class AssessmentCreate(Input):
+    """Answers to one instrument."""
+
+    instrument: ShortText
+    answers: dict[str, AnswerValue] = Field(max_length=200)
+    judgement: Judgement | None = None
+    motives: list[Tag] = Field(default_factory=list, max_length=10)
+
+
+class RecommendationRead(Output):
+    """What to do next, and why."""
+
+    code: str
+    text: dict[str, str]
+    reason: str
+    theme: str | None = None
+
+
+class AssessmentRead(Output):
+    """A stored, immutable assessment."""
+
+    id: int
+    instrument: str
+    version: str
+    assessment_version: int
+    score: float
+    level: str
+    computed_level: str
+    unknown_count: int
+    reasons: list[str]
+    priority: Priority
+    incident_priority: Priority
+    recommendations: list[RecommendationRead]
+    judgement: dict[str, str] | None
+    created_at: dt.datetime
+
+
+class AssessmentList(Output):
+    """All assessments of an incident, oldest first."""
+
+    items: list[AssessmentRead]
+
+
+class PriorityChange(Input):
+    """Set an incident's priority by hand; lowering is a supervisor's action."""
+
+    priority: Priority
+    reason: Reason
+
+
+class ItemRead(Output):
+    """One question of an instrument."""
+
+    id: str
+    text: dict[str, str]
+    trigger: bool = False
+    weight: int | None = None
+    required: bool = True
+
+
+class InstrumentRead(Output):
+    """An instrument with its items and thresholds."""
+
+    id: str
+    version: str
+    title: dict[str, str]
+    description: dict[str, str] | None = None
+    model: str
+    levels: list[str]
+    level_priority: dict[str, str]
+    bands: list[dict[str, Any]]
+    params: dict[str, int]
+    items: list[ItemRead]
+
+
+class InstrumentList(Output):
+    """Every loaded instrument."""
+
+    items: list[InstrumentRead]
+
+
+class ScorePreview(Input):
+    """Answers to score without storing anything (live priority while typing)."""
+
+    answers: dict[str, AnswerValue] = Field(max_length=200)
+    partial: bool = Field(True, description="treat missing items as unknown")
+
+
+class ScorePreviewRead(Output):
+    """The level and priority these answers would give."""
+
+    score: float
+    level: str
+    priority: Priority
+    unknown_count: int
+    reasons: list[str]
+
+
+IncidentDetail.model_rebuild()

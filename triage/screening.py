@@ -1,0 +1,191 @@
+"""Risk screening: the loaded instruments, storing assessments, and the incident's priority.
+
+The scoring itself is pure (`triage.scoring`); this module loads, stores and audits around it.
+A score may raise the incident's priority, never lower it; lowering is a supervisor's action.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask import Flask, current_app
+from sqlalchemy import func, select
+
+from app import audit
+from app.db import db
+from app.realtime import board_rooms, publish
+from triage import events, scoring
+from triage.instruments import SHIPPED_DIR, Instrument, load_instruments
+from triage.models import Assessment, Incident, Priority
+from triage.scoring import REPEAT_THRESHOLD, ScoreResult
+
+EXTENSION = "nachtwacht.instruments"
+IMMEDIATE = "immediate-danger"
+DASH = "dash"
+__all__ = ["REPEAT_THRESHOLD"]
+
+
+class ScreeningError(ValueError):
+    """An assessment that cannot be stored, with field-level problems."""
+
+    def __init__(self, message: str, fields: dict[str, str]):
+        super().__init__(message)
+        self.message, self.fields = message, fields
+
+
+def init_instruments(app: Flask) -> None:
+    """Load the shipped instruments plus an organisation's own directory (INSTRUMENTS_DIR)."""
+    dirs: list[Path] = [SHIPPED_DIR]
+    extra = app.config.get("INSTRUMENTS_DIR") or os.environ.get("INSTRUMENTS_DIR")
+    if extra:
+        dirs.append(Path(extra))
+    app.extensions[EXTENSION] = load_instruments(*dirs)
+
+
+def instruments() -> dict[str, Instrument]:
+    """Every loaded instrument by id."""
+    return current_app.extensions[EXTENSION]
+
+
+def intake_flags() -> frozenset[str]:
+    """Quick danger flags a dispatcher may tick at intake: the immediate-danger items."""
+    return frozenset(instruments()[IMMEDIATE].item_ids)
+
+
+def flags_priority(flags: list[str], current: Priority | str) -> Priority:
+    """Any immediate-danger flag makes the incident P1; otherwise the priority stays."""
+    if set(flags) & intake_flags():
+        return Priority(scoring.combine_priority(str(current), "P1"))
+    return Priority(current)
+
+
+def escalation_priority(current: Priority | str) -> Priority:
+    """The priority a repeat-victimisation pattern raises to (DASH's escalation level)."""
+    dash = instruments()[DASH]
+    raised = scoring.level_priority(dash, scoring.escalation_level(dash))
+    return Priority(scoring.combine_priority(str(current), raised))
+
+
+def preview(instrument: Instrument, answers: dict[str, str], partial: bool) -> ScoreResult:
+    """Score without storing; with `partial`, unanswered items count as unknown."""
+    if partial:
+        answers = {item: answers.get(item, "unknown") for item in instrument.item_ids} | answers
+    return _score(instrument, answers)
+
+
+def _score(instrument: Instrument, answers: dict[str, str]) -> ScoreResult:
+    try:
+        return scoring.score(instrument, answers)
+    except scoring.AnswerError as exc:
+        fields = {f"answers.{i}": "required" for i in exc.missing}
+        fields |= {f"answers.{i}": "not an item of this instrument" for i in exc.unknown_items}
+        fields |= {
+            f"answers.{i}": f"must be yes, no or unknown, not {v!r}" for i, v in exc.invalid.items()
+        }
+        raise ScreeningError("Some answers are missing or not valid.", fields) from None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A stored assessment, its recommendations and what happened to the incident's priority."""
+
+    assessment: Assessment
+    recommendations: list[scoring.Recommendation]
+    previous_priority: Priority
+
+
+def _judged(instrument: Instrument, result: ScoreResult, level: str, reason: str) -> ScoreResult:
+    try:
+        return scoring.apply_judgement(instrument, result, level, reason)
+    except scoring.JudgementError as exc:
+        raise ScreeningError(str(exc), {"judgement.level": str(exc)}) from None
+
+
+def assess(
+    incident: Incident,
+    instrument_id: str,
+    answers: dict[str, str],
+    judgement: tuple[str, str] | None,
+    motives: list[str],
+    prior_count: int,
+    actor_id: int | None,
+) -> Outcome:
+    """Score and store one assessment (a new version) and raise the incident's priority."""
+    instrument = instruments().get(instrument_id)
+    if instrument is None:
+        raise ScreeningError(
+            "Unknown instrument.", {"instrument": f"no instrument {instrument_id!r}"}
+        )
+    computed = _score(instrument, answers)
+    result = scoring.apply_escalation(instrument, computed, prior_count + 1)
+    if judgement:
+        result = _judged(instrument, result, *judgement)
+    recs = scoring.recommendations(instrument, result, motives)
+    priority = Priority(scoring.level_priority(instrument, result.level))
+    previous = Priority(incident.priority)
+    incident.priority = Priority(scoring.combine_priority(previous, priority))
+    assessment = _store(
+        incident, instrument, answers, computed, result, recs, priority, judgement, actor_id
+    )
+    audit.record("create", "assessment", assessment.id)
+    publish("assessment.scored", events.assessment_event(assessment, incident), board_rooms())
+    if incident.priority != previous:
+        publish("incident.updated", events.incident_summary(incident), board_rooms())
+    return Outcome(assessment, recs, previous)
+
+
+def _store(
+    incident: Incident,
+    instrument: Instrument,
+    answers: dict[str, str],
+    computed: ScoreResult,
+    result: ScoreResult,
+    recs: list[scoring.Recommendation],
+    priority: Priority,
+    judgement: tuple[str, str] | None,
+    actor_id: int | None,
+) -> Assessment:
+    version = (
+        db.session.execute(
+            select(func.coalesce(func.max(Assessment.version), 0)).where(
+                Assessment.incident_id == incident.id, Assessment.instrument_id == instrument.id
+            )
+        ).scalar_one()
+        + 1
+    )
+    assessment = Assessment(
+        incident_id=incident.id,
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+        version=version,
+        answers=dict(answers),
+        score=result.score,
+        level=result.level,
+        computed_level=computed.level,
+        unknown_count=result.unknown_count,
+        priority=priority,
+        result={
+            "reasons": list(result.reasons),
+            "yes_items": list(result.yes_items),
+            "screened_in_by": result.screened_in_by,
+            "recommendations": [r.__dict__ for r in recs],
+        },
+        override_level=judgement[0] if judgement else None,
+        override_reason=judgement[1] if judgement else None,
+        override_by_id=actor_id if judgement else None,
+        created_by_id=actor_id,
+    )
+    db.session.add(assessment)
+    db.session.flush()
+    return assessment
+
+
+def assessments(incident_id: int) -> list[Assessment]:
+    """An incident's assessments, oldest first (the history is kept)."""
+    return list(
+        db.session.execute(
+            select(Assessment).where(Assessment.incident_id == incident_id).order_by(Assessment.id)
+        ).scalars()
+    )

@@ -1,0 +1,368 @@
+"""Incident intake, corrections, queries and repeat-victimisation look-ups.
+
+Services flush; the route (or job) that called them commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from app import audit, crypto
+from app.auth.models import ApiToken, User
+from app.db import db, utcnow
+from app.phones import normalise_phone
+from app.realtime import board_rooms, publish
+from triage import events, screening
+from triage.location import Location, locate
+from triage.models import Incident, IncidentStatus, Person, Priority, TimelineEvent, TimelineSource
+from triage.schemas import IncidentCreate, IncidentUpdate, PersonIn
+
+REPEAT_WINDOW = dt.timedelta(days=365)
+ESCALATION_FLAG = "escalation_pattern"
+SYSTEM_FLAGS = frozenset({ESCALATION_FLAG})
+BASE_PRIORITY = Priority.P3
+
+
+class IntakeError(ValueError):
+    """Intake input that is well-formed but not acceptable, naming the field."""
+
+    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a user (maybe through a token), or the system."""
+
+    user: User | None
+    token: ApiToken | None
+    source: TimelineSource
+    name: str | None = None  # e.g. "unit NT-11" for SMS replies
+
+    @property
+    def label(self) -> str:
+        """How the timeline names the actor."""
+        if self.name:
+            return self.name
+        if self.user is None:
+            return "system"
+        return (
+            f"{self.user.username} (token {self.token.name})" if self.token else self.user.username
+        )
+
+
+def fingerprint(body: dict[str, Any]) -> str:
+    """A stable hash of a request body, to tell a retry from a different request."""
+    return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def phone_index(phone: str | None) -> str | None:
+    """Blind index of a normalised phone number."""
+    return crypto.blind_index(normalise_phone(phone)) if phone else None
+
+
+def add_timeline(incident_id: int | None, kind: str, actor: Actor, **fields: Any) -> TimelineEvent:
+    """Append a line to the shared timeline."""
+    event = TimelineEvent(
+        incident_id=incident_id,
+        kind=kind,
+        source=actor.source,
+        actor_id=actor.user.id if actor.user else None,
+        actor_label=actor.label,
+        **fields,
+    )
+    db.session.add(event)
+    return event
+
+
+def check_flags(flags: list[str], field: str = "flags") -> list[str]:
+    """Accept the quick danger flags the console offers; system flags are not for clients."""
+    allowed = screening.intake_flags()
+    bad = [f for f in flags if f not in allowed]
+    if bad:
+        message = f"unknown or system flag: {', '.join(bad)}; allowed: {', '.join(sorted(allowed))}"
+        raise IntakeError(422, "validation_error", "Some fields are not valid.", {field: message})
+    return sorted(set(flags))
+
+
+def _reference(incident: Incident) -> str:
+    year = incident.received_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
+    return f"NW-{year}-{incident.id:06d}"
+
+
+def _persons(items: list[PersonIn]) -> list[Person]:
+    return [
+        Person(
+            role=p.role,
+            name=p.name,
+            age=p.age,
+            language=p.language,
+            phone=p.phone,
+            phone_index=phone_index(p.phone),
+        )
+        for p in items
+    ]
+
+
+def _apply_location(incident: Incident, location: Location) -> None:
+    incident.lat, incident.lon = location.lat, location.lon
+    incident.location_quality = location.quality
+    incident.postcode, incident.district = location.postcode, location.district
+    incident.address_normalised = location.normalised
+    incident.address_index = (
+        crypto.blind_index(location.normalised) if location.normalised else None
+    )
+
+
+def _new_incident(
+    body: IncidentCreate, actor: Actor, key: str | None, print_: str | None
+) -> Incident:
+    flags = check_flags(body.flags)
+    incident = Incident(
+        reference=f"TMP-{uuid.uuid4().hex[:24]}",
+        idempotency_key=key,
+        idempotency_fingerprint=print_,
+        address_text=body.address,
+        caller_phone=body.caller_phone,
+        caller_phone_index=phone_index(body.caller_phone),
+        narrative=body.narrative,
+        flags=flags,
+        requested_skills=sorted(set(body.requested_skills)),
+        children_present=body.children_present,
+        status=IncidentStatus.NEW,
+        priority=screening.flags_priority(flags, BASE_PRIORITY),
+        created_by_id=actor.user.id if actor.user else None,
+        created_by_token_id=actor.token.id if actor.token else None,
+    )
+    return incident
+
+
+def create_incident(
+    body: IncidentCreate, actor: Actor, idempotency_key: str | None = None
+) -> tuple[Incident, bool]:
+    """Take a call: insert first (the idempotency key is unique), then locate and enrich.
+
+    Returns the incident and whether it was created now (False: a retry of an earlier call).
+    """
+    print_ = fingerprint(body.model_dump(mode="json")) if idempotency_key else None
+    location = locate(body.address, body.lat, body.lon)
+    incident = _new_incident(body, actor, idempotency_key, print_)
+    db.session.add(incident)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        return _replay(idempotency_key, print_), False
+    incident.reference = _reference(incident)
+    _apply_location(incident, location)
+    incident.persons.extend(_persons(body.persons))
+    db.session.flush()
+    _mark_repeat(incident, actor)
+    add_timeline(
+        incident.id,
+        "incident.created",
+        actor,
+        to_state=incident.status,
+        data={"priority": incident.priority, "location_quality": incident.location_quality},
+    )
+    audit.record("create", "incident", incident.id)
+    publish("incident.created", events.incident_summary(incident), board_rooms())
+    return incident, True
+
+
+def _replay(key: str | None, print_: str | None) -> Incident:
+    existing = db.session.execute(
+        select(Incident).where(Incident.idempotency_key == key)
+    ).scalar_one_or_none()
+    if key is None or existing is None:
+        raise IntakeError(409, "conflict", "The incident could not be stored; retry.")
+    if existing.idempotency_fingerprint != print_:
+        raise IntakeError(
+            409,
+            "idempotency_conflict",
+            "This Idempotency-Key was already used with a different request.",
+            {"Idempotency-Key": "reused with a different body"},
+        )
+    return existing
+
+
+def prior_incidents(
+    incident: Incident, now: dt.datetime | None = None
+) -> list[tuple[Incident, list[str]]]:
+    """Incidents in the last 12 months at the same address or with the same caller phone."""
+    now = now or utcnow()
+    conditions, keys = [], {}
+    if incident.address_index:
+        conditions.append(Incident.address_index == incident.address_index)
+        keys["address"] = ("address_index", incident.address_index)
+    if incident.caller_phone_index:
+        conditions.append(Incident.caller_phone_index == incident.caller_phone_index)
+        keys["caller_phone"] = ("caller_phone_index", incident.caller_phone_index)
+    if not conditions:
+        return []
+    rows = db.session.execute(
+        select(Incident)
+        .where(
+            or_(*conditions),
+            Incident.id != incident.id,
+            Incident.received_at >= now - REPEAT_WINDOW,
+            Incident.received_at <= incident.received_at,
+        )
+        .order_by(Incident.received_at.desc())
+    ).scalars()
+    return [
+        (row, [k for k, (col, val) in keys.items() if getattr(row, col) == val]) for row in rows
+    ]
+
+
+def _mark_repeat(incident: Incident, actor: Actor) -> None:
+    prior = prior_incidents(incident)
+    if len(prior) + 1 < screening.REPEAT_THRESHOLD or ESCALATION_FLAG in incident.flags:
+        return
+    incident.flags = sorted({*incident.flags, ESCALATION_FLAG})
+    raised = screening.escalation_priority(incident.priority)
+    add_timeline(
+        incident.id,
+        "flag.escalation_pattern",
+        actor,
+        from_state=incident.priority,
+        to_state=raised,
+        data={"incidents_12_months": len(prior) + 1},
+    )
+    incident.priority = raised
+
+
+def get_incident(incident_id: int) -> Incident | None:
+    """Load one incident."""
+    return db.session.get(Incident, incident_id)
+
+
+def list_incidents(
+    status: str | None, priority: str | None, since: dt.datetime | None, page: int, per_page: int
+) -> tuple[list[Incident], int]:
+    """A page of incidents, most urgent first, then oldest first (the queue order)."""
+    query = select(Incident)
+    if status:
+        query = query.where(Incident.status == status)
+    if priority:
+        query = query.where(Incident.priority == priority)
+    if since:
+        since = since if since.tzinfo else since.replace(tzinfo=dt.UTC)
+        query = query.where(Incident.received_at >= since)
+    total = db.session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    rows = (
+        db.session.execute(
+            query.order_by(Incident.priority, Incident.received_at, Incident.id)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
+        )
+        .scalars()
+        .all()
+    )
+    return list(rows), total
+
+
+def timeline(incident_id: int) -> list[TimelineEvent]:
+    """The incident's timeline, oldest first."""
+    return list(
+        db.session.execute(
+            select(TimelineEvent)
+            .where(TimelineEvent.incident_id == incident_id)
+            .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
+        ).scalars()
+    )
+
+
+SIMPLE_FIELDS = {"children_present": "children_present", "narrative": "narrative"}
+
+
+def update_incident(incident: Incident, body: IncidentUpdate, actor: Actor) -> list[str]:
+    """Apply corrections; each changed field is named on the timeline (not its content)."""
+    changes = body.model_dump(exclude_unset=True)
+    changed: list[str] = []
+    for field, column in SIMPLE_FIELDS.items():
+        if field in changes and getattr(incident, column) != changes[field]:
+            setattr(incident, column, changes[field])
+            changed.append(field)
+    if "caller_phone" in changes and incident.caller_phone != body.caller_phone:
+        incident.caller_phone, incident.caller_phone_index = (
+            body.caller_phone,
+            phone_index(body.caller_phone),
+        )
+        changed.append("caller_phone")
+    changed += _update_lists(incident, body, changes)
+    changed += _update_location(incident, body, changes)
+    if body.persons is not None:
+        incident.persons.clear()
+        incident.persons.extend(_persons(body.persons))
+        changed.append("persons")
+    if changed:
+        db.session.flush()
+        _mark_repeat(incident, actor)
+        add_timeline(incident.id, "incident.corrected", actor, data={"fields": changed})
+        audit.record("update", "incident", incident.id)
+        publish("incident.updated", events.incident_summary(incident), board_rooms())
+    return changed
+
+
+def _update_lists(incident: Incident, body: IncidentUpdate, changes: dict[str, Any]) -> list[str]:
+    changed = []
+    if changes.get("flags") is not None:
+        system = [f for f in incident.flags if f in SYSTEM_FLAGS]
+        flags = sorted({*check_flags(body.flags or []), *system})
+        if flags != incident.flags:
+            incident.flags = flags
+            raised = screening.flags_priority(flags, Priority(incident.priority))
+            incident.priority = raised
+            changed.append("flags")
+    if changes.get("requested_skills") is not None:
+        skills = sorted(set(body.requested_skills or []))
+        if skills != incident.requested_skills:
+            incident.requested_skills = skills
+            changed.append("requested_skills")
+    return changed
+
+
+def _update_location(
+    incident: Incident, body: IncidentUpdate, changes: dict[str, Any]
+) -> list[str]:
+    changed = []
+    if "address" in changes and body.address != incident.address_text:
+        incident.address_text = body.address
+        changed.append("address")
+    if "lat" in changes or "address" in changes:
+        lat = (
+            body.lat
+            if "lat" in changes
+            else (incident.lat if incident.location_quality == "exact" else None)
+        )
+        lon = (
+            body.lon
+            if "lon" in changes
+            else (incident.lon if incident.location_quality == "exact" else None)
+        )
+        _apply_location(incident, locate(incident.address_text, lat, lon))
+        if "lat" in changes:
+            changed.append("location")
+    return changed
+
+
+def set_priority(incident: Incident, priority: Priority, reason: str, actor: Actor) -> None:
+    """Change the priority by hand (the route checks who may lower it); timeline and audit."""
+    previous = Priority(incident.priority)
+    incident.priority = priority
+    kind = "priority.lowered" if priority > previous else "priority.raised"
+    add_timeline(incident.id, kind, actor, from_state=previous, to_state=priority, detail=reason)
+    audit.record("priority_override", "incident", incident.id)
+    publish("incident.updated", events.incident_summary(incident), board_rooms())
