@@ -1,4 +1,5 @@
-"""Two real server processes share PostgreSQL and Redis: an event made on A reaches a console on B."""
+"""Two real server processes share PostgreSQL and Redis: an event made on A reaches a console
+on B."""
 
 from __future__ import annotations
 

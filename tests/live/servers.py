@@ -1,4 +1,4 @@
-"""Real server processes for end-to-end tests: migrated database, seeded users, gunicorn or dev server."""
+"""Real server processes for end-to-end tests: a migrated database, seeded users, gunicorn."""
 
 from __future__ import annotations
 
