@@ -15,6 +15,7 @@ from dispatch.models import Unit
 from dispatch.routes import unit_read
 from dispatch.schemas import UnitRead
 from dispatch.service import current_incidents
+from triage.events import summaries
 from triage.models import Incident, IncidentStatus
 from triage.schemas import IncidentSummary
 
@@ -48,7 +49,7 @@ def board_snapshot():
     db.session.commit()
     return BoardSnapshot(
         as_of=utcnow().isoformat(),
-        incidents=[IncidentSummary.model_validate(i) for i in incidents],
+        incidents=summaries(list(incidents)),
         units=[unit_read(u, current.get(u.id)) for u in units],
         user=current_user.username,
     )

@@ -11,7 +11,7 @@ from app.auth.models import Role
 from app.db import db
 from app.schemas import PageInfo
 from app.security import BOARD, allow, protect
-from triage import screening, service
+from triage import events, screening, service
 from triage.models import Assessment, Incident, Priority, TimelineSource
 from triage.schemas import (
     AssessmentCreate,
@@ -22,7 +22,6 @@ from triage.schemas import (
     IncidentList,
     IncidentQuery,
     IncidentRead,
-    IncidentSummary,
     IncidentUpdate,
     InstrumentList,
     InstrumentRead,
@@ -58,7 +57,7 @@ def incident_read(
     incident: Incident, model: type[IncidentRead] = IncidentRead, **extra
 ) -> IncidentRead:
     """Serialise an incident with its case data."""
-    data = IncidentSummary.model_validate(incident).model_dump()
+    data = events.summaries([incident])[0].model_dump()
     data |= {
         "updated_at": incident.updated_at,
         "closed_at": incident.closed_at,
@@ -143,7 +142,7 @@ def list_incidents(query: IncidentQuery):
     )
     audit.record("list", "incident", object_ids=[i.id for i in rows])
     db.session.commit()
-    items = [IncidentSummary.model_validate(i) for i in rows]
+    items = events.summaries(list(rows))
     return IncidentList(
         items=items, page=PageInfo(page=query.page, per_page=query.per_page, total=total)
     )

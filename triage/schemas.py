@@ -127,6 +127,7 @@ class IncidentSummary(Output):
     lon: float | None
     location_quality: LocationQuality
     flags: list[str]
+    dispatched_at: dt.datetime | None = None
 
 
 class IncidentRead(IncidentSummary):
