@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import delete, text
+from sqlalchemy import delete
 
 from app import create_app
 from app.audit import GENESIS_HASH, AuditHead
@@ -64,13 +64,29 @@ def wipe(app: Flask) -> None:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def backend_app(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Flask:
-    """One app per database backend for the whole session, tables created from the models."""
-    app = make_app(database_url(request.param, tmp_path_factory))
+def backend_app(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Flask]:
+    """One app per database backend for the whole session, tables created from the models.
+
+    On PostgreSQL each run gets its own schema, so concurrent runs never wipe each other.
+    """
+    url = database_url(request.param, tmp_path_factory)
+    if request.param == "postgresql":
+        from tests.live.servers import postgres_schema
+
+        with postgres_schema(url) as schema_url:
+            app = _created(make_app(schema_url))
+            yield app
+            with app.app_context():
+                db.session.remove()
+                db.engine.dispose()
+        return
+    yield _created(make_app(url))
+
+
+def _created(app: Flask) -> Flask:
     with app.app_context():
-        db.drop_all()
-        with db.engine.begin() as conn:
-            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
         db.create_all()
     return app
 
