@@ -53,7 +53,8 @@ class HandoverNote(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     version: Mapped[int] = mapped_column(Integer, default=1)
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("handover_note.id"))
+    # Unique: a version is corrected at most once, so two racing corrections cannot fork it.
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("handover_note.id"), unique=True)
     content: Mapped[dict[str, Any]] = mapped_column(CaseJSON)
     legal_basis: Mapped[LegalBasis] = mapped_column(String(32))
     consent: Mapped[Consent] = mapped_column(String(16))
