@@ -72,7 +72,7 @@ def init_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     """Register the shell's and the domain packages' routes and socket handlers."""
-    from app import board, health, pages, sockets  # noqa: F401 - board registers API views
+    from app import audit_chain, board, health, pages, sockets  # noqa: F401 - API views
     from app.api import openapi  # noqa: F401 - registers /openapi.json on the api blueprint
     from app.api.core import api
     from app.auth import routes as auth_routes
@@ -99,6 +99,7 @@ def register_cli(app: Flask) -> None:
     """Attach the CLI command groups."""
     from app import demo
     from app.auth import cli as auth_cli
+    from app.audit_chain import audit_cli
     from app.scheduler import scheduler_cli
     from handover.cli import handover_cli
 
@@ -106,6 +107,7 @@ def register_cli(app: Flask) -> None:
     demo.register_cli(app)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(handover_cli)
+    app.cli.add_command(audit_cli)
 
 
 def _root():

@@ -31,6 +31,18 @@ class AuditHead(Base):
     appended: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class AuditCheckpoint(Base):
+    """Where the chain continues after old events were purged (a prefix only)."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_event_id: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    purged_total: Mapped[int] = mapped_column(Integer)
+
+
 class AuditEvent(Base):
     """One audited action; `hash` chains it to the previous event."""
 

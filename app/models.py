@@ -1,6 +1,6 @@
 """Import every model module so the metadata (and Alembic) sees the whole domain."""
 
-from app.audit import AuditEvent, AuditHead
+from app.audit import AuditCheckpoint, AuditEvent, AuditHead
 from app.auth.models import ApiToken, Organisation, User
 from dispatch.models import Assignment, Message, Unit, UnitMember
 from handover.models import HandoverNote, HandoverPacket

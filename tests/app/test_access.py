@@ -181,6 +181,8 @@ MATRIX = [
     ("POST", "/webhooks/twilio/status", {"anonymous": 403, **dict.fromkeys(ROLES, 403)}),
     *HANDOVER_ROWS,
     ("GET", "/api/v1/board", BOARD_ONLY),
+    ("GET", "/api/v1/audit", {"anonymous": 401, "dispatcher": 403, "officer": 403, "supervisor": 200,
+                              "social_worker": 403, "admin": 200}),
     ("GET", "/intake", BOARD_PAGE),
     ("GET", "/incidents/999999", {**BOARD_PAGE, "dispatcher": 404, "supervisor": 404}),
     ("GET", "/", {"anonymous": 302, **dict.fromkeys(ROLES, 302)}),
