@@ -100,6 +100,7 @@ def register_cli(app: Flask) -> None:
     from app import demo
     from app.auth import cli as auth_cli
     from app.audit_chain import audit_cli
+    from app.keys import keys_cli
     from app.scheduler import scheduler_cli
     from handover.cli import handover_cli
 
@@ -108,6 +109,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(handover_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(keys_cli)
 
 
 def _root():
