@@ -79,6 +79,7 @@ def register_blueprints(app: Flask) -> None:
     from dispatch import escalation, sms, webhooks  # noqa: F401 - jobs register themselves
     from dispatch import routes as dispatch_routes  # noqa: F401 - registers API views
     from handover import routes as handover_routes
+    from triage import lifecycle  # noqa: F401 - registers API views
     from triage import routes as triage_routes
     from triage.location import init_geocoder
     from triage.screening import init_instruments
@@ -98,8 +99,8 @@ def register_blueprints(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     """Attach the CLI command groups."""
     from app import demo
-    from app.auth import cli as auth_cli
     from app.audit_chain import audit_cli
+    from app.auth import cli as auth_cli
     from app.keys import keys_cli
     from app.scheduler import scheduler_cli
     from handover.cli import handover_cli

@@ -49,7 +49,7 @@ def board_snapshot():
     db.session.commit()
     return BoardSnapshot(
         as_of=utcnow().isoformat(),
-        incidents=summaries(list(incidents)),
+        incidents=summaries(list(incidents), current_user),
         units=[unit_read(u, current.get(u.id)) for u in units],
         user=current_user.username,
     )

@@ -30,7 +30,7 @@ from dispatch.schemas import (
 )
 from dispatch.service import TransitionError, on_shift
 from triage.models import Incident, PersonRole
-from triage.routes import actor
+from triage.routes import actor, incident_or_404
 
 UNIT_ADMIN = allow(Role.ADMIN, Role.SUPERVISOR)
 
@@ -172,7 +172,7 @@ def _language(incident: Incident) -> str | None:
 )
 def recommend(incident_id: int):
     """Available, on-shift units ranked by travel time, skills and the victim's language."""
-    incident = _get(Incident, incident_id, "incident")
+    incident = incident_or_404(incident_id)
     now, zone = utcnow(), flows.zone()
     units = (
         db.session.execute(select(Unit).where(Unit.status == UnitStatus.AVAILABLE))
@@ -240,7 +240,7 @@ def assignment_read(a: Assignment) -> AssignmentRead:
 )
 def create_assignment(incident_id: int, body: AssignmentCreate):
     """Send a unit (409 when it is no longer available); `replaces` re-assigns."""
-    incident = _get(Incident, incident_id, "incident")
+    incident = incident_or_404(incident_id)
     unit = _get(Unit, body.unit_id, "unit")
     try:
         if body.replaces:
@@ -274,7 +274,7 @@ def create_assignment(incident_id: int, body: AssignmentCreate):
 )
 def list_assignments(incident_id: int):
     """Every assignment of the incident, oldest first."""
-    incident = _get(Incident, incident_id, "incident")
+    incident = incident_or_404(incident_id)
     rows = db.session.execute(
         select(Assignment).where(Assignment.incident_id == incident.id).order_by(Assignment.id)
     ).scalars()
@@ -309,7 +309,7 @@ def release_assignment(assignment_id: int, body: ReleaseBody):
 )
 def list_messages(incident_id: int):
     """SMS out and in for the incident, oldest first."""
-    incident = _get(Incident, incident_id, "incident")
+    incident = incident_or_404(incident_id)
     rows = (
         db.session.execute(
             select(Message).where(Message.incident_id == incident.id).order_by(Message.id)

@@ -7,7 +7,9 @@ from typing import Any
 
 from sqlalchemy import column, func, select, table
 
+from app.auth.models import User
 from app.db import UTCDateTime, db
+from triage import visibility
 from triage.models import Assessment, Incident
 from triage.schemas import IncidentSummary
 
@@ -27,17 +29,22 @@ def dispatched_times(incident_ids: list[int]) -> dict[int, dt.datetime]:
     return {incident_id: when for incident_id, when in rows}
 
 
-def summaries(incidents: list[Incident]) -> list[IncidentSummary]:
-    """Queue rows for several incidents (one query for their dispatch times)."""
+def summaries(incidents: list[Incident], viewer: User | None = None) -> list[IncidentSummary]:
+    """Queue rows (one query for dispatch times); restricted ones as placeholders unless allowed."""
     times = dispatched_times([i.id for i in incidents])
-    return [
-        IncidentSummary.model_validate(i).model_copy(update={"dispatched_at": times.get(i.id)})
-        for i in incidents
-    ]
+    rows = []
+    for incident in incidents:
+        row = IncidentSummary.model_validate(incident).model_copy(
+            update={"dispatched_at": times.get(incident.id)}
+        )
+        if incident.restricted and (viewer is None or not visibility.can_see(viewer, incident)):
+            row = IncidentSummary.model_validate(visibility.placeholder(row.model_dump()))
+        rows.append(row)
+    return rows
 
 
 def incident_summary(incident: Incident) -> dict[str, Any]:
-    """What the board shows of an incident (no names, phone numbers or narrative)."""
+    """What the board is sent of an incident: no case content; a placeholder if restricted."""
     return summaries([incident])[0].model_dump(mode="json")
 
 

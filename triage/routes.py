@@ -11,7 +11,7 @@ from app.auth.models import Role
 from app.db import db
 from app.schemas import PageInfo
 from app.security import BOARD, allow, protect
-from triage import events, screening, service
+from triage import events, screening, service, visibility
 from triage.models import Assessment, Incident, Priority, TimelineSource
 from triage.schemas import (
     AssessmentCreate,
@@ -96,10 +96,14 @@ def assessment_read(a: Assessment, incident_priority: str) -> AssessmentRead:
     )
 
 
-def _incident_or_404(incident_id: int) -> Incident:
+def incident_or_404(incident_id: int) -> Incident:
+    """Load an incident the caller may see; otherwise 404 (its existence is not revealed)."""
     incident = service.get_incident(incident_id)
-    if incident is None:
+    token = g.get("api_token")
+    if incident is None or not visibility.can_see(current_user, incident):
         raise not_found("incident")
+    if token is not None and token.scopes and incident.created_by_token_id != token.id:
+        raise not_found("incident")  # an intake token reads back only what it created
     return incident
 
 
@@ -142,7 +146,7 @@ def list_incidents(query: IncidentQuery):
     )
     audit.record("list", "incident", object_ids=[i.id for i in rows])
     db.session.commit()
-    items = events.summaries(list(rows))
+    items = events.summaries(list(rows), current_user)
     return IncidentList(
         items=items, page=PageInfo(page=query.page, per_page=query.per_page, total=total)
     )
@@ -164,11 +168,11 @@ def _timeline_read(e) -> TimelineRead:
 
 @api.get("/incidents/<int:incident_id>")
 @endpoint(
-    "One incident with history", BOARD, response=IncidentDetail, errors=(404,), tags=("incidents",)
+    "One incident with history", INTAKE, response=IncidentDetail, errors=(404,), tags=("incidents",)
 )
 def get_incident(incident_id: int):
     """An incident with persons, earlier incidents, assessments and timeline."""
-    incident = _incident_or_404(incident_id)
+    incident = incident_or_404(incident_id)
     prior = [
         PriorIncident(
             id=p.id,
@@ -205,7 +209,7 @@ def get_incident(incident_id: int):
 )
 def update_incident(incident_id: int, body: IncidentUpdate):
     """Correct address, point, phone, persons, flags or narrative; changes go on the timeline."""
-    incident = _incident_or_404(incident_id)
+    incident = incident_or_404(incident_id)
     try:
         service.update_incident(incident, body, actor())
     except service.IntakeError as exc:
@@ -227,7 +231,7 @@ def update_incident(incident_id: int, body: IncidentUpdate):
 )
 def create_assessment(incident_id: int, body: AssessmentCreate):
     """Store a new, immutable assessment; it may raise the priority, never lower it."""
-    incident = _incident_or_404(incident_id)
+    incident = incident_or_404(incident_id)
     judgement = (body.judgement.level, body.judgement.reason) if body.judgement else None
     prior = len(service.prior_incidents(incident))
     try:
@@ -271,7 +275,7 @@ def create_assessment(incident_id: int, body: AssessmentCreate):
 )
 def list_assessments(incident_id: int):
     """Every assessment of the incident, oldest first."""
-    incident = _incident_or_404(incident_id)
+    incident = incident_or_404(incident_id)
     rows = screening.assessments(incident.id)
     audit.record("list", "assessment", object_ids=[a.id for a in rows])
     db.session.commit()
@@ -289,7 +293,7 @@ def list_assessments(incident_id: int):
 )
 def change_priority(incident_id: int, body: PriorityChange):
     """Raise (dispatcher, supervisor) or lower (supervisor only) a priority, with a reason."""
-    incident = _incident_or_404(incident_id)
+    incident = incident_or_404(incident_id)
     previous = Priority(incident.priority)
     lowering = body.priority > previous  # "P4" > "P1": a larger number is less urgent
     if lowering and Role(current_user.role) != Role.SUPERVISOR:
@@ -388,7 +392,7 @@ def intake_page():
 @protect(BOARD)
 def incident_page(incident_id: int):
     """One incident: case data, assessments and timeline (loaded from the API by the page)."""
-    incident = _incident_or_404(incident_id)
+    incident = incident_or_404(incident_id)
     return render_template(
         "triage/incident.html", incident_id=incident.id, reference=incident.reference
     )

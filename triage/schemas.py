@@ -128,6 +128,7 @@ class IncidentSummary(Output):
     location_quality: LocationQuality
     flags: list[str]
     dispatched_at: dt.datetime | None = None
+    restricted: bool = False
 
 
 class IncidentRead(IncidentSummary):

@@ -22,6 +22,7 @@ BOARD_ONLY = {
     "admin": 403,
 }
 BOARD_PAGE = {**BOARD_ONLY, "anonymous": 302}
+SUPERVISOR_ONLY = {**BOARD_ONLY, "dispatcher": 403}
 PAGES = HANDOVER_PAGES + (
     "/",
     "/login",
@@ -183,6 +184,12 @@ MATRIX = [
     ("GET", "/api/v1/board", BOARD_ONLY),
     ("GET", "/api/v1/audit", {"anonymous": 401, "dispatcher": 403, "officer": 403, "supervisor": 200,
                               "social_worker": 403, "admin": 200}),
+    ("GET", "/api/v1/dispositions", BOARD_ONLY),
+    ("POST", "/api/v1/incidents/999999/close", {**BOARD_ONLY, "dispatcher": 422, "supervisor": 422}),
+    ("POST", "/api/v1/incidents/999999/legal-hold", {**SUPERVISOR_ONLY, "supervisor": 422}),
+    ("DELETE", "/api/v1/incidents/999999/legal-hold", {**SUPERVISOR_ONLY, "supervisor": 404}),
+    ("POST", "/api/v1/incidents/999999/restriction", {**SUPERVISOR_ONLY, "supervisor": 422}),
+    ("DELETE", "/api/v1/incidents/999999/restriction", {**SUPERVISOR_ONLY, "supervisor": 404}),
     ("GET", "/intake", BOARD_PAGE),
     ("GET", "/incidents/999999", {**BOARD_PAGE, "dispatcher": 404, "supervisor": 404}),
     ("GET", "/", {"anonymous": 302, **dict.fromkeys(ROLES, 302)}),
