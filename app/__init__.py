@@ -102,6 +102,7 @@ def register_cli(app: Flask) -> None:
     from app.audit_chain import audit_cli
     from app.auth import cli as auth_cli
     from app.keys import keys_cli
+    from app.retention import retention_cli
     from app.scheduler import scheduler_cli
     from handover.cli import handover_cli
 
@@ -111,6 +112,7 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(handover_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(keys_cli)
+    app.cli.add_command(retention_cli)
 
 
 def _root():

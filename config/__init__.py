@@ -118,6 +118,8 @@ class BaseConfig:
         self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", self.SCHEDULER_ENABLED)
         self.INSTRUMENTS_DIR = env_str("INSTRUMENTS_DIR")
         self.AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 1825)
+        self.RETENTION_DAYS = env_int("RETENTION_DAYS", 180)
+        self.PACKET_RETENTION_DAYS = env_int("PACKET_RETENTION_DAYS", 30)
         self.ACK_TIMEOUT_S = env_int("ACK_TIMEOUT_S", 120)
         self.WELFARE_CHECK_S = env_int("WELFARE_CHECK_S", 1800)
         self.RANKING_SPEED_KMH = env_float("RANKING_SPEED_KMH", 40.0)
