@@ -1,7 +1,8 @@
 """Import every model module so the metadata (and Alembic) sees the whole domain."""
 
-from app.audit import AuditCheckpoint, AuditEvent, AuditHead
+from app.audit import AuditEvent, AuditHead
 from app.auth.models import ApiToken, Organisation, User
+from app.auth.twofactor import RecoveryCode
 from dispatch.models import Assignment, Message, Unit, UnitMember
 from handover.models import HandoverNote, HandoverPacket
 from triage.models import Assessment, GeocodeCacheEntry, Incident, Person, TimelineEvent
@@ -18,7 +19,7 @@ __all__ = [
     "Incident",
     "Message",
     "Organisation",
-    "Person",
+    "Person", "RecoveryCode",
     "TimelineEvent",
     "Unit",
     "UnitMember",

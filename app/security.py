@@ -169,7 +169,10 @@ CSP = "; ".join(
 
 def init_security(app: Flask) -> None:
     """Register CSRF, token bookkeeping and security headers."""
+    from app.auth.twofactor import gate
+
     app.before_request(csrf_check)
+    app.before_request(gate)
 
     @app.teardown_request
     def _save_token_use(exc: BaseException | None) -> None:

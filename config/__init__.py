@@ -118,6 +118,7 @@ class BaseConfig:
         self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", self.SCHEDULER_ENABLED)
         self.INSTRUMENTS_DIR = env_str("INSTRUMENTS_DIR")
         self.AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 1825)
+        self.REQUIRE_2FA = env_str("REQUIRE_2FA", "privileged")  # or "all"
         self.RETENTION_DAYS = env_int("RETENTION_DAYS", 180)
         self.PACKET_RETENTION_DAYS = env_int("PACKET_RETENTION_DAYS", 30)
         self.ACK_TIMEOUT_S = env_int("ACK_TIMEOUT_S", 120)

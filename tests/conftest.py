@@ -10,6 +10,7 @@ import os
 import re
 from collections.abc import Iterator
 
+import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -138,14 +139,21 @@ def make_org(app: Flask, slug: str = "politie-antwerpen", kind: str = "police") 
         return org.id
 
 
-def make_user(app: Flask, username: str, role: Role | str, org: str | None = None) -> int:
-    """Create a user with PASSWORD, return the id."""
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def make_user(
+    app: Flask, username: str, role: Role | str, org: str | None = None, totp: bool | None = None
+) -> int:
+    """Create a user with PASSWORD, return the id; supervisors and admins get TOTP_SECRET."""
     role = Role(role)
     if org is None:
         org = "caw-antwerpen" if role == Role.SOCIAL_WORKER else "politie-antwerpen"
     make_org(app, org, "caw" if org.startswith("caw") else "police")
     with ctx(app):
         user = accounts.create_user(username, PASSWORD, role, accounts.organisation_by_slug(org))
+        if totp if totp is not None else role in (Role.SUPERVISOR, Role.ADMIN):
+            user.totp_secret, user.totp_enabled = TOTP_SECRET, True
         return user.id
 
 
@@ -169,11 +177,16 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
 
 
 def login(client: FlaskClient, username: str, password: str = PASSWORD):
-    """Log in through the real form (with its CSRF token)."""
+    """Log in through the real form (with its CSRF token), and the TOTP step when asked."""
     token = csrf_token(client)
-    return client.post(
+    response = client.post(
         "/login", data={"username": username, "password": password, "csrf_token": token}
     )
+    if response.status_code == 302 and "/login/2fa" in response.headers["Location"]:
+        code = pyotp.TOTP(TOTP_SECRET).now()
+        token = csrf_token(client, "/login/2fa")
+        response = client.post("/login/2fa", data={"code": code, "csrf_token": token})
+    return response
 
 
 def bearer(raw: str) -> dict[str, str]:

@@ -43,6 +43,20 @@ def create_user(
     click.echo(f"created user {user.username} ({user.role}) id={user.id}")
 
 
+@user_cli.command("reset-2fa")
+@click.argument("name")
+def reset_2fa(name: str) -> None:
+    """Remove a user's second factor; they enrol again at their next login."""
+    from app.auth import twofactor
+
+    user = service.user_by_name(name)
+    if user is None:
+        raise click.ClickException(f"no user {name!r}")
+    twofactor.reset(user)
+    db.session.commit()
+    click.echo(f"two-factor login reset for {user.username}; they enrol again at the next login")
+
+
 @click.group("token", cls=AppGroup)
 def token_cli() -> None:
     """Manage API tokens."""

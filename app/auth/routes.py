@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
@@ -14,7 +23,7 @@ from wtforms.validators import DataRequired, Length
 
 from app import audit
 from app.api.core import api, endpoint, not_found, problem
-from app.auth import service
+from app.auth import service, twofactor
 from app.auth.models import Organisation, Role, User
 from app.auth.schemas import (
     MeRead,
@@ -67,12 +76,82 @@ def login():
             db.session.commit()
             flash(_("Unknown user or wrong password."), "error")
             return render_template("auth/login.html", form=form), 401
-        login_user(user)
-        user.last_login_at = utcnow()
-        audit.record("login", "user", user.id)
-        db.session.commit()
-        return redirect(_safe_next(request.args.get("next")))
+        if user.totp_enabled:
+            session[twofactor.PENDING] = (user.id, user.session_version)
+            return redirect(url_for("auth.second_factor", next=request.args.get("next")))
+        return _complete_login(user)
     return render_template("auth/login.html", form=form)
+
+
+def _complete_login(user: User):
+    session.pop(twofactor.PENDING, None)
+    login_user(user)
+    session.permanent = True  # expires after SESSION_HOURS
+    user.last_login_at = utcnow()
+    audit.record("login", "user", user.id)
+    db.session.commit()
+    return redirect(_safe_next(request.args.get("next")))
+
+
+class CodeForm(FlaskForm):
+    """A 6-digit code or a recovery code."""
+
+    code = StringField("code", validators=[DataRequired(), Length(max=32)])
+
+
+@bp.route("/login/2fa", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code >= 400,
+)
+@protect(PUBLIC)
+def second_factor():
+    """Ask the second factor of a user who passed the password step."""
+    user = twofactor.pending_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        code = form.code.data or ""
+        if twofactor.code_ok(user.totp_secret or "", code) or twofactor.use_recovery_code(
+            user, code
+        ):
+            return _complete_login(user)
+        audit.record("2fa_failed", "user", user.id, username=user.username)
+        db.session.commit()
+        flash(_("That code is not valid."), "error")
+        return render_template("auth/second_factor.html", form=form), 401
+    return render_template("auth/second_factor.html", form=form)
+
+
+@bp.route("/2fa/enrol", methods=["GET", "POST"])
+@protect(AUTHENTICATED)
+def enrol_2fa():
+    """Set up TOTP: scan the QR code (or type the secret), confirm with a first code."""
+    user = db.session.get(User, current_user.id)
+    secret = session.get("2fa_new_secret") or twofactor.new_secret()
+    session["2fa_new_secret"] = secret
+    form = CodeForm()
+    if form.validate_on_submit():
+        if twofactor.code_ok(secret, form.code.data or ""):
+            codes = twofactor.enable(user, secret)
+            db.session.commit()
+            session.pop("2fa_new_secret", None)
+            login_user(user)  # the session version changed: keep this session
+            return render_template("auth/recovery_codes.html", codes=codes)
+        audit.record("2fa_failed", "user", user.id)
+        db.session.commit()
+        flash(_("That code is not valid; check the time on your phone and try again."), "error")
+    required = twofactor.required_for(user)
+    return render_template(
+        "auth/enrol_2fa.html",
+        form=form,
+        secret=secret,
+        required=required,
+        qr=twofactor.qr_svg(user, secret),
+        enabled=user.totp_enabled,
+    )
 
 
 @bp.route("/logout", methods=["POST"])

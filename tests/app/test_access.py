@@ -23,7 +23,7 @@ BOARD_ONLY = {
 }
 BOARD_PAGE = {**BOARD_ONLY, "anonymous": 302}
 SUPERVISOR_ONLY = {**BOARD_ONLY, "dispatcher": 403}
-PAGES = HANDOVER_PAGES + (
+PAGES = HANDOVER_PAGES + ("/login/2fa", "/2fa/enrol", 
     "/",
     "/login",
     "/logout",
@@ -190,6 +190,10 @@ MATRIX = [
     ("DELETE", "/api/v1/incidents/999999/legal-hold", {**SUPERVISOR_ONLY, "supervisor": 404}),
     ("POST", "/api/v1/incidents/999999/restriction", {**SUPERVISOR_ONLY, "supervisor": 422}),
     ("DELETE", "/api/v1/incidents/999999/restriction", {**SUPERVISOR_ONLY, "supervisor": 404}),
+    ("GET", "/login/2fa", {"anonymous": 302, **dict.fromkeys(ROLES, 302)}),
+    ("POST", "/login/2fa", {"anonymous": 400, **dict.fromkeys(ROLES, 302)}),
+    ("GET", "/2fa/enrol", {"anonymous": 302, **dict.fromkeys(ROLES, 200)}),
+    ("POST", "/2fa/enrol", {"anonymous": 400, **dict.fromkeys(ROLES, 200)}),
     ("GET", "/intake", BOARD_PAGE),
     ("GET", "/incidents/999999", {**BOARD_PAGE, "dispatcher": 404, "supervisor": 404}),
     ("GET", "/", {"anonymous": 302, **dict.fromkeys(ROLES, 302)}),
