@@ -64,7 +64,8 @@ def token_cli() -> None:
 
 @token_cli.command("create")
 @click.argument("name")
-@click.option("--scope", "scopes", multiple=True, help="Limit the token (e.g. intake).")
+@click.option("--scope", "scopes", multiple=True, type=click.Choice(["intake"]),
+              help="Limit the token: intake = create incidents, read back its own.")
 @click.option("--expires-days", type=click.IntRange(min=1), default=None)
 def create_token(name: str, scopes: tuple[str, ...], expires_days: int | None) -> None:
     """Create a token for user NAME; the token is the last line printed."""
@@ -78,6 +79,41 @@ def create_token(name: str, scopes: tuple[str, ...], expires_days: int | None) -
         "store it now, it is not shown again:"
     )
     click.echo(raw)
+
+
+@token_cli.command("list")
+def list_tokens() -> None:
+    """List tokens (never their values): id, user, name, scopes, expiry, last use, revoked."""
+    from sqlalchemy import select
+
+    from app.auth.models import ApiToken
+
+    rows = db.session.execute(select(ApiToken).order_by(ApiToken.id)).scalars().all()
+    click.echo("id  user  name  scopes  expires  last_used  revoked")
+    for t in rows:
+        stamp = lambda v: v.strftime("%Y-%m-%d %H:%M") if v else "-"  # noqa: E731
+        click.echo(
+            f"{t.id}  {t.user.username}  {t.name}  {','.join(t.scopes) or '(role)'}  "
+            f"{stamp(t.expires_at)}  {stamp(t.last_used_at)}  {stamp(t.revoked_at)}"
+        )
+
+
+@token_cli.command("revoke")
+@click.argument("token_id", type=int)
+def revoke_token(token_id: int) -> None:
+    """Revoke a token by id; it stops working at once."""
+    from app import audit
+    from app.auth.models import ApiToken
+    from app.db import utcnow
+
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.ClickException(f"no token with id {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        audit.record("revoke", "api_token", token.id)
+        db.session.commit()
+    click.echo(f"token {token_id} revoked")
 
 
 def register_cli(app: Flask) -> None:

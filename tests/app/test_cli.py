@@ -105,3 +105,18 @@ def test_demo_seed_is_idempotent_and_complete(app, runner):
         "slachtofferhulp-antwerpen",
     } <= slugs
     assert roles == {"dispatcher", "officer", "supervisor", "social_worker", "admin"}
+
+
+def test_token_scope_expiry_list_and_revoke(app, runner, client):
+    runner.invoke(args=["user", "create", "tel", "--role", "dispatcher", "--password-stdin"],
+                  input="long-enough-pw\n")
+    created = runner.invoke(args=["token", "create", "tel", "--scope", "intake", "--expires-days", "30"])
+    raw = created.output.strip().splitlines()[-1]
+    assert client.get("/api/v1/units", headers=bearer(raw)).status_code == 403
+    assert client.post("/api/v1/incidents", json={}, headers=bearer(raw)).status_code == 201
+    listing = runner.invoke(args=["token", "list"]).output
+    assert "intake" in listing and raw not in listing and "tel" in listing
+    token_id = created.output.split("token id=")[1].split()[0]
+    assert runner.invoke(args=["token", "revoke", token_id]).exit_code == 0
+    assert client.get("/api/v1/me", headers=bearer(raw)).status_code == 401
+    assert runner.invoke(args=["token", "create", "tel", "--scope", "root"]).exit_code != 0
