@@ -188,6 +188,10 @@ def init_security(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Content-Security-Policy", CSP)
-        if request.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
+        if request.path.startswith("/api/") or (
+            response.mimetype == "text/html" and current_user.is_authenticated
+        ):
+            response.headers.setdefault("Cache-Control", "no-store")  # case data stays off disks
+        if app.config["CONFIG"].ENV_NAME == "production":
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

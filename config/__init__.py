@@ -115,6 +115,7 @@ class BaseConfig:
         self.GEOCODER_URL = env_str("GEOCODER_URL")
         self.SESSION_HOURS = env_int("SESSION_HOURS", 12)
         self.LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", self.LOGIN_RATE_LIMIT_DEFAULT)
+        self.LOGIN_ACCOUNT_RATE_LIMIT = env_str("LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour")
         self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", self.SCHEDULER_ENABLED)
         self.INSTRUMENTS_DIR = env_str("INSTRUMENTS_DIR")
         self.AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 1825)

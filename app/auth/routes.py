@@ -57,11 +57,21 @@ def _safe_next(target: str | None) -> str:
     return url_for("pages.home")
 
 
+def _failed(response) -> bool:
+    return response.status_code >= 400  # only failed attempts count
+
+
+def _account_key() -> str:
+    return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_failed)
 @limiter.limit(
-    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
     methods=["POST"],
-    deduct_when=lambda response: response.status_code >= 400,  # only failed attempts count
+    key_func=_account_key,
+    deduct_when=_failed,
 )
 @protect(PUBLIC)
 def login():

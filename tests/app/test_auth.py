@@ -131,3 +131,28 @@ def test_login_redirect_only_follows_local_paths(app, client):
         data={"username": "an", "password": PASSWORD, "csrf_token": token},
     )
     assert response.headers["Location"] == "/"
+
+
+def test_failed_logins_are_limited_per_account_too(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "100 per minute")
+    monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_RATE_LIMIT", "3 per hour")
+    make_user(app, "an", "dispatcher")
+    statuses = []
+    for n in range(4):
+        other = app.test_client()
+        other.environ_base["REMOTE_ADDR"] = f"10.0.0.{n}"  # a different address each time
+        statuses.append(login(other, "an", "wrong-password-x").status_code)
+    assert statuses == [401, 401, 401, 429]
+
+
+def test_pages_and_api_carry_the_security_headers(app, client):
+    make_user(app, "an", "dispatcher")
+    login(client, "an")
+    page = client.get("/console")
+    csp = page.headers["Content-Security-Policy"]
+    for part in ("script-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'self'"):
+        assert part in csp
+    assert page.headers["X-Content-Type-Options"] == "nosniff"
+    assert page.headers["Referrer-Policy"] == "no-referrer"
+    assert page.headers["Cache-Control"] == "no-store"
+    assert client.get("/api/v1/me").headers["Cache-Control"] == "no-store"
