@@ -6,13 +6,26 @@ import logging
 
 from flask import Flask
 
+from werkzeug.routing import IntegerConverter
+
 from config import BaseConfig, get_config
+
+MAX_ID = 2**31 - 1
+
+
+class DatabaseId(IntegerConverter):
+    """`<int:...>` in URLs: a non-negative id that fits an INTEGER column (else 404, not 500)."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 - werkzeug's signature
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: BaseConfig | None = None) -> Flask:
     """Build the Flask app for the given (or environment-selected) configuration."""
     config = config or get_config()
     app = Flask(__name__, instance_relative_config=False)
+    app.url_map.converters["int"] = DatabaseId  # ids beyond the database's range are 404s
     app.config.from_object(config)
     app.config["CONFIG"] = config
     logging.basicConfig(

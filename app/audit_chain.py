@@ -15,7 +15,7 @@ from app.api.core import api, endpoint, problem
 from app.audit import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead, chain_hash
 from app.auth.models import Role
 from app.db import db, utcnow
-from app.schemas import Input, Output, PageInfo
+from app.schemas import DbId, Input, Output, PageInfo
 from app.security import allow
 
 ADMIN_OBJECTS = ("user", "unit", "organisation", "api_token")
@@ -44,9 +44,16 @@ def verify_chain() -> Verdict:
     expected = checkpoint.last_hash if checkpoint else GENESIS_HASH
     last_id, count = (checkpoint.last_event_id if checkpoint else 0), 0
     while True:
-        rows = db.session.execute(
-            select(AuditEvent).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(BATCH)
-        ).scalars().all()
+        rows = (
+            db.session.execute(
+                select(AuditEvent)
+                .where(AuditEvent.id > last_id)
+                .order_by(AuditEvent.id)
+                .limit(BATCH)
+            )
+            .scalars()
+            .all()
+        )
         for event in rows:
             if event.prev_hash != expected:
                 return Verdict(False, count, event.id, "does not follow the previous event")
@@ -70,7 +77,10 @@ def _check_head(last_hash: str, count: int, checkpoint: AuditCheckpoint | None) 
 def purge_before(cutoff: dt.datetime) -> int:
     """Remove the oldest events (a prefix only) and store a checkpoint to continue from."""
     last = db.session.execute(
-        select(AuditEvent).where(AuditEvent.occurred_at < cutoff).order_by(AuditEvent.id.desc()).limit(1)
+        select(AuditEvent)
+        .where(AuditEvent.occurred_at < cutoff)
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
     ).scalar_one_or_none()
     if last is None:
         return 0
@@ -95,13 +105,17 @@ def verify_command() -> None:
     verdict = verify_chain()
     if not verdict.ok:
         where = f"event {verdict.bad_id}" if verdict.bad_id else "the end of the chain"
-        click.echo(f"audit chain BROKEN at {where}: {verdict.problem} ({verdict.events} events verified)")
+        click.echo(
+            f"audit chain BROKEN at {where}: {verdict.problem} ({verdict.events} events verified)"
+        )
         raise SystemExit(1)
     click.echo(f"audit chain ok: {verdict.events} events")
 
 
 @audit_cli.command("purge")
-@click.option("--days", type=click.IntRange(min=1), default=None, help="Default: AUDIT_RETENTION_DAYS.")
+@click.option(
+    "--days", type=click.IntRange(min=1), default=None, help="Default: AUDIT_RETENTION_DAYS."
+)
 def purge_command(days: int | None) -> None:
     """Remove audit events older than the audit retention (default 1825 days)."""
     from flask import current_app
@@ -116,7 +130,7 @@ class AuditQuery(Input):
     """Filters for the audit trail."""
 
     object_type: str | None = Field(None, max_length=32)
-    object_id: int | None = Field(None, ge=1)
+    object_id: DbId | None = None
     page: int = Field(1, ge=1, le=100_000)
     per_page: int = Field(50, ge=1, le=200)
 
@@ -146,15 +160,24 @@ class AuditList(Output):
 
 
 @api.get("/audit")
-@endpoint("Who touched what", allow(Role.SUPERVISOR, Role.ADMIN), query=AuditQuery, response=AuditList,
-          tags=("audit",))
+@endpoint(
+    "Who touched what",
+    allow(Role.SUPERVISOR, Role.ADMIN),
+    query=AuditQuery,
+    response=AuditList,
+    tags=("audit",),
+)
 def audit_trail(query: AuditQuery):
     """Supervisors see case audit; administrators only the audit of administrative actions."""
     stmt = select(AuditEvent)
     if Role(current_user.role) == Role.ADMIN:
         if query.object_type and query.object_type not in ADMIN_OBJECTS:
-            raise problem(403, "forbidden", "Administrators see only administrative audit.",
-                          {"object_type": f"one of {', '.join(ADMIN_OBJECTS)}"})
+            raise problem(
+                403,
+                "forbidden",
+                "Administrators see only administrative audit.",
+                {"object_type": f"one of {', '.join(ADMIN_OBJECTS)}"},
+            )
         stmt = stmt.where(AuditEvent.object_type.in_(ADMIN_OBJECTS))
     if query.object_type:
         stmt = stmt.where(AuditEvent.object_type == query.object_type)
@@ -162,7 +185,11 @@ def audit_trail(query: AuditQuery):
         stmt = stmt.where(AuditEvent.object_id == query.object_id)
     total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     rows = db.session.execute(
-        stmt.order_by(AuditEvent.id.desc()).offset((query.page - 1) * query.per_page).limit(query.per_page)
+        stmt.order_by(AuditEvent.id.desc())
+        .offset((query.page - 1) * query.per_page)
+        .limit(query.per_page)
     ).scalars()
-    return AuditList(items=[AuditRead.model_validate(r) for r in rows],
-                     page=PageInfo(page=query.page, per_page=query.per_page, total=total))
+    return AuditList(
+        items=[AuditRead.model_validate(r) for r in rows],
+        page=PageInfo(page=query.page, per_page=query.per_page, total=total),
+    )

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
-from app.schemas import Input, Output, PageInfo, Phone
+from app.schemas import DbId, Input, Output, PageInfo, Phone
 from dispatch.models import UnitStatus
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{1,31}$")]
@@ -75,6 +75,13 @@ class UnitUpdate(Input):
     shift_end: ClockTime | None = None
     members: list[str] | None = Field(None, max_length=4)
 
+    @field_validator("call_sign", "phone", mode="before")
+    @classmethod
+    def _not_null(cls, value: object) -> object:
+        if value is None:
+            raise ValueError("may be changed, not removed")
+        return value
+
 
 class UnitStatusChange(Input):
     """A status change from the console, optionally with a new position."""
@@ -108,8 +115,8 @@ class RecommendationList(Output):
 class AssignmentCreate(Input):
     """Send a unit; `replaces` releases another assignment in the same transaction."""
 
-    unit_id: int = Field(ge=1)
-    replaces: int | None = Field(None, ge=1, description="assignment id to release (re-assign)")
+    unit_id: DbId
+    replaces: DbId | None = Field(None, description="assignment id to release (re-assign)")
 
 
 class AssignmentRead(Output):

@@ -27,19 +27,36 @@ REF = "#/components/schemas/{model}"
 def _path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     params = []
     for conv, name in re.findall(r"<(?:(\w+):)?(\w+)>", rule):
-        kind = "integer" if conv == "int" else "string"
-        params.append({"name": name, "in": "path", "required": True, "schema": {"type": kind}})
+        schema: dict[str, Any] = (
+            {"type": "integer", "minimum": 0, "maximum": 2**31 - 1}
+            if conv == "int"
+            else {"type": "string", "maxLength": 64}
+        )
+        params.append({"name": name, "in": "path", "required": True, "schema": schema})
     return re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule), params
+
+
+def _inline(node: Any, defs: dict[str, Any]) -> Any:
+    """Resolve local `#/$defs/...` references (query parameters are described inline)."""
+    if isinstance(node, dict):
+        ref = node.get("$ref", "")
+        if ref.startswith("#/$defs/"):
+            return _inline(defs[ref.split("/")[-1]], defs)
+        return {k: _inline(v, defs) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_inline(v, defs) for v in node]
+    return node
 
 
 def _query_params(model: type[BaseModel]) -> list[dict[str, Any]]:
     schema = model.model_json_schema()
+    defs = schema.get("$defs", {})
     return [
         {
             "name": name,
             "in": "query",
             "required": name in schema.get("required", []),
-            "schema": prop,
+            "schema": _inline(prop, defs),
         }
         for name, prop in schema.get("properties", {}).items()
     ]
@@ -60,8 +77,10 @@ def _error_responses(spec: EndpointSpec) -> dict[str, Any]:
     }
 
 
-def _operation(spec: EndpointSpec, path_params: list[dict[str, Any]]) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": spec.summary, "tags": spec.tags}
+def _operation(
+    spec: EndpointSpec, path_params: list[dict[str, Any]], operation_id: str
+) -> dict[str, Any]:
+    op: dict[str, Any] = {"operationId": operation_id, "summary": spec.summary, "tags": spec.tags}
     op["parameters"] = path_params + (_query_params(spec.query) if spec.query else [])
     if spec.body is not None:
         op["requestBody"] = {
@@ -78,6 +97,7 @@ def _operation(spec: EndpointSpec, path_params: list[dict[str, Any]]) -> dict[st
     if spec.policy.public:
         op["security"] = []
     op["x-access-policy"] = spec.policy.name
+    op["x-roles"] = sorted(str(r) for r in spec.policy.roles) if spec.policy.roles else None
     return op
 
 
@@ -91,7 +111,8 @@ def build_document(app: Flask) -> dict[str, Any]:
             continue
         path, params = _path(rule.rule)
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            paths.setdefault(path, {})[method.lower()] = _operation(spec, params)
+            operation_id = rule.endpoint.split(".")[-1]
+            paths.setdefault(path, {})[method.lower()] = _operation(spec, params, operation_id)
         if spec.body is not None:
             models.add((spec.body, "validation"))
         if spec.response is not None:
