@@ -67,7 +67,7 @@ keys_cli = AppGroup("keys", help="Field-encryption keys.")
 
 @keys_cli.command("rotate")
 def rotate_command() -> None:
-    """Re-encrypt all case data under the newest key in FIELD_ENCRYPTION_KEYS (first in the list)."""
+    """Re-encrypt all case data under the newest key (the first in FIELD_ENCRYPTION_KEYS)."""
     newest = Fernet(current_app.config["FIELD_ENCRYPTION_KEYS"][0].encode())
     total_rotated = total_current = 0
     for table_name, pk_name, column_name in encrypted_columns():

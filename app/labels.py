@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
+from jinja2 import pass_context
 from flask_babel import lazy_gettext as _l
 
 LABELS = {
@@ -45,7 +46,8 @@ def localtime(value: dt.datetime | None) -> str:
     return value.astimezone(zone).strftime("%d/%m %H:%M")
 
 
-def label(code: object) -> str:
+@pass_context  # never constant-folded at compile time: the language is per request
+def label(context: object, code: object) -> str:
     """The translated label of a code, or the code itself."""
     key = str(code)
     return str(LABELS.get(key, key))

@@ -254,12 +254,29 @@ def _alarm(claim: Claim, reason: str) -> None:
     )
 
 
+def _status_event(claim: Claim, status: MessageStatus) -> None:
+    """Tell the board the SMS thread changed (sent after the commit; never the body)."""
+    realtime.publish(
+        "message.status",
+        {
+            "id": claim.message_id,
+            "direction": "out",
+            "status": str(status),
+            "incident_id": claim.incident_id,
+            "unit_id": claim.unit_id,
+        },
+        ["board"],
+    )
+
+
 def _record_sent(claim: Claim, sent: SentMessage, now: dt.datetime) -> str:
     status = provider_status(sent.status)
     values = {"status": status, "provider_sid": sent.sid, "sent_at": now, "last_error": None}
     failed = status in (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
-    if _settle(claim, now, **values) and failed:
-        _alarm(claim, "provider_" + status)
+    if _settle(claim, now, **values):
+        _status_event(claim, status)
+        if failed:
+            _alarm(claim, "provider_" + status)
     db.session.commit()
     return "sent"
 
@@ -275,6 +292,7 @@ def _record_error(claim: Claim, exc: BaseException, now: dt.datetime) -> str:
         outcome = "retry"
     else:
         if _settle(claim, now, status=MessageStatus.FAILED, last_error=text):
+            _status_event(claim, MessageStatus.FAILED)
             _alarm(claim, "max_attempts" if transient else "rejected")
         outcome = "failed"
     db.session.commit()

@@ -29,7 +29,7 @@ def build(day: dt.datetime | None) -> None:
     date = day.date() if day else latest_handover_date(now, clock, zone)
     try:
         result = packets.build_date(date, now, actor="cli")
-    except packets.NotYetDue:
+    except packets.NotYetDueError:
         due = handover_instant(date, clock, zone).astimezone(zone)
         raise click.ClickException(
             f"the handover of {date.isoformat()} is at {due:%Y-%m-%d %H:%M:%S %Z}, which has not "

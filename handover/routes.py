@@ -163,9 +163,7 @@ def list_packets(query: HandoverPacketQuery):
 
 
 @api.get("/handover-packets/<int:packet_id>")
-@endpoint(
-    "One morning packet", PARTNER, response=HandoverPacketRead, errors=(404,), tags=TAGS
-)
+@endpoint("One morning packet", PARTNER, response=HandoverPacketRead, errors=(404,), tags=TAGS)
 def get_packet(packet_id: int):
     """A packet of my organisation with what each note's legal basis allows."""
     packet = access.packet_for_partner(packet_id)
@@ -176,9 +174,7 @@ def get_packet(packet_id: int):
 
 
 @api.post("/handover-packets/<int:packet_id>/acknowledge")
-@endpoint(
-    "Acknowledge pickup", PARTNER, response=HandoverPacketSummary, errors=(404,), tags=TAGS
-)
+@endpoint("Acknowledge pickup", PARTNER, response=HandoverPacketSummary, errors=(404,), tags=TAGS)
 def acknowledge_packet(packet_id: int):
     """Record who picked the packet up and when (the first pickup counts)."""
     packet = access.packet_for_partner(packet_id)

@@ -64,8 +64,13 @@ def token_cli() -> None:
 
 @token_cli.command("create")
 @click.argument("name")
-@click.option("--scope", "scopes", multiple=True, type=click.Choice(["intake"]),
-              help="Limit the token: intake = create incidents, read back its own.")
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(["intake"]),
+    help="Limit the token: intake = create incidents, read back its own.",
+)
 @click.option("--expires-days", type=click.IntRange(min=1), default=None)
 def create_token(name: str, scopes: tuple[str, ...], expires_days: int | None) -> None:
     """Create a token for user NAME; the token is the last line printed."""

@@ -23,7 +23,9 @@ BOARD_ONLY = {
 }
 BOARD_PAGE = {**BOARD_ONLY, "anonymous": 302}
 SUPERVISOR_ONLY = {**BOARD_ONLY, "dispatcher": 403}
-PAGES = HANDOVER_PAGES + ("/login/2fa", "/2fa/enrol", 
+PAGES = HANDOVER_PAGES + (
+    "/login/2fa",
+    "/2fa/enrol",
     "/",
     "/login",
     "/logout",
@@ -182,10 +184,24 @@ MATRIX = [
     ("POST", "/webhooks/twilio/status", {"anonymous": 403, **dict.fromkeys(ROLES, 403)}),
     *HANDOVER_ROWS,
     ("GET", "/api/v1/board", BOARD_ONLY),
-    ("GET", "/api/v1/audit", {"anonymous": 401, "dispatcher": 403, "officer": 403, "supervisor": 200,
-                              "social_worker": 403, "admin": 200}),
+    (
+        "GET",
+        "/api/v1/audit",
+        {
+            "anonymous": 401,
+            "dispatcher": 403,
+            "officer": 403,
+            "supervisor": 200,
+            "social_worker": 403,
+            "admin": 200,
+        },
+    ),
     ("GET", "/api/v1/dispositions", BOARD_ONLY),
-    ("POST", "/api/v1/incidents/999999/close", {**BOARD_ONLY, "dispatcher": 422, "supervisor": 422}),
+    (
+        "POST",
+        "/api/v1/incidents/999999/close",
+        {**BOARD_ONLY, "dispatcher": 422, "supervisor": 422},
+    ),
     ("POST", "/api/v1/incidents/999999/legal-hold", {**SUPERVISOR_ONLY, "supervisor": 422}),
     ("DELETE", "/api/v1/incidents/999999/legal-hold", {**SUPERVISOR_ONLY, "supervisor": 404}),
     ("POST", "/api/v1/incidents/999999/restriction", {**SUPERVISOR_ONLY, "supervisor": 422}),

@@ -28,13 +28,18 @@ def _events(app, n: int = 5) -> None:
 def test_verify_passes_on_an_untouched_chain(app, runner):
     _events(app)
     result = runner.invoke(args=["audit", "verify"])
-    assert result.exit_code == 0 and result.output.strip().splitlines()[-1] == "audit chain ok: 5 events"
+    assert (
+        result.exit_code == 0
+        and result.output.strip().splitlines()[-1] == "audit chain ok: 5 events"
+    )
 
 
 @pytest.mark.parametrize("tamper", ["change", "insert", "delete_middle", "delete_last"])
 def test_tampering_is_caught_and_named(app, runner, backend, tamper):
     if backend == "postgresql":
-        pytest.skip("tables created without the migration; the trigger test below covers PostgreSQL")
+        pytest.skip(
+            "tables created without the migration; the trigger test below covers PostgreSQL"
+        )
     _events(app)
     with app.app_context():
         ids = [r[0] for r in db.session.execute(text("SELECT id FROM audit_event ORDER BY id"))]
@@ -42,7 +47,9 @@ def test_tampering_is_caught_and_named(app, runner, backend, tamper):
             "change": (f"UPDATE audit_event SET object_id = 99 WHERE id = {ids[2]}", ids[2]),
             "insert": (
                 "INSERT INTO audit_event (id, occurred_at, action, prev_hash, hash) VALUES "
-                f"({ids[2]} * 1000, '2026-01-01', 'view', '{'0' * 64}', '{'f' * 64}')", None),
+                f"({ids[2]} * 1000, '2026-01-01', 'view', '{'0' * 64}', '{'f' * 64}')",
+                None,
+            ),
             "delete_middle": (f"DELETE FROM audit_event WHERE id = {ids[2]}", ids[3]),
             "delete_last": (f"DELETE FROM audit_event WHERE id = {ids[-1]}", None),
         }
@@ -96,11 +103,18 @@ def test_supervisor_sees_who_viewed_an_incident(app, client):
     dispatcher, supervisor, admin = (bearer(make_token(app, u)) for u in ("an", "chef", "boss"))
     incident = new_incident(client, dispatcher)
     client.get(f"/api/v1/incidents/{incident['id']}", headers=dispatcher)
-    trail = client.get(f"/api/v1/audit?object_type=incident&object_id={incident['id']}", headers=supervisor)
+    trail = client.get(
+        f"/api/v1/audit?object_type=incident&object_id={incident['id']}", headers=supervisor
+    )
     assert trail.status_code == 200
     actions = [(e["action"], e["username"]) for e in trail.get_json()["items"]]
     assert actions[:2] == [("view", "an"), ("create", "an")]
     assert client.get("/api/v1/audit?object_type=incident", headers=admin).status_code == 403
     admin_items = client.get("/api/v1/audit", headers=admin).get_json()["items"]
-    assert admin_items and {e["object_type"] for e in admin_items} <= {"user", "unit", "organisation", "api_token"}
+    assert admin_items and {e["object_type"] for e in admin_items} <= {
+        "user",
+        "unit",
+        "organisation",
+        "api_token",
+    }
     assert client.get("/api/v1/audit", headers=dispatcher).status_code == 403

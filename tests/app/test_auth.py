@@ -150,7 +150,12 @@ def test_pages_and_api_carry_the_security_headers(app, client):
     login(client, "an")
     page = client.get("/console")
     csp = page.headers["Content-Security-Policy"]
-    for part in ("script-src 'self'", "object-src 'none'", "frame-ancestors 'none'", "base-uri 'self'"):
+    for part in (
+        "script-src 'self'",
+        "object-src 'none'",
+        "frame-ancestors 'none'",
+        "base-uri 'self'",
+    ):
         assert part in csp
     assert page.headers["X-Content-Type-Options"] == "nosniff"
     assert page.headers["Referrer-Policy"] == "no-referrer"

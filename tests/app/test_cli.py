@@ -108,9 +108,13 @@ def test_demo_seed_is_idempotent_and_complete(app, runner):
 
 
 def test_token_scope_expiry_list_and_revoke(app, runner, client):
-    runner.invoke(args=["user", "create", "tel", "--role", "dispatcher", "--password-stdin"],
-                  input="long-enough-pw\n")
-    created = runner.invoke(args=["token", "create", "tel", "--scope", "intake", "--expires-days", "30"])
+    runner.invoke(
+        args=["user", "create", "tel", "--role", "dispatcher", "--password-stdin"],
+        input="long-enough-pw\n",
+    )
+    created = runner.invoke(
+        args=["token", "create", "tel", "--scope", "intake", "--expires-days", "30"]
+    )
     raw = created.output.strip().splitlines()[-1]
     assert client.get("/api/v1/units", headers=bearer(raw)).status_code == 403
     assert client.post("/api/v1/incidents", json={}, headers=bearer(raw)).status_code == 201

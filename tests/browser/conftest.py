@@ -34,6 +34,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 DEMO_PASSWORD = "nachtwacht-demo"
+TWILIO_AUTH_TOKEN = "browser-test-twilio-token"
 # What the app will send; added here (when the server sends none yet) so an inline script or
 # inline event handler breaks the tests now rather than in production.
 CSP = "script-src 'self'; object-src 'none'; base-uri 'none'"
@@ -80,6 +81,8 @@ def _server_env(instance: Path, port: int) -> dict[str, str]:
         "SCHEDULER_ENABLED": "0",
         "GEOCODER": "offline",
         "PYTHONUNBUFFERED": "1",
+        # Signs test webhooks; with no account SID the SMS still go to the local outbox.
+        "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
     }
 
 
@@ -182,9 +185,8 @@ def watch() -> PageWatch:
     return PageWatch()
 
 
-@pytest.fixture
-def page(browser: Any, live_server: str, watch: PageWatch) -> Iterator[Any]:
-    """A fresh browser context (Dutch, Brussels time) with the app's CSP on every page."""
+def _open_tab(browser: Any, live_server: str, watch: PageWatch) -> Any:
+    """A page in a fresh browser context (Dutch, Brussels time) with the app's CSP."""
     context = browser.new_context(
         base_url=live_server,
         locale="nl-BE",
@@ -193,15 +195,46 @@ def page(browser: Any, live_server: str, watch: PageWatch) -> Iterator[Any]:
     )
     context.set_default_timeout(5000)
     context.route(lambda url: url.startswith(live_server) and "/api/" not in url, _with_csp)
+    # Pages fulfilled by the route above have no known address, so Chromium's local-network
+    # checks would block their websocket to 127.0.0.1 (Socket.IO then falls back to polling).
+    with contextlib.suppress(Exception):  # browsers without the permission
+        context.grant_permissions(["local-network-access"])
     tab = context.new_page()
     tab.on("dialog", watch.on_dialog)
     tab.on("pageerror", lambda exc: watch.errors.append(f"page error: {exc}"))
     tab.on("console", watch.on_console)
+    return tab
+
+
+@pytest.fixture
+def page(browser: Any, live_server: str, watch: PageWatch) -> Iterator[Any]:
+    """A fresh browser context (Dutch, Brussels time) with the app's CSP on every page."""
+    tab = _open_tab(browser, live_server, watch)
     try:
         yield tab
     finally:
-        context.close()
+        tab.context.close()
     assert watch.errors == [], watch.errors
+
+
+@pytest.fixture
+def another_page(browser: Any, live_server: str) -> Iterator[Any]:
+    """Open more pages like `page`, each in its own context (another user, another console)."""
+    opened: list[tuple[Any, PageWatch]] = []
+
+    def open_page() -> Any:
+        watch = PageWatch()
+        tab = _open_tab(browser, live_server, watch)
+        opened.append((tab, watch))
+        return tab
+
+    try:
+        yield open_page
+    finally:
+        for tab, _ in opened:
+            tab.context.close()
+    problems = [p for _, w in opened for p in w.errors + w.dialogs]
+    assert problems == [], problems
 
 
 def login(page: Any, username: str = "dispatcher") -> None:

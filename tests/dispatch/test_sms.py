@@ -62,14 +62,22 @@ def twilio(app, monkeypatch) -> fake.FakeTwilioHttp:
     return http
 
 
+def capture(monkeypatch, names: set[str]) -> list[tuple[str, dict, dict]]:
+    """Record Socket.IO emissions (event, payload, rooms/namespace) of the given names."""
+    sent: list[tuple[str, dict, dict]] = []
+
+    def emit(name, payload, **kw):
+        if name in names:
+            sent.append((name, payload, kw))
+
+    monkeypatch.setattr(socketio, "emit", emit)
+    return sent
+
+
 @pytest.fixture
 def emitted(monkeypatch) -> list[tuple[str, dict, dict]]:
-    """Socket.IO emissions (event, payload, rooms/namespace)."""
-    sent: list[tuple[str, dict, dict]] = []
-    monkeypatch.setattr(
-        socketio, "emit", lambda name, payload, **kw: sent.append((name, payload, kw))
-    )
-    return sent
+    """The alarms (escalation events) sent to consoles."""
+    return capture(monkeypatch, {"escalation"})
 
 
 def make_unit(app, call_sign: str = "NT-11", phone: str = PHONE) -> int:
@@ -381,3 +389,24 @@ def test_long_addresses_are_shortened_to_fit(address):
     assert len(text) <= sms.MAX_SMS_CHARS
     assert text.startswith("NW NT-11: P2 NW-2026-000123, ") and text.endswith("VRIJ (+ref)")
     assert "\n" not in text
+
+
+def test_sending_tells_the_board_the_thread_changed(app, twilio, monkeypatch):
+    updates_sent = capture(monkeypatch, {"message.status"})
+    unit_id = make_unit(app)
+    message_id = make_message(app, unit_id)
+    assert deliver(app) == 1
+    updates = [(n, p) for n, p, _ in updates_sent]
+    assert updates == [
+        (
+            "message.status",
+            {
+                "id": message_id,
+                "direction": "out",
+                "status": "queued",
+                "incident_id": None,
+                "unit_id": unit_id,
+            },
+        )
+    ]
+    assert "body" not in updates[0][1]

@@ -1,0 +1,398 @@
+/* Nachtwacht console: the live queue and unit board over Socket.IO (namespace /console).
+ * On every (re)connect the page reloads GET /api/v1/board, holding back events that arrive
+ * meanwhile and replaying them after the snapshot, so a dropped connection heals itself.
+ * Keyboard: Alt+N new call, Alt+Q queue, arrows + Enter in the queue, Alt+A assign,
+ * Alt+L alarms, Alt+M alarm sound, Esc back to the queue. */
+(function () {
+  "use strict";
+  const { api, badge, el, label, PRIORITIES, t } = window.NW;
+  const C = (window.NWConsole = window.NWConsole || {});
+  const $ = (id) => document.getElementById(id);
+  const root = $("console");
+  const queueBody = $("queue-body");
+  const state = (C.state = { incidents: new Map(), units: new Map() });
+  let selected = null;
+  let skew = 0; // server clock minus ours, from the snapshot's as_of
+  let syncing = false;
+  let syncGeneration = 0;
+  let held = [];
+  let offlineSince = null;
+  const freshUntil = new Map(); // new calls stay highlighted for a few seconds
+
+  /** Say something to screen-reader users (and, for errors, on the page). */
+  C.announce = function (text, visible) {
+    const node = $("announcer");
+    node.textContent = "";
+    window.setTimeout(() => (node.textContent = text), 30);
+    if (visible) {
+      const status = $("detail-status");
+      status.className = "form-status status-warn";
+      status.textContent = text;
+      $("detail-empty").textContent = text;
+    }
+  };
+
+  /* ---- time --------------------------------------------------------------------------- */
+
+  function elapsed(ms) {
+    const s = Math.max(0, Math.floor(ms / 1000));
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    const pad = (n) => String(n).padStart(2, "0");
+    return h ? `${h}:${pad(m)}:${pad(s % 60)}` : `${m}:${pad(s % 60)}`;
+  }
+
+  function tick() {
+    const now = Date.now() + skew;
+    $("clock").textContent = new Date(now).toLocaleTimeString("nl-BE", { timeZone: "Europe/Brussels" });
+    for (const cell of queueBody.querySelectorAll("td.timer")) {
+      if (!cell.dataset.since) continue;
+      const ms = now - Date.parse(cell.dataset.since);
+      cell.textContent = elapsed(ms);
+      // NFPA 1225: 90 % of calls dispatched within 60 s; show the ones past it.
+      cell.classList.toggle("late", cell.dataset.late === "1" && ms > 60000);
+    }
+  }
+
+  /* ---- queue -------------------------------------------------------------------------- */
+
+  function ordered() {
+    const rank = (p) => (PRIORITIES.includes(p) ? PRIORITIES.indexOf(p) : 9);
+    return [...state.incidents.values()].sort((a, b) =>
+      rank(a.priority) - rank(b.priority) || Date.parse(a.received_at) - Date.parse(b.received_at) ||
+      a.id - b.id);
+  }
+
+  function queueRow(i) {
+    const waiting = !i.dispatched_at && i.status === "new";
+    const fresh = (freshUntil.get(i.id) || 0) > Date.now();
+    const classes = [i.id === selected ? "selected" : "", fresh ? "fresh" : ""];
+    return el("tr", { tabindex: "-1", class: classes.join(" ").trim() || null,
+      "aria-current": i.id === selected ? "true" : null,
+      dataset: { id: String(i.id), reference: i.reference, priority: i.priority, status: i.status } },
+      el("td", {}, badge(i.priority)),
+      el("td", {}, el("a", { href: `/incidents/${i.id}`, tabindex: "-1", text: i.reference })),
+      el("td", { text: i.district || "—" }),
+      el("td", { class: `incident-status-${i.status}`, text: label("status", i.status) }),
+      el("td", { class: "timer since-call", dataset: { since: i.received_at, late: waiting ? "1" : "0" } }),
+      el("td", { class: "timer since-dispatch", dataset: { since: i.dispatched_at || "" },
+        text: i.dispatched_at ? "" : "—" }));
+  }
+
+  function rows() {
+    return [...queueBody.querySelectorAll("tr[data-id]")];
+  }
+
+  /** The row that Tab lands on: the selected one, else the first. */
+  function setRoving(target) {
+    const all = rows();
+    const active = target || all.find((r) => Number(r.dataset.id) === selected) || all[0];
+    all.forEach((r) => (r.tabIndex = r === active ? 0 : -1));
+    return active;
+  }
+
+  function renderQueue() {
+    const active = document.activeElement;
+    const focusedId = active && queueBody.contains(active) ? active.closest("tr").dataset.id : null;
+    for (const [id, until] of freshUntil) if (until < Date.now()) freshUntil.delete(id);
+    const list = ordered();
+    const nodes = list.map(queueRow);
+    if (!nodes.length) {
+      nodes.push(el("tr", { class: "empty" }, el("td", { colspan: "6", text: t("no_incidents") })));
+    }
+    queueBody.replaceChildren(...nodes);
+    const focused = focusedId && queueBody.querySelector(`tr[data-id="${focusedId}"]`);
+    setRoving(focused || null);
+    if (focused) focused.focus({ preventScroll: true });
+    $("queue-count").textContent = String(list.length);
+    tick();
+  }
+
+  /** Mark a queue row as the open incident. */
+  C.selectRow = function (id) {
+    selected = id;
+    for (const row of rows()) {
+      const on = Number(row.dataset.id) === id;
+      row.classList.toggle("selected", on);
+      if (on) row.setAttribute("aria-current", "true");
+      else row.removeAttribute("aria-current");
+    }
+    setRoving(null);
+  };
+
+  function focusQueue() {
+    const row = setRoving(null);
+    if (row) row.focus();
+    else queueBody.closest("table").focus();
+  }
+
+  function onQueueKey(event) {
+    const row = event.target.closest("tr[data-id]");
+    if (!row || event.altKey || event.ctrlKey || event.metaKey) return;
+    const all = rows();
+    const index = all.indexOf(row);
+    const moves = { ArrowDown: index + 1, ArrowUp: index - 1, Home: 0, End: all.length - 1,
+      PageDown: index + 10, PageUp: index - 10 };
+    if (event.key in moves) {
+      event.preventDefault();
+      const next = all[Math.max(0, Math.min(all.length - 1, moves[event.key]))];
+      setRoving(next);
+      next.focus();
+    } else if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      C.detail.open(Number(row.dataset.id), { focus: false });
+    }
+  }
+
+  function onQueueClick(event) {
+    if (event.target.closest("a")) return; // the reference opens the incident page
+    const row = event.target.closest("tr[data-id]");
+    if (!row) return;
+    row.focus();
+    C.detail.open(Number(row.dataset.id), { focus: false });
+  }
+
+  /* ---- units -------------------------------------------------------------------------- */
+
+  function unitRow(u) {
+    const incident = u.current_incident ? state.incidents.get(u.current_incident) : null;
+    const where = u.current_incident
+      ? el("a", { href: `/incidents/${u.current_incident}`,
+        text: incident ? incident.reference : `#${u.current_incident}` })
+      : "—";
+    return el("tr", { dataset: { unitId: String(u.id), status: u.status, callSign: u.call_sign } },
+      el("th", { scope: "row" }, el("span", { class: "call-sign", text: u.call_sign }), " ",
+        el("span", { class: "skills" }, (u.skills || []).map((s) => label("skill", s)).join(", "),
+          el("span", { class: "langs", text: (u.languages || []).join(", ") }))),
+      el("td", {}, el("span", { class: `status status-${u.status}`, text: label("unit", u.status) })),
+      el("td", {}, where));
+  }
+
+  function renderUnits() {
+    const list = [...state.units.values()].sort((a, b) => a.call_sign.localeCompare(b.call_sign));
+    const nodes = list.map(unitRow);
+    if (!nodes.length) {
+      nodes.push(el("tr", { class: "empty" }, el("td", { colspan: "3", text: t("no_units") })));
+    }
+    $("units-body").replaceChildren(...nodes);
+    const free = list.filter((u) => u.status === "available").length;
+    $("units-available").textContent = t("units_available", { n: free, total: list.length });
+  }
+
+  /* ---- events ------------------------------------------------------------------------- */
+
+  function reference(incidentId) {
+    const incident = state.incidents.get(incidentId);
+    return incident ? incident.reference : incidentId ? `#${incidentId}` : "—";
+  }
+
+  function callSign(unitId, fallback) {
+    const unit = state.units.get(unitId);
+    return unit ? unit.call_sign : fallback || (unitId ? `#${unitId}` : "?");
+  }
+
+  function upsertIncident(summary, isNew) {
+    if (isNew) freshUntil.set(summary.id, Date.now() + 6000);
+    if (summary.status === "closed") {
+      state.incidents.delete(summary.id);
+      C.map.removeIncident(summary.id);
+    } else {
+      state.incidents.set(summary.id, summary);
+      C.map.upsertIncident(summary);
+    }
+    renderQueue();
+    renderUnits(); // unit rows show incident references
+  }
+
+  function escalationAlarm(p) {
+    const vars = {
+      unit: p.call_sign || callSign(p.unit_id),
+      reference: p.reference || reference(p.incident_id),
+      reason: p.reason ? label("reason", p.reason) : "",
+      organisation: p.organisation || "",
+      date: p.handover_date || "",
+      kind: p.kind,
+    };
+    const key = `alarm_${p.kind}`;
+    const title = t(key, vars) === key ? t("alarm_other", vars) : t(key, vars);
+    C.alarms.add({ kind: p.kind, title, incidentId: p.incident_id, reference: vars.reference });
+  }
+
+  const handlers = {
+    "incident.created": (p) => {
+      upsertIncident(p, true);
+      C.announce(t("new_incident", { reference: p.reference, priority: p.priority }));
+    },
+    "incident.updated": (p) => {
+      upsertIncident(p, false);
+      C.detail.touch(p.id, ["detail"]);
+    },
+    "assessment.scored": (p) => {
+      const incident = state.incidents.get(p.incident_id);
+      if (incident && p.incident_priority) upsertIncident({ ...incident, priority: p.incident_priority });
+      C.detail.touch(p.incident_id, ["detail"]);
+    },
+    "assignment.created": (p) => C.detail.touch(p.incident_id, ["assignments", "messages", "detail"]),
+    "unit.status": (p) => {
+      const unit = state.units.get(p.id) || { id: p.id, call_sign: p.call_sign, skills: [], languages: [] };
+      const next = { ...unit, status: p.status, lat: p.lat, lon: p.lon,
+        current_incident: p.status === "available" || p.status === "off_duty" ? null
+          : p.incident_id || unit.current_incident };
+      state.units.set(p.id, next);
+      renderUnits();
+      C.map.upsertUnit(next);
+      C.detail.touch(null, ["recs"]); // availability changes every ranking
+      const incidentId = p.incident_id || unit.current_incident;
+      if (incidentId) C.detail.touch(incidentId, ["assignments", "detail"]);
+    },
+    "message.status": (p) => C.detail.touch(p.incident_id, ["messages"]),
+    "message.received": (p) => {
+      C.detail.touch(p.incident_id, ["messages", "detail"]);
+      if (p.code === null || p.code === undefined) {
+        const vars = { unit: p.call_sign || callSign(p.unit_id), reference: reference(p.incident_id) };
+        const key = p.incident_id ? "alarm_unparsed" : "alarm_unparsed_no_incident";
+        C.alarms.add({ kind: "unparsed", severity: "message", title: t(key, vars),
+          text: p.text, incidentId: p.incident_id, reference: vars.reference });
+      }
+    },
+    escalation: escalationAlarm,
+    "handover.note": (p) => C.alarms.add({ kind: "handover_note", severity: p.urgent ? "high" : "info",
+      sound: Boolean(p.urgent), incidentId: p.incident_id, reference: p.reference,
+      title: t(p.urgent ? "alarm_handover_note_urgent" : "alarm_handover_note",
+        { reference: p.reference, organisations: (p.organisations || []).join(", ") }) }),
+  };
+
+  function dispatch(name, payload) {
+    const handler = handlers[name];
+    if (!handler || !payload || typeof payload !== "object") return;
+    try {
+      handler(payload);
+    } catch (err) {
+      window.console.error(`console: ${name}`, err);
+    }
+  }
+
+  /* ---- board snapshot and connection -------------------------------------------------- */
+
+  function applySnapshot(board) {
+    skew = Date.parse(board.as_of) - Date.now();
+    state.incidents = new Map(board.incidents.map((i) => [i.id, i]));
+    state.units = new Map(board.units.map((u) => [u.id, u]));
+    renderQueue();
+    renderUnits();
+    C.map.setIncidents(board.incidents);
+    C.map.setUnits(board.units);
+    if (selected !== null) C.selectRow(selected);
+    if (C.detail.current() !== null) C.detail.touch(C.detail.current());
+  }
+
+  async function sync() {
+    const generation = ++syncGeneration;
+    syncing = true;
+    held = [];
+    try {
+      const board = await api("GET", "/api/v1/board");
+      if (generation !== syncGeneration) return;
+      applySnapshot(board);
+      root.dataset.syncs = String(Number(root.dataset.syncs || 0) + 1);
+      root.dataset.syncedAt = board.as_of;
+    } catch (err) {
+      if (generation !== syncGeneration) return;
+      showBanner(t("board_failed", { message: err.message }));
+      window.setTimeout(() => socket.connected && generation === syncGeneration && sync(), 3000);
+    } finally {
+      if (generation === syncGeneration) {
+        syncing = false;
+        const replay = held;
+        held = [];
+        replay.forEach(([name, payload]) => dispatch(name, payload));
+      }
+    }
+  }
+
+  function setConn(stateName) {
+    const node = $("conn-state");
+    node.dataset.state = stateName;
+    node.textContent = t(`conn_${stateName}`);
+    root.classList.toggle("is-offline", stateName === "offline");
+  }
+
+  function showBanner(text) {
+    $("conn-banner-text").textContent = text;
+    $("conn-banner").hidden = false;
+  }
+
+  function offline(text) {
+    if (offlineSince === null) offlineSince = new Date();
+    setConn("offline");
+    showBanner(text || t("conn_since", {
+      time: offlineSince.toLocaleTimeString("nl-BE", { timeZone: "Europe/Brussels" }) }));
+  }
+
+  const socket = window.io("/console", {
+    reconnectionDelay: 500,
+    reconnectionDelayMax: 3000,
+    randomizationFactor: 0.5,
+  });
+  C.socket = socket;
+  socket.on("connect", () => {
+    offlineSince = null;
+    $("conn-banner").hidden = true;
+    setConn("live");
+    sync();
+  });
+  socket.on("disconnect", (reason) => {
+    offline();
+    // The server ended the session (e.g. logged out elsewhere): try again, it may be back.
+    if (reason === "io server disconnect") window.setTimeout(() => socket.connect(), 3000);
+  });
+  socket.on("connect_error", () => {
+    if (socket.active) {
+      offline();
+      return;
+    }
+    offline(t("conn_refused")); // refused by the server: no automatic retry, so retry here
+    window.setTimeout(() => !socket.connected && socket.connect(), 5000);
+  });
+  socket.onAny((name, payload) => (syncing ? held.push([name, payload]) : dispatch(name, payload)));
+
+  /* ---- keyboard ----------------------------------------------------------------------- */
+
+  function onKeydown(event) {
+    if (event.altKey && !event.ctrlKey && !event.metaKey) {
+      const action = {
+        KeyN: () => window.location.assign(root.dataset.intakeUrl),
+        KeyQ: focusQueue,
+        KeyA: () => C.detail.assignFirst(),
+        KeyL: () => C.alarms.focus(),
+        KeyM: () => C.alarms.toggleMute(),
+      }[event.code];
+      if (action) {
+        event.preventDefault();
+        action();
+      }
+      return;
+    }
+    if (event.key === "Escape" && $("detail").contains(document.activeElement)) {
+      event.preventDefault();
+      focusQueue();
+    }
+  }
+
+  /* ---- start -------------------------------------------------------------------------- */
+
+  // Until the first snapshot arrives, the server-rendered rows stay (with their own timers).
+  for (const row of rows()) {
+    const cells = row.querySelectorAll("td.timer");
+    state.incidents.set(Number(row.dataset.id), { id: Number(row.dataset.id),
+      reference: row.dataset.reference, priority: row.dataset.priority, status: row.dataset.status,
+      received_at: cells[0].dataset.since, dispatched_at: cells[1].dataset.since || null,
+      lat: null, lon: null, district: null, flags: [] });
+  }
+  queueBody.addEventListener("keydown", onQueueKey);
+  queueBody.addEventListener("click", onQueueClick);
+  document.addEventListener("keydown", onKeydown);
+  setConn("connecting");
+  tick();
+  window.setInterval(tick, 1000);
+})();

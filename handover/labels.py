@@ -1,0 +1,42 @@
+"""Translated labels for handover codes (legal bases, consent, roles, actions), for templates."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+LABELS = {
+    "basis": {
+        "consent": _l("consent of the person"),
+        "case_consultation_458ter": _l("case consultation (art. 458ter)"),
+        "report_458bis": _l("report of serious danger (art. 458bis)"),
+    },
+    "consent": {
+        "yes": _l("yes"),
+        "no": _l("no"),
+        "not_asked": _l("not asked"),
+    },
+    "role": {
+        "victim": _l("victim"),
+        "suspect": _l("suspect"),
+        "child": _l("child"),
+        "witness": _l("witness"),
+        "caller": _l("caller"),
+        "other": _l("other"),
+    },
+    "action": {
+        "arrest": _l("arrest"),
+        "house_ban_requested": _l("temporary house ban requested"),
+        "shelter": _l("shelter"),
+        "medical": _l("medical care"),
+    },
+    "field": {
+        "consent": _l("consent to contact"),
+        "persons": _l("persons"),
+        "children": _l("children"),
+        "instruments": _l("instrument results"),
+        "actions": _l("actions taken"),
+        "follow_up": _l("requested follow-up"),
+    },
+}
+PERSON_ROLES = tuple(LABELS["role"])
+ACTIONS = tuple(LABELS["action"])

@@ -1,0 +1,283 @@
+"""Handover notes: who may write them, writing and correcting (a new version), reading them.
+
+Services flush; the route (or job) that called them commits once.
+
+A note is written under a lock on each addressed organisation's row, and its `created_at` is
+taken only once those locks are held. A packet builder takes the same lock before it reads the
+notes of its window, so a note is either committed before the builder reads, or stamped after
+the builder finished (and so falls into the next window): no note can slip between two packets.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import exists, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from app import audit
+from app.auth.models import Organisation, Role, User
+from app.db import db, utcnow
+from dispatch.models import Assignment, UnitMember
+from handover import events, settings, sharing
+from handover.models import HandoverNote, note_target, packet_note
+from handover.models import HandoverPacket as Packet
+from handover.schemas import HandoverNoteCreate
+from handover.window import packet_date_for
+from triage import screening
+from triage.models import Incident
+from triage.service import Actor, add_timeline
+
+POLICE_WRITERS = (Role.DISPATCHER, Role.SUPERVISOR)
+
+
+class NoteError(ValueError):
+    """A note that is well-formed but cannot be stored, naming the field."""
+
+    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
+
+
+def on_assigned_unit(user: User, incident_id: int) -> bool:
+    """Whether the user is a member of a unit with an assignment on the incident."""
+    query = (
+        select(Assignment.id)
+        .join(UnitMember, UnitMember.unit_id == Assignment.unit_id)
+        .where(Assignment.incident_id == incident_id, UnitMember.user_id == user.id)
+        .limit(1)
+    )
+    return db.session.execute(query).first() is not None
+
+
+def may_write(user: User, incident_id: int) -> bool:
+    """Dispatchers and supervisors, and officers of a unit assigned to the incident."""
+    role = Role(user.role)
+    if role in POLICE_WRITERS:
+        return True
+    return role == Role.OFFICER and on_assigned_unit(user, incident_id)
+
+
+def handover_partners() -> list[Organisation]:
+    """Organisations that receive handover notes and packets, by name."""
+    query = select(Organisation).where(Organisation.receives_handover.is_(True))
+    return list(db.session.execute(query.order_by(Organisation.name)).scalars())
+
+
+def resolve_organisations(slugs: list[str]) -> list[Organisation]:
+    """The addressed partner organisations; unknown slugs or non-partners are a 422."""
+    wanted = sorted(set(slugs))
+    found = {o.slug: o for o in handover_partners() if o.slug in wanted}
+    missing = [s for s in wanted if s not in found]
+    if missing:
+        raise NoteError(
+            422,
+            "validation_error",
+            "Some fields are not valid.",
+            {"organisations": "unknown or not a handover partner: " + ", ".join(missing)},
+        )
+    return [found[s] for s in wanted]
+
+
+def lock_organisation(organisation_id: int) -> None:
+    """Take the organisation row's write lock (a no-op UPDATE) until the transaction ends."""
+    db.session.execute(
+        update(Organisation)
+        .where(Organisation.id == organisation_id)
+        .values(receives_handover=Organisation.receives_handover)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def risk_snapshot(incident: Incident, risk_level: str | None) -> dict[str, Any]:
+    """The latest result per instrument, the latest level (unless given) and the priority."""
+    latest: dict[str, Any] = {}
+    for a in screening.assessments(incident.id):  # oldest first: later ones win
+        latest[a.instrument_id] = a
+    ordered = sorted(latest.values(), key=lambda a: a.id)
+    instruments = [
+        {
+            "instrument": a.instrument_id,
+            "version": a.instrument_version,
+            "level": a.level,
+            "score": a.score,
+            "unknown_count": a.unknown_count,
+            "assessed_at": a.created_at.isoformat(),
+        }
+        for a in ordered
+    ]
+    level = risk_level or (ordered[-1].level if ordered else None)
+    return {"level": level, "priority": str(incident.priority), "instruments": instruments}
+
+
+def note_content(body: HandoverNoteCreate, incident: Incident) -> dict[str, Any]:
+    """The encrypted content of a note: everything but the sharing columns."""
+    return {
+        "summary": body.summary,
+        "persons": [p.model_dump(mode="json") for p in body.persons],
+        "children": body.children,
+        "risk": risk_snapshot(incident, body.risk_level),
+        "actions": body.actions.model_dump(mode="json"),
+        "follow_up": body.follow_up,
+    }
+
+
+def _check(body: HandoverNoteCreate) -> list[Organisation]:
+    organisations = resolve_organisations(body.organisations)
+    kinds = {o.slug: str(o.kind) for o in organisations}
+    problems = sharing.check_share(body.legal_basis, body.consent, kinds)
+    if problems:
+        raise NoteError(422, "validation_error", "The legal basis does not allow this.", problems)
+    return organisations
+
+
+def write_note(
+    incident: Incident,
+    body: HandoverNoteCreate,
+    actor: Actor,
+    now: dt.datetime | None = None,
+    previous: HandoverNote | None = None,
+) -> HandoverNote:
+    """Store a note (or a correction of `previous`); timeline, audit and live push follow."""
+    organisations = _check(body)
+    for org in sorted(organisations, key=lambda o: o.id):  # one order: no deadlocks
+        lock_organisation(org.id)
+    note = HandoverNote(
+        incident_id=incident.id,
+        author_id=actor.user.id if actor.user else None,
+        version=previous.version + 1 if previous else 1,
+        supersedes_id=previous.id if previous else None,
+        content=note_content(body, incident),
+        legal_basis=body.legal_basis,
+        consent=body.consent,
+        urgent=body.urgent,
+        created_at=now or utcnow(),  # stamped after the locks: see the module docstring
+        organisations=organisations,
+    )
+    db.session.add(note)
+    db.session.flush()
+    _record(note, incident, actor, organisations)
+    return note
+
+
+def _record(
+    note: HandoverNote, incident: Incident, actor: Actor, organisations: list[Organisation]
+) -> None:
+    slugs = sorted(o.slug for o in organisations)
+    kind = "handover.note_corrected" if note.supersedes_id else "handover.note"
+    data = {
+        "note_id": note.id,
+        "version": note.version,
+        "supersedes_id": note.supersedes_id,
+        "organisations": slugs,
+        "legal_basis": str(note.legal_basis),
+        "urgent": bool(note.urgent),
+    }
+    add_timeline(incident.id, kind, actor, data=data)
+    audit.record("update" if note.supersedes_id else "create", "handover_note", note.id)
+    events.note_written(note, incident.reference, organisations)
+
+
+def successor_id(note: HandoverNote) -> int | None:
+    """The id of the version that corrects this one, if any."""
+    query = select(HandoverNote.id).where(HandoverNote.supersedes_id == note.id)
+    return db.session.execute(query).scalar_one_or_none()
+
+
+def correct_note(
+    note: HandoverNote, body: HandoverNoteCreate, actor: Actor, now: dt.datetime | None = None
+) -> HandoverNote:
+    """Write the next version of a note; only the latest version can be corrected (else 409)."""
+    newer = successor_id(note)
+    if newer is not None:
+        raise NoteError(
+            409,
+            "conflict",
+            "This version was already corrected; correct the latest version.",
+            {"note_id": f"superseded by {newer}"},
+        )
+    incident = db.session.get(Incident, note.incident_id)
+    assert incident is not None
+    try:
+        return write_note(incident, body, actor, now, previous=note)
+    except IntegrityError:  # a concurrent correction won the unique supersedes_id
+        raise NoteError(
+            409, "conflict", "This version was corrected at the same time; correct the latest."
+        ) from None
+
+
+def notes_of_incident(incident_id: int) -> list[HandoverNote]:
+    """Every version of every note on the incident, oldest first."""
+    query = select(HandoverNote).where(HandoverNote.incident_id == incident_id)
+    return list(db.session.execute(query.order_by(HandoverNote.id)).scalars())
+
+
+def packet_date(note: HandoverNote) -> dt.date:
+    """The handover date of the packet that carries (or will carry) this note."""
+    return packet_date_for(note.created_at, settings.handover_time(), settings.zone())
+
+
+def in_packet_of(note_id: int, organisation_id: int) -> bool:
+    """Whether a packet of the organisation carries the note."""
+    query = (
+        select(packet_note.c.note_id)
+        .join(Packet, Packet.id == packet_note.c.packet_id)
+        .where(packet_note.c.note_id == note_id, Packet.organisation_id == organisation_id)
+    )
+    return db.session.execute(query.limit(1)).first() is not None
+
+
+def addressed_to(note: HandoverNote, organisation: Organisation) -> bool:
+    """Whether the note is addressed to the organisation and its basis lets it be shared."""
+    if organisation.id not in {o.id for o in note.organisations}:
+        return False
+    return sharing.may_share(note.legal_basis, note.consent, str(organisation.kind))
+
+
+def readable_by(note: HandoverNote, organisation: Organisation) -> bool:
+    """An organisation reads a note once a packet carried it, or at once when it is urgent."""
+    if not addressed_to(note, organisation):
+        return False
+    return bool(note.urgent) or in_packet_of(note.id, organisation.id)
+
+
+def pending_urgent(organisation: Organisation, now: dt.datetime) -> list[HandoverNote]:
+    """Urgent notes addressed to the organisation that no packet of it carries yet."""
+    packed = exists().where(
+        packet_note.c.note_id == HandoverNote.id,
+        packet_note.c.packet_id == Packet.id,
+        Packet.organisation_id == organisation.id,
+    )
+    since = now - dt.timedelta(days=settings.catchup_days() + 1)
+    query = (
+        select(HandoverNote)
+        .join(note_target, note_target.c.note_id == HandoverNote.id)
+        .where(
+            note_target.c.organisation_id == organisation.id,
+            HandoverNote.urgent.is_(True),
+            HandoverNote.created_at >= since,
+            ~packed,
+        )
+        .order_by(HandoverNote.created_at.desc(), HandoverNote.id.desc())
+    )
+    notes = db.session.execute(query).scalars().all()
+    return [n for n in notes if addressed_to(n, organisation)]
+
+
+def latest_versions_query(start: dt.datetime, end: dt.datetime, organisation_id: int):
+    """Notes to the organisation written in [start, end) and not corrected before `end`."""
+    later = aliased(HandoverNote)
+    corrected = exists().where(later.supersedes_id == HandoverNote.id, later.created_at < end)
+    return (
+        select(HandoverNote)
+        .join(note_target, note_target.c.note_id == HandoverNote.id)
+        .where(
+            note_target.c.organisation_id == organisation_id,
+            HandoverNote.created_at >= start,
+            HandoverNote.created_at < end,
+            ~corrected,
+        )
+        .order_by(HandoverNote.created_at, HandoverNote.id)
+    )

@@ -1,0 +1,278 @@
+"""The live console in headless Chromium: two dispatchers, a unit's SMS, and a social worker
+who must hear none of it. Everything arrives over Socket.IO without reloading the page."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+import requests
+from twilio.request_validator import RequestValidator
+
+from tests.browser.conftest import DEMO_PASSWORD, TWILIO_AUTH_TOKEN, login, screenshot
+
+pytestmark = pytest.mark.browser
+
+REFERENCE = re.compile(r"^NW-\d{4}-\d{6}$")
+TIMER = re.compile(r"^\d+:\d\d(:\d\d)?$")
+SOCKET_IO = "/static/vendor/socket.io-client/socket.io.min.js"
+
+
+@pytest.fixture
+def expect():
+    """Playwright's auto-waiting assertions (imported lazily: the module may be missing)."""
+    from playwright.sync_api import expect
+
+    return expect
+
+
+def console_errors(page) -> list[str]:
+    """Collect the page's console errors (failed loads, handler errors) from now on."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return errors
+
+
+def open_console(page, expect, username: str = "dispatcher") -> None:
+    """Log in and wait until the console is live and has loaded the board."""
+    login(page, username)
+    wait_live(page, expect)
+
+
+def wait_live(page, expect) -> None:
+    """The socket is connected and a board snapshot has been applied."""
+    expect(page.locator("#conn-state")).to_have_attribute("data-state", "live")
+    expect(page.locator("#console[data-syncs]")).to_be_attached()
+
+
+def take_call(page, expect, address: str) -> str:
+    """Save a call on /intake with one immediate-danger "yes"; return its reference."""
+    page.goto("/intake")
+    first_question = page.locator("#q-immediate-danger-suspect_present input").first
+    expect(first_question).to_be_visible()
+    page.locator("#address").fill(address)
+    first_question.focus()
+    page.keyboard.press("1")
+    page.keyboard.press("Control+Enter")
+    reference = page.locator("#result .reference")
+    expect(reference).to_have_text(REFERENCE)
+    return reference.inner_text()
+
+
+def post_incident(page, address: str, **fields) -> dict:
+    """Create an incident through the API with the page's session and CSRF token."""
+    token = page.locator("meta[name=csrf-token]").get_attribute("content")
+    response = page.request.post(
+        "/api/v1/incidents", data={"address": address, **fields}, headers={"X-CSRFToken": token}
+    )
+    assert response.status == 201, response.text()
+    return response.json()
+
+
+def unit_sms(base_url: str, phone: str, body: str) -> None:
+    """A unit's SMS reply, signed as Twilio signs its webhooks."""
+    url = f"{base_url}/webhooks/twilio/sms"
+    params = {
+        "MessageSid": f"SM{uuid.uuid4().hex}",
+        "From": phone,
+        "To": "+3228000000",
+        "Body": body,
+    }
+    signature = RequestValidator(TWILIO_AUTH_TOKEN).compute_signature(url, params)
+    response = requests.post(url, data=params, headers={"X-Twilio-Signature": signature}, timeout=5)
+    assert response.status_code == 200, response.text
+
+
+def listen_as_social_worker(page, expect) -> None:
+    """Log in as a CAW social worker and connect a Socket.IO client that records every event."""
+    page.goto("/login")
+    page.fill("#username", "sw-caw")
+    page.fill("#password", DEMO_PASSWORD)
+    page.press("#password", "Enter")
+    page.wait_for_url("**/morning")
+    page.add_script_tag(url=SOCKET_IO)
+    page.evaluate(
+        """() => new Promise((resolve, reject) => {
+            window.heard = [];
+            window.sw = io("/console");
+            window.sw.onAny((name) => window.heard.push(name));
+            window.sw.on("connect", resolve);
+            window.sw.on("connect_error", (err) => reject(new Error(err.message)));
+        })"""
+    )
+
+
+def open_in_detail(page, expect, reference: str) -> int:
+    """Alt+Q to the queue, arrow down to the incident, Enter; return its id."""
+    page.keyboard.press("Alt+q")
+    focused = page.locator("#queue-body tr:focus")
+    expect(focused).to_have_count(1)
+    for _ in range(page.locator("#queue-body tr[data-id]").count()):
+        if focused.get_attribute("data-reference") == reference:
+            break
+        page.keyboard.press("ArrowDown")
+    expect(focused).to_have_attribute("data-reference", reference)
+    page.keyboard.press("Enter")
+    incident_id = focused.get_attribute("data-id")
+    expect(page.locator("#detail")).to_have_attribute("data-loaded", incident_id)
+    expect(page.locator("#recs li.rec").first).to_be_visible()
+    return int(incident_id)
+
+
+def test_a_call_and_a_units_sms_reach_every_dispatcher_live_and_no_social_worker(
+    page, another_page, expect, live_server, watch
+):
+    social = another_page()
+    listen_as_social_worker(social, expect)
+    other = another_page()
+    open_console(other, expect, "dispatcher2")
+    other_errors = console_errors(other)
+    other.evaluate("window.notReloaded = true")
+
+    open_console(page, expect)
+    reference = take_call(page, expect, "Carnotstraat 40, 2060 Antwerpen")
+    seen = other.locator(f"#queue-body tr[data-reference='{reference}']")
+    expect(seen).to_have_attribute("data-priority", "P1")  # arrived live on the other console
+    expect(seen.locator(".since-call")).to_have_text(TIMER)
+    expect(
+        other.locator(f"#map .incident-marker[data-incident-id='{seen.get_attribute('data-id')}']")
+    ).to_have_count(1)
+
+    page.goto("/console")
+    wait_live(page, expect)
+    errors = console_errors(page)
+    open_in_detail(page, expect, reference)
+    first = page.locator("#recs li.rec").first
+    call_sign = first.get_attribute("data-call-sign")
+    page.keyboard.press("Alt+a")
+    expect(page.locator("#detail-status")).to_contain_text(call_sign)
+    expect(page.locator("#assignments li", has_text=call_sign)).to_be_visible()
+    expect(page.locator("#messages tr.sms-out")).to_have_count(1)  # the assignment SMS
+
+    unit = other.locator(f"#units-body tr[data-call-sign='{call_sign}']")
+    expect(unit).to_have_attribute("data-status", "assigned")
+    expect(unit.locator(".status")).to_have_text("toegewezen")
+    expect(unit).to_contain_text(reference)
+    expect(seen).to_have_attribute("data-status", "dispatched")
+    expect(seen.locator(".since-dispatch")).to_have_text(TIMER)
+
+    board = page.request.get("/api/v1/board").json()
+    phone = next(u["phone"] for u in board["units"] if u["call_sign"] == call_sign)
+    unit_sms(live_server, phone, "ACK")
+    expect(unit).to_have_attribute("data-status", "acknowledged")
+    expect(unit.locator(".status")).to_have_text("bevestigd")
+    expect(page.locator("#messages tr.sms-in")).to_contain_text("ACK")
+
+    hostile = '<img src=x onerror="alert(1)">Buurman <b>dreigt</b> opnieuw, kom terug'
+    unit_sms(live_server, phone, hostile)
+    for console in (page, other):
+        alarm = console.locator("#alarms li.alarm[data-kind=unparsed]").first
+        expect(alarm.locator(".alarm-text")).to_have_text(hostile)
+        expect(alarm).to_contain_text(call_sign)
+        expect(console.locator("#alarms img, #alarms b")).to_have_count(0)
+    expect(page.locator("#console[data-alarm-sounds]")).to_be_attached()  # a key was pressed here
+    page.keyboard.press("Alt+l")
+    page.keyboard.press("Enter")  # acknowledge
+    expect(page.locator("#alarms li.alarm").first).to_have_class(re.compile(r"\backed\b"))
+    expect(page.locator("#alarm-count")).to_have_text("0")
+
+    assert other.evaluate("window.notReloaded") is True
+    assert social.evaluate("window.sw.connected") is True
+    assert social.evaluate("window.heard") == []
+    assert social.request.get("/console").status == 403
+    assert social.request.get("/api/v1/board").status == 403
+    page.wait_for_timeout(100)  # an injected onerror handler would have fired by now
+    assert watch.dialogs == []
+    assert errors == [] and other_errors == []
+
+
+def test_a_dropped_connection_shows_a_banner_and_heals_by_reloading_the_board(
+    page, another_page, expect
+):
+    open_console(page, expect)
+    syncs = int(page.locator("#console").get_attribute("data-syncs"))
+    other = another_page()
+    open_console(other, expect, "dispatcher2")
+
+    page.context.set_offline(True)
+    page.evaluate("window.NWConsole.socket.io.engine.close()")
+    banner = page.locator("#conn-banner")
+    expect(banner).to_be_visible()
+    expect(page.locator("#conn-state")).to_have_attribute("data-state", "offline")
+    missed = post_incident(other, "Turnhoutsebaan 12, 2140 Borgerhout")  # its event is lost here
+    row = page.locator(f"#queue-body tr[data-reference='{missed['reference']}']")
+    expect(other.locator(f"#queue-body tr[data-reference='{missed['reference']}']")).to_be_visible()
+    expect(row).to_have_count(0)
+
+    page.context.set_offline(False)
+    expect(banner).to_be_hidden(timeout=8000)
+    expect(page.locator("#conn-state")).to_have_attribute("data-state", "live")
+    expect(row).to_be_visible()  # from the board snapshot taken on reconnect
+    expect(page.locator("#console")).to_have_attribute("data-syncs", str(syncs + 1))
+
+
+def test_assigning_a_unit_another_dispatcher_just_took_shows_the_conflict(
+    page, another_page, expect
+):
+    open_console(page, expect)
+    wanted = post_incident(page, "Lange Kievitstraat 50, 2018 Antwerpen", lat=51.2105, lon=4.4195)
+    open_in_detail(page, expect, wanted["reference"])
+    first = page.locator("#recs li.rec").first
+    call_sign, unit_id = first.get_attribute("data-call-sign"), first.get_attribute("data-unit-id")
+    page.evaluate("window.NWConsole.socket.disconnect()")  # this console hears nothing for now
+
+    other = another_page()
+    open_console(other, expect, "dispatcher2")
+    elsewhere = post_incident(other, "Kerkstraat 90, 2060 Antwerpen")
+    token = other.locator("meta[name=csrf-token]").get_attribute("content")
+    taken = other.request.post(
+        f"/api/v1/incidents/{elsewhere['id']}/assignments",
+        data={"unit_id": int(unit_id)},
+        headers={"X-CSRFToken": token},
+    )
+    assert taken.status == 201, taken.text()
+
+    page.keyboard.press("Alt+a")
+    error = page.locator("#assign-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text(call_sign)
+    expect(page.locator(f"#recs li[data-call-sign='{call_sign}']")).to_have_count(0)
+    expect(page.locator("#assignments")).not_to_contain_text(call_sign)
+    page.evaluate("window.NWConsole.socket.connect()")
+    wait_live(page, expect)
+
+
+def test_console_in_dutch_and_english_works_offline_and_by_keyboard(page, expect, live_server):
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    errors = console_errors(page)
+    open_console(page, expect)
+    incident = post_incident(page, "Meir 1, 2000 Antwerpen", lat=51.2181, lon=4.4065)
+    unit_sms(live_server, "+32470000042", "Welk adres? We staan aan de Meir.")  # NT-42: free text
+    expect(page.locator("#alarms li.alarm[data-kind=unparsed]")).to_have_count(1)
+    expect(page.locator("#h-queue")).to_contain_text("Open incidenten")
+    expect(page.locator("#map[data-outlines='7']")).to_be_attached()  # Antwerp's cantons
+    expect(page.locator("#map .unit-pin").first).to_be_visible()
+    marker = page.locator(f"#map .incident-marker[data-incident-id='{incident['id']}']")
+    expect(marker).to_be_attached()
+    reference = incident["reference"]
+    open_in_detail(page, expect, reference)
+    screenshot(page, "console-nl.png")
+
+    page.keyboard.press("Alt+m")
+    expect(page.locator("#mute")).to_have_attribute("aria-pressed", "true")
+    page.goto("/console?lang=en")
+    wait_live(page, expect)
+    expect(page.locator("#mute")).to_have_attribute("aria-pressed", "true")  # remembered
+    expect(page.locator("#h-units")).to_contain_text("Units")
+    expect(page.locator("#shortcuts")).to_contain_text("assign the first recommended unit")
+    open_in_detail(page, expect, reference)
+    screenshot(page, "console-en.png")
+
+    page.keyboard.press("Alt+n")
+    page.wait_for_url("**/intake")
+    page.goto("/console?lang=nl")
+    assert errors == []
+    elsewhere = [u for u in urls if not u.startswith((live_server, "data:"))]
+    assert elsewhere == []
