@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
-
 from werkzeug.routing import IntegerConverter
 
 from config import BaseConfig, get_config

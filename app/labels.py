@@ -6,8 +6,8 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app
-from jinja2 import pass_context
 from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
 
 LABELS = {
     "dispatcher": _l("dispatcher"),

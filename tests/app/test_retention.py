@@ -1,4 +1,4 @@
-"""Retention anonymises closed incidents past RETENTION_DAYS, skips legal holds, and is idempotent."""
+"""Retention anonymises closed incidents past RETENTION_DAYS, skips legal holds, is idempotent."""
 
 from __future__ import annotations
 
