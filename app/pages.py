@@ -22,7 +22,7 @@ LANDING = {
     Role.SUPERVISOR: "pages.console",
     Role.ADMIN: "pages.admin",
     Role.OFFICER: "pages.my_unit",
-    Role.SOCIAL_WORKER: "pages.morning",
+    Role.SOCIAL_WORKER: "handover.packets_page",
 }
 
 
@@ -87,4 +87,4 @@ def my_unit():
 @protect(allow(Role.SOCIAL_WORKER))
 def morning():
     """A social worker's morning page for their own organisation."""
-    return render_template("morning.html", organisation=current_user.organisation)
+    return redirect(url_for("handover.packets_page"))

@@ -118,6 +118,9 @@ class BaseConfig:
         self.LOGIN_ACCOUNT_RATE_LIMIT = env_str("LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour")
         self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", self.SCHEDULER_ENABLED)
         self.INSTRUMENTS_DIR = env_str("INSTRUMENTS_DIR")
+        self.HANDOVER_TIME = env_str("HANDOVER_TIME", "07:00")
+        self.HANDOVER_REMINDER_TIME = env_str("HANDOVER_REMINDER_TIME", "10:00")
+        self.HANDOVER_CATCHUP_DAYS = env_int("HANDOVER_CATCHUP_DAYS", 7)
         self.AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 1825)
         self.REQUIRE_2FA = env_str("REQUIRE_2FA", "privileged")  # or "all"
         self.RETENTION_DAYS = env_int("RETENTION_DAYS", 180)

@@ -260,7 +260,7 @@ MATRIX = [
             "dispatcher": 403,
             "officer": 403,
             "supervisor": 403,
-            "social_worker": 200,
+            "social_worker": 302,
             "admin": 403,
         },
     ),

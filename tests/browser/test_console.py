@@ -90,7 +90,7 @@ def listen_as_social_worker(page, expect) -> None:
     page.fill("#username", "sw-caw")
     page.fill("#password", DEMO_PASSWORD)
     page.press("#password", "Enter")
-    page.wait_for_url("**/morning")
+    page.wait_for_url("**/handover")
     page.add_script_tag(url=SOCKET_IO)
     page.evaluate(
         """() => new Promise((resolve, reject) => {
