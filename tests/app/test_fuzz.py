@@ -72,8 +72,10 @@ def test_no_server_errors_and_documented_responses(live, role):
         "8",
         "--seed",
         "20261125",
+        # One worker: with several, Hypothesis describes lambdas with ast.parse from threads at
+        # once, which CPython 3.11 can fail ("AST constructor recursion depth mismatch").
         "--workers",
-        "2",
+        "1",
         *excluded_for(url, role),
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
