@@ -1,26 +1,50 @@
-"""`/healthz`: is the service and its database answering? No login, no data."""
+"""`/healthz`: is the service answering, and are its parts? No login, no data.
+
+200 while the database answers (503 when it does not). `status` is "degraded" when Redis is
+configured but unreachable, or when no scheduler has beaten within `SCHEDULER_LEASE_S`.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+import redis
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
 from app.db import db
+from app.scheduler import heartbeat_age
 from app.security import PUBLIC, protect
 
 bp = Blueprint("health", __name__)
 
 
+def redis_state() -> str:
+    """`ok`, `error` (configured but not answering) or `off` (no REDIS_URL)."""
+    url = current_app.config.get("REDIS_URL")
+    if not url:
+        return "off"
+    client = current_app.extensions.get("nachtwacht.health_redis")
+    if client is None:
+        client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        current_app.extensions["nachtwacht.health_redis"] = client
+    try:
+        client.ping()
+    except redis.RedisError:
+        return "error"
+    return "ok"
+
+
 @bp.get("/healthz")
 @protect(PUBLIC)
 def healthz():
-    """200 when the database answers, else 503."""
+    """Database, Redis and scheduler state; 503 only when the database is down."""
     try:
         db.session.execute(text("SELECT 1"))
-        database = "ok"
+        age = heartbeat_age()
     except Exception:  # noqa: BLE001 - any failure means the database is not usable
         db.session.rollback()
-        database = "error"
-    status = 200 if database == "ok" else 503
-    body = {"status": "ok" if status == 200 else "error", "database": database}
-    return jsonify(body), status
+        return jsonify({"status": "error", "database": "error"}), 503
+    redis_ = redis_state()
+    scheduler = None if age is None else round(age, 1)
+    alive = age is not None and age <= current_app.config["SCHEDULER_LEASE_S"]
+    status = "ok" if alive and redis_ != "error" else "degraded"
+    return jsonify({"status": status, "database": "ok", "redis": redis_, "scheduler": scheduler})

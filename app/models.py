@@ -3,6 +3,7 @@
 from app.audit import AuditEvent, AuditHead
 from app.auth.models import ApiToken, Organisation, User
 from app.auth.twofactor import RecoveryCode
+from app.scheduler import SchedulerHeartbeat
 from dispatch.models import Assignment, Message, Unit, UnitMember
 from handover.models import HandoverNote, HandoverPacket
 from triage.models import Assessment, GeocodeCacheEntry, Incident, Person, TimelineEvent
@@ -21,6 +22,7 @@ __all__ = [
     "Organisation",
     "Person",
     "RecoveryCode",
+    "SchedulerHeartbeat",
     "TimelineEvent",
     "Unit",
     "UnitMember",

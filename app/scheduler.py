@@ -2,14 +2,19 @@
 
 A database-level lock decides which process leads: a PostgreSQL advisory lock held on its own
 connection (a dead leader's connection closes and frees it), or a file lock next to the SQLite
-database. Jobs take the app, open their own session and are safe to run twice.
+database. A waiting process retries every third of `SCHEDULER_LEASE_S`, so it takes over well
+within the lease. The leader writes a heartbeat row every third of the lease; `/healthz` reports
+its age. Jobs take the app, open their own session and are safe to run twice.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import fcntl
 import logging
+import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -20,9 +25,10 @@ import click
 from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 from flask.cli import AppGroup
-from sqlalchemy import text
+from sqlalchemy import Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import db
+from app.db import Base, UTCDateTime, db, utcnow
 
 log = logging.getLogger(__name__)
 LOCK_KEY = 0x4E57_5343  # "NWSC"
@@ -30,6 +36,39 @@ LOCK_KEY = 0x4E57_5343  # "NWSC"
 # (job id, seconds between runs, function taking the app)
 JOBS: list[tuple[str, int, Callable[[Flask], Any]]] = []
 _scheduler: BackgroundScheduler | None = None
+
+
+class SchedulerHeartbeat(Base):
+    """One row, written by the leading scheduler: who leads and when it last beat."""
+
+    __tablename__ = "scheduler_heartbeat"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    beat_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+def beat(app: Flask, started_at: dt.datetime) -> None:
+    """Record that this process leads and is alive (upsert of the single row)."""
+    row = db.session.get(SchedulerHeartbeat, 1)
+    holder = f"{socket.gethostname()}:{os.getpid()}"
+    if row is None:
+        row = SchedulerHeartbeat(id=1, holder=holder, started_at=started_at, beat_at=utcnow())
+        db.session.add(row)
+    else:
+        if row.holder != holder:
+            row.holder, row.started_at = holder, started_at
+        row.beat_at = utcnow()
+    db.session.commit()
+
+
+def heartbeat_age() -> float | None:
+    """Seconds since the leader's last heartbeat, or None when no scheduler ever ran."""
+    row = db.session.get(SchedulerHeartbeat, 1)
+    if row is None:
+        return None
+    return max(0.0, (utcnow() - row.beat_at).total_seconds())
 
 
 class LeaderLock:
@@ -66,9 +105,14 @@ class LeaderLock:
     def release(self) -> None:
         """Give the lock up."""
         if self._conn is not None:
+            # A pooled connection outlives close(): unlock explicitly, or the lock stays held.
+            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+            self._conn.commit()
             self._conn.close()
+            self._conn = None
         if self._file is not None:
             self._file.close()
+            self._file = None
 
 
 def _run(app: Flask, job: Callable[[Flask], Any]) -> None:
@@ -92,8 +136,12 @@ def start_scheduler(app: Flask) -> BackgroundScheduler | None:
         log.info("another scheduler leads; this process runs no jobs")
         return None
     app.extensions["nachtwacht.leader_lock"] = lock
+    started_at = utcnow()
+    _run(app, lambda a: beat(a, started_at))
     _scheduler = BackgroundScheduler(timezone=app.config["TIMEZONE"])
-    for job_id, seconds, job in JOBS:
+    every = max(1, app.config["SCHEDULER_LEASE_S"] // 3)
+    jobs = [("heartbeat", every, lambda a: beat(a, started_at)), *JOBS]
+    for job_id, seconds, job in jobs:
         _scheduler.add_job(
             _run,
             "interval",
@@ -106,7 +154,7 @@ def start_scheduler(app: Flask) -> BackgroundScheduler | None:
             replace_existing=True,
         )
     _scheduler.start()
-    log.info("scheduler leads with %d jobs: %s", len(JOBS), ", ".join(j for j, _, _ in JOBS))
+    log.info("scheduler leads with %d jobs: %s", len(jobs), ", ".join(j for j, _, _ in jobs))
     return _scheduler
 
 
@@ -114,16 +162,24 @@ scheduler_cli = AppGroup("scheduler", help="The job scheduler (escalations, SMS,
 
 
 @scheduler_cli.command("run")
-@click.option("--poll", default=5.0, help="Seconds between attempts to become the leader.")
-def run_scheduler(poll: float) -> None:
+@click.option(
+    "--poll",
+    type=float,
+    default=None,
+    help="Seconds between attempts to become the leader (default: SCHEDULER_LEASE_S / 3).",
+)
+def run_scheduler(poll: float | None) -> None:
     """Run the scheduler in the foreground; a second one waits until the leader dies."""
     from flask import current_app
 
     app = current_app._get_current_object()
+    poll = poll or max(1.0, app.config["SCHEDULER_LEASE_S"] / 3)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    while not stop.is_set() and start_scheduler(app) is None:
-        stop.wait(poll)
+    if start_scheduler(app) is None:
+        click.echo(f"another scheduler leads; this one takes over when it stops (every {poll:g} s)")
+        while not stop.is_set() and start_scheduler(app) is None:
+            stop.wait(poll)
     if _scheduler is None:
         return
     click.echo("scheduler leading; Ctrl-C stops it")

@@ -117,6 +117,7 @@ class BaseConfig:
         self.LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", self.LOGIN_RATE_LIMIT_DEFAULT)
         self.LOGIN_ACCOUNT_RATE_LIMIT = env_str("LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour")
         self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", self.SCHEDULER_ENABLED)
+        self.SCHEDULER_LEASE_S = env_int("SCHEDULER_LEASE_S", 15)
         self.INSTRUMENTS_DIR = env_str("INSTRUMENTS_DIR")
         self.HANDOVER_TIME = env_str("HANDOVER_TIME", "07:00")
         self.HANDOVER_REMINDER_TIME = env_str("HANDOVER_REMINDER_TIME", "10:00")
