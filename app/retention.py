@@ -95,17 +95,41 @@ def purge_packets(as_of: dt.datetime, days: int, counts: Counter) -> None:
         counts["handover_packets"] += 1
 
 
+def stray_messages(as_of: dt.datetime, days: int) -> list[Message]:
+    """SMS that never belonged to an incident (unknown senders) and are past retention."""
+    return list(
+        db.session.execute(
+            select(Message).where(
+                Message.incident_id.is_(None),
+                Message.created_at < as_of - dt.timedelta(days=days),
+                Message.from_number.isnot(None),
+            )
+        ).scalars()
+    )
+
+
+def purge_stray_messages(messages: list[Message], counts: Counter) -> None:
+    """Remove body and phone numbers of SMS that no incident holds."""
+    for message in messages:
+        message.body, message.from_number, message.to_number = "", None, ""
+        audit.record("anonymise", "message", message.id, username="retention")
+        counts["stray_sms"] += 1
+
+
 def run_retention(as_of: dt.datetime, dry_run: bool = False) -> Counter:
     """Anonymise what is due as of a moment; with dry_run, count only."""
     config = current_app.config
     counts: Counter = Counter()
-    due = due_incidents(as_of, int(config.get("RETENTION_DAYS", 180)))
+    days = int(config.get("RETENTION_DAYS", 180))
+    due = due_incidents(as_of, days)
+    stray = stray_messages(as_of, days)
     if dry_run:
-        counts["incidents"] = len(due)
+        counts["incidents"], counts["stray_sms"] = len(due), len(stray)
         return counts
     now = utcnow()
     for incident in due:
         anonymise(incident, now, counts)
+    purge_stray_messages(stray, counts)
     purge_packets(as_of, int(config.get("PACKET_RETENTION_DAYS", 30)), counts)
     db.session.commit()
     return counts
@@ -148,7 +172,8 @@ def run_command(dry_run: bool, as_of: dt.datetime | None) -> None:
         "sms_bodies",
         "handover_notes",
         "handover_packets",
+        "stray_sms",
     )
     for kind in kinds:
-        if kind in counts or kind == "incidents":
+        if not dry_run or kind in counts:
             click.echo(f"{verb} {kind}: {counts.get(kind, 0)}")

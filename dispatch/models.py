@@ -123,8 +123,9 @@ class Message(Base):
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignment.id"))
     kind: Mapped[str] = mapped_column(String(32), default="assignment")
-    to_number: Mapped[str] = mapped_column(String(32))
-    from_number: Mapped[str | None] = mapped_column(String(32))
+    # Encrypted: an SMS from an unknown sender (and the reply to it) may be a victim's phone.
+    to_number: Mapped[str] = mapped_column(CaseText)
+    from_number: Mapped[str | None] = mapped_column(CaseText)
     body: Mapped[str] = mapped_column(CaseText)
     status: Mapped[MessageStatus] = mapped_column(String(24), default=MessageStatus.PENDING)
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)

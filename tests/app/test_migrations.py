@@ -11,6 +11,7 @@ from alembic.script import ScriptDirectory
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, inspect, select, text
 
+from app import crypto
 from app.audit import AuditHead
 from app.db import Base, db
 from tests.conftest import make_app, require_service
@@ -55,3 +56,27 @@ def test_upgrade_from_empty_on_postgresql():
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
         admin.dispose()
+
+
+def test_sms_numbers_stored_before_0007_are_encrypted_by_it(tmp_path):
+    from dispatch.models import Message
+
+    app = make_app(f"sqlite:///{tmp_path}/old.db")
+    with app.app_context():
+        upgrade(revision="0006")
+        db.session.execute(
+            text(
+                "INSERT INTO message (direction, kind, to_number, from_number, body, status, "
+                "attempts, created_at, updated_at) VALUES ('in', 'reply', '+3225550000', "
+                "'+32470999111', :body, 'received', 0, '2026-01-01', '2026-01-01')"
+            ),
+            {"body": crypto.encrypt("hallo")},
+        )
+        db.session.commit()
+        upgrade()
+        raw = db.session.execute(text("SELECT to_number, from_number FROM message")).one()
+        assert "+32470999111" not in raw.from_number and "+3225550000" not in raw.to_number
+        message = db.session.execute(select(Message)).scalar_one()
+        assert (message.from_number, message.to_number) == ("+32470999111", "+3225550000")
+        db.session.remove()
+        db.engine.dispose()

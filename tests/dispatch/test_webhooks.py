@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy import text as sql
 
 from app.db import db
 from dispatch.models import Message, MessageStatus
@@ -124,6 +127,31 @@ def test_unknown_sender_gets_a_polite_reply_and_nothing_moves(twilio_app, client
     response = sms(client, "OK", sender="+32499000000")
     assert response.status_code == 200 and "<Message>" in response.get_data(as_text=True)
     assert unit_status(twilio_app, unit_id) == "assigned"
+
+
+def test_an_unknown_senders_number_and_text_are_encrypted_and_expire(twilio_app, client, runner):
+    # Whoever texts the night team's number may be a victim: their number is case data.
+    sms(client, "Help mij, hij is terug", sid="SM-STRAY", sender="+32499123456")
+    with twilio_app.app_context():
+        raw = db.session.execute(
+            sql("SELECT from_number, body FROM message WHERE provider_sid = 'SM-STRAY'")
+        ).one()
+        assert "32499123456" not in raw.from_number and "terug" not in raw.body
+        stored = db.session.execute(
+            select(Message).where(Message.provider_sid == "SM-STRAY")
+        ).scalar_one()
+        assert stored.from_number == "+32499123456"
+    days = twilio_app.config["RETENTION_DAYS"]
+    later = (dt.date.today() + dt.timedelta(days=days + 1)).isoformat()
+    result = runner.invoke(args=["retention", "run", "--as-of", later])
+    assert "anonymised stray_sms: 1" in result.output
+    with twilio_app.app_context():
+        stored = db.session.execute(
+            select(Message).where(Message.provider_sid == "SM-STRAY")
+        ).scalar_one()
+        assert (stored.from_number, stored.body) == (None, "")
+    again = runner.invoke(args=["retention", "run", "--as-of", later])
+    assert "anonymised stray_sms: 0" in again.output
 
 
 def test_unparseable_text_is_kept_for_the_dispatcher_and_help_lists_codes(twilio_app, client):
