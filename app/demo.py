@@ -154,6 +154,33 @@ def seed() -> None:
     click.echo(f"({total_users} users in all, incl. two officers per unit)")
 
 
+@demo_cli.command("night")
+@click.option("--calls", type=click.IntRange(1, 5000), default=30, show_default=True)
+@click.option(
+    "--speed",
+    type=click.FloatRange(min=0),
+    default=60.0,
+    show_default=True,
+    help="Times real time; 0 = as fast as possible.",
+)
+@click.option("--concurrency", type=click.IntRange(1, 200), default=12, show_default=True)
+@click.option("--base-url", default=None, help="The running server (default: PUBLIC_BASE_URL).")
+@click.option("--seed", type=int, default=None, help="Same seed, same night (default: random).")
+def night(calls: int, speed: float, concurrency: int, base_url: str | None, seed: int | None):
+    """Play a synthetic night of calls through the HTTP API of a running server."""
+    import random
+
+    from app.simulator.driver import Options
+    from app.simulator.local import run_night
+
+    if current_app.config["CONFIG"].ENV_NAME == "production":
+        raise click.ClickException("refusing to play a synthetic night in production")
+    seed = random.SystemRandom().randrange(1, 100_000) if seed is None else seed
+    options = Options(speed=speed, concurrency=concurrency)
+    url = base_url or current_app.config["PUBLIC_BASE_URL"]
+    run_night(current_app._get_current_object(), calls, seed, options, url)
+
+
 def register_cli(app: Flask) -> None:
     """Attach `flask demo`."""
     app.cli.add_command(demo_cli)
