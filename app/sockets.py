@@ -1,4 +1,9 @@
-"""Socket.IO `/console` namespace: authenticated connections join the rooms their role allows."""
+"""Socket.IO `/console` namespace: authenticated connections join the rooms their role allows.
+
+Socket.IO handlers run without Flask's before-request hooks, so each declares an access policy
+(checked here, listed in the route and event matrix test) and applies the same rules as HTTP:
+role and token scope, and no live data for a user who still owes two-factor enrolment.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +15,14 @@ from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import select
 
 from app.auth.models import ApiToken, Role, User
+from app.auth.twofactor import needs_enrolment
 from app.db import db, utcnow
 from app.extensions import socketio
 from app.realtime import NAMESPACE
-from app.security import token_hash
+from app.security import allow, is_allowed, token_hash
+
+# Admins manage users and units; they get no live case data.
+CONNECT = allow(Role.DISPATCHER, Role.SUPERVISOR, Role.SOCIAL_WORKER, Role.OFFICER)
 
 
 def _token_user(auth: Any) -> User | None:
@@ -44,16 +53,33 @@ def rooms_for(user: User) -> list[str]:
     return []
 
 
+def _may_connect(user: User | None) -> bool:
+    """The connect policy, a token's scopes and the two-factor rule, as on HTTP requests."""
+    if user is None:
+        return False
+    token = g.get("api_token")
+    if not is_allowed(user, CONNECT, token):
+        return False
+    return token is not None or not needs_enrolment(user)
+
+
 def on_connect(auth: Any = None) -> bool:
     """Accept a logged-in session or a valid token; join the user's rooms."""
     user = current_user if current_user.is_authenticated else _token_user(auth)
-    rooms = rooms_for(user) if user is not None else None
-    db.session.remove()
-    if rooms is None:
+    if user is None:
+        db.session.remove()
         raise ConnectionRefusedError("authentication required")
+    allowed = _may_connect(user)
+    rooms = rooms_for(user) if allowed else []
+    db.session.remove()
+    if not allowed:
+        raise ConnectionRefusedError("not allowed")
     for room in rooms:
         join_room(room)
     return True
+
+
+on_connect.access_policy = CONNECT  # type: ignore[attr-defined]
 
 
 def register_handlers() -> None:

@@ -267,6 +267,34 @@ MATRIX = [
 ]
 
 
+# Two more callers for every row: a social worker of another partner organisation (by default
+# treated like the matrix's social worker, since the objects named by 999999 belong to nobody;
+# real objects of one organisation are checked in tests/handover/test_partner_access.py and in
+# OWNED_ROWS below) and a telephony integration's token with scope `intake`, which may create
+# incidents and read back its own and nothing else.
+OTHER_ORG = "social_worker_other_org"
+INTAKE_TOKEN = "intake_token"
+INTAKE_ALLOWED = {
+    ("GET", "/healthz"): 200,
+    ("GET", "/api/v1/openapi.json"): 200,
+    ("POST", "/api/v1/incidents"): 201,
+    ("GET", "/api/v1/incidents/999999"): 404,
+    # The login pages send anyone already authenticated (or owing no code) elsewhere.
+    ("GET", "/login"): 302,
+    ("POST", "/login"): 302,
+    ("GET", "/login/2fa"): 302,
+    ("POST", "/login/2fa"): 302,
+}
+
+
+def full_expectations(method: str, path: str, expected: dict[str, int]) -> dict[str, int]:
+    """The row's expectations with the other-organisation and intake-token callers added."""
+    full = dict(expected)
+    full.setdefault(OTHER_ORG, expected["social_worker"])
+    full.setdefault(INTAKE_TOKEN, INTAKE_ALLOWED.get((method, path), 403))
+    return full
+
+
 def test_every_route_declares_a_policy_and_is_in_the_matrix(backend_app):
     covered = {(m, p) for m, p, _ in MATRIX}
     missing_policy, missing_matrix = [], []
@@ -284,20 +312,124 @@ def test_every_route_declares_a_policy_and_is_in_the_matrix(backend_app):
     assert missing_matrix == []
 
 
-@pytest.mark.parametrize("method,path,expected", MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])
-def test_each_role_gets_what_the_policy_says(app, method, path, expected):
+def _callers(app) -> dict[str, str]:
+    """Usernames and tokens for every caller of the matrix."""
     for role in ROLES:
         make_user(app, f"u-{role}", role)
-    tokens = {role: make_token(app, f"u-{role}") for role in ROLES}
-    for who, status in expected.items():
+    make_user(app, f"u-{OTHER_ORG}", "social_worker", org="caw-other")
+    tokens = {who: make_token(app, f"u-{who}") for who in (*ROLES, OTHER_ORG)}
+    tokens[INTAKE_TOKEN] = make_token(app, "u-dispatcher", scopes=["intake"])
+    return tokens
+
+
+@pytest.mark.parametrize("method,path,expected", MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])
+def test_each_role_gets_what_the_policy_says(app, method, path, expected):
+    tokens = _callers(app)
+    wrong = []
+    for who, status in full_expectations(method, path, expected).items():
         client = app.test_client()
         headers = bearer(tokens[who]) if who != "anonymous" else {}
-        if path in PAGES and who != "anonymous":
+        if path in PAGES and who not in ("anonymous", INTAKE_TOKEN):
             login(client, f"u-{who}")
             headers = {"X-CSRFToken": csrf_token(client, "/")} if method == "POST" else {}
         response = client.open(
             path, method=method, json={} if method in ("POST", "PATCH") else None, headers=headers
         )
-        assert response.status_code == status, f"{who} {method} {path}: {response.status_code}"
-        if path.startswith("/api/") and status >= 400:
+        if response.status_code != status:
+            wrong.append(f"{who}: {response.status_code}, expected {status}")
+        elif path.startswith("/api/") and status >= 400:
             assert set(response.get_json()) == {"error", "message", "fields"}
+    assert wrong == [], f"{method} {path}"
+
+
+# Socket.IO: every handler of every namespace, with the rooms each caller ends up in
+# (None: the connection is refused). Rooms decide which live events a caller receives.
+SOCKET_MATRIX = {
+    ("/console", "connect"): {
+        "anonymous": None,
+        "dispatcher": {"board"},
+        "officer": {"officer"},
+        "supervisor": {"board", "supervisors"},
+        "social_worker": {"org:caw-antwerpen"},
+        OTHER_ORG: {"org:caw-other"},
+        "admin": None,  # administrators get no live case data
+        INTAKE_TOKEN: None,  # a telephony integration only creates incidents
+        "supervisor_without_2fa": None,  # owes enrolment: nothing live until then
+    },
+}
+
+
+def _socket_handlers() -> dict[tuple[str, str], object]:
+    """Every handler the Socket.IO server will call, by (namespace, event)."""
+    from app.extensions import socketio
+
+    found = {}
+    if socketio.server is not None:
+        for namespace, events in socketio.server.handlers.items():
+            for event, handler in events.items():
+                found[(namespace, event)] = handler
+    for event, handler, namespace in socketio.handlers:
+        found[(namespace or "/", event)] = handler
+    return found
+
+
+def test_every_socket_handler_declares_a_policy_and_is_in_the_matrix(backend_app):
+    handlers = _socket_handlers()
+    assert handlers, "no Socket.IO handlers found"
+    for key, handler in handlers.items():
+        assert isinstance(getattr(handler, "access_policy", None), Policy), key
+        assert key in SOCKET_MATRIX, key
+
+
+def _probe_rooms(app, sock) -> set[str]:
+    """Which of the probe events (one per room) this connection received."""
+    from app.realtime import NAMESPACE
+
+    names = {e["name"] for e in sock.get_received(NAMESPACE)}
+    return {name.removeprefix("probe:") for name in names if name.startswith("probe:")}
+
+
+@pytest.mark.parametrize("namespace,event", list(SOCKET_MATRIX))
+def test_each_caller_gets_what_the_socket_policy_says(app, namespace, event):
+    from app.auth.models import User
+    from app.db import db
+    from app.extensions import socketio
+    from tests.conftest import make_app
+
+    live = make_app(app.config["SQLALCHEMY_DATABASE_URI"])  # the Socket.IO server binds to it
+    tokens = _callers(live)
+    make_user(live, "u-supervisor_without_2fa", "supervisor", totp=False)
+    with live.app_context():
+        users = {u.username: u for u in db.session.query(User).all()}
+        rooms = {
+            "board": "board",
+            "supervisors": "supervisors",
+            "officer": f"officer:{users['u-officer'].id}",
+            "org:caw-antwerpen": f"org:{users['u-social_worker'].organisation_id}",
+            "org:caw-other": f"org:{users[f'u-{OTHER_ORG}'].organisation_id}",
+        }
+        db.session.remove()
+    wrong, socks = [], {}
+    for who, expected in SOCKET_MATRIX[(namespace, event)].items():
+        if who == "anonymous":
+            sock = socketio.test_client(live, namespace=namespace)
+        elif who in (INTAKE_TOKEN, "admin"):
+            sock = socketio.test_client(live, namespace=namespace, auth={"token": tokens[who]})
+        else:
+            flask_client = live.test_client()
+            login(flask_client, f"u-{who}")
+            sock = socketio.test_client(live, namespace=namespace, flask_test_client=flask_client)
+        connected = sock.is_connected(namespace)
+        if connected != (expected is not None):
+            wrong.append(f"{who}: connected={connected}")
+        socks[who] = sock
+    for label, room in rooms.items():
+        socketio.emit(f"probe:{label}", {}, to=room, namespace=namespace)
+    for who, sock in socks.items():
+        expected = SOCKET_MATRIX[(namespace, event)][who]
+        if expected is not None and sock.is_connected(namespace):
+            got = _probe_rooms(live, sock)
+            if got != expected:
+                wrong.append(f"{who}: rooms {sorted(got)}, expected {sorted(expected)}")
+            sock.disconnect(namespace=namespace)
+    assert wrong == []
