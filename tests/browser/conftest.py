@@ -106,9 +106,15 @@ def _wait_until_up(url: str, process: subprocess.Popen, log: Path, timeout: floa
 
 
 @pytest.fixture(scope="session")
-def live_server(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_instance(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The live server's instance folder: its database, generated keys and server.log."""
+    return tmp_path_factory.mktemp("live")
+
+
+@pytest.fixture(scope="session")
+def live_server(chromium_ready: None, live_instance: Path) -> Iterator[str]:
     """Migrate, seed and serve a fresh instance as `make run` does; yield its base URL."""
-    instance = tmp_path_factory.mktemp("live")
+    instance = live_instance
     port = _free_port()
     env = _server_env(instance, port)
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
@@ -133,6 +139,22 @@ def live_server(chromium_ready: None, tmp_path_factory: pytest.TempPathFactory) 
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def live_flask(instance: Path, url: str, *args: str, **env: str) -> str:
+    """Run `flask --app wsgi ARGS` on the live server's instance (extra env vars); its stdout."""
+    port = int(url.rsplit(":", 1)[1])
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", *args]
+    done = subprocess.run(
+        command,
+        cwd=ROOT,
+        env=_server_env(instance, port) | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, f"flask {' '.join(args)} failed:\n{done.stderr[-3000:]}"
+    return done.stdout
 
 
 @pytest.fixture(scope="session")
