@@ -11,6 +11,7 @@ from app.api.core import api, endpoint
 from app.db import db, utcnow
 from app.schemas import Output
 from app.security import BOARD
+from dispatch.alarms import open_alarms
 from dispatch.models import Unit
 from dispatch.routes import unit_read
 from dispatch.schemas import UnitRead
@@ -20,12 +21,26 @@ from triage.models import Incident, IncidentStatus
 from triage.schemas import IncidentSummary
 
 
+class Alarm(Output):
+    """An alarm that still stands (same fields as the live `escalation` event)."""
+
+    kind: str
+    incident_id: int
+    reference: str
+    assignment_id: int | None = None
+    unit_id: int | None = None
+    call_sign: str | None = None
+    message_id: int | None = None
+    reason: str | None = None
+
+
 class BoardSnapshot(Output):
-    """Open incidents (queue order) and every unit, as of `as_of`."""
+    """Open incidents (queue order), every unit and the alarms that stand, as of `as_of`."""
 
     as_of: str
     incidents: list[IncidentSummary]
     units: list[UnitRead]
+    alarms: list[Alarm]
     user: str = Field(description="who asked")
 
 
@@ -51,5 +66,6 @@ def board_snapshot():
         as_of=utcnow().isoformat(),
         incidents=summaries(list(incidents), current_user),
         units=[unit_read(u, current.get(u.id)) for u in units],
+        alarms=open_alarms(),
         user=current_user.username,
     )

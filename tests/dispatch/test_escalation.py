@@ -107,3 +107,33 @@ def test_welfare_check_after_long_silence_on_scene(live_app):
         ]
     ]
     assert kinds.count("escalation.welfare_check") == 2
+
+
+def test_a_console_that_opens_later_still_sees_the_alarms_that_stand(live_app):
+    headers = board(live_app)
+    client = live_app.test_client()
+    incident, unit_id, _ = incident_with_unit(live_app, client, headers)
+    incident_id = incident["id"]
+    start = assigned_at(live_app)
+
+    def standing() -> list[tuple[str, int]]:
+        snapshot = client.get("/api/v1/board", headers=headers).get_json()
+        return [(a["kind"], a["incident_id"]) for a in snapshot["alarms"]]
+
+    assert standing() == []
+    scan_at(live_app, start + dt.timedelta(seconds=121))  # nobody was connected to hear it
+    assert standing() == [("no_ack", incident_id)]
+    scan_at(live_app, start + dt.timedelta(seconds=241))
+    assert standing() == [("no_ack_supervisor", incident_id)]
+    client.post(f"/api/v1/units/{unit_id}/status", json={"status": "acknowledged"}, headers=headers)
+    assert standing() == []  # the unit answered: the alarm no longer stands
+    client.post(f"/api/v1/units/{unit_id}/status", json={"status": "on_scene"}, headers=headers)
+    with live_app.app_context():
+        since = db.session.get(Unit, unit_id).status_changed_at
+    scan_at(live_app, since + dt.timedelta(seconds=1801))
+    assert standing() == [("welfare_check", incident_id)]
+    cleared = client.post(
+        f"/api/v1/units/{unit_id}/status", json={"status": "available"}, headers=headers
+    )
+    assert cleared.status_code == 200
+    assert standing() == []

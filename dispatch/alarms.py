@@ -1,0 +1,91 @@
+"""Alarms that still stand, derived from the database, for consoles that (re)connect.
+
+A live `escalation` event reaches only the consoles connected at that moment. A console that
+opens later, or reconnects after a network or Redis outage, reads the alarms that still stand
+from the board snapshot: a unit that has not acknowledged, a welfare check without an answer,
+an SMS to an active unit that failed. They carry the same fields as the live events, so the
+console shows each once whichever way it arrives.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+
+from app.db import db
+from dispatch.models import (
+    Assignment,
+    AssignmentStatus,
+    Message,
+    MessageDirection,
+    MessageStatus,
+    Unit,
+    UnitStatus,
+)
+from triage.models import Incident
+
+LIMIT = 200
+
+
+def _payload(kind: str, assignment: Assignment, unit: Unit, incident: Incident) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "assignment_id": assignment.id,
+        "incident_id": incident.id,
+        "reference": incident.reference,
+        "unit_id": unit.id,
+        "call_sign": unit.call_sign,
+    }
+
+
+def open_alarms() -> list[dict[str, Any]]:
+    """Every alarm that stands now, oldest first (bounded)."""
+    rows = db.session.execute(
+        select(Assignment, Unit, Incident)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .join(Incident, Incident.id == Assignment.incident_id)
+        .where(Assignment.status == AssignmentStatus.ACTIVE)
+        .where(
+            or_(
+                (Assignment.acknowledged_at.is_(None)) & (Assignment.escalation_level >= 1),
+                (Unit.status == UnitStatus.ON_SCENE) & Assignment.welfare_checked_at.isnot(None),
+            )
+        )
+        .order_by(Assignment.assigned_at, Assignment.id)
+        .limit(LIMIT)
+    ).all()
+    alarms = []
+    for assignment, unit, incident in rows:
+        if assignment.acknowledged_at is None and assignment.escalation_level >= 1:
+            kind = "no_ack_supervisor" if assignment.escalation_level >= 2 else "no_ack"
+            alarms.append(_payload(kind, assignment, unit, incident))
+        answered = assignment.last_update_at
+        checked = assignment.welfare_checked_at
+        if unit.status == UnitStatus.ON_SCENE and checked and (not answered or answered < checked):
+            alarms.append(_payload("welfare_check", assignment, unit, incident))
+    failed = db.session.execute(
+        select(Message, Assignment, Incident)
+        .join(Assignment, Assignment.id == Message.assignment_id)
+        .join(Incident, Incident.id == Assignment.incident_id)
+        .where(
+            Message.direction == MessageDirection.OUTBOUND,
+            Message.status.in_([MessageStatus.FAILED, MessageStatus.UNDELIVERED]),
+            Assignment.status == AssignmentStatus.ACTIVE,
+        )
+        .order_by(Message.id)
+        .limit(LIMIT)
+    ).all()
+    for message, assignment, incident in failed:
+        alarms.append(
+            {
+                "kind": "sms_failed",
+                "message_id": message.id,
+                "assignment_id": assignment.id,
+                "incident_id": incident.id,
+                "reference": incident.reference,
+                "unit_id": message.unit_id,
+                "reason": str(message.status),
+            }
+        )
+    return alarms
