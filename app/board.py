@@ -24,6 +24,7 @@ from triage.schemas import IncidentSummary
 class Alarm(Output):
     """An alarm that still stands (same fields as the live `escalation` event)."""
 
+    key: str = Field(description="the alarm's identity, the same as in the live event")
     kind: str
     incident_id: int
     reference: str

@@ -9,6 +9,7 @@ console shows each once whichever way it arrives.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -28,8 +29,20 @@ from triage.models import Incident
 LIMIT = 200
 
 
-def _payload(kind: str, assignment: Assignment, unit: Unit, incident: Incident) -> dict[str, Any]:
+def alarm_key(kind: str, subject: int, since: dt.datetime | None = None) -> str:
+    """One alarm's identity, the same in the live event and in the snapshot."""
+    return f"{kind}:{subject}" + (f":{since.isoformat()}" if since else "")
+
+
+def _payload(
+    kind: str,
+    assignment: Assignment,
+    unit: Unit,
+    incident: Incident,
+    since: dt.datetime | None = None,
+) -> dict[str, Any]:
     return {
+        "key": alarm_key(kind, assignment.id, since),
         "kind": kind,
         "assignment_id": assignment.id,
         "incident_id": incident.id,
@@ -63,7 +76,7 @@ def open_alarms() -> list[dict[str, Any]]:
         answered = assignment.last_update_at
         checked = assignment.welfare_checked_at
         if unit.status == UnitStatus.ON_SCENE and checked and (not answered or answered < checked):
-            alarms.append(_payload("welfare_check", assignment, unit, incident))
+            alarms.append(_payload("welfare_check", assignment, unit, incident, checked))
     failed = db.session.execute(
         select(Message, Assignment, Incident)
         .join(Assignment, Assignment.id == Message.assignment_id)
@@ -79,6 +92,7 @@ def open_alarms() -> list[dict[str, Any]]:
     for message, assignment, incident in failed:
         alarms.append(
             {
+                "key": alarm_key("sms_failed", message.id),
                 "kind": "sms_failed",
                 "message_id": message.id,
                 "assignment_id": assignment.id,

@@ -15,6 +15,7 @@ from app.db import db, utcnow
 from app.realtime import board_rooms, publish
 from app.scheduler import JOBS
 from dispatch import flows
+from dispatch.alarms import alarm_key
 from dispatch.models import Assignment, AssignmentStatus, Unit, UnitStatus
 from dispatch.replies import compose_repage_sms, compose_welfare_sms
 from triage.models import Incident, TimelineSource
@@ -38,11 +39,17 @@ def _claim(assignment: Assignment, column, expected, new) -> bool:
 
 
 def _alarm(
-    kind: str, assignment: Assignment, unit: Unit, incident: Incident, rooms: tuple[str, ...]
+    kind: str,
+    assignment: Assignment,
+    unit: Unit,
+    incident: Incident,
+    rooms: tuple[str, ...],
+    since: dt.datetime | None = None,
 ) -> None:
     publish(
         "escalation",
         {
+            "key": alarm_key(kind, assignment.id, since),
             "kind": kind,
             "assignment_id": assignment.id,
             "incident_id": incident.id,
@@ -135,7 +142,7 @@ def check_welfare(now: dt.datetime, welfare_s: int) -> int:
         flows.outbox(
             unit, incident, compose_welfare_sms(unit.call_sign, incident.reference), "welfare", a
         )
-        _alarm("welfare_check", a, unit, incident, board_rooms())
+        _alarm("welfare_check", a, unit, incident, board_rooms(), since=now)
         add_timeline(
             incident.id,
             "escalation.welfare_check",

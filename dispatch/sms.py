@@ -28,6 +28,7 @@ from twilio.rest import Client
 from app import realtime
 from app.db import db, utcnow
 from app.scheduler import JOBS
+from dispatch.alarms import alarm_key
 from dispatch.models import Message, MessageDirection, MessageStatus
 from dispatch.replies import (  # noqa: F401 - the texts belong to the SMS API too
     MAX_SMS_CHARS,
@@ -243,6 +244,7 @@ def _alarm(claim: Claim, reason: str) -> None:
     realtime.publish(
         "escalation",
         {
+            "key": alarm_key("sms_failed", claim.message_id),
             "kind": "sms_failed",
             "message_id": claim.message_id,
             "unit_id": claim.unit_id,

@@ -20,6 +20,7 @@ from app.phones import normalise_phone
 from app.realtime import board_rooms, publish
 from app.security import WEBHOOK, protect
 from dispatch import events, flows
+from dispatch.alarms import alarm_key
 from dispatch.models import Message, MessageDirection, MessageStatus, Unit, UnitStatus
 from dispatch.replies import (
     REPLY_STATUS,
@@ -195,6 +196,7 @@ def delivery_status():
         publish(
             "escalation",
             {
+                "key": alarm_key("sms_failed", message.id),
                 "kind": "sms_failed",
                 "message_id": message.id,
                 "unit_id": message.unit_id,

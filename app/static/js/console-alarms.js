@@ -12,6 +12,7 @@
   let audio = null;
   let muted = readMuted();
   let serial = 0;
+  const seen = new Set(); // keys of standing alarms already shown
 
   function readMuted() {
     try {
@@ -129,9 +130,15 @@
 
   /**
    * Add an alarm at the top of the list.
-   * spec: {kind, title, text (hostile, optional), incidentId, reference, severity, sound}
+   * spec: {kind, title, text (hostile, optional), incidentId, reference, severity, sound,
+   *        key (optional: an alarm with a key already shown is not added again)}
    */
   function add(spec) {
+    // The same standing alarm may arrive live and again in a later board snapshot: once only.
+    if (spec.key) {
+      if (seen.has(spec.key)) return null;
+      seen.add(spec.key);
+    }
     serial += 1;
     const item = el("li", {
       class: `alarm alarm-${spec.severity || "high"}`,

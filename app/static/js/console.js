@@ -215,7 +215,8 @@
     };
     const key = `alarm_${p.kind}`;
     const title = t(key, vars) === key ? t("alarm_other", vars) : t(key, vars);
-    C.alarms.add({ kind: p.kind, title, incidentId: p.incident_id, reference: vars.reference });
+    C.alarms.add({ kind: p.kind, title, incidentId: p.incident_id, reference: vars.reference,
+      key: p.key });
   }
 
   const handlers = {
@@ -282,6 +283,7 @@
     renderUnits();
     C.map.setIncidents(board.incidents);
     C.map.setUnits(board.units);
+    (board.alarms || []).forEach(escalationAlarm); // alarms raised while this console was away
     if (selected !== null) C.selectRow(selected);
     if (C.detail.current() !== null) C.detail.touch(C.detail.current());
   }
