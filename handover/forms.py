@@ -26,11 +26,17 @@ def _persons(form: MultiDict) -> list[dict[str, Any]]:
     persons = []
     for i in range(PERSON_ROWS):
         name, age = _text(form, f"person-{i}-name"), _text(form, f"person-{i}-age")
-        if name is None and age is None:
+        remarks = _text(form, f"person-{i}-remarks")
+        if name is None and age is None and remarks is None:
             continue
         role = _text(form, f"person-{i}-role") or "other"
         persons.append(
-            {"role": role, "name": name, "age": int(age) if age and age.isdigit() else age}
+            {
+                "role": role,
+                "name": name,
+                "age": int(age) if age and age.isdigit() else age,
+                "remarks": remarks,
+            }
         )
     return persons
 

@@ -99,8 +99,30 @@ def test_the_form_corrects_the_latest_version(app, client, officer_case):
         correct, data={**FORM, "summary": "Gecorrigeerd.", "csrf_token": csrf_token(client, url)}
     )
     assert [(n.version, n.supersedes_id) for n, _ in notes(app)] == [(1, None), (2, first.id)]
+    assert notes(app)[1][0].content["persons"][0]["name"] == "Marie Peeters"
     stale = client.post(correct, data={**FORM, "csrf_token": csrf_token(client, url)})
     assert stale.status_code == 302 and len(notes(app)) == 2
+
+
+def test_a_correction_keeps_what_the_form_was_filled_with(app, client, officer_case):
+    # Remarks on a person (also written through the API) survive a correction on the phone form.
+    url = f"/incidents/{officer_case['id']}/note"
+    form = {
+        **FORM,
+        "person-0-remarks": "Spreekt enkel Pools.",
+        "csrf_token": csrf_token(client, url),
+    }
+    client.post(url, data=form)
+    [(first, _)] = notes(app)
+    correct = f"{url}?correct={first.id}"
+    page = client.get(correct).get_data(as_text=True)
+    assert 'value="Spreekt enkel Pools."' in page
+    fields = {k: v for k, v in form.items() if k != "person-0-remarks"}
+    fields["person-0-remarks"] = "Spreekt enkel Pools."  # what the pre-filled form posts back
+    client.post(correct, data={**fields, "summary": "Gecorrigeerd."})
+    latest = notes(app)[-1][0]
+    assert latest.version == 2
+    assert latest.content["persons"][0]["remarks"] == "Spreekt enkel Pools."
 
 
 def test_an_officer_of_another_unit_gets_403(app, client):
