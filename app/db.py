@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 from typing import Any
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, String, Text, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
@@ -29,7 +31,28 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
-db = SQLAlchemy(model_class=Base)
+log = logging.getLogger(__name__)
+
+
+class Database(SQLAlchemy):
+    """Flask-SQLAlchemy whose end-of-request clean-up survives a database connection that died.
+
+    A response is built before the app context is torn down; if the connection was cut after the
+    commit (a restarted or failed-over database), the final ROLLBACK fails. That must not turn a
+    committed 201 into a bare 500: the pool has already discarded the connection.
+    """
+
+    def _teardown_session(self, exc: BaseException | None) -> None:
+        try:
+            self.session.remove()
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            self.session.registry.clear()
+            log.warning("database connection lost after the request: %s", error.orig)
+
+
+db = Database(model_class=Base)
 
 
 def utcnow() -> dt.datetime:
