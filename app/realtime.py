@@ -7,9 +7,12 @@ Socket.IO rooms only once the commit succeeds. A rollback discards them.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from socketio import RedisManager
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -18,6 +21,7 @@ from app.extensions import socketio
 
 log = logging.getLogger(__name__)
 NAMESPACE = "/console"
+RESYNC_EVENT = "board.resync"
 _KEY = "nachtwacht.pending_events"
 
 
@@ -63,3 +67,34 @@ def init_realtime() -> None:
 def board_rooms() -> tuple[str, ...]:
     """Rooms of dispatchers and supervisors."""
     return ("board",)
+
+
+class HealingRedisManager(RedisManager):
+    """Socket.IO's Redis manager for consoles that must not silently miss a call.
+
+    What is published while this process is not subscribed (Redis down, or not yet re-subscribed)
+    reaches none of its consoles. So a lost subscription is retried within seconds (the library
+    backs off up to a minute), and once it is back every console of this process is told to
+    reload the board snapshot (`board.resync`), which holds whatever it missed.
+    """
+
+    RETRY_S = (0.5, 5.0)  # first wait, longest wait
+
+    def _redis_listen_with_retries(self) -> Iterator[Any]:  # pragma: no cover - live tests
+        # python-socketio 5.18's loop, with a short backoff and the resync after a loss.
+        wait, lost = self.RETRY_S[0], False
+        while True:
+            try:
+                self._redis_connect()
+                self.pubsub.subscribe(self.channel)
+                wait = self.RETRY_S[0]
+                if lost:
+                    lost = False
+                    log.warning("Redis is back: consoles reload the board")
+                    self.server.emit(RESYNC_EVENT, {}, namespace=NAMESPACE, ignore_queue=True)
+                yield from self.pubsub.listen()
+            except Exception as exc:  # noqa: BLE001 - any failure: reconnect and resubscribe
+                log.error("Redis subscription lost (%s); retrying in %.1f s", exc, wait)
+                lost = True
+                time.sleep(wait)
+                wait = min(wait * 2, self.RETRY_S[1])

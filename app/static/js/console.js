@@ -247,6 +247,7 @@
       if (incidentId) C.detail.touch(incidentId, ["assignments", "detail"]);
     },
     "message.status": (p) => C.detail.touch(p.incident_id, ["messages"]),
+    "board.resync": () => sync(), // the server's Redis link was down: events may have been missed
     "message.received": (p) => {
       C.detail.touch(p.incident_id, ["messages", "detail"]);
       if (p.code === null || p.code === undefined) {
