@@ -139,3 +139,77 @@ def gunicorn(env: dict[str, str], port: int, threads: int = 50) -> Iterator[str]
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+# --- Processes a fault test can kill: own process groups, output to a log file. -------------
+
+
+def _spawn(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen:
+    """Start a process in its own group; output goes to `log` (a pipe nobody reads would fill)."""
+    with open(log, "ab") as out:
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+        )
+
+
+def log_tail(log: Path, chars: int = 3000) -> str:
+    """The end of a process's log, for failure messages."""
+    return log.read_text(errors="replace")[-chars:] if log.exists() else ""
+
+
+def start_gunicorn(
+    env: dict[str, str], port: int, log: Path, threads: int = 50, timeout: float = 30.0
+) -> subprocess.Popen:
+    """Start one single-worker gthread gunicorn (as `gunicorn()`), wait until it is healthy."""
+    url = f"http://127.0.0.1:{port}"
+    command = [str(BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", str(threads)]
+    command += ["-b", f"127.0.0.1:{port}", "--graceful-timeout", "2", "wsgi:app"]
+    proc = _spawn(command, {**env, "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", url)}, log)
+    try:
+        wait_healthy(url, proc, timeout)
+    except RuntimeError as exc:
+        kill_group(proc)
+        raise RuntimeError(f"{exc}\n{log_tail(log)}") from None
+    return proc
+
+
+def start_scheduler(env: dict[str, str], log: Path, *args: str) -> subprocess.Popen:
+    """Start `flask --app wsgi scheduler run` with the scheduler enabled."""
+    command = [str(BIN / "flask"), "--app", "wsgi", "scheduler", "run", *args]
+    return _spawn(command, {**env, "SCHEDULER_ENABLED": "1"}, log)
+
+
+def start_redis(port: int, timeout: float = 10.0) -> subprocess.Popen:
+    """A throw-away redis-server on a port of its own (no persistence); waits for PING."""
+    import redis
+
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""]
+        + ["--appendonly", "no", "--daemonize", "no", "--loglevel", "warning"],
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    client = redis.Redis(port=port, socket_connect_timeout=0.5)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        try:
+            client.ping()
+            return proc
+        except redis.RedisError:
+            time.sleep(0.05)
+    kill_group(proc)
+    raise RuntimeError(f"redis-server on port {port} did not start")
+
+
+def kill_group(proc: subprocess.Popen, sig: int | None = None) -> None:
+    """Signal a process's whole group (SIGKILL by default: master and worker die at once)."""
+    import contextlib
+    import signal
+
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, sig or signal.SIGKILL)
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
