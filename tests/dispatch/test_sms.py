@@ -410,3 +410,136 @@ def test_sending_tells_the_board_the_thread_changed(app, twilio, monkeypatch):
         )
     ]
     assert "body" not in updates[0][1]
+
+
+# --- Faults around Twilio (issue 9): a crash mid-send, Twilio unreachable while checking. ------
+
+
+class Crash(BaseException):
+    """The process dies here: not an Exception, so nothing in the app can catch it."""
+
+
+def test_crash_after_twilio_accepted_is_reconciled_to_its_sid_and_never_sent_again(
+    app, twilio, emitted
+):
+    message_id = make_message(app, make_unit(app))
+    accepted: list[sms.SentMessage] = []
+
+    def die(claim, sent, now):
+        accepted.append(sent)
+        raise Crash
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sms, "_record_sent", die)
+        with pytest.raises(Crash):
+            deliver(app)
+    crashed = load(app, message_id)
+    assert (crashed.status, crashed.attempts, crashed.provider_sid) == ("sending", 1, None)
+    assert deliver(app, T0 + dt.timedelta(hours=1)) == 0  # the sender leaves it alone
+    [sent] = accepted
+    twilio.listed = [fake.message_json(sent.sid, PHONE, BODY, "delivered")]
+    assert reconcile(app, T0 + dt.timedelta(minutes=2)) == 1  # the restarted scheduler's run
+    message = load(app, message_id)
+    assert (message.status, message.provider_sid) == ("delivered", sent.sid)
+    assert deliver(app, T0 + dt.timedelta(hours=2)) == 0
+    assert len(twilio.posts) == 1 and emitted == []
+
+
+def test_crash_before_twilio_got_the_message_sends_it_once_after_restart(app, twilio):
+    message_id = make_message(app, make_unit(app))
+    twilio.queue(Crash())  # the process dies inside the HTTP call: nothing reached Twilio
+    with pytest.raises(Crash):
+        deliver(app)
+    assert load(app, message_id).status == "sending"
+    later = T0 + dt.timedelta(minutes=2)
+    assert reconcile(app, later) == 1  # Twilio lists nothing with this body: send it
+    assert deliver(app, later) == 1
+    message = load(app, message_id)
+    assert (message.status, message.attempts) == ("queued", 2)
+    assert message.provider_sid.startswith("SM")
+    assert len(twilio.posts) == 2 and len(twilio.lists) == 2  # each send checked first
+    assert deliver(app, later + dt.timedelta(hours=1)) == 0
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [fake.timeout(), fake.error(503, 20503, "Service Unavailable")],
+    ids=["timeout", "503"],
+)
+def test_reconcile_while_twilio_is_unreachable_waits_for_the_next_run(app, twilio, failure):
+    message_id = stuck(app)
+    twilio.queue(failure, method="GET")
+    assert reconcile(app) == 0
+    assert load(app, message_id).status == "sending" and twilio.posts == []
+    twilio.listed = [fake.message_json("SMlater", PHONE, BODY, "delivered")]
+    assert reconcile(app, T0 + dt.timedelta(minutes=1)) == 1
+    assert load(app, message_id).provider_sid == "SMlater" and twilio.posts == []
+
+
+def test_a_retry_whose_check_fails_is_not_sent_blindly(app, twilio, emitted):
+    message_id = make_message(app, make_unit(app))
+    twilio.queue(fake.timeout())  # no answer: Twilio may or may not have it
+    deliver(app)
+    twilio.queue(fake.timeout(), method="GET")  # and asking Twilio fails too
+    retry_at = load(app, message_id).next_attempt_at
+    assert deliver(app, retry_at) == 1
+    waiting = load(app, message_id)
+    assert (waiting.status, waiting.attempts) == ("pending", 2)
+    assert waiting.next_attempt_at > retry_at and len(twilio.posts) == 1
+    twilio.listed = [fake.message_json("SMfirst", PHONE, BODY, "sent")]
+    deliver(app, waiting.next_attempt_at)
+    message = load(app, message_id)
+    assert (message.status, message.provider_sid) == ("sent", "SMfirst")
+    assert len(twilio.posts) == 1 and emitted == []
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "text"),
+    [
+        (401, 20003, "Authenticate"),
+        (403, 20403, "Permission denied"),
+        (404, 20404, "The requested resource was not found"),
+        (400, 21610, "Attempt to send to unsubscribed recipient"),
+    ],
+    ids=["401", "403", "404", "unsubscribed"],
+)
+def test_permanent_errors_fail_at_once_and_alarm_the_board(
+    app, twilio, emitted, status, code, text
+):
+    message_id = make_message(app, make_unit(app))
+    twilio.queue(fake.error(status, code, text))
+    assert deliver(app) == 1
+    failed = load(app, message_id)
+    assert (failed.status, failed.attempts) == ("failed", 1) and str(code) in failed.last_error
+    assert [(n, p["kind"], p["reason"]) for n, p, _ in emitted] == [
+        ("escalation", "sms_failed", "rejected")
+    ]
+    assert deliver(app, T0 + dt.timedelta(days=1)) == 0 and len(twilio.posts) == 1
+
+
+@pytest.mark.parametrize("status", [408, 502, 504])
+def test_other_transient_statuses_are_retried(app, twilio, emitted, status):
+    message_id = make_message(app, make_unit(app))
+    twilio.queue(fake.error(status, 20000 + status, "Try again"))
+    assert deliver(app) == 1
+    assert load(app, message_id).status == "pending" and emitted == []
+
+
+def test_retries_back_off_exponentially_and_jitter_spreads_them(app, twilio):
+    unit_id = make_unit(app)
+    ids = [make_message(app, unit_id, body=f"{BODY} #{n}") for n in range(8)]
+    twilio.queue(*[fake.error(503, 20503, "Service Unavailable")] * 8)
+    assert deliver(app) == 8
+    waits = [(load(app, i).next_attempt_at - T0).total_seconds() for i in ids]
+    base = sms.BACKOFF_BASE_S
+    assert all(base / 2 <= w <= base for w in waits)
+    assert len(set(waits)) > 1  # eight failures at once do not all come back at once
+    now, message_id = T0, ids[0]
+    for attempt in range(2, 5):  # the same message keeps failing: each wait about doubles
+        now = load(app, message_id).next_attempt_at
+        twilio.queue(fake.error(503, 20503, "Service Unavailable"))
+        with app.app_context():
+            assert sms.deliver_message(message_id, now=now) == "retry"
+        wait = (load(app, message_id).next_attempt_at - now).total_seconds()
+        ceiling = base * 2 ** (attempt - 1)
+        assert ceiling / 2 <= wait <= ceiling, (attempt, wait)

@@ -348,8 +348,8 @@ class Dispatcher:
             return False
         for a in listed.json()["items"]:
             if a["status"] == "active":
-                path = f"/api/v1/assignments/{a['id']}/release"
-                if self._send("release", "POST", path, json={"reason": "round over"}).status_code != 200:
+                path, why = f"/api/v1/assignments/{a['id']}/release", {"reason": "round over"}
+                if self._send("release", "POST", path, json=why).status_code != 200:
                     return False
         self.holding = None
         return True
