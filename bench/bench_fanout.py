@@ -1,8 +1,11 @@
 """Live fan-out: delay from `POST /api/v1/incidents` to receipt of `incident.created` on N consoles.
 
 Two single-worker gunicorn processes share PostgreSQL and Redis; the consoles (async Socket.IO
-clients, token auth, websocket transport) are spread over both. Beside it, the same number of
-raw Redis pub/sub listeners measure the floor: one PUBLISH to receipt on every listener.
+clients, token auth, websocket transport) are spread over both. With nginx in front (when it is
+installed, see `bench/topology.py`) everything goes through it: its `ip_hash` keeps a client on
+one process, so the consoles connect from loopback addresses (127.0.k.1) that `ip_hash` sends
+half to each process (checked in nginx's access log). Beside it, the same number of raw Redis
+pub/sub listeners measure the floor: one PUBLISH to receipt on every listener.
 
     python bench/bench_fanout.py [--consoles 50 200 500] [--rounds 20] [--json]
 
@@ -15,11 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
-import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,10 +31,7 @@ import aiohttp  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
 import socketio  # noqa: E402
 
-from tests.live import servers  # noqa: E402
-
-DB = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+from bench.topology import REDIS, source_addresses, topology  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:
@@ -42,12 +41,17 @@ def pct(values: list[float], q: float) -> float:
 
 
 async def connect_consoles(
-    urls: list[str], token: str, n: int, inbox: dict
+    urls: list[str],
+    token: str,
+    n: int,
+    inbox: dict,
+    sessions: list[aiohttp.ClientSession] | None = None,
 ) -> list[socketio.AsyncClient]:
-    """Open n consoles round-robin over the server URLs."""
+    """Open n consoles round-robin over the server URLs (and over the client sessions)."""
     clients = []
     for i in range(n):
-        client = socketio.AsyncClient(reconnection=False)
+        extra = {"http_session": sessions[i % len(sessions)]} if sessions else {}
+        client = socketio.AsyncClient(reconnection=False, **extra)
 
         async def on_created(data, _i=i):
             inbox.setdefault(data["reference"], []).append(time.perf_counter())
@@ -85,23 +89,64 @@ async def fanout_round(
     return [t - start for t in got]
 
 
-async def bench_consoles(urls: list[str], token: str, n: int, rounds: int) -> dict[str, float]:
-    """p50/p99 of API call → receipt on every console."""
+def source_sessions(sources: list[str]) -> list[aiohttp.ClientSession]:
+    """One HTTP session per client address (consoles connect from these)."""
+    return [
+        aiohttp.ClientSession(connector=aiohttp.TCPConnector(local_addr=(addr, 0), limit=0))
+        for addr in sources
+    ]
+
+
+async def bench_consoles(
+    urls: list[str],
+    token: str,
+    n: int,
+    rounds: int,
+    sources: list[str] | None = None,
+    on_measure: Callable[[bool], None] | None = None,
+) -> dict[str, float]:
+    """p50/p99 of API call → receipt on every console (and on the first and last of them).
+
+    `on_measure(True)` is called once the consoles are connected and warm, `(False)` after.
+    """
     inbox: dict[str, list[float]] = {}
-    clients = await connect_consoles(urls, token, n, inbox)
+    sessions = source_sessions(sources) if sources else None
+    clients = await connect_consoles(urls, token, n, inbox, sessions)
     delays: list[float] = []
+    firsts: list[float] = []
+    lasts: list[float] = []
     try:
         async with aiohttp.ClientSession() as session:
             await fanout_round(session, urls[0], token, n, inbox)  # warm-up
+            if on_measure:
+                on_measure(True)
             for r in range(rounds):
-                delays += await fanout_round(session, urls[r % len(urls)], token, n, inbox)
+                got = await fanout_round(session, urls[r % len(urls)], token, n, inbox)
+                delays, firsts, lasts = delays + got, firsts + [min(got)], lasts + [max(got)]
+            if on_measure:
+                on_measure(False)
     finally:
         await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+        await asyncio.gather(*(s.close() for s in sessions or []))
     return {
         "p50_ms": pct(delays, 50) * 1000,
         "p99_ms": pct(delays, 99) * 1000,
+        "first_p50_ms": pct(firsts, 50) * 1000,
+        "last_p50_ms": pct(lasts, 50) * 1000,
         "samples": len(delays),
     }
+
+
+def upstream_split(log: Path | None) -> dict[str, int]:
+    """How many Socket.IO requests nginx sent to each process (from its access log)."""
+    if log is None or not log.exists():
+        return {}
+    counts: dict[str, int] = {}
+    for line in log.read_text().splitlines():
+        if "/socket.io" in line:
+            upstream = line.rsplit(" ", 1)[-1]
+            counts[upstream] = counts.get(upstream, 0) + 1
+    return counts
 
 
 async def bench_redis(n: int, rounds: int) -> dict[str, float]:
@@ -142,7 +187,7 @@ async def bench_redis(n: int, rounds: int) -> dict[str, float]:
 
 
 def main() -> int:
-    """Start two servers, run each N, print the table."""
+    """Start two servers (nginx in front when installed), run each N, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--consoles", type=int, nargs="+", default=[50, 200, 500])
     parser.add_argument("--rounds", type=int, default=20)
@@ -150,27 +195,24 @@ def main() -> int:
     args = parser.parse_args()
     results: dict[str, dict] = {}
     threads = max(args.consoles) // 2 + 60  # threading mode: one thread per websocket
-    with tempfile.TemporaryDirectory() as tmp, servers.postgres_schema(DB) as url:
-        env = servers.base_env(
-            url, Path(tmp), REDIS_URL=REDIS, SOCKETIO_CHANNEL=f"bench-{uuid.uuid4().hex[:6]}"
-        )
-        servers.prepare(env)
-        token = servers.token_for(env, "dispatcher")
-        ports = [servers.free_port(), servers.free_port()]
-        with (
-            servers.gunicorn(env, ports[0], threads) as a,
-            servers.gunicorn(env, ports[1], threads) as b,
-        ):
-            for n in args.consoles:
-                live = asyncio.run(bench_consoles([a, b], token, n, args.rounds))
-                raw = asyncio.run(bench_redis(n, args.rounds))
-                results[str(n)] = {"consoles": live, "redis_pubsub": raw}
-                print(
-                    f"{n:>4} consoles over 2 processes: p50 {live['p50_ms']:7.1f} ms"
-                    f"  p99 {live['p99_ms']:7.1f} ms   | raw Redis pub/sub to {n}:"
-                    f" p50 {raw['p50_ms']:6.1f} ms  p99 {raw['p99_ms']:6.1f} ms",
-                    flush=True,
-                )
+    with topology(processes=2, threads=threads) as top:
+        token = top.token("dispatcher")
+        per_process = source_addresses(2)
+        sources = [per_process[0][0], per_process[1][0]] if top.nginx_log else None
+        for n in args.consoles:
+            live = asyncio.run(bench_consoles(top.urls, token, n, args.rounds, sources))
+            raw = asyncio.run(bench_redis(n, args.rounds))
+            results[str(n)] = {"consoles": live, "redis_pubsub": raw}
+            print(
+                f"{n:>4} consoles over 2 processes: p50 {live['p50_ms']:7.1f} ms"
+                f"  p99 {live['p99_ms']:7.1f} ms   | raw Redis pub/sub to {n}:"
+                f" p50 {raw['p50_ms']:6.1f} ms  p99 {raw['p99_ms']:6.1f} ms",
+                flush=True,
+            )
+        split = upstream_split(top.nginx_log)
+        results["topology"] = top.label  # type: ignore[assignment]
+        results["socketio_requests_per_process"] = split
+        print(f"topology: {top.label}; Socket.IO requests per process: {split or 'direct'}")
     if args.json:
         print(json.dumps(results))
     return 0

@@ -1,27 +1,103 @@
-"""`make bench`: run every benchmark script and print their figures (never part of `make test`)."""
+"""`make bench`: run every benchmark, print one table of figures beside their baselines, and
+write `bench/results/latest.json` with the machine they came from (never part of `make test`).
+
+Each script runs in its own process with `--json` (its figures on its last line) and at most
+five minutes. Ratio is always measured / baseline (for P1, the goal is a ratio of at most 3).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import os
+import platform
 import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = [
-    ["bench_ranking.py", "--runs", "200"],
-    ["bench_fanout.py", "--consoles", "50", "200", "500", "--rounds", "20"],
-]
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import figures  # noqa: E402
+
+RESULTS = HERE / "results"
+LIMIT_S = 300
+SCRIPTS = {
+    "P1": ["bench_flow.py", "--levels", "1", "5", "20", "--flows", "60", "100", "200"],
+    "P2": ["bench_fanout.py", "--consoles", "50", "200", "500", "--rounds", "20"],
+    "P3": ["bench_ranking.py", "--runs", "200"],
+    "P4": ["bench_records.py", "--notes", "1000", "--events", "100000", "--runs", "5"],
+    "memory": ["bench_memory.py", "--consoles", "500"],
+}
+
+
+def run_script(name: str, argv: list[str]) -> tuple[dict | None, str]:
+    """Run one benchmark (output shown as it comes); its JSON figures and a status."""
+    print(f"== {name}: {' '.join(argv)}", flush=True)
+    started, last = time.monotonic(), None
+    with tempfile.TemporaryFile() as errors:
+        proc = subprocess.Popen(
+            [sys.executable, str(HERE / argv[0]), *argv[1:], "--json"],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
+        try:
+            for line in proc.stdout:  # type: ignore[union-attr]
+                if line.startswith("{"):
+                    last = line
+                else:
+                    print(f"   {line.rstrip()}", flush=True)
+                if time.monotonic() - started > LIMIT_S:
+                    proc.kill()
+                    return None, f"stopped after {LIMIT_S} s"
+            proc.wait()
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        errors.seek(0)
+        tail = errors.read().decode(errors="replace")[-1500:]
+    seconds = time.monotonic() - started
+    if proc.returncode != 0 or last is None:
+        print(tail, file=sys.stderr)
+        return None, f"failed (exit {proc.returncode}) after {seconds:.0f} s"
+    return json.loads(last), f"ok in {seconds:.0f} s"
 
 
 def main() -> int:
-    """Run each benchmark in turn; fail if any fails."""
-    status = 0
-    for script, *args in SCRIPTS:
-        print(f"== {script} {' '.join(args)}", flush=True)
-        result = subprocess.run([sys.executable, str(HERE / script), *args], check=False)
-        status = status or result.returncode
-    return status
+    """Run every benchmark, print the table, write the results; exit 1 if any failed."""
+    only = set(sys.argv[1:])  # e.g. `run_all.py P3 P4`
+    raw, status = {}, {}
+    for name, argv in SCRIPTS.items():
+        if only and name not in only:
+            continue
+        raw[name], status[name] = run_script(name, argv)
+    rows = figures.rows(raw)
+    machine = figures.machine()
+    print()
+    print(figures.table(rows))
+    print(figures.describe(machine))
+    for name, text in status.items():
+        print(f"  {name}: {text}")
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / "latest.json"
+    document = {
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine,
+        "figures": rows,
+        "status": status,
+        "raw": raw,
+    }
+    out.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    print(f"written {out.relative_to(ROOT)}")
+    return 0 if all(v is not None for v in raw.values()) else 1
 
 
 if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    platform.python_version()  # (imported for figures.machine too)
     sys.exit(main())

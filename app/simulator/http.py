@@ -100,7 +100,9 @@ class Api:
         **kwargs: Any,
     ) -> tuple[int, Any]:
         """Send a request; record its latency under `step` when its status is in `ok`."""
-        headers = {"Authorization": f"Bearer {token or self.token}", **kwargs.pop("headers", {})}
+        headers = kwargs.pop("headers", {})
+        if token != "":  # "" = no bearer token (Twilio's webhooks carry a signature instead)
+            headers = {"Authorization": f"Bearer {token or self.token}", **headers}
         start = time.perf_counter()
         response = self.session.request(
             method, self.base_url + path, headers=headers, timeout=TIMEOUT_S, **kwargs

@@ -96,9 +96,10 @@ def header(calls: list[Call], seed: int, options: Options, url: str, creds: Cred
             "no TWILIO_AUTH_TOKEN configured, so units report their status through the"
             " dispatcher API (POST /api/v1/units/<id>/status) instead of signed SMS webhooks"
         )
+    flows = min(options.concurrency, len(calls))
     return (
-        f"night simulator: {len(calls)} calls, seed {seed}, {pace}, {min(options.concurrency, len(calls))}"
-        f" flows in parallel, server {url}\nunit replies: {sms}"
+        f"night simulator: {len(calls)} calls, seed {seed}, {pace}, {flows} flows in parallel,"
+        f" server {url}\nunit replies: {sms}"
     )
 
 

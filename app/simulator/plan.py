@@ -189,8 +189,10 @@ class _Household:
 def _plan_call(rng: random.Random, index: int, at: float, repeat_of: Call | None) -> Call:
     kind, caller = texts.pick(rng, KINDS), texts.pick(rng, CALLERS)
     hung_up = kind == "standard" and rng.random() < 0.3
-    house = _Household(repeat_of.persons, repeat_of.victim_female, repeat_of.relation) if (
-        repeat_of) else _household(rng, caller)  # fmt: skip
+    if repeat_of is not None:  # the same household calls again
+        house = _Household(repeat_of.persons, repeat_of.victim_female, repeat_of.relation)
+    else:
+        house = _household(rng, caller)
     address, district = _location(rng, repeat_of)
     children = any(p.role == "child" for p in house.persons)
     screens = _screens(rng, kind, caller, hung_up, children)

@@ -1,0 +1,168 @@
+"""P1: the dispatch flow under load, beside a bare INSERT-and-commit endpoint in the same processes.
+
+Flows are the night simulator's (`app.simulator`) played at full speed: intake → screens (DASH
+among them) → recommendations → assignment, whose SMS the flow waits to see handed to the backend
+(the outbox sender), then the unit's signed SMS replies, handover note and closing, so units
+come free again. At each concurrency level the same number of threads first hit the baseline
+(`POST /bench/baseline`: token auth, one INSERT, commit), then play the flows.
+
+    python bench/bench_flow.py [--levels 1 5 20] [--flows 60 100 200] [--json]
+
+Needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL); nginx in front when installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from app.simulator.driver import Credentials, NightDriver, Options  # noqa: E402
+from app.simulator.http import percentile  # noqa: E402
+from app.simulator.plan import plan_night  # noqa: E402
+from bench.baseline_app import TABLE_DDL  # noqa: E402
+from bench.topology import TWILIO_TOKEN, Topology, topology  # noqa: E402
+
+STEPS = ("intake", "assess:dash", "recommend", "assign", "sms_to_backend")
+EXTRA_UNITS = 30  # 10 demo units + these: 20 concurrent flows rarely wait for a free unit
+
+
+def add_units(top: Topology, admin: str, dispatcher: str, n: int) -> None:
+    """More units over the city (created by an admin, made available by a dispatcher)."""
+    rng = random.Random(5)
+    with requests.Session() as s:
+        for i in range(n):
+            body = {
+                "call_sign": f"BX-{i + 1:02d}",
+                "phone": f"+3247199{i:04d}",
+                "skills": rng.sample(["child_interviewing", "female_officer", "first_aid"], 1),
+                "languages": ["nl", rng.choice(["fr", "en", "ar", "tr", "pl"])],
+                "lat": rng.uniform(51.16, 51.30),
+                "lon": rng.uniform(4.33, 4.48),
+            }
+            url = top.urls[0] + "/api/v1/units"
+            r = s.post(url, json=body, headers={"Authorization": f"Bearer {admin}"}, timeout=10)
+            r.raise_for_status()
+            status = f"{top.urls[0]}/api/v1/units/{r.json()['id']}/status"
+            auth = {"Authorization": f"Bearer {dispatcher}"}
+            s.post(
+                status, json={"status": "available"}, headers=auth, timeout=10
+            ).raise_for_status()
+
+
+def baseline(urls: list[str], token: str, threads: int, total: int) -> dict[str, float]:
+    """p50/p99 of `POST /bench/baseline` from `threads` threads, `total` requests in all."""
+    times: list[float] = []
+    lock, left = threading.Lock(), [total]
+
+    def worker(index: int) -> None:
+        url = urls[index % len(urls)] + "/bench/baseline"
+        with requests.Session() as s:
+            while True:
+                with lock:
+                    if left[0] <= 0:
+                        return
+                    left[0] -= 1
+                start = time.perf_counter()
+                s.post(url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+                elapsed = (time.perf_counter() - start) * 1000.0
+                with lock:
+                    times.append(elapsed)
+
+    pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    return {"n": len(times), "p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99)}
+
+
+def flows(top: Topology, creds: Credentials, threads: int, n: int, seed: int) -> dict:
+    """Play n simulated calls at full speed with `threads` flows in parallel."""
+    options = Options(speed=0, concurrency=threads, sms_wait_s=10)
+    driver = NightDriver(top.urls, creds, options, out=lambda line: None)
+    started = time.monotonic()
+    stats = driver.run(plan_night(seed, n)).as_dict()
+    stats["seconds"] = round(time.monotonic() - started, 1)
+    return stats
+
+
+def run(levels: list[int], counts: list[int]) -> dict:
+    """Start the topology, then measure baseline and flows at each level."""
+    results: dict = {}
+    with topology(processes=2, threads=60) as top:
+        engine = create_engine(top.env["DATABASE_URL"])
+        with engine.begin() as conn:
+            conn.execute(text(TABLE_DDL))
+        engine.dispose()
+        dispatcher, dispatcher2, admin = (
+            top.token(u) for u in ("dispatcher", "dispatcher2", "admin")
+        )
+        add_units(top, admin, dispatcher, EXTRA_UNITS)
+        creds = Credentials(
+            [dispatcher, dispatcher2],
+            twilio_token=TWILIO_TOKEN,
+            public_base_url=top.env["PUBLIC_BASE_URL"],
+        )
+        baseline(top.urls, dispatcher, 2, 40)  # warm-up: connections, caches
+        flows(top, creds, 2, 6, seed=1)
+        for level, n in zip(levels, counts, strict=True):
+            base = baseline(top.urls, dispatcher, level, max(200, 10 * n))
+            played = flows(top, creds, level, n, seed=100 + level)
+            results[str(level)] = {"baseline": base, **played}
+            print_level(level, base, played)
+        results["topology"] = top.label
+    return results
+
+
+def print_level(level: int, base: dict, played: dict) -> None:
+    """One block per concurrency level."""
+    c = played["counts"]
+    print(
+        f"-- {level} concurrent flows: {c.get('completed', 0)} flows in {played['seconds']} s, "
+        f"conflicts {c.get('conflicts', 0)}, waits {c.get('waited_for_unit', 0)}, "
+        f"errors {c.get('errors', 0)}",
+        flush=True,
+    )
+    print(f"   baseline INSERT+commit  p50 {base['p50_ms']:7.1f}  p99 {base['p99_ms']:7.1f} ms")
+    for step in STEPS:
+        f = played["steps"].get(step)
+        if f:
+            ratio = f["p99_ms"] / base["p99_ms"] if base["p99_ms"] else 0
+            print(
+                f"   {step:<22}  p50 {f['p50_ms']:7.1f}  p99 {f['p99_ms']:7.1f} ms"
+                f"  p99/baseline x{ratio:.1f}",
+                flush=True,
+            )
+    for error in played["errors"][:3]:
+        print(f"   ! {error}")
+
+
+def main() -> int:
+    """Parse options, run, print JSON last when asked."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--levels", type=int, nargs="+", default=[1, 5, 20])
+    parser.add_argument("--flows", type=int, nargs="+", default=[60, 100, 200])
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    if len(args.flows) != len(args.levels):
+        parser.error("give one --flows count per --levels entry")
+    results = run(args.levels, args.flows)
+    print(f"topology: {results['topology']}")
+    if args.json:
+        print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,229 @@
+"""The benchmark table: one row per figure (goal, measured, baseline, ratio), and the machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+P1_STEPS = {
+    "intake": "intake",
+    "assess:dash": "DASH assessment",
+    "recommend": "recommendations",
+    "assign": "assignment",
+    "sms_to_backend": "assignment SMS to backend",
+}
+
+
+def _row(
+    figure: str, goal: str, measured: str, baseline: str, ratio: float | None, met: bool | None
+) -> dict[str, Any]:
+    return {
+        "figure": figure,
+        "goal": goal,
+        "measured": measured,
+        "baseline": baseline,
+        "ratio": None if ratio is None else round(ratio, 2),
+        "met": met,
+    }
+
+
+def _ms(figures: dict[str, Any], p50: str = "p50_ms", p99: str = "p99_ms") -> str:
+    return f"p50 {figures[p50]:.1f} / p99 {figures[p99]:.1f} ms"
+
+
+def p1_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per concurrency level and step: p50/p99 beside the INSERT baseline's."""
+    rows = []
+    where = "" if data.get("topology", "").startswith("nginx") else " [direct, no nginx]"
+    for level, result in data.items():
+        if not level.isdigit():
+            continue
+        base = result["baseline"]
+        for step, label in P1_STEPS.items():
+            f = result["steps"].get(step)
+            if not f:
+                continue
+            ratio = f["p99_ms"] / base["p99_ms"]
+            rows.append(
+                _row(
+                    f"P1 {label} @{level} flows{where}",
+                    "p99 ≤ 3× baseline p99",
+                    _ms(f),
+                    f"INSERT+commit {_ms(base)}",
+                    ratio,
+                    ratio <= 3.0,
+                )
+            )
+    return rows
+
+
+def p2_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per console count: API call → every console, beside raw Redis pub/sub."""
+    rows = []
+    where = "" if str(data.get("topology", "")).startswith("nginx") else " [direct, no nginx]"
+    for n, result in data.items():
+        if not n.isdigit():
+            continue
+        live, raw = result["consoles"], result["redis_pubsub"]
+        goal = int(n) == 500
+        rows.append(
+            _row(
+                f"P2 fan-out to {n} consoles, 2 processes{where}",
+                "p99 ≤ 150 ms" if goal else "—",
+                _ms(live),
+                f"Redis pub/sub {_ms(raw)}",
+                live["p99_ms"] / raw["p99_ms"],
+                live["p99_ms"] <= 150 if goal else None,
+            )
+        )
+    return rows
+
+
+def p3_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Ranking over 10,000 units beside exact geodesic distance to every unit."""
+    return [
+        _row(
+            f"P3 recommendation over {data['units']:,} units",
+            "p99 ≤ 20 ms",
+            _ms(data, "fast_p50_ms", "fast_p99_ms"),
+            f"brute-force geodesic {_ms(data, 'brute_p50_ms', 'brute_p99_ms')}",
+            data["fast_p99_ms"] / data["brute_p99_ms"],
+            data["fast_p99_ms"] <= 20 and data["mismatches"] == 0,
+        )
+    ]
+
+
+def p4_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """Morning packets and audit verification, beside a plain SELECT of the same rows."""
+    p, a = data["packets"], data["audit"]
+    return [
+        _row(
+            f"P4 morning packets, {data['notes']:,} notes ({p['packets']} packets)",
+            "≤ 2 s",
+            f"{p['build_s']:.3f} s (max {p['build_max_s']:.3f} s)",
+            f"plain SELECT {p['select_s']:.4f} s",
+            p["build_s"] / p["select_s"],
+            p["build_max_s"] <= 2.0,
+        ),
+        _row(
+            f"P4 audit verification, {a['events']:,} events",
+            "—",
+            f"{a['verify_s']:.2f} s (chain ok: {a['ok']})",
+            f"plain SELECT {a['select_s']:.2f} s",
+            a["verify_s"] / a["select_s"],
+            None,
+        ),
+    ]
+
+
+def memory_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """RSS with the consoles connected beside the same process idle."""
+    peak = max(data["connected_mb"], data["after_fanout_mb"])
+    return [
+        _row(
+            f"Memory, one process with {data['consoles']} consoles",
+            "≤ 200 MB",
+            f"{peak:.1f} MB RSS",
+            f"idle {data['idle_mb']:.1f} MB",
+            peak / data["idle_mb"],
+            peak <= 200,
+        )
+    ]
+
+
+BUILDERS = {"P1": p1_rows, "P2": p2_rows, "P3": p3_rows, "P4": p4_rows, "memory": memory_rows}
+
+
+def rows(raw: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every figure of the runs that produced one."""
+    out: list[dict[str, Any]] = []
+    for name, data in raw.items():
+        if data is not None:
+            out += BUILDERS[name](data)
+    return out
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """The rows as a fixed-width text table."""
+    head = ("figure", "goal", "measured", "baseline", "ratio", "met")
+    cells = [
+        (
+            r["figure"],
+            r["goal"],
+            r["measured"],
+            r["baseline"],
+            "—" if r["ratio"] is None else f"{r['ratio']:.2f}",
+            {True: "yes", False: "NO", None: "—"}[r["met"]],
+        )
+        for r in rows
+    ]
+    widths = [max(len(str(c[i])) for c in [head, *cells]) for i in range(len(head))]
+    line = lambda c: "  ".join(str(v).ljust(w) for v, w in zip(c, widths, strict=True))  # noqa: E731
+    return "\n".join([line(head), line(tuple("-" * w for w in widths)), *map(line, cells)])
+
+
+def _first(pattern: str, text: str) -> str | None:
+    match = re.search(pattern, text, re.MULTILINE)
+    return match.group(1).strip() if match else None
+
+
+def _command(*argv: str) -> str | None:
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=10, check=False)
+    except OSError:
+        return None
+    return (done.stdout + done.stderr).strip() or None
+
+
+def machine() -> dict[str, Any]:
+    """CPU, cores, memory, Python, PostgreSQL, Redis and nginx versions, git commit."""
+    from bench.topology import DB, NGINX, REDIS
+
+    cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""
+    mem_kb = _first(r"^MemTotal:\s+(\d+)", meminfo)
+    return {
+        "cpu": _first(r"^model name\s*:\s*(.+)$", cpuinfo) or platform.processor(),
+        "cores": os.cpu_count(),
+        "memory_gb": round(int(mem_kb) / 1024 / 1024, 1) if mem_kb else None,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "postgresql": _postgres_version(DB),
+        "redis": _redis_version(REDIS),
+        "nginx": _command(NGINX, "-v") if Path(NGINX).exists() else None,
+        "commit": _command("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"),
+    }
+
+
+def _postgres_version(url: str) -> str | None:
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            return conn.execute(text("SHOW server_version")).scalar_one()
+    except Exception:  # noqa: BLE001 - a missing server is reported as None
+        return None
+
+
+def _redis_version(url: str) -> str | None:
+    import redis
+
+    try:
+        return redis.Redis.from_url(url).info("server")["redis_version"]
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def describe(m: dict[str, Any]) -> str:
+    """One line about the machine."""
+    return (
+        f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}, "
+        f"PostgreSQL {m['postgresql']}, Redis {m['redis']}, {m['nginx'] or 'no nginx'}; "
+        f"commit {m['commit']}"
+    )

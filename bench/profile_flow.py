@@ -1,0 +1,148 @@
+"""Where a dispatch flow's server time goes: cProfile over the simulator's flows, in-process.
+
+The app runs in this process on a throw-away PostgreSQL schema (with Redis as the message
+queue, as in production) and the simulator's HTTP calls reach it through a `requests` adapter
+over Flask's test client, so the profile holds the server side of every step and no network.
+
+    python bench/profile_flow.py [--flows 40] [--top 30] [--sort cumulative|tottime]
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import re
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import requests  # noqa: E402
+from sqlalchemy import event  # noqa: E402
+
+from bench.topology import DB, REDIS, TWILIO_TOKEN  # noqa: E402
+from tests.live import servers  # noqa: E402
+
+STATEMENTS: Counter[str] = Counter()  # SQL statements sent, per endpoint
+REQUESTS: Counter[str] = Counter()
+_CURRENT = ["-"]
+
+
+def endpoint_of(method: str, path: str) -> str:
+    """`POST /api/v1/incidents/<id>/assessments` for any id."""
+    return f"{method} {re.sub(r'/[0-9]+', '/<id>', path.split('?')[0])}"
+
+
+SQL: dict[str, list[str]] = {}  # the statements of each endpoint's first request
+
+
+def count_statement(_conn, _cursor, statement: str, *_args) -> None:
+    """SQLAlchemy `before_cursor_execute`: one more statement for the current endpoint."""
+    name = _CURRENT[0]
+    STATEMENTS[name] += 1
+    if REQUESTS[name] == 1:
+        SQL.setdefault(name, []).append(" ".join(statement.split())[:110])
+
+
+class FlaskAdapter(requests.adapters.BaseAdapter):
+    """Send `requests` calls to a Flask test client, noting which endpoint runs."""
+
+    def __init__(self, app):
+        super().__init__()
+        self.client = app.test_client()
+
+    def send(self, request, **kwargs):
+        """Answer one request through the test client."""
+        _CURRENT[0] = endpoint_of(request.method, request.path_url)
+        REQUESTS[_CURRENT[0]] += 1
+        answer = self.client.open(
+            request.path_url,
+            method=request.method,
+            headers=dict(request.headers),
+            data=request.body,
+        )
+        _CURRENT[0] = "-"
+        response = requests.Response()
+        response.status_code, response.url = answer.status_code, request.url
+        response.headers.update(answer.headers)
+        response.raw, response.request = io.BytesIO(answer.get_data()), request
+        return response
+
+    def close(self):
+        """Nothing to close."""
+
+
+def print_statements(show_sql: bool) -> None:
+    """Requests and SQL statements (round trips to PostgreSQL) per endpoint."""
+    print(f"{'endpoint':<52}{'requests':>9}{'SQL/request':>13}")
+    for name, n in sorted(REQUESTS.items()):
+        print(f"{name:<52}{n:>9}{STATEMENTS[name] / n:>13.1f}")
+        for statement in SQL.get(name, []) if show_sql else []:
+            print(f"    {statement}")
+
+
+def main() -> int:
+    """Set up, warm up, profile the flows, print the top functions."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--flows", type=int, default=40)
+    parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--show-sql", action="store_true", help="each endpoint's statements")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp, servers.postgres_schema(DB) as url:
+        env = servers.base_env(url, Path(tmp), REDIS_URL=REDIS, TWILIO_AUTH_TOKEN=TWILIO_TOKEN)
+        env["SMS_SEND_IMMEDIATELY"] = "0"  # the outbox sender is a background job, not a step
+        servers.prepare(env)
+        os.environ.update(env)
+        from app import create_app
+        from app.db import db
+        from app.simulator.driver import Credentials, NightDriver, Options
+        from app.simulator.local import issue_credentials
+        from app.simulator.plan import plan_night
+
+        app = create_app()
+        with app.app_context():
+            creds, _ = issue_credentials(app)
+        creds = Credentials(creds.dispatchers, {}, TWILIO_TOKEN, app.config["PUBLIC_BASE_URL"])
+
+        def session() -> requests.Session:
+            s = requests.Session()
+            s.mount("http://profile.test", FlaskAdapter(app))
+            return s
+
+        def play(n: int, seed: int) -> dict:
+            """Play the flows in this thread (cProfile sees only the thread it runs in)."""
+            options = Options(speed=0, concurrency=1, sms_wait_s=0)
+            driver = NightDriver(["http://profile.test"], creds, options, lambda _: None, session)
+            for call in plan_night(seed, n):
+                driver.play(call, time.monotonic())
+            return driver.stats.as_dict()
+
+        play(5, 1)  # warm-up
+        with app.app_context():
+            event.listen(db.engine, "before_cursor_execute", count_statement)
+        STATEMENTS.clear(), REQUESTS.clear()
+        profiler = cProfile.Profile()
+        profiler.enable()
+        result = play(args.flows, 2)
+        profiler.disable()
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    print_statements(args.show_sql)
+    for step, f in result["steps"].items():
+        print(f"{step:<24} n={f['n']:<4} p50 {f['p50_ms']:7.1f} ms  p99 {f['p99_ms']:7.1f} ms")
+    stats = pstats.Stats(profiler)
+    stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
