@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 STAMP := $(VENV)/.installed-runtime
 DEVSTAMP := $(VENV)/.installed-dev
+PROCESSES ?= 2
 
-.PHONY: run test lint bench translations clean
+.PHONY: run serve test lint bench translations clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +30,11 @@ run: $(STAMP) translations
 	$(FLASK) db upgrade
 	$(FLASK) demo seed
 	$(BIN)/python wsgi.py
+
+## serve: the production topology in the foreground: PROCESSES gunicorn processes, the scheduler,
+## nginx on :8080 if installed; PostgreSQL and Redis from DATABASE_URL/REDIS_URL (Ctrl-C stops all)
+serve: $(STAMP) translations
+	$(BIN)/python -m deploy.serve --processes $(PROCESSES)
 
 ## test: set up and run the whole suite
 test: $(DEVSTAMP) translations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import BaseConfig, get_config
@@ -36,6 +37,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
 
     init_crypto(app)
     init_extensions(app)
+    init_proxy(app)
     register_blueprints(app)
     register_cli(app)
     return app
@@ -46,6 +48,14 @@ def init_crypto(app: Flask) -> None:
     from app import crypto
 
     crypto.configure(app.config["FIELD_ENCRYPTION_KEYS"], app.config["BLIND_INDEX_KEY"])
+
+
+def init_proxy(app: Flask) -> None:
+    """Trust X-Forwarded-For/-Proto/-Host from the TRUSTED_PROXIES proxies in front (nginx)."""
+    trusted = app.config.get("TRUSTED_PROXIES") or 0
+    if trusted > 0:
+        # Outermost, so Socket.IO, the rate limiter and the audit all see the client's address.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
 
 
 def init_extensions(app: Flask) -> None:

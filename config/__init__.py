@@ -108,6 +108,7 @@ class BaseConfig:
         self.TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID")
         self.TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
         self.PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+        self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)  # proxies in front (ProxyFix)
         self.TIMEZONE = env_str("TIMEZONE", "Europe/Brussels")
         self.HOST = env_str("HOST", "127.0.0.1")
         self.PORT = env_int("PORT", 5000)
