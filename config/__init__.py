@@ -82,6 +82,7 @@ class BaseConfig:
     REMEMBER_COOKIE_HTTPONLY = True
     WTF_CSRF_CHECK_DEFAULT = False  # app.security decides which requests need a token
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
+    WTF_CSRF_SSL_STRICT = False  # needs a Referer; app.security checks origins without one
     BABEL_DEFAULT_LOCALE = "nl"
     LANGUAGES = ("nl", "en")
     RATELIMIT_HEADERS_ENABLED = True

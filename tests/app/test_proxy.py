@@ -82,10 +82,26 @@ def test_one_trusted_proxy_gives_the_request_scheme_and_host(proxied):
         "X-Forwarded-Proto": "https",
         "X-Forwarded-Host": "nachtwacht.example",
     }
-    # Over https Flask-WTF compares the Referer with https://<host>/: both come from the proxy.
+    # Over https a Referer or Origin is compared with https://<host>/: both from the proxy.
     foreign = post_login(client, PASSWORD, Referer="https://evil.example/login", **tls)
     assert foreign.status_code == 400
     plain_http = post_login(client, PASSWORD, Referer="http://nachtwacht.example/login", **tls)
     assert plain_http.status_code == 400
+    foreign_origin = post_login(client, PASSWORD, Origin="https://evil.example", **tls)
+    assert foreign_origin.status_code == 400
     own = post_login(client, PASSWORD, Referer="https://nachtwacht.example/login", **tls)
     assert own.status_code == 302 and own.headers["Location"] == "/"
+
+
+def test_login_over_https_works_without_a_referer(proxied):
+    # Our pages send `Referrer-Policy: no-referrer`, so a browser's form POST carries none
+    # (and `Origin: null`): the login must still work over https behind the proxy.
+    make_user(proxied, "an", "dispatcher")
+    client = through_proxy(proxied)
+    tls = {**forwarded_for(CLIENT_A), "X-Forwarded-Proto": "https", "Origin": "null"}
+    response = post_login(client, PASSWORD, **tls)
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+    without_token = client.post(
+        "/login", data={"username": "an", "password": PASSWORD}, headers=tls
+    )
+    assert without_token.status_code == 400  # the CSRF token is still required
