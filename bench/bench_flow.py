@@ -4,9 +4,11 @@ Flows are the night simulator's (`app.simulator`) played at full speed: intake �
 among them) → recommendations → assignment, whose SMS the flow waits to see handed to the backend
 (the outbox sender), then the unit's signed SMS replies, handover note and closing, so units
 come free again. At each concurrency level the same number of threads first hit the baseline
-(`POST /bench/baseline`: token auth, one INSERT, commit), then play the flows.
+(`POST /bench/baseline`: token auth, one INSERT, commit), then play the flows, then hit the
+baseline again (both halves make the baseline figures, so slow spells of a shared machine weigh
+on both sides alike).
 
-    python bench/bench_flow.py [--levels 1 5 20] [--flows 60 100 200] [--json]
+    python bench/bench_flow.py [--levels 1 5 20] [--flows 150 200 300] [--json]
 
 Needs PostgreSQL and Redis (BENCH_DATABASE_URL, BENCH_REDIS_URL); nginx in front when installed.
 """
@@ -60,8 +62,8 @@ def add_units(top: Topology, admin: str, dispatcher: str, n: int) -> None:
             ).raise_for_status()
 
 
-def baseline(urls: list[str], token: str, threads: int, total: int) -> dict[str, float]:
-    """p50/p99 of `POST /bench/baseline` from `threads` threads, `total` requests in all."""
+def baseline(urls: list[str], token: str, threads: int, total: int) -> list[float]:
+    """Latencies (ms) of `POST /bench/baseline` from `threads` threads, `total` requests in all."""
     times: list[float] = []
     lock, left = threading.Lock(), [total]
 
@@ -84,6 +86,11 @@ def baseline(urls: list[str], token: str, threads: int, total: int) -> dict[str,
         t.start()
     for t in pool:
         t.join()
+    return times
+
+
+def figures(times: list[float]) -> dict[str, float]:
+    """Sample size, p50 and p99 in ms."""
     return {"n": len(times), "p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99)}
 
 
@@ -117,8 +124,10 @@ def run(levels: list[int], counts: list[int]) -> dict:
         baseline(top.urls, dispatcher, 2, 40)  # warm-up: connections, caches
         flows(top, creds, 2, 6, seed=1)
         for level, n in zip(levels, counts, strict=True):
-            base = baseline(top.urls, dispatcher, level, max(200, 10 * n))
+            half = max(100, 5 * n)  # half before the flows, half after: the same conditions
+            before = baseline(top.urls, dispatcher, level, half)
             played = flows(top, creds, level, n, seed=100 + level)
+            base = figures(before + baseline(top.urls, dispatcher, level, half))
             results[str(level)] = {"baseline": base, **played}
             print_level(level, base, played)
         results["topology"] = top.label
@@ -152,7 +161,7 @@ def main() -> int:
     """Parse options, run, print JSON last when asked."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--levels", type=int, nargs="+", default=[1, 5, 20])
-    parser.add_argument("--flows", type=int, nargs="+", default=[60, 100, 200])
+    parser.add_argument("--flows", type=int, nargs="+", default=[150, 200, 300])
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if len(args.flows) != len(args.levels):

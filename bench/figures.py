@@ -197,6 +197,7 @@ def machine() -> dict[str, Any]:
         "redis": _redis_version(REDIS),
         "nginx": _command(NGINX, "-v") if Path(NGINX).exists() else None,
         "commit": _command("git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"),
+        "load_average": [round(x, 2) for x in os.getloadavg()],  # others' work skews figures
     }
 
 
@@ -225,5 +226,5 @@ def describe(m: dict[str, Any]) -> str:
     return (
         f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}, "
         f"PostgreSQL {m['postgresql']}, Redis {m['redis']}, {m['nginx'] or 'no nginx'}; "
-        f"commit {m['commit']}"
+        f"commit {m['commit']}; load average {m['load_average']}"
     )

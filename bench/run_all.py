@@ -26,7 +26,7 @@ from bench import figures  # noqa: E402
 RESULTS = HERE / "results"
 LIMIT_S = 300
 SCRIPTS = {
-    "P1": ["bench_flow.py", "--levels", "1", "5", "20", "--flows", "60", "100", "200"],
+    "P1": ["bench_flow.py", "--levels", "1", "5", "20", "--flows", "150", "200", "300"],
     "P2": ["bench_fanout.py", "--consoles", "50", "200", "500", "--rounds", "20"],
     "P3": ["bench_ranking.py", "--runs", "200"],
     "P4": ["bench_records.py", "--notes", "1000", "--events", "100000", "--runs", "5"],
@@ -68,10 +68,19 @@ def run_script(name: str, argv: list[str]) -> tuple[dict | None, str]:
     return json.loads(last), f"ok in {seconds:.0f} s"
 
 
+def previous() -> tuple[dict, dict]:
+    """The figures and statuses of the last run (for a partial run)."""
+    try:
+        document = json.loads((RESULTS / "latest.json").read_text())
+    except (OSError, ValueError):
+        return {}, {}
+    return document.get("raw", {}), document.get("status", {})
+
+
 def main() -> int:
     """Run every benchmark, print the table, write the results; exit 1 if any failed."""
-    only = set(sys.argv[1:])  # e.g. `run_all.py P3 P4`
-    raw, status = {}, {}
+    only = set(sys.argv[1:])  # e.g. `run_all.py P3 P4`: the others are kept from the last run
+    raw, status = previous() if only else ({}, {})
     for name, argv in SCRIPTS.items():
         if only and name not in only:
             continue
