@@ -279,16 +279,17 @@ def test_killed_server_loses_no_acknowledged_intake_and_doubles_none(live: Live)
     before = dict(acknowledged)
     assert {status for status, _ in before.values()} == {201}
 
+    sessions = threading.local()  # one keep-alive session per resending thread
+
+    def resend(key: str) -> requests.Response:
+        if not hasattr(sessions, "http"):
+            sessions.http = requests.Session()
+        return until_answered(sessions.http, url, live, key, bodies[key])
+
     proc = servers.start_gunicorn(live.env, port, log)
     try:
-        with ThreadPoolExecutor(10) as pool, requests.Session() as http:
-            again = dict(
-                zip(
-                    bodies,
-                    pool.map(lambda k: until_answered(http, url, live, k, bodies[k]), bodies),
-                    strict=True,
-                )
-            )
+        with ThreadPoolExecutor(10) as pool:
+            again = dict(zip(bodies, pool.map(resend, bodies), strict=True))
     finally:
         servers.kill_group(proc)
     assert {k: r.status_code for k, r in again.items() if r.status_code not in (200, 201)} == {}
@@ -490,7 +491,7 @@ def timeline(live: Live, incident_id: int) -> list[tuple]:
     ]
 
 
-def test_webhook_replay_storm_is_applied_once(live: Live, tmp_path: Path) -> None:
+def test_webhook_replay_storm_is_applied_once(live: Live) -> None:
     rng = random.Random(SEED)
     ports = [servers.free_port(), servers.free_port()]
     procs = [servers.start_gunicorn(live.env, p, live.logs / f"storm-{p}.log") for p in ports]
