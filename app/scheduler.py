@@ -152,6 +152,8 @@ def start_scheduler(app: Flask) -> BackgroundScheduler | None:
             max_instances=1,
             coalesce=True,
             replace_existing=True,
+            # A new leader catches up at once (escalations, packets), not one interval later.
+            next_run_time=dt.datetime.now(dt.UTC),
         )
     _scheduler.start()
     log.info("scheduler leads with %d jobs: %s", len(jobs), ", ".join(j for j, _, _ in jobs))
