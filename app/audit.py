@@ -133,26 +133,37 @@ def record(
         client_addr=request.remote_addr if has_request_context() else None,
         **fields,
     )
-    head = _lock_chain_head()
-    event.prev_hash = head.last_hash
+    event.prev_hash = _lock_chain_head()
     event.hash = chain_hash(event.prev_hash, event.canonical())
-    head.last_hash = event.hash
     db.session.add(event)
     db.session.flush()
+    _move_head(event.hash)
     return event
 
 
-def _lock_chain_head() -> AuditHead:
-    """Lock the chain head row so appends stay linear across threads and processes.
-
-    The UPDATE takes PostgreSQL's row lock and SQLite's write lock before the head is read.
-    """
-    updated = db.session.execute(
-        update(AuditHead).where(AuditHead.id == 1).values(appended=AuditHead.appended + 1)
+def _head_update():
+    return (
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .execution_options(synchronize_session=False)  # the head is never loaded as an object
     )
-    if updated.rowcount == 0:  # first event ever (tests create tables without the migration)
+
+
+def _lock_chain_head() -> str:
+    """Lock the chain head row and return its hash, so appends stay linear everywhere.
+
+    One UPDATE … RETURNING takes PostgreSQL's row lock and SQLite's write lock and reads the
+    head under it; the lock is held until the caller's transaction ends.
+    """
+    last = db.session.execute(
+        _head_update().values(appended=AuditHead.appended + 1).returning(AuditHead.last_hash)
+    ).scalar_one_or_none()
+    if last is None:  # first event ever (tests create tables without the migration)
         db.session.add(AuditHead(id=1, last_hash=GENESIS_HASH, appended=1))
         db.session.flush()
-    head = db.session.get(AuditHead, 1, populate_existing=True)
-    assert head is not None
-    return head
+        return GENESIS_HASH
+    return last
+
+
+def _move_head(new_hash: str) -> None:
+    db.session.execute(_head_update().values(last_hash=new_hash))

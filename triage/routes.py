@@ -132,8 +132,8 @@ def create_incident(body: IncidentCreate):
     except service.IntakeError as exc:
         db.session.rollback()
         _raise(exc)
-    db.session.commit()
-    response = incident_read(incident).model_dump(mode="json")
+    response = incident_read(incident).model_dump(mode="json")  # read before commit expires it
+    db.session.commit()  # committed before the caller hears it was taken
     return response, 201 if created else 200
 
 

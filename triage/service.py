@@ -158,15 +158,15 @@ def create_incident(
     print_ = fingerprint(body.model_dump(mode="json")) if idempotency_key else None
     location = locate(body.address, body.lat, body.lon)
     incident = _new_incident(body, actor, idempotency_key, print_)
+    _apply_location(incident, location)
+    incident.persons = _persons(body.persons)  # inserted with the incident, in one flush
     db.session.add(incident)
     try:
         db.session.flush()
     except IntegrityError:
         db.session.rollback()
         return _replay(idempotency_key, print_), False
-    incident.reference = _reference(incident)
-    _apply_location(incident, location)
-    incident.persons.extend(_persons(body.persons))
+    incident.reference = _reference(incident)  # needs the id
     db.session.flush()
     _mark_repeat(incident, actor)
     add_timeline(
