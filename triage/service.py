@@ -201,24 +201,12 @@ def prior_incidents(
     incident: Incident, now: dt.datetime | None = None
 ) -> list[tuple[Incident, list[str]]]:
     """Incidents in the last 12 months at the same address or with the same caller phone."""
-    now = now or utcnow()
-    conditions, keys = [], {}
-    if incident.address_index:
-        conditions.append(Incident.address_index == incident.address_index)
-        keys["address"] = ("address_index", incident.address_index)
-    if incident.caller_phone_index:
-        conditions.append(Incident.caller_phone_index == incident.caller_phone_index)
-        keys["caller_phone"] = ("caller_phone_index", incident.caller_phone_index)
-    if not conditions:
+    keys = _repeat_keys(incident)
+    if not keys:
         return []
     rows = db.session.execute(
         select(Incident)
-        .where(
-            or_(*conditions),
-            Incident.id != incident.id,
-            Incident.received_at >= now - REPEAT_WINDOW,
-            Incident.received_at <= incident.received_at,
-        )
+        .where(*_prior_conditions(incident, keys, now or utcnow()))
         .order_by(Incident.received_at.desc())
     ).scalars()
     return [
@@ -226,9 +214,40 @@ def prior_incidents(
     ]
 
 
+def _repeat_keys(incident: Incident) -> dict[str, tuple[str, str]]:
+    """What ties incidents together: the address's and the caller phone's blind indexes."""
+    keys = {}
+    if incident.address_index:
+        keys["address"] = ("address_index", incident.address_index)
+    if incident.caller_phone_index:
+        keys["caller_phone"] = ("caller_phone_index", incident.caller_phone_index)
+    return keys
+
+
+def _prior_conditions(incident: Incident, keys: dict, now: dt.datetime) -> list:
+    return [
+        or_(*(getattr(Incident, col) == val for col, val in keys.values())),
+        Incident.id != incident.id,
+        Incident.received_at >= now - REPEAT_WINDOW,
+        Incident.received_at <= incident.received_at,
+    ]
+
+
+def count_prior(incident: Incident, now: dt.datetime | None = None) -> int:
+    """How many prior incidents `prior_incidents` would list (counted, nothing decrypted)."""
+    keys = _repeat_keys(incident)
+    if not keys:
+        return 0
+    return db.session.execute(
+        select(func.count(Incident.id)).where(*_prior_conditions(incident, keys, now or utcnow()))
+    ).scalar_one()
+
+
 def _mark_repeat(incident: Incident, actor: Actor) -> None:
-    prior = prior_incidents(incident)
-    if len(prior) + 1 < screening.REPEAT_THRESHOLD or ESCALATION_FLAG in incident.flags:
+    if ESCALATION_FLAG in incident.flags:
+        return
+    prior = count_prior(incident)
+    if prior + 1 < screening.REPEAT_THRESHOLD:
         return
     incident.flags = sorted({*incident.flags, ESCALATION_FLAG})
     raised = screening.escalation_priority(incident.priority)
@@ -238,7 +257,7 @@ def _mark_repeat(incident: Incident, actor: Actor) -> None:
         actor,
         from_state=incident.priority,
         to_state=raised,
-        data={"incidents_12_months": len(prior) + 1},
+        data={"incidents_12_months": prior + 1},
     )
     incident.priority = raised
 
