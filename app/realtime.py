@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from socketio import RedisManager
+from socketio import PubSubManager, RedisManager
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ from app.extensions import socketio
 log = logging.getLogger(__name__)
 NAMESPACE = "/console"
 RESYNC_EVENT = "board.resync"
+REVOKE_EVENT = "nachtwacht.revoke"  # never delivered: the managers disconnect the room instead
 _KEY = "nachtwacht.pending_events"
 
 
@@ -46,11 +47,34 @@ def _emit_pending(session: Session) -> None:
     events: list[PendingEvent] = session.info.pop(_KEY, [])
     for pending in events:
         try:
+            if pending.name == REVOKE_EVENT and not isinstance(
+                socketio.server.manager, PubSubManager
+            ):
+                for room in pending.rooms:
+                    disconnect_room(room, NAMESPACE)  # one process: nobody else to tell
+                continue
             socketio.emit(
                 pending.name, pending.payload, to=list(pending.rooms), namespace=NAMESPACE
             )
         except Exception:  # noqa: BLE001 - a broken queue must not undo a committed change
             log.exception("could not emit %s", pending.name)
+
+
+def revoke_live(room: str) -> None:
+    """After the commit, close every live connection in `room` (`user:<id>`, `token:<id>`).
+
+    A logout, a password or role change, a disabled account or a revoked token ends the live
+    feed too, on every process: the event travels like any other, and each process's manager
+    disconnects its own sockets in the room instead of delivering it.
+    """
+    publish(REVOKE_EVENT, {}, [room])
+
+
+def disconnect_room(room: str, namespace: str) -> None:
+    """Disconnect this process's sockets in a room (server side: the client has no say)."""
+    manager = socketio.server.manager
+    for sid, _eio_sid in list(manager.get_participants(namespace, room)):
+        socketio.server.disconnect(sid, namespace=namespace, ignore_queue=True)
 
 
 def _drop_pending(session: Session) -> None:
@@ -79,6 +103,12 @@ class HealingRedisManager(RedisManager):
     """
 
     RETRY_S = (0.5, 5.0)  # first wait, longest wait
+
+    def _handle_emit(self, message: dict) -> None:
+        if message.get("event") == REVOKE_EVENT:
+            disconnect_room(message.get("room"), message.get("namespace") or NAMESPACE)
+            return
+        super()._handle_emit(message)
 
     def _redis_listen_with_retries(self) -> Iterator[Any]:  # pragma: no cover - live tests
         # python-socketio 5.18's loop, with a short backoff and the resync after a loss.

@@ -12,13 +12,13 @@ from typing import Any
 from flask import g
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from app.auth.models import ApiToken, Role, User
 from app.auth.twofactor import needs_enrolment
 from app.db import db, utcnow
 from app.extensions import socketio
-from app.realtime import NAMESPACE
+from app.realtime import NAMESPACE, revoke_live
 from app.security import allow, is_allowed, token_hash
 
 # Admins manage users and units; they get no live case data.
@@ -71,6 +71,9 @@ def on_connect(auth: Any = None) -> bool:
         raise ConnectionRefusedError("authentication required")
     allowed = _may_connect(user)
     rooms = rooms_for(user) if allowed else []
+    # A revoked session or token also ends the live feed (app.realtime.revoke_live).
+    token = g.get("api_token")
+    rooms += [f"user:{user.id}"] + ([f"token:{token.id}"] if token is not None else [])
     db.session.remove()
     if not allowed:
         raise ConnectionRefusedError("not allowed")
@@ -82,6 +85,22 @@ def on_connect(auth: Any = None) -> bool:
 on_connect.access_policy = CONNECT  # type: ignore[attr-defined]
 
 
+def _session_version_changed(user: User, value: Any, oldvalue: Any, _initiator: Any) -> None:
+    if user.id is not None and value != oldvalue:
+        revoke_live(f"user:{user.id}")  # logout, password, role, account or 2FA change
+
+
+def _token_revoked(token: ApiToken, value: Any, oldvalue: Any, _initiator: Any) -> None:
+    if token.id is not None and value is not None and oldvalue is None:
+        revoke_live(f"token:{token.id}")
+
+
 def register_handlers() -> None:
     """Bind the handlers to the namespace (idempotent across app instances)."""
     socketio.on_event("connect", on_connect, namespace=NAMESPACE)
+    for attribute, listener in (
+        (User.session_version, _session_version_changed),
+        (ApiToken.revoked_at, _token_revoked),
+    ):
+        if not event.contains(attribute, "set", listener):
+            event.listen(attribute, "set", listener)

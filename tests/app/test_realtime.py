@@ -62,3 +62,43 @@ def test_token_in_auth_connects(live_app):
     assert sock.is_connected(NAMESPACE)
     bad = socketio.test_client(live_app, namespace=NAMESPACE, auth={"token": "nw_wrong"})
     assert not bad.is_connected(NAMESPACE)
+
+
+def test_logging_out_ends_the_live_feed_of_every_console_of_that_user(live_app):
+    make_user(live_app, "an", "dispatcher")
+    make_user(live_app, "bo", "dispatcher")
+    flask_client = live_app.test_client()
+    login(flask_client, "an")
+    mine = socketio.test_client(live_app, namespace=NAMESPACE, flask_test_client=flask_client)
+    other_device = _console(live_app, "an")
+    colleague = _console(live_app, "bo")
+    assert mine.is_connected(NAMESPACE) and other_device.is_connected(NAMESPACE)
+    token = flask_client.get("/console").get_data(as_text=True)
+    csrf = token.split('name="csrf-token" content="')[1].split('"')[0]
+    assert flask_client.post("/logout", headers={"X-CSRFToken": csrf}).status_code == 302
+    assert not mine.is_connected(NAMESPACE)
+    assert not other_device.is_connected(NAMESPACE)  # the logout revoked every session
+    assert colleague.is_connected(NAMESPACE)
+
+
+def test_a_revoked_token_or_disabled_account_ends_the_live_feed(live_app, runner):
+    from app.auth.models import ApiToken, User
+
+    make_user(live_app, "tel", "dispatcher")
+    make_user(live_app, "cas", "dispatcher")
+    raw = make_token(live_app, "tel")
+    by_token = socketio.test_client(live_app, namespace=NAMESPACE, auth={"token": raw})
+    by_session = _console(live_app, "cas")
+    assert by_token.is_connected(NAMESPACE) and by_session.is_connected(NAMESPACE)
+    with live_app.app_context():
+        token = db.session.query(ApiToken).one()
+        result = live_app.test_cli_runner().invoke(args=["token", "revoke", str(token.id)])
+        assert result.exit_code == 0, result.output
+    assert not by_token.is_connected(NAMESPACE)
+    assert by_session.is_connected(NAMESPACE)
+    with live_app.app_context():
+        user = db.session.query(User).filter_by(username="cas").one()
+        user.active = False
+        user.session_version += 1  # what the admin API does when it disables an account
+        db.session.commit()
+    assert not by_session.is_connected(NAMESPACE)

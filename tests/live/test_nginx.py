@@ -308,6 +308,7 @@ def test_a_call_through_nginx_reaches_both_consoles(services, tmp_path):
             acknowledge(running, consoles, unit_id)
             for console in consoles:  # the long-polling one upgraded through nginx as well
                 assert console.upgraded(), console.client.transport()
+            revoke_token(running, consoles)
         finally:
             for console in consoles:
                 console.client.disconnect()
@@ -367,6 +368,26 @@ def acknowledge(running: Running, consoles: list[Console], unit_id: int) -> None
     for console in consoles:
         console.wait_for("unit.status", id=unit_id, status="acknowledged")
         console.wait_for("message.received", code="ack", unit_id=unit_id)
+
+
+def revoke_token(running: Running, consoles: list[Console]) -> None:
+    """Revoking the token on the command line ends its live feed on every process (via Redis)."""
+    from app.security import token_hash
+
+    engine = create_engine(running.env["DATABASE_URL"])
+    try:
+        with engine.connect() as conn:
+            token_id = conn.execute(
+                text("SELECT id FROM api_token WHERE token_hash = :h"),
+                {"h": token_hash(running.token)},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    servers.flask(running.env, "token", "revoke", str(token_id))
+    deadline = time.monotonic() + 10
+    while any(c.client.connected for c in consoles) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not any(c.client.connected for c in consoles)
 
 
 def audit_addresses(env: dict[str, str], incident_id: int) -> set[str | None]:
