@@ -55,7 +55,8 @@ def init_proxy(app: Flask) -> None:
     trusted = app.config.get("TRUSTED_PROXIES") or 0
     if trusted > 0:
         # Outermost, so Socket.IO, the rate limiter and the audit all see the client's address.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted)
+        # Every proxy appends to X-Forwarded-For; nginx (the last one) sets scheme and host.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=trusted, x_proto=1, x_host=1)
 
 
 def init_extensions(app: Flask) -> None:

@@ -166,15 +166,33 @@ def seed() -> None:
 @click.option("--concurrency", type=click.IntRange(1, 200), default=12, show_default=True)
 @click.option("--base-url", default=None, help="The running server (default: PUBLIC_BASE_URL).")
 @click.option("--seed", type=int, default=None, help="Same seed, same night (default: random).")
-def night(calls: int, speed: float, concurrency: int, base_url: str | None, seed: int | None):
+@click.option(
+    "--allow-sms",
+    is_flag=True,
+    help="Play even though Twilio is configured (assignments then text the units' phones).",
+)
+def night(
+    calls: int,
+    speed: float,
+    concurrency: int,
+    base_url: str | None,
+    seed: int | None,
+    allow_sms: bool,
+):
     """Play a synthetic night of calls through the HTTP API of a running server."""
     import random
 
     from app.simulator.driver import Options
     from app.simulator.local import run_night
 
-    if current_app.config["CONFIG"].ENV_NAME == "production":
+    config = current_app.config["CONFIG"]
+    if config.ENV_NAME == "production":
         raise click.ClickException("refusing to play a synthetic night in production")
+    if config.twilio_enabled and not allow_sms:
+        raise click.ClickException(
+            "Twilio is configured: every assignment would send a real SMS to the demo units' "
+            "numbers. Unset the TWILIO_* settings or pass --allow-sms."
+        )
     seed = random.SystemRandom().randrange(1, 100_000) if seed is None else seed
     options = Options(speed=speed, concurrency=concurrency)
     url = base_url or current_app.config["PUBLIC_BASE_URL"]

@@ -39,12 +39,16 @@ def healthz():
     """Database, Redis and scheduler state; 503 only when the database is down."""
     try:
         db.session.execute(text("SELECT 1"))
-        age = heartbeat_age()
     except Exception:  # noqa: BLE001 - any failure means the database is not usable
         db.session.rollback()
         return jsonify({"status": "error", "database": "error"}), 503
+    try:
+        age = heartbeat_age()
+        scheduler: float | str | None = None if age is None else round(age, 1)
+    except Exception:  # noqa: BLE001 - e.g. code deployed before `db upgrade`: still serving
+        db.session.rollback()
+        age, scheduler = None, "unknown"
     redis_ = redis_state()
-    scheduler = None if age is None else round(age, 1)
     alive = age is not None and age <= current_app.config["SCHEDULER_LEASE_S"]
     status = "ok" if alive and redis_ != "error" else "degraded"
     return jsonify({"status": status, "database": "ok", "redis": redis_, "scheduler": scheduler})

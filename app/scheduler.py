@@ -105,11 +105,14 @@ class LeaderLock:
     def release(self) -> None:
         """Give the lock up."""
         if self._conn is not None:
-            # A pooled connection outlives close(): unlock explicitly, or the lock stays held.
-            self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
-            self._conn.commit()
-            self._conn.close()
-            self._conn = None
+            conn, self._conn = self._conn, None
+            try:
+                # A pooled connection outlives close(): unlock explicitly, or the lock stays held.
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+                conn.commit()
+                conn.close()
+            except Exception:  # noqa: BLE001 - a broken connection: drop it, freeing the lock
+                conn.invalidate()
         if self._file is not None:
             self._file.close()
             self._file = None

@@ -151,8 +151,10 @@ def check_same_origin() -> None:
     """Over https, a Referer or Origin that is sent must name this site.
 
     Flask-WTF's own https check (WTF_CSRF_SSL_STRICT) refuses a POST without a Referer, and our
-    pages send none (`Referrer-Policy: no-referrer`). So that check is off and this one refuses
-    only a foreign or downgraded origin; the CSRF token and SameSite cookies do the rest.
+    pages send none (`Referrer-Policy: no-referrer`, so browsers also send `Origin: null`). So
+    that check is off. This one only refuses a request that names a foreign or downgraded
+    origin; an attacker can always send none, so the protection against forged requests is
+    the session-bound CSRF token and the SameSite=Lax cookie, as on plain http.
     """
     if not request.is_secure:
         return

@@ -3,8 +3,8 @@
 A live `escalation` event reaches only the consoles connected at that moment. A console that
 opens later, or reconnects after a network or Redis outage, reads the alarms that still stand
 from the board snapshot: a unit that has not acknowledged, a welfare check without an answer,
-an SMS to an active unit that failed. They carry the same fields as the live events, so the
-console shows each once whichever way it arrives.
+an SMS that failed to a unit that has not acknowledged since. They carry the same fields as the
+live events, so the console shows each once whichever way it arrives.
 """
 
 from __future__ import annotations
@@ -85,6 +85,8 @@ def open_alarms() -> list[dict[str, Any]]:
             Message.direction == MessageDirection.OUTBOUND,
             Message.status.in_([MessageStatus.FAILED, MessageStatus.UNDELIVERED]),
             Assignment.status == AssignmentStatus.ACTIVE,
+            # Once the unit has acknowledged (by SMS, radio or on the console) it got the news.
+            Assignment.acknowledged_at.is_(None),
         )
         .order_by(Message.id)
         .limit(LIMIT)

@@ -37,8 +37,18 @@ def _convert(transform) -> None:
         )
 
 
-def upgrade():
+def _encrypt_once(value: str) -> str:
+    """Encrypt a plain number; leave one that is already ciphertext (a re-run) as it is."""
     from app import crypto
+
+    try:
+        crypto.decrypt(value)
+    except crypto.CryptoError:
+        return crypto.encrypt(value)
+    return value
+
+
+def upgrade():
 
     with op.batch_alter_table("message", schema=None) as batch_op:
         batch_op.alter_column(
@@ -53,7 +63,7 @@ def upgrade():
             type_=sa.Text(),
             existing_nullable=True,
         )
-    _convert(crypto.encrypt)
+    _convert(_encrypt_once)
 
 
 def downgrade():

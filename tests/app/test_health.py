@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+from sqlalchemy import text
+
 from app.db import db, utcnow
 from app.scheduler import SchedulerHeartbeat, beat
 from tests.conftest import make_app, require_service
@@ -77,3 +79,16 @@ def test_healthz_503_when_postgres_is_down():
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["database"] == "error"
+
+
+def test_healthz_still_serves_before_the_heartbeat_table_exists(tmp_path):
+    # New code deployed before `db upgrade`: the database answers, the scheduler is unknown.
+    app = make_app(f"sqlite:///{tmp_path}/h.db")
+    with app.app_context():
+        db.create_all()
+        db.session.execute(text("DROP TABLE scheduler_heartbeat"))
+        db.session.commit()
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json()["scheduler"] == "unknown"
+    assert response.get_json()["status"] == "degraded"

@@ -8,7 +8,7 @@ import uuid
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, select, text
 
 from app import crypto
@@ -76,6 +76,15 @@ def test_sms_numbers_stored_before_0007_are_encrypted_by_it(tmp_path):
         upgrade()
         raw = db.session.execute(text("SELECT to_number, from_number FROM message")).one()
         assert "+32470999111" not in raw.from_number and "+3225550000" not in raw.to_number
+        message = db.session.execute(select(Message)).scalar_one()
+        assert (message.from_number, message.to_number) == ("+32470999111", "+3225550000")
+        db.session.remove()
+        # Down and up again: plain numbers come back, then are encrypted once (not twice).
+        downgrade(revision="0006")
+        plain = db.session.execute(text("SELECT to_number, from_number FROM message")).one()
+        assert tuple(plain) == ("+3225550000", "+32470999111")
+        db.session.remove()
+        upgrade()
         message = db.session.execute(select(Message)).scalar_one()
         assert (message.from_number, message.to_number) == ("+32470999111", "+3225550000")
         db.session.remove()

@@ -137,3 +137,15 @@ def test_a_small_night_runs_end_to_end_through_the_api(app, monkeypatch):
         assert count(inbound) == stats.counts["sms_replies"] >= 9
         assert count(select(HandoverNote).subquery()) == 3
     assert len(lines) == 3 and all(" NT-" in line for line in lines)
+
+
+def test_night_refuses_to_text_real_phones_unless_asked(app, runner, monkeypatch):
+    config = app.config["CONFIG"]
+    monkeypatch.setattr(config, "TWILIO_ACCOUNT_SID", "AC" + "0" * 32)
+    monkeypatch.setattr(config, "TWILIO_AUTH_TOKEN", "token")
+    monkeypatch.setattr(config, "TWILIO_FROM_NUMBER", "+3230000000")
+    result = runner.invoke(
+        args=["demo", "night", "--calls", "1", "--base-url", "http://127.0.0.1:9"]
+    )
+    assert result.exit_code != 0
+    assert "--allow-sms" in result.output
