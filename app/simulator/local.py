@@ -28,7 +28,14 @@ TOKEN_NAME = "demo-night"
 
 
 def issue_credentials(app: Flask) -> tuple[Credentials, list[int]]:
-    """One-day tokens for the demo dispatchers and one officer per unit, and their ids."""
+    """One-day tokens for the demo dispatchers and one officer per unit, and their ids.
+
+    Tokens an interrupted earlier night left behind are revoked first.
+    """
+    leftover = db.session.execute(
+        select(ApiToken.id).where(ApiToken.name == TOKEN_NAME, ApiToken.revoked_at.is_(None))
+    ).scalars()
+    revoke(list(leftover))
     issued: list[ApiToken] = []
 
     def token_for(username: str) -> str | None:
