@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_login import current_user
 from pydantic import Field
 from sqlalchemy import select
@@ -45,10 +47,17 @@ class BoardSnapshot(Output):
     user: str = Field(description="who asked")
 
 
-@api.get("/board")
-@endpoint("The board snapshot", BOARD, response=BoardSnapshot, tags=("console",))
-def board_snapshot():
-    """Everything a console shows, for (re)connecting consoles."""
+@dataclass(frozen=True)
+class Board:
+    """What a console shows: the open queue, every unit and the incident each unit is on."""
+
+    incidents: list[Incident]
+    units: list[Unit]
+    current: dict[int, int]
+
+
+def load_board() -> Board:
+    """Open incidents in queue order (at most 500) and every unit; the read is audited."""
     incidents = (
         db.session.execute(
             select(Incident)
@@ -62,11 +71,19 @@ def board_snapshot():
     units = db.session.execute(select(Unit).order_by(Unit.call_sign)).unique().scalars().all()
     current = current_incidents([u.id for u in units])
     audit.record("list", "incident", object_ids=[i.id for i in incidents])
+    return Board(list(incidents), list(units), current)
+
+
+@api.get("/board")
+@endpoint("The board snapshot", BOARD, response=BoardSnapshot, tags=("console",))
+def board_snapshot():
+    """Everything a console shows, for (re)connecting consoles."""
+    board = load_board()
     db.session.commit()
     return BoardSnapshot(
         as_of=utcnow().isoformat(),
-        incidents=summaries(list(incidents), current_user),
-        units=[unit_read(u, current.get(u.id)) for u in units],
+        incidents=summaries(board.incidents, current_user),
+        units=[unit_read(u, board.current.get(u.id)) for u in board.units],
         alarms=open_alarms(),
         user=current_user.username,
     )

@@ -6,14 +6,12 @@ from flask import Blueprint, current_app, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import audit
 from app.auth.models import Organisation, Role, User
+from app.board import load_board
 from app.db import db
 from app.security import ADMIN, AUTHENTICATED, BOARD, allow, protect
 from dispatch.models import Unit, UnitMember
-from dispatch.service import current_incidents
 from triage.events import summaries
-from triage.models import Incident, IncidentStatus
 
 bp = Blueprint("pages", __name__)
 
@@ -37,26 +35,14 @@ def home():
 @protect(BOARD)
 def console():
     """The dispatcher's live console; the page re-reads `/api/v1/board` on every (re)connect."""
-    units = db.session.execute(select(Unit).order_by(Unit.call_sign)).unique().scalars().all()
-    current = current_incidents([u.id for u in units])
-    queue = (
-        db.session.execute(
-            select(Incident)
-            .where(Incident.status != IncidentStatus.CLOSED)
-            .order_by(Incident.priority, Incident.received_at, Incident.id)
-            .limit(500)
-        )
-        .scalars()
-        .all()
-    )
-    audit.record("list", "incident", object_ids=[i.id for i in queue])
-    rows = summaries(list(queue))
-    references = {i.id: i.reference for i in queue}
+    board = load_board()
+    rows = summaries(board.incidents)
+    references = {i.id: i.reference for i in board.incidents}
     db.session.commit()
     return render_template(
         "console.html",
-        units=units,
-        current=current,
+        units=board.units,
+        current=board.current,
         queue=rows,
         references=references,
         map_tile_url=current_app.config.get("MAP_TILE_URL") or "",

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import os
 import pstats
 import re
@@ -28,6 +27,7 @@ import requests  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
 from bench.topology import DB, REDIS, TWILIO_TOKEN  # noqa: E402
+from tests.flask_adapter import FlaskAdapter  # noqa: E402
 from tests.live import servers  # noqa: E402
 
 STATEMENTS: Counter[str] = Counter()  # SQL statements sent, per endpoint
@@ -51,32 +51,17 @@ def count_statement(_conn, _cursor, statement: str, *_args) -> None:
         SQL.setdefault(name, []).append(" ".join(statement.split())[:110])
 
 
-class FlaskAdapter(requests.adapters.BaseAdapter):
-    """Send `requests` calls to a Flask test client, noting which endpoint runs."""
-
-    def __init__(self, app):
-        super().__init__()
-        self.client = app.test_client()
+class CountingAdapter(FlaskAdapter):
+    """The Flask adapter, noting which endpoint runs (for the per-endpoint SQL counts)."""
 
     def send(self, request, **kwargs):
         """Answer one request through the test client."""
         _CURRENT[0] = endpoint_of(request.method, request.path_url)
         REQUESTS[_CURRENT[0]] += 1
-        answer = self.client.open(
-            request.path_url,
-            method=request.method,
-            headers=dict(request.headers),
-            data=request.body,
-        )
-        _CURRENT[0] = "-"
-        response = requests.Response()
-        response.status_code, response.url = answer.status_code, request.url
-        response.headers.update(answer.headers)
-        response.raw, response.request = io.BytesIO(answer.get_data()), request
-        return response
-
-    def close(self):
-        """Nothing to close."""
+        try:
+            return super().send(request, **kwargs)
+        finally:
+            _CURRENT[0] = "-"
 
 
 def print_statements(show_sql: bool) -> None:
@@ -114,7 +99,7 @@ def main() -> int:
 
         def session() -> requests.Session:
             s = requests.Session()
-            s.mount("http://profile.test", FlaskAdapter(app))
+            s.mount("http://profile.test", CountingAdapter(app))
             return s
 
         def play(n: int, seed: int) -> dict:

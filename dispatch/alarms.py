@@ -34,13 +34,14 @@ def alarm_key(kind: str, subject: int, since: dt.datetime | None = None) -> str:
     return f"{kind}:{subject}" + (f":{since.isoformat()}" if since else "")
 
 
-def _payload(
+def unit_alarm(
     kind: str,
     assignment: Assignment,
     unit: Unit,
     incident: Incident,
     since: dt.datetime | None = None,
 ) -> dict[str, Any]:
+    """An alarm about a unit on an incident (no acknowledgement, welfare check)."""
     return {
         "key": alarm_key(kind, assignment.id, since),
         "kind": kind,
@@ -49,6 +50,21 @@ def _payload(
         "reference": incident.reference,
         "unit_id": unit.id,
         "call_sign": unit.call_sign,
+    }
+
+
+def sms_failed_alarm(
+    message_id: int, unit_id: int | None, incident_id: int | None, reason: str, **more: Any
+) -> dict[str, Any]:
+    """An alarm about an SMS that will not reach its unit."""
+    return {
+        "key": alarm_key("sms_failed", message_id),
+        "kind": "sms_failed",
+        "message_id": message_id,
+        "unit_id": unit_id,
+        "incident_id": incident_id,
+        "reason": reason,
+        **more,
     }
 
 
@@ -72,11 +88,11 @@ def open_alarms() -> list[dict[str, Any]]:
     for assignment, unit, incident in rows:
         if assignment.acknowledged_at is None and assignment.escalation_level >= 1:
             kind = "no_ack_supervisor" if assignment.escalation_level >= 2 else "no_ack"
-            alarms.append(_payload(kind, assignment, unit, incident))
+            alarms.append(unit_alarm(kind, assignment, unit, incident))
         answered = assignment.last_update_at
         checked = assignment.welfare_checked_at
         if unit.status == UnitStatus.ON_SCENE and checked and (not answered or answered < checked):
-            alarms.append(_payload("welfare_check", assignment, unit, incident, checked))
+            alarms.append(unit_alarm("welfare_check", assignment, unit, incident, checked))
     failed = db.session.execute(
         select(Message, Assignment, Incident)
         .join(Assignment, Assignment.id == Message.assignment_id)
@@ -93,15 +109,13 @@ def open_alarms() -> list[dict[str, Any]]:
     ).all()
     for message, assignment, incident in failed:
         alarms.append(
-            {
-                "key": alarm_key("sms_failed", message.id),
-                "kind": "sms_failed",
-                "message_id": message.id,
-                "assignment_id": assignment.id,
-                "incident_id": incident.id,
-                "reference": incident.reference,
-                "unit_id": message.unit_id,
-                "reason": str(message.status),
-            }
+            sms_failed_alarm(
+                message.id,
+                message.unit_id,
+                incident.id,
+                str(message.status),
+                assignment_id=assignment.id,
+                reference=incident.reference,
+            )
         )
     return alarms

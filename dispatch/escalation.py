@@ -15,7 +15,7 @@ from app.db import db, utcnow
 from app.realtime import board_rooms, publish
 from app.scheduler import JOBS
 from dispatch import flows
-from dispatch.alarms import alarm_key
+from dispatch.alarms import unit_alarm
 from dispatch.models import Assignment, AssignmentStatus, Unit, UnitStatus
 from dispatch.replies import compose_repage_sms, compose_welfare_sms
 from triage.models import Incident, TimelineSource
@@ -46,19 +46,7 @@ def _alarm(
     rooms: tuple[str, ...],
     since: dt.datetime | None = None,
 ) -> None:
-    publish(
-        "escalation",
-        {
-            "key": alarm_key(kind, assignment.id, since),
-            "kind": kind,
-            "assignment_id": assignment.id,
-            "incident_id": incident.id,
-            "reference": incident.reference,
-            "unit_id": unit.id,
-            "call_sign": unit.call_sign,
-        },
-        rooms,
-    )
+    publish("escalation", unit_alarm(kind, assignment, unit, incident, since), rooms)
 
 
 def _unacknowledged(now: dt.datetime, timeout: dt.timedelta) -> list[Assignment]:

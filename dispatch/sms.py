@@ -28,7 +28,7 @@ from twilio.rest import Client
 from app import realtime
 from app.db import db, utcnow
 from app.scheduler import JOBS
-from dispatch.alarms import alarm_key
+from dispatch.alarms import sms_failed_alarm
 from dispatch.models import Message, MessageDirection, MessageStatus
 from dispatch.replies import (  # noqa: F401 - the texts belong to the SMS API too
     MAX_SMS_CHARS,
@@ -241,19 +241,10 @@ def _settle(claim: Claim, now: dt.datetime, **values: Any) -> bool:
 
 
 def _alarm(claim: Claim, reason: str) -> None:
-    realtime.publish(
-        "escalation",
-        {
-            "key": alarm_key("sms_failed", claim.message_id),
-            "kind": "sms_failed",
-            "message_id": claim.message_id,
-            "unit_id": claim.unit_id,
-            "incident_id": claim.incident_id,
-            "attempts": claim.attempts,
-            "reason": reason,
-        },
-        realtime.board_rooms(),
+    alarm = sms_failed_alarm(
+        claim.message_id, claim.unit_id, claim.incident_id, reason, attempts=claim.attempts
     )
+    realtime.publish("escalation", alarm, realtime.board_rooms())
 
 
 def _status_event(claim: Claim, status: MessageStatus) -> None:

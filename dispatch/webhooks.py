@@ -20,7 +20,7 @@ from app.phones import normalise_phone
 from app.realtime import board_rooms, publish
 from app.security import WEBHOOK, protect
 from dispatch import events, flows
-from dispatch.alarms import alarm_key
+from dispatch.alarms import sms_failed_alarm
 from dispatch.models import Message, MessageDirection, MessageStatus, Unit, UnitStatus
 from dispatch.replies import (
     REPLY_STATUS,
@@ -193,18 +193,8 @@ def delivery_status():
     message.status = status
     publish("message.status", events.message_event(message), board_rooms())
     if status in FINAL_BAD:
-        publish(
-            "escalation",
-            {
-                "key": alarm_key("sms_failed", message.id),
-                "kind": "sms_failed",
-                "message_id": message.id,
-                "unit_id": message.unit_id,
-                "incident_id": message.incident_id,
-                "reason": status,
-            },
-            board_rooms(),
-        )
+        alarm = sms_failed_alarm(message.id, message.unit_id, message.incident_id, status)
+        publish("escalation", alarm, board_rooms())
     db.session.commit()
     return Response(status=204)
 

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import io
 import statistics
 from collections import Counter
 
 import pytest
 import requests
-from flask import Flask
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
@@ -22,6 +20,7 @@ from dispatch.models import Assignment, Message, MessageDirection
 from dispatch.replies import parse_reply
 from handover.models import HandoverNote
 from handover.sharing import check_share
+from tests.flask_adapter import FlaskAdapter
 from triage import scoring
 from triage.geocoding import OfflineGeocoder
 from triage.models import Assessment, Incident, IncidentStatus
@@ -83,28 +82,6 @@ def test_replies_parse_in_order_and_notes_have_a_lawful_basis(night):
         if call.note is not None:
             kinds = {slug: KINDS[slug] for slug in call.note.organisations}
             assert check_share(call.note.legal_basis, call.note.consent, kinds) == {}
-
-
-class FlaskAdapter(requests.adapters.BaseAdapter):
-    """Send `requests` calls to a Flask test client (no server process needed)."""
-
-    def __init__(self, app: Flask):
-        super().__init__()
-        self.client = app.test_client()
-
-    def send(self, request, **kwargs):
-        path = request.path_url
-        answer = self.client.open(
-            path, method=request.method, headers=dict(request.headers), data=request.body
-        )
-        response = requests.Response()
-        response.status_code, response.url = answer.status_code, request.url
-        response.headers.update(answer.headers)
-        response.raw, response.request = io.BytesIO(answer.get_data()), request
-        return response
-
-    def close(self):
-        pass
 
 
 def test_a_small_night_runs_end_to_end_through_the_api(app, monkeypatch):
