@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from flask import Flask
 from flask_socketio import SocketIO
 
@@ -9,6 +11,12 @@ from flask_socketio import SocketIO
 def serve(app: Flask, socketio: SocketIO) -> None:
     """Serve on HOST:PORT with Werkzeug (development only; production uses gunicorn)."""
     host, port = app.config["HOST"], app.config["PORT"]
+    with socket.socket() as probe:  # say so plainly, before the scheduler starts any job
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Werkzeug binds
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise SystemExit(f"cannot serve on {host}:{port}: {exc.strerror} (set PORT)") from exc
     if app.config.get("SCHEDULER_ENABLED"):
         from app.scheduler import start_scheduler
 
