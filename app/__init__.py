@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import BaseConfig, get_config
+from core import clock
 
 MAX_ID = 2**31 - 1
 
@@ -35,6 +36,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     from app import models  # noqa: F401 - the whole domain's tables
 
+    clock.init_app(app)
     init_crypto(app)
     init_extensions(app)
     init_proxy(app)

@@ -16,7 +16,8 @@ from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, Integer, String, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime, db, utcnow
+from app.db import Base, UTCDateTime, db
+from core import clock
 
 GENESIS_HASH = "0" * 64
 
@@ -37,7 +38,7 @@ class AuditCheckpoint(Base):
     __tablename__ = "audit_checkpoint"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_event_id: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
     purged_total: Mapped[int] = mapped_column(Integer)
@@ -49,7 +50,7 @@ class AuditEvent(Base):
     __tablename__ = "audit_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     username: Mapped[str | None] = mapped_column(String(64))
     role: Mapped[str | None] = mapped_column(String(32))
@@ -124,7 +125,7 @@ def record(
     """Append an audit event in the caller's transaction (the caller commits)."""
     fields = {**_actor(), **actor}
     event = AuditEvent(
-        occurred_at=utcnow(),
+        occurred_at=clock.now(),
         action=action,
         object_type=object_type,
         object_id=object_id,

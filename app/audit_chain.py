@@ -14,9 +14,10 @@ from sqlalchemy import delete, func, select, text
 from app.api.core import api, endpoint, problem
 from app.audit import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead, chain_hash
 from app.auth.models import Role
-from app.db import db, utcnow
+from app.db import db
 from app.schemas import DbId, Input, Output, PageInfo
 from app.security import allow
+from core import clock
 
 ADMIN_OBJECTS = ("user", "unit", "organisation", "api_token")
 BATCH = 5000
@@ -121,7 +122,7 @@ def purge_command(days: int | None) -> None:
     from flask import current_app
 
     keep = days or int(current_app.config.get("AUDIT_RETENTION_DAYS", 1825))
-    removed = purge_before(utcnow() - dt.timedelta(days=keep))
+    removed = purge_before(clock.now() - dt.timedelta(days=keep))
     db.session.commit()
     click.echo(f"purged {removed} audit events older than {keep} days")
 

@@ -10,9 +10,10 @@ from sqlalchemy import select
 
 from app import audit
 from app.api.core import api, endpoint
-from app.db import db, utcnow
+from app.db import db
 from app.schemas import Output
 from app.security import BOARD
+from core import clock
 from dispatch.alarms import open_alarms
 from dispatch.models import Unit
 from dispatch.routes import unit_read
@@ -81,7 +82,7 @@ def board_snapshot():
     board = load_board()
     db.session.commit()
     return BoardSnapshot(
-        as_of=utcnow().isoformat(),
+        as_of=clock.now().isoformat(),
         incidents=summaries(board.incidents, current_user),
         units=[unit_read(u, board.current.get(u.id)) for u in board.units],
         alarms=open_alarms(),

@@ -55,11 +55,6 @@ class Database(SQLAlchemy):
 db = Database(model_class=Base)
 
 
-def utcnow() -> dt.datetime:
-    """Return the current time as an aware UTC datetime."""
-    return dt.datetime.now(dt.UTC)
-
-
 class UTCDateTime(TypeDecorator[dt.datetime]):
     """Timezone-aware UTC timestamps on every backend (SQLite stores naive values)."""
 

@@ -17,8 +17,9 @@ from flask.cli import AppGroup
 from sqlalchemy import delete, select, update
 
 from app import audit
-from app.db import db, utcnow
+from app.db import db
 from app.scheduler import JOBS
+from core import clock
 from dispatch.models import Message
 from handover.models import HandoverNote, HandoverPacket, packet_note
 from triage.models import Assessment, Incident, IncidentStatus, Person, TimelineEvent
@@ -126,7 +127,7 @@ def run_retention(as_of: dt.datetime, dry_run: bool = False) -> Counter:
     if dry_run:
         counts["incidents"], counts["stray_sms"] = len(due), len(stray)
         return counts
-    now = utcnow()
+    now = clock.now()
     for incident in due:
         anonymise(incident, now, counts)
     purge_stray_messages(stray, counts)
@@ -139,7 +140,7 @@ def daily_job(app: Flask) -> None:
     """The scheduler's run (idempotent: a second run changes nothing); old audit goes too."""
     from app.audit_chain import purge_before
 
-    now = utcnow()
+    now = clock.now()
     run_retention(now)
     purge_before(now - dt.timedelta(days=int(app.config.get("AUDIT_RETENTION_DAYS", 1825))))
     db.session.commit()
@@ -161,7 +162,7 @@ retention_cli = AppGroup("retention", help="Anonymise old case data.")
 )
 def run_command(dry_run: bool, as_of: dt.datetime | None) -> None:
     """Anonymise incidents closed longer than RETENTION_DAYS ago (skipping legal holds)."""
-    moment = as_of.replace(tzinfo=dt.UTC) if as_of else utcnow()
+    moment = as_of.replace(tzinfo=dt.UTC) if as_of else clock.now()
     counts = run_retention(moment, dry_run)
     verb = "would anonymise" if dry_run else "anonymised"
     kinds = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import hashlib
 import logging
 import os
 import signal
@@ -28,10 +29,10 @@ from flask.cli import AppGroup
 from sqlalchemy import Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, UTCDateTime, db, utcnow
+from app.db import Base, UTCDateTime, db
+from core import clock
 
 log = logging.getLogger(__name__)
-LOCK_KEY = 0x4E57_5343  # "NWSC"
 
 # (job id, seconds between runs, function taking the app)
 JOBS: list[tuple[str, int, Callable[[Flask], Any]]] = []
@@ -54,12 +55,12 @@ def beat(app: Flask, started_at: dt.datetime) -> None:
     row = db.session.get(SchedulerHeartbeat, 1)
     holder = f"{socket.gethostname()}:{os.getpid()}"
     if row is None:
-        row = SchedulerHeartbeat(id=1, holder=holder, started_at=started_at, beat_at=utcnow())
+        row = SchedulerHeartbeat(id=1, holder=holder, started_at=started_at, beat_at=clock.now())
         db.session.add(row)
     else:
         if row.holder != holder:
             row.holder, row.started_at = holder, started_at
-        row.beat_at = utcnow()
+        row.beat_at = clock.now()
     db.session.commit()
 
 
@@ -68,7 +69,21 @@ def heartbeat_age() -> float | None:
     row = db.session.get(SchedulerHeartbeat, 1)
     if row is None:
         return None
-    return max(0.0, (utcnow() - row.beat_at).total_seconds())
+    return max(0.0, (clock.now() - row.beat_at).total_seconds())
+
+
+def lock_key(app: Flask, conn: Any) -> int:
+    """The leader's advisory-lock key: SCHEDULER_LOCK_KEY, else one derived from the database.
+
+    Advisory locks are shared by every client of a database: a fixed key made two deployments
+    (or a test run beside another) on one server wait for each other's leader. The key is a
+    hash of the database and schema the connection works in, as a signed 64-bit integer.
+    """
+    if app.config.get("SCHEDULER_LOCK_KEY"):
+        return int(app.config["SCHEDULER_LOCK_KEY"])
+    database, schema = conn.execute(text("SELECT current_database(), current_schema()")).one()
+    digest = hashlib.sha256(f"nachtwacht-scheduler:{database}:{schema}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 class LeaderLock:
@@ -78,6 +93,7 @@ class LeaderLock:
         self.app = app
         self._conn: Any = None
         self._file: Any = None
+        self.key: int | None = None
 
     def try_acquire(self) -> bool:
         """Take the lock if nobody holds it."""
@@ -85,7 +101,8 @@ class LeaderLock:
             engine = db.engine
         if engine.dialect.name == "postgresql":
             conn = engine.connect()
-            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LOCK_KEY}).scalar()
+            self.key = lock_key(self.app, conn)
+            got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self.key}).scalar()
             conn.commit()
             if got:
                 self._conn = conn
@@ -108,7 +125,7 @@ class LeaderLock:
             conn, self._conn = self._conn, None
             try:
                 # A pooled connection outlives close(): unlock explicitly, or the lock stays held.
-                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LOCK_KEY})
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self.key})
                 conn.commit()
                 conn.close()
             except Exception:  # noqa: BLE001 - a broken connection: drop it, freeing the lock
@@ -139,7 +156,7 @@ def start_scheduler(app: Flask) -> BackgroundScheduler | None:
         log.info("another scheduler leads; this process runs no jobs")
         return None
     app.extensions["nachtwacht.leader_lock"] = lock
-    started_at = utcnow()
+    started_at = clock.now()
     _run(app, lambda a: beat(a, started_at))
     _scheduler = BackgroundScheduler(timezone=app.config["TIMEZONE"])
     every = max(1, app.config["SCHEDULER_LEASE_S"] // 3)
@@ -156,7 +173,7 @@ def start_scheduler(app: Flask) -> BackgroundScheduler | None:
             coalesce=True,
             replace_existing=True,
             # A new leader catches up at once (escalations, packets), not one interval later.
-            next_run_time=dt.datetime.now(dt.UTC),
+            next_run_time=dt.datetime.now(dt.UTC),  # clock-ok: APScheduler runs on the wall clock
         )
     _scheduler.start()
     log.info("scheduler leads with %d jobs: %s", len(jobs), ", ".join(j for j, _, _ in jobs))

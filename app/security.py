@@ -20,8 +20,9 @@ from sqlalchemy import select
 from werkzeug.exceptions import Forbidden, Unauthorized
 
 from app.auth.models import ApiToken, Role, User
-from app.db import db, utcnow
+from app.db import db
 from app.extensions import csrf, login_manager
+from core import clock
 
 
 @dataclass(frozen=True)
@@ -120,7 +121,7 @@ def load_user_from_token(req: Any) -> User | None:
     token = db.session.execute(
         select(ApiToken).where(ApiToken.token_hash == token_hash(raw.strip()))
     ).scalar_one_or_none()
-    now = utcnow()
+    now = clock.now()
     if token is None or token.revoked_at or (token.expires_at and token.expires_at <= now):
         return None
     if not token.user.active:

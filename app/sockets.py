@@ -16,10 +16,11 @@ from sqlalchemy import event, select
 
 from app.auth.models import ApiToken, Role, User
 from app.auth.twofactor import needs_enrolment
-from app.db import db, utcnow
+from app.db import db
 from app.extensions import socketio
 from app.realtime import NAMESPACE, revoke_live
 from app.security import allow, is_allowed, token_hash
+from core import clock
 
 # Admins manage users and units; they get no live case data.
 CONNECT = allow(Role.DISPATCHER, Role.SUPERVISOR, Role.SOCIAL_WORKER, Role.OFFICER)
@@ -32,7 +33,7 @@ def _token_user(auth: Any) -> User | None:
     token = db.session.execute(
         select(ApiToken).where(ApiToken.token_hash == token_hash(raw))
     ).scalar_one_or_none()
-    if token is None or token.revoked_at or (token.expires_at and token.expires_at <= utcnow()):
+    if token is None or token.revoked_at or (token.expires_at and token.expires_at <= clock.now()):
         return None
     g.api_token = token
     return token.user if token.user.active else None

@@ -41,15 +41,16 @@ def timed(fn) -> tuple[float, object]:
 def write_notes(n: int) -> tuple[dt.date, tuple[dt.datetime, dt.datetime]]:
     """n notes (through the service) spread over the latest passed handover window."""
     from app.auth.models import Organisation, User
-    from app.db import db, utcnow
+    from app.db import db
     from app.simulator.plan import plan_night
+    from core import clock
     from handover import service, settings
     from handover.schemas import HandoverNoteCreate
     from handover.window import handover_window, latest_handover_date
     from triage.models import Incident, IncidentStatus, TimelineSource
     from triage.service import Actor
 
-    now = utcnow()
+    now = clock.now()
     day = latest_handover_date(now, settings.handover_time(), settings.zone())
     start, end = handover_window(day, settings.handover_time(), settings.zone())
     db.session.execute(update(Organisation).values(created_at=start - dt.timedelta(days=30)))
@@ -77,13 +78,14 @@ def write_notes(n: int) -> tuple[dt.date, tuple[dt.datetime, dt.datetime]]:
 
 def packets_figures(day: dt.date, window: tuple[dt.datetime, dt.datetime], runs: int) -> dict:
     """Build the date's packets `runs` times; the baseline reads the window's notes plainly."""
-    from app.db import db, utcnow
+    from app.db import db
+    from core import clock
     from handover import packets
     from handover.models import HandoverPacket, packet_note
 
     builds, sizes = [], []
     for _ in range(runs):
-        seconds, result = timed(lambda: packets.build_date(day, utcnow()))
+        seconds, result = timed(lambda: packets.build_date(day, clock.now()))
         builds.append(seconds)
         ids = result.built
         sizes = [
@@ -114,10 +116,11 @@ def packets_figures(day: dt.date, window: tuple[dt.datetime, dt.datetime], runs:
 def append_events(n: int) -> None:
     """n audit events appended in bulk, chained exactly as `app.audit.record` chains them."""
     from app.audit import AuditEvent, AuditHead, chain_hash
-    from app.db import db, utcnow
+    from app.db import db
+    from core import clock
 
     head = db.session.get(AuditHead, 1, with_for_update=True)
-    last, base = head.last_hash, utcnow() - dt.timedelta(days=1)
+    last, base = head.last_hash, clock.now() - dt.timedelta(days=1)
     rows = []
     for i in range(n):
         event = AuditEvent(

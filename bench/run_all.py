@@ -7,7 +7,6 @@ five minutes. Ratio is always measured / baseline (for P1, the goal is a ratio o
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import platform
@@ -22,6 +21,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from bench import figures  # noqa: E402
+from core import clock  # noqa: E402
 
 RESULTS = HERE / "results"
 LIMIT_S = 300
@@ -95,7 +95,7 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / "latest.json"
     document = {
-        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "date": clock.now().isoformat(timespec="seconds"),
         "machine": machine,
         "figures": rows,
         "status": status,

@@ -86,6 +86,7 @@ class BaseConfig:
     BABEL_DEFAULT_LOCALE = "nl"
     LANGUAGES = ("nl", "en")
     RATELIMIT_HEADERS_ENABLED = True
+    PASSWORD_HASH_METHOD = "scrypt"
 
     def __init__(self) -> None:
         self.read_environment()
@@ -120,6 +121,9 @@ class BaseConfig:
         self.LOGIN_ACCOUNT_RATE_LIMIT = env_str("LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour")
         self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", self.SCHEDULER_ENABLED)
         self.SCHEDULER_LEASE_S = env_int("SCHEDULER_LEASE_S", 15)
+        # PostgreSQL advisory-lock key of the scheduler leader; default: derived from the
+        # database and schema, so two deployments on one server never share it.
+        self.SCHEDULER_LOCK_KEY = env_int("SCHEDULER_LOCK_KEY", 0) or None
         self.INSTRUMENTS_DIR = env_str("INSTRUMENTS_DIR")
         self.HANDOVER_TIME = env_str("HANDOVER_TIME", "07:00")
         self.HANDOVER_REMINDER_TIME = env_str("HANDOVER_REMINDER_TIME", "10:00")
@@ -174,6 +178,7 @@ class TestingConfig(BaseConfig):
     TESTING = True
     SMS_SEND_IMMEDIATELY = False  # tests drive the sender themselves
     LOGIN_RATE_LIMIT_DEFAULT = "5 per minute"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # scrypt costs ~0.1 s a user in every fixture
 
     def secret_key(self) -> str:
         return "testing-secret-key"

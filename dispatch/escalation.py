@@ -11,9 +11,10 @@ import datetime as dt
 from flask import Flask
 from sqlalchemy import select, update
 
-from app.db import db, utcnow
+from app.db import db
 from app.realtime import board_rooms, publish
 from app.scheduler import JOBS
+from core import clock
 from dispatch import flows
 from dispatch.alarms import unit_alarm
 from dispatch.models import Assignment, AssignmentStatus, Unit, UnitStatus
@@ -144,7 +145,7 @@ def check_welfare(now: dt.datetime, welfare_s: int) -> int:
 
 def scan(app: Flask, now: dt.datetime | None = None) -> int:
     """The scheduler job: both checks, one transaction, then hand new SMS to the sender."""
-    now = now or utcnow()
+    now = now or clock.now()
     acted = check_acknowledgements(now, int(app.config.get("ACK_TIMEOUT_S", 120)))
     acted += check_welfare(now, int(app.config.get("WELFARE_CHECK_S", 1800)))
     db.session.commit()

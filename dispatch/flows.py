@@ -14,8 +14,9 @@ from flask import current_app
 from sqlalchemy import select
 
 from app import audit
-from app.db import db, utcnow
+from app.db import db
 from app.realtime import board_rooms, publish
+from core import clock
 from dispatch import events
 from dispatch.models import (
     Assignment,
@@ -90,7 +91,7 @@ def assign_unit(
     incident: Incident, unit: Unit, actor: Actor, now: dt.datetime | None = None
 ) -> Assignment:
     """Send a unit: unit → assigned, incident → dispatched, SMS in the outbox, one transaction."""
-    now = now or utcnow()
+    now = now or clock.now()
     if incident.status == IncidentStatus.CLOSED:
         raise DispatchError(409, "The incident is closed.", {"incident": "closed"})
     if not on_shift(unit, now, zone()):
@@ -177,7 +178,7 @@ def release(
     assignment: Assignment, actor: Actor, reason: str, now: dt.datetime | None = None
 ) -> None:
     """Take a unit off an incident (re-assigning, or no longer needed); it becomes available."""
-    now = now or utcnow()
+    now = now or clock.now()
     if assignment.status != AssignmentStatus.ACTIVE:
         raise DispatchError(
             409, "This assignment has already ended.", {"assignment": str(assignment.status)}
@@ -206,7 +207,7 @@ def change_status(
     now: dt.datetime | None = None,
 ) -> Assignment | None:
     """Apply a status change from the console or an SMS; follow it on the incident."""
-    now = now or utcnow()
+    now = now or clock.now()
     current = active_assignments(unit.id)
     assignment = _pick(current, reference)
     if new == UnitStatus.ASSIGNED:

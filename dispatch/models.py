@@ -9,7 +9,8 @@ from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import User
-from app.db import Base, CaseText, UTCDateTime, utcnow
+from app.db import Base, CaseText, UTCDateTime
+from core import clock
 
 
 class UnitStatus(enum.StrEnum):
@@ -40,8 +41,8 @@ class Unit(Base):
     position_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     shift_start: Mapped[dt.time | None] = mapped_column(Time)
     shift_end: Mapped[dt.time | None] = mapped_column(Time)
-    status_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    status_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
     members: Mapped[list[UnitMember]] = relationship(
         back_populates="unit", cascade="all, delete-orphan", order_by="UnitMember.id"
@@ -78,7 +79,7 @@ class Assignment(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
     status: Mapped[AssignmentStatus] = mapped_column(String(16), default=AssignmentStatus.ACTIVE)
-    assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
@@ -132,6 +133,8 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, default=clock.now, onupdate=clock.now
+    )

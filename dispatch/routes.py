@@ -8,9 +8,10 @@ from sqlalchemy import select
 from app import audit
 from app.api.core import api, endpoint, not_found, problem
 from app.auth.models import Role
-from app.db import db, utcnow
+from app.db import db
 from app.schemas import PageInfo, PageQuery
 from app.security import BOARD, allow
+from core import clock
 from dispatch import flows, ranking, service
 from dispatch.models import Assignment, Message, Unit, UnitStatus
 from dispatch.schemas import (
@@ -154,7 +155,7 @@ def change_unit_status(unit_id: int, body: UnitStatusChange):
         db.session.rollback()
         _conflict(exc)
     if body.lat is not None and body.lon is not None:
-        unit.lat, unit.lon, unit.position_at = body.lat, body.lon, utcnow()
+        unit.lat, unit.lon, unit.position_at = body.lat, body.lon, clock.now()
     db.session.commit()
     return unit_read(
         unit, assignment.incident_id if assignment and assignment.status == "active" else None
@@ -173,7 +174,7 @@ def _language(incident: Incident) -> str | None:
 def recommend(incident_id: int):
     """Available, on-shift units ranked by travel time, skills and the victim's language."""
     incident = incident_or_404(incident_id)
-    now, zone = utcnow(), flows.zone()
+    now, zone = clock.now(), flows.zone()
     units = (
         db.session.execute(select(Unit).where(Unit.status == UnitStatus.AVAILABLE))
         .unique()

@@ -26,8 +26,9 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
 from app import realtime
-from app.db import db, utcnow
+from app.db import db
 from app.scheduler import JOBS
+from core import clock
 from dispatch.alarms import sms_failed_alarm
 from dispatch.models import Message, MessageDirection, MessageStatus
 from dispatch.replies import (  # noqa: F401 - the texts belong to the SMS API too
@@ -316,7 +317,7 @@ def deliver_message(
     message_id: int, *, now: dt.datetime | None = None, backend: SmsBackend | None = None
 ) -> str:
     """Send one due outbox row: "sent", "retry", "failed", or "skipped" when not claimable."""
-    now = now or utcnow()
+    now = now or clock.now()
     backend = backend or get_backend(current_app)
     claim = claim_message(message_id, now)
     if claim is None:
@@ -335,7 +336,7 @@ def deliver_message(
 
 def deliver_due(app: Flask, *, now: dt.datetime | None = None, limit: int = 50) -> int:
     """Deliver due outbox rows (a job); return how many this run claimed."""
-    now = now or utcnow()
+    now = now or clock.now()
     backend = get_backend(app)
     ids = db.session.scalars(
         select(Message.id)
@@ -364,7 +365,7 @@ def reconcile_sending(
     app: Flask, *, older_than_s: float = 60, now: dt.datetime | None = None
 ) -> int:
     """Settle rows stuck in "sending": record the provider's SID if it sent, else retry."""
-    now = now or utcnow()
+    now = now or clock.now()
     backend = get_backend(app)
     cutoff = now - dt.timedelta(seconds=older_than_s)
     rows: Sequence[Message] = db.session.scalars(

@@ -15,10 +15,11 @@ from sqlalchemy.exc import IntegrityError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from app.db import db, utcnow
+from app.db import db
 from app.phones import normalise_phone
 from app.realtime import board_rooms, publish
 from app.security import WEBHOOK, protect
+from core import clock
 from dispatch import events, flows
 from dispatch.alarms import sms_failed_alarm
 from dispatch.models import Message, MessageDirection, MessageStatus, Unit, UnitStatus
@@ -137,7 +138,7 @@ def _apply(message: Message, unit: Unit | None, body: str) -> str | None:
 def _touch(unit: Unit) -> None:
     """Any SMS from a unit counts as a sign of life for its welfare timer."""
     for assignment in flows.active_assignments(unit.id):
-        assignment.last_update_at = utcnow()
+        assignment.last_update_at = clock.now()
 
 
 def _unit_actor(unit: Unit) -> Actor:
@@ -186,7 +187,7 @@ def delivery_status():
         .where(Message.id == message.id)
         .values(
             status=status,
-            updated_at=utcnow(),
+            updated_at=clock.now(),
             last_error=request.form.get("ErrorCode") or message.last_error,
         )
     )

@@ -10,8 +10,9 @@ from flask_login import current_user
 
 from app.api.core import not_found, problem
 from app.auth.models import Organisation, Role
-from app.db import db, utcnow
+from app.db import db
 from app.security import allow
+from core import clock
 from handover import service
 from handover.models import HandoverNote, HandoverPacket
 from triage.models import Incident, TimelineSource
@@ -67,7 +68,7 @@ def packet_for_partner(packet_id: int) -> HandoverPacket:
 def pending_urgent_notes() -> list[HandoverNote]:
     """Urgent notes for the current social worker's organisation not yet in a packet."""
     org = own_organisation()
-    return service.pending_urgent(org, utcnow()) if org is not None else []
+    return service.pending_urgent(org, clock.now()) if org is not None else []
 
 
 def actor() -> Actor:

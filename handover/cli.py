@@ -7,7 +7,7 @@ import datetime as dt
 import click
 from flask.cli import AppGroup
 
-from app.db import utcnow
+from core import clock
 from handover import packets, settings
 from handover.window import handover_instant, latest_handover_date
 
@@ -24,13 +24,13 @@ handover_cli = AppGroup("handover", help="Morning handover packets.")
 )
 def build(day: dt.datetime | None) -> None:
     """Build the missing packets of one handover date (idempotent: a rerun changes nothing)."""
-    now = utcnow()
-    clock, zone = settings.handover_time(), settings.zone()
-    date = day.date() if day else latest_handover_date(now, clock, zone)
+    now = clock.now()
+    at, zone = settings.handover_time(), settings.zone()
+    date = day.date() if day else latest_handover_date(now, at, zone)
     try:
         result = packets.build_date(date, now, actor="cli")
     except packets.NotYetDueError:
-        due = handover_instant(date, clock, zone).astimezone(zone)
+        due = handover_instant(date, at, zone).astimezone(zone)
         raise click.ClickException(
             f"the handover of {date.isoformat()} is at {due:%Y-%m-%d %H:%M:%S %Z}, which has not "
             "passed yet; packets are built only once the handover time has passed"

@@ -7,8 +7,8 @@ import logging
 
 from flask import Flask
 
-from app.db import utcnow
 from app.scheduler import JOBS
+from core import clock
 from handover import packets
 
 log = logging.getLogger(__name__)
@@ -16,7 +16,7 @@ log = logging.getLogger(__name__)
 
 def tick(app: Flask, now: dt.datetime | None = None) -> tuple[list[int], int]:
     """Build every missing packet whose time has passed, then remind; safe to run twice."""
-    now = now or utcnow()
+    now = now or clock.now()
     built = packets.build_due(now)
     reminded = packets.send_reminders(now)
     if built or reminded:

@@ -10,7 +10,8 @@ from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.auth.models import Organisation
-from app.db import Base, CaseJSON, UTCDateTime, utcnow
+from app.db import Base, CaseJSON, UTCDateTime
+from core import clock
 
 
 class LegalBasis(enum.StrEnum):
@@ -59,7 +60,7 @@ class HandoverNote(Base):
     legal_basis: Mapped[LegalBasis] = mapped_column(String(32))
     consent: Mapped[Consent] = mapped_column(String(16))
     urgent: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
 
     organisations: Mapped[list[Organisation]] = relationship(secondary=note_target)
 
@@ -75,7 +76,7 @@ class HandoverPacket(Base):
     handover_date: Mapped[dt.date] = mapped_column(Date)
     window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     window_end: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -10,8 +10,9 @@ from flask_babel import gettext as _
 
 from app import audit
 from app.api.core import not_found
-from app.db import db, utcnow
+from app.db import db
 from app.security import protect
+from core import clock
 from handover import access, forms, serialise, service, settings
 from handover.access import PARTNER, WRITERS
 from handover.labels import ACTIONS, LABELS, PERSON_ROLES
@@ -33,7 +34,7 @@ def _labels() -> dict[str, Any]:
 def packets_page():
     """A social worker's packets of the last two weeks and urgent notes not yet packed."""
     org = access.own_organisation()
-    latest = latest_handover_date(utcnow(), settings.handover_time(), settings.zone())
+    latest = latest_handover_date(clock.now(), settings.handover_time(), settings.zone())
     since = latest - dt.timedelta(days=LIST_DAYS - 1)
     rows = serialise.packets_of(org.id, since=since) if org else []
     urgent = access.pending_urgent_notes()

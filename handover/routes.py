@@ -13,7 +13,8 @@ from flask_login import current_user
 from app import audit
 from app.api.core import api, endpoint, problem
 from app.auth.models import Role
-from app.db import db, utcnow
+from app.db import db
+from core import clock
 from handover import access, jobs, packets, serialise, service, settings  # noqa: F401 - jobs
 from handover.access import PACKET_LIST, PARTNER, WRITERS
 from handover.pages import bp
@@ -134,7 +135,7 @@ def get_partner_note(note_id: int):
 def _list_since(query: HandoverPacketQuery) -> tuple[dt.date | None, dt.date | None]:
     if query.date is not None:
         return query.date, None
-    latest = latest_handover_date(utcnow(), settings.handover_time(), settings.zone())
+    latest = latest_handover_date(clock.now(), settings.handover_time(), settings.zone())
     return None, latest - dt.timedelta(days=LIST_DAYS - 1)
 
 
@@ -178,6 +179,6 @@ def get_packet(packet_id: int):
 def acknowledge_packet(packet_id: int):
     """Record who picked the packet up and when (the first pickup counts)."""
     packet = access.packet_for_partner(packet_id)
-    packets.acknowledge(packet, current_user.id, utcnow())
+    packets.acknowledge(packet, current_user.id, clock.now())
     db.session.commit()
     return serialise.packet_summary(packet, serialise.packet_notes(packet))

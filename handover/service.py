@@ -19,7 +19,8 @@ from sqlalchemy.orm import aliased
 
 from app import audit
 from app.auth.models import Organisation, Role, User
-from app.db import db, utcnow
+from app.db import db
+from core import clock
 from dispatch.models import Assignment, UnitMember
 from handover import events, settings, sharing
 from handover.models import HandoverNote, note_target, packet_note
@@ -153,7 +154,7 @@ def write_note(
         legal_basis=body.legal_basis,
         consent=body.consent,
         urgent=body.urgent,
-        created_at=now or utcnow(),  # stamped after the locks: see the module docstring
+        created_at=now or clock.now(),  # stamped after the locks: see the module docstring
         organisations=organisations,
     )
     db.session.add(note)

@@ -6,6 +6,7 @@ Tests that need a service skip with a reason when it is absent, and fail under C
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import re
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ from app.auth.models import Role, User
 from app.db import Base, db
 from app.extensions import limiter
 from config import TestingConfig
+from core import clock as core_clock
 
 PASSWORD = "correct-horse-battery"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -64,7 +66,25 @@ def wipe(app: Flask) -> None:
         db.session.commit()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+# TEST_BACKENDS=sqlite runs the SQLite part of the suite alone (the faketime run in .ci/run):
+# the PostgreSQL variants and the tests marked postgres or redis are deselected, not skipped.
+BACKENDS = [b.strip() for b in os.environ.get("TEST_BACKENDS", "sqlite,postgresql").split(",")]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect what needs PostgreSQL or Redis when TEST_BACKENDS leaves PostgreSQL out."""
+    if "postgresql" in BACKENDS:
+        return
+    keep, drop = [], []
+    for item in items:
+        needs_service = item.get_closest_marker("postgres") or item.get_closest_marker("redis")
+        (drop if needs_service else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
 def backend_app(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Flask]:
@@ -101,6 +121,20 @@ def app(backend_app: Flask) -> Iterator[Flask]:
     with backend_app.app_context():
         db.session.remove()
     wipe(backend_app)
+
+
+# A night far from any real date: a test that forgets to set the clock shows at once.
+FROZEN_AT = dt.datetime(2031, 2, 12, 23, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def clock(app: Flask) -> Iterator[core_clock.FrozenClock]:
+    """Freeze the app's clock (at FROZEN_AT); a test sets or advances it and builds its dates
+    from it, so it passes on any day and at any hour."""
+    frozen = core_clock.FrozenClock(FROZEN_AT)
+    previous = core_clock.install(app, frozen)
+    yield frozen
+    core_clock.install(app, previous)
 
 
 @pytest.fixture

@@ -8,10 +8,11 @@ from sqlalchemy import column, exists, select, table
 from app import audit
 from app.api.core import api, endpoint, problem
 from app.auth.models import Role
-from app.db import db, utcnow
+from app.db import db
 from app.realtime import board_rooms, publish
 from app.schemas import Input, Output
 from app.security import BOARD, allow
+from core import clock
 from triage import events
 from triage.models import Incident, IncidentStatus
 from triage.routes import actor, incident_or_404, incident_read
@@ -106,7 +107,7 @@ def close_incident(incident_id: int, body: CloseBody):
     old = incident.status
     incident.status, incident.closed_at, incident.disposition = (
         IncidentStatus.CLOSED,
-        utcnow(),
+        clock.now(),
         body.disposition,
     )
     add_timeline(

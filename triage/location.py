@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app import crypto
 from app.db import db
+from core import clock
 from triage.geocoding import (
     Geocoder,
     GeoResult,
@@ -75,7 +76,7 @@ def _store(index: str, backend: str, result: GeoResult) -> None:
         "lon": result.lon,
         "postcode": result.postcode,
         "district": result.district,
-        "created_at": db.func.now(),
+        "created_at": clock.now(),
     }
     db.session.execute(insert(GeocodeCacheEntry).values(**values).on_conflict_do_nothing())
 

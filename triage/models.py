@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, BlindIndex, CaseJSON, CaseText, UTCDateTime, utcnow
+from app.db import Base, BlindIndex, CaseJSON, CaseText, UTCDateTime
+from core import clock
 
 
 class IncidentStatus(enum.StrEnum):
@@ -60,7 +61,7 @@ class Incident(Base):
     reference: Mapped[str] = mapped_column(String(32), unique=True)
     status: Mapped[IncidentStatus] = mapped_column(String(16), default=IncidentStatus.NEW)
     priority: Mapped[Priority] = mapped_column(String(2), default=Priority.P3)
-    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     address_text: Mapped[str | None] = mapped_column(CaseText)
     address_normalised: Mapped[str | None] = mapped_column(CaseText)
@@ -87,8 +88,10 @@ class Incident(Base):
     idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_by_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, default=clock.now, onupdate=clock.now
+    )
 
     persons: Mapped[list[Person]] = relationship(
         back_populates="incident", order_by="Person.id", cascade="all, delete-orphan"
@@ -134,7 +137,7 @@ class Assessment(Base):
     override_reason: Mapped[str | None] = mapped_column(CaseText)
     override_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class TimelineSource(enum.StrEnum):
@@ -152,7 +155,7 @@ class TimelineEvent(Base):
     __tablename__ = "status_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)
     kind: Mapped[str] = mapped_column(String(48))
@@ -178,4 +181,4 @@ class GeocodeCacheEntry(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     postcode: Mapped[str | None] = mapped_column(String(8))
     district: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -19,9 +19,10 @@ from sqlalchemy.exc import IntegrityError
 
 from app import audit, crypto
 from app.auth.models import ApiToken, User
-from app.db import db, utcnow
+from app.db import db
 from app.phones import normalise_phone
 from app.realtime import board_rooms, publish
+from core import clock
 from triage import events, screening
 from triage.location import Location, locate
 from triage.models import Incident, IncidentStatus, Person, Priority, TimelineEvent, TimelineSource
@@ -206,7 +207,7 @@ def prior_incidents(
         return []
     rows = db.session.execute(
         select(Incident)
-        .where(*_prior_conditions(incident, keys, now or utcnow()))
+        .where(*_prior_conditions(incident, keys, now or clock.now()))
         .order_by(Incident.received_at.desc())
     ).scalars()
     return [
@@ -239,7 +240,9 @@ def count_prior(incident: Incident, now: dt.datetime | None = None) -> int:
     if not keys:
         return 0
     return db.session.execute(
-        select(func.count(Incident.id)).where(*_prior_conditions(incident, keys, now or utcnow()))
+        select(func.count(Incident.id)).where(
+            *_prior_conditions(incident, keys, now or clock.now())
+        )
     ).scalar_one()
 
 

@@ -109,13 +109,13 @@ def revoke_token(token_id: int) -> None:
     """Revoke a token by id; it stops working at once."""
     from app import audit
     from app.auth.models import ApiToken
-    from app.db import utcnow
+    from core import clock
 
     token = db.session.get(ApiToken, token_id)
     if token is None:
         raise click.ClickException(f"no token with id {token_id}")
     if token.revoked_at is None:
-        token.revoked_at = utcnow()
+        token.revoked_at = clock.now()
         audit.record("revoke", "api_token", token.id)
         db.session.commit()
     click.echo(f"token {token_id} revoked")

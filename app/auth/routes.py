@@ -35,10 +35,11 @@ from app.auth.schemas import (
     UserRead,
     UserUpdate,
 )
-from app.db import db, utcnow
+from app.db import db
 from app.extensions import limiter
 from app.schemas import PageInfo, PageQuery
 from app.security import ADMIN, AUTHENTICATED, PUBLIC, protect
+from core import clock
 
 bp = Blueprint("auth", __name__)
 
@@ -99,7 +100,7 @@ def _complete_login(user: User):
     session.pop(twofactor.PENDING, None)
     login_user(user)
     session.permanent = True  # expires after SESSION_HOURS
-    user.last_login_at = utcnow()
+    user.last_login_at = clock.now()
     audit.record("login", "user", user.id)
     db.session.commit()
     return redirect(_safe_next(request.args.get("next")))

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+from flask import current_app
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app import audit
 from app.auth.models import ApiToken, Organisation, OrganisationKind, Role, User
-from app.db import db, utcnow
+from app.db import db
 from app.security import new_token, token_hash
+from core import clock
 
 MIN_PASSWORD_LENGTH = 10
 # A real hash to compare against when the user does not exist, so timing does not tell.
@@ -75,7 +77,7 @@ def create_user(
     user = User(
         username=username.strip(),
         display_name=display_name or username.strip(),
-        password_hash=generate_password_hash(password),
+        password_hash=_hash_password(password),
         role=role,
         organisation=organisation,
     )
@@ -85,10 +87,15 @@ def create_user(
     return user
 
 
+def _hash_password(password: str) -> str:
+    """Hash with PASSWORD_HASH_METHOD (scrypt; the test suite uses a cheap method)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
 def set_password(user: User, password: str) -> None:
     """Change a password and revoke the user's existing sessions."""
     validate_password(password)
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = _hash_password(password)
     user.session_version += 1
     db.session.flush()
     audit.record("update", "user", user.id)
@@ -110,7 +117,7 @@ def create_token(
 ) -> tuple[ApiToken, str]:
     """Issue a bearer token; the raw value is returned once and only its hash is stored."""
     raw = new_token()
-    expires = utcnow() + dt.timedelta(days=expires_days) if expires_days else None
+    expires = clock.now() + dt.timedelta(days=expires_days) if expires_days else None
     token = ApiToken(
         name=name,
         user=user,

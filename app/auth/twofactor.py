@@ -20,7 +20,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app import audit
 from app.auth.models import Role, User
-from app.db import Base, UTCDateTime, db, utcnow
+from app.db import Base, UTCDateTime, db
+from core import clock
 
 ISSUER = "Nachtwacht"
 RECOVERY_CODES = 10
@@ -95,7 +96,7 @@ def use_recovery_code(user: User, code: str) -> bool:
     ).scalar_one_or_none()
     if row is None:
         return False
-    row.used_at = utcnow()
+    row.used_at = clock.now()
     return True
 
 

@@ -18,9 +18,10 @@ from sqlalchemy import select
 from app import audit
 from app.auth import service as accounts
 from app.auth.models import ApiToken
-from app.db import db, utcnow
+from app.db import db
 from app.simulator.driver import Credentials, NightDriver, Options, summary
 from app.simulator.plan import Call, plan_night
+from core import clock
 from dispatch.models import Unit
 
 DISPATCHERS = ("dispatcher", "dispatcher2")
@@ -69,7 +70,7 @@ def revoke(token_ids: list[int]) -> None:
     for token_id in token_ids:
         token = db.session.get(ApiToken, token_id)
         if token is not None and token.revoked_at is None:
-            token.revoked_at = utcnow()
+            token.revoked_at = clock.now()
             audit.record("revoke", "api_token", token.id)
     db.session.commit()
 

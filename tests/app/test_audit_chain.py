@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from app import audit
 from app.audit_chain import purge_before, verify_chain
 from app.db import db
+from core import clock as core_clock
 from tests.conftest import bearer, make_app, make_token, make_user, require_service
 from tests.live.servers import postgres_schema
 from tests.triage.helpers import new_incident
@@ -63,6 +64,7 @@ def test_tampering_is_caught_and_named(app, runner, backend, tamper):
         assert f"event {expected_id}" in result.output
 
 
+@pytest.mark.postgres
 def test_postgresql_refuses_update_and_delete_on_audit_rows():
     url = os.environ.get("TEST_DATABASE_URL", "")
     require_service(bool(url), "PostgreSQL tests need TEST_DATABASE_URL")
@@ -76,7 +78,7 @@ def test_postgresql_refuses_update_and_delete_on_audit_rows():
                 with pytest.raises(DBAPIError, match="append-only"):
                     db.session.execute(text(statement))
                 db.session.rollback()
-            removed = purge_before(dt.datetime.now(dt.UTC) + dt.timedelta(days=1))
+            removed = purge_before(core_clock.now() + dt.timedelta(days=1))
             db.session.commit()
             assert removed == 1 and verify_chain().ok
             db.session.remove()

@@ -7,6 +7,7 @@ import datetime as dt
 from app.auth import service as accounts
 from app.auth.models import ApiToken
 from app.db import db
+from core import clock as core_clock
 from tests.conftest import PASSWORD, bearer, csrf_token, login, make_token, make_user
 
 
@@ -106,8 +107,8 @@ def test_revoked_expired_or_wrong_tokens_are_refused(app, client):
     revoked, expired = make_token(app, "telefonie"), make_token(app, "telefonie")
     with app.app_context():
         tokens = db.session.execute(db.select(ApiToken).order_by(ApiToken.id)).scalars().all()
-        tokens[0].revoked_at = dt.datetime.now(dt.UTC)
-        tokens[1].expires_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+        tokens[0].revoked_at = core_clock.now()
+        tokens[1].expires_at = core_clock.now() - dt.timedelta(minutes=1)
         db.session.commit()
     for raw in (revoked, expired, "nw_not-a-real-token"):
         response = client.get("/api/v1/me", headers=bearer(raw))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 
+import pytest
 from sqlalchemy import text
 
-from app.db import db, utcnow
+from app.db import db
 from app.scheduler import SchedulerHeartbeat, beat
+from core import clock as core_clock
 from tests.conftest import make_app, require_service
 
 
@@ -26,7 +28,7 @@ def test_healthz_without_login_reports_each_part(client):
 
 def test_healthz_ok_while_a_scheduler_beats(app, client):
     with app.app_context():
-        beat(app, utcnow())
+        beat(app, core_clock.now())
     body = client.get("/healthz").get_json()
     assert body["status"] == "ok"
     assert 0 <= body["scheduler"] < 2
@@ -34,9 +36,9 @@ def test_healthz_ok_while_a_scheduler_beats(app, client):
 
 def test_healthz_degraded_when_the_scheduler_stopped_beating(app, client):
     with app.app_context():
-        beat(app, utcnow())
+        beat(app, core_clock.now())
         row = db.session.get(SchedulerHeartbeat, 1)
-        row.beat_at = utcnow() - dt.timedelta(seconds=app.config["SCHEDULER_LEASE_S"] + 5)
+        row.beat_at = core_clock.now() - dt.timedelta(seconds=app.config["SCHEDULER_LEASE_S"] + 5)
         db.session.commit()
     response = client.get("/healthz")
     assert response.status_code == 200
@@ -49,20 +51,21 @@ def test_healthz_degraded_but_200_when_redis_is_down(tmp_path):
     app = make_app(f"sqlite:///{tmp_path}/h.db", REDIS_URL="redis://127.0.0.1:1/0")
     with app.app_context():
         db.create_all()
-        beat(app, utcnow())
+        beat(app, core_clock.now())
     response = app.test_client().get("/healthz")
     assert response.status_code == 200
     assert response.get_json()["redis"] == "error"
     assert response.get_json()["status"] == "degraded"
 
 
+@pytest.mark.redis
 def test_healthz_redis_ok_when_it_answers(tmp_path):
     url = os.environ.get("TEST_REDIS_URL")
     require_service(bool(url), "TEST_REDIS_URL is not set")
     app = make_app(f"sqlite:///{tmp_path}/h.db", REDIS_URL=url)
     with app.app_context():
         db.create_all()
-        beat(app, utcnow())
+        beat(app, core_clock.now())
     body = app.test_client().get("/healthz").get_json()
     assert body == {"status": "ok", "database": "ok", "redis": "ok", "scheduler": body["scheduler"]}
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -42,6 +43,7 @@ def test_upgrade_from_empty_on_sqlite(tmp_path):
     _upgrade_and_compare(f"sqlite:///{tmp_path}/fresh.db")
 
 
+@pytest.mark.postgres
 def test_upgrade_from_empty_on_postgresql():
     url = os.environ.get("TEST_DATABASE_URL", "")
     require_service(bool(url), "PostgreSQL tests need TEST_DATABASE_URL")

@@ -27,6 +27,8 @@ def services():
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.redis
 def test_incident_created_on_a_reaches_a_console_on_b(services, tmp_path):
     db_url, redis_url = services
     with servers.postgres_schema(db_url) as schema_url:

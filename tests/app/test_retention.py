@@ -25,7 +25,7 @@ def _closed_incident(app, client, headers, **unit_kw):
     return incident
 
 
-def test_retention_anonymises_and_skips_legal_holds(app, client, runner):
+def test_retention_anonymises_and_skips_legal_holds(app, client, runner, clock):
     headers = board(app)
     chef = board(app, "chef", "supervisor")
     gone = _closed_incident(app, client, headers)
@@ -35,7 +35,7 @@ def test_retention_anonymises_and_skips_legal_holds(app, client, runner):
     )
     too_soon = runner.invoke(args=["retention", "run"])
     assert "anonymised incidents: 0" in too_soon.output
-    later = (dt.date.today() + dt.timedelta(days=181)).isoformat()
+    later = (clock.now() + dt.timedelta(days=181)).date().isoformat()
     dry = runner.invoke(args=["retention", "run", "--dry-run", "--as-of", later])
     assert "would anonymise incidents: 1" in dry.output
     result = runner.invoke(args=["retention", "run", "--as-of", later])

@@ -129,7 +129,9 @@ def test_unknown_sender_gets_a_polite_reply_and_nothing_moves(twilio_app, client
     assert unit_status(twilio_app, unit_id) == "assigned"
 
 
-def test_an_unknown_senders_number_and_text_are_encrypted_and_expire(twilio_app, client, runner):
+def test_an_unknown_senders_number_and_text_are_encrypted_and_expire(
+    twilio_app, client, runner, clock
+):
     # Whoever texts the night team's number may be a victim: their number is case data.
     sms(client, "Help mij, hij is terug", sid="SM-STRAY", sender="+32499123456")
     with twilio_app.app_context():
@@ -142,7 +144,7 @@ def test_an_unknown_senders_number_and_text_are_encrypted_and_expire(twilio_app,
         ).scalar_one()
         assert stored.from_number == "+32499123456"
     days = twilio_app.config["RETENTION_DAYS"]
-    later = (dt.date.today() + dt.timedelta(days=days + 1)).isoformat()
+    later = (clock.now() + dt.timedelta(days=days + 1)).date().isoformat()
     result = runner.invoke(args=["retention", "run", "--as-of", later])
     assert "anonymised stray_sms: 1" in result.output
     with twilio_app.app_context():

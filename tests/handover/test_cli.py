@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-import time
-from zoneinfo import ZoneInfo
 
-from handover import cli
 from tests.handover.helpers import CAW, NOTE, incident, local, packet_contents, people, write
 from tests.triage.helpers import new_incident
 
 
-def test_build_twice_changes_nothing(app, runner, monkeypatch):
+def test_build_twice_changes_nothing(app, runner, clock):
     people(app)
     note = write(app, incident(app), local(2026, 11, 20, 2, 0))
-    monkeypatch.setattr(cli, "utcnow", lambda: local(2026, 11, 20, 8, 0))
+    clock.set(local(2026, 11, 20, 8, 0))
     first = runner.invoke(args=["handover", "build"])
     assert first.exit_code == 0, first.output
     assert "handover 2026-11-20: built 3 packet(s), 0 already existed" in first.output
@@ -26,9 +22,9 @@ def test_build_twice_changes_nothing(app, runner, monkeypatch):
     assert len(packet_contents(app)) == 3
 
 
-def test_build_refuses_a_handover_time_still_to_come(app, runner, monkeypatch):
+def test_build_refuses_a_handover_time_still_to_come(app, runner, clock):
     people(app)
-    monkeypatch.setattr(cli, "utcnow", lambda: local(2026, 11, 20, 6, 59))
+    clock.set(local(2026, 11, 20, 6, 59))
     result = runner.invoke(args=["handover", "build", "--date", "2026-11-20"])
     assert result.exit_code != 0
     assert "2026-11-20 07:00:00 CET, which has not passed yet" in result.output
@@ -37,22 +33,23 @@ def test_build_refuses_a_handover_time_still_to_come(app, runner, monkeypatch):
     assert bad.exit_code != 0 and "does not match the format" in bad.output
 
 
-def test_acceptance_note_packet_pickup_and_isolation(app, client, runner, monkeypatch):
+def test_acceptance_note_packet_pickup_and_isolation(app, client, runner, clock):
+    clock.set(local(2026, 11, 20, 6, 58))
     who = people(app)
-    zone = ZoneInfo("Europe/Brussels")
-    soon = dt.datetime.now(zone) + dt.timedelta(seconds=2)
-    monkeypatch.setitem(app.config, "HANDOVER_TIME", soon.strftime("%H:%M:%S"))
     inc = new_incident(client, who["an"])
     url = f"/api/v1/incidents/{inc['id']}/handover-notes"
     note = client.post(url, json=NOTE, headers=who["an"]).get_json()
     refused = client.post(url, json={**NOTE, "legal_basis": None}, headers=who["an"])
     assert refused.status_code == 422 and "legal_basis" in refused.get_json()["fields"]
-    time.sleep(max(0.0, (soon - dt.datetime.now(zone)).total_seconds()) + 1.1)
+    early = runner.invoke(args=["handover", "build"])
+    assert "handover 2026-11-19: built 3 packet(s)" in early.output  # yesterday's, empty
+    clock.advance(minutes=2)  # 07:00 has passed
     first = runner.invoke(args=["handover", "build"])
     second = runner.invoke(args=["handover", "build"])
     assert first.exit_code == second.exit_code == 0, first.output + second.output
     assert "built 3 packet(s)" in first.output and "built 0 packet(s)" in second.output
-    day = re.search(r"handover (\d{4}-\d{2}-\d{2})", first.output).group(1)
+    assert "handover 2026-11-20:" in first.output
+    day = "2026-11-20"
     listed = client.get(f"/api/v1/handover-packets?date={day}", headers=who["sw-caw"]).get_json()
     assert len(listed["items"]) == 1 and listed["items"][0]["note_count"] == 1
     pid = listed["items"][0]["id"]

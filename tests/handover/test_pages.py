@@ -133,7 +133,8 @@ def test_an_officer_of_another_unit_gets_403(app, client):
 
 
 @pytest.fixture
-def delivered(app):
+def delivered(app, clock):
+    clock.set(local(2026, 11, 20, 8, 0))  # the morning the packets were delivered
     who = people(app)
     inc = incident(app)
     ids = [
@@ -158,8 +159,8 @@ def test_the_packet_pages_show_escaped_content_and_print_cleanly(app, client, de
     assert "data-print" in printed and 'name="csrf-token"' not in printed
 
 
-def test_the_packets_page_lists_own_packets_and_pending_urgent_notes(app, client, delivered):
-    urgent = write(app, incident(app), dt.datetime.now(dt.UTC), urgent=True, summary="Dringend!")
+def test_the_packets_page_lists_own_packets_and_pending_urgent_notes(app, client, clock, delivered):
+    urgent = write(app, incident(app), clock.now(), urgent=True, summary="Dringend!")
     login(client, "sw-caw")
     html = client.get("/handover").get_data(as_text=True)
     assert f'data-packet-id="{packet_id(app, CAW, D)}"' in html

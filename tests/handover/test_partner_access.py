@@ -10,9 +10,9 @@ import datetime as dt
 
 import pytest
 
-from app.db import utcnow
 from app.extensions import socketio
 from app.realtime import NAMESPACE
+from core import clock as core_clock
 from handover import jobs, settings
 from handover.window import packet_date_for
 from tests.conftest import login, make_app
@@ -34,8 +34,9 @@ NIGHT = local(2026, 11, 20, 2, 0)
 
 
 @pytest.fixture
-def night(app):
+def night(app, clock):
     """Three notes of one night, one per legal basis, and the packets built at 07:00."""
+    clock.set(local(2026, 11, 20, 8, 0))  # the social workers read them that morning
     who = people(app)
     inc = incident(app, received_at=local(2026, 11, 20, 1, 30))
     ids = {
@@ -176,8 +177,11 @@ def test_refused_reads_are_not_logged_as_views(app, client, night):
 
 @pytest.fixture
 def live_app(app):
-    """A fresh app on the same database, so the Socket.IO server is bound to it."""
-    return make_app(app.config["SQLALCHEMY_DATABASE_URI"])
+    """A fresh app on the same database, so the Socket.IO server is bound to it; its clock
+    stands at 03:00 on the night of D."""
+    live = make_app(app.config["SQLALCHEMY_DATABASE_URI"])
+    core_clock.install(live, core_clock.FrozenClock(local(2026, 11, 20, 3, 0)))
+    return live
 
 
 def _socket(app, username):
@@ -201,7 +205,8 @@ def test_socket_events_reach_only_the_addressed_organisation(live_app):
     client.post(url, json={**NOTE, "urgent": True, "organisations": [CAW]}, headers=who["an"])
     client.post(url, json={**NOTE, "organisations": [CAW, VH]}, headers=who["an"])
     with live_app.app_context():
-        day = packet_date_for(utcnow(), settings.handover_time(), settings.zone())
+        day = packet_date_for(core_clock.now(), settings.handover_time(), settings.zone())
+        assert day == D
         jobs.tick(live_app, local(day.year, day.month, day.day, 11, 0))  # build, then remind
     vh_packet = packet_id(live_app, VH, day)
     client.post(f"/api/v1/handover-packets/{vh_packet}/acknowledge", headers=who["sw-vh"])

@@ -33,7 +33,7 @@ from deploy import serve
 from tests.conftest import require_service
 from tests.live import servers
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
 TWILIO_TOKEN = "nginx-test-twilio-auth-token"
 CLIENT = "127.0.0.2"  # the intake's own address: nginx sees it, the app must too

@@ -1,0 +1,1 @@
+"""The kernel every domain imports; it imports no domain."""
