@@ -8,9 +8,7 @@ from collections import Counter
 import pytest
 import requests
 from sqlalchemy import func, select
-from werkzeug.security import generate_password_hash
 
-from app.auth import service as accounts
 from app.db import db
 from app.demo import seed_organisations, seed_units, seed_users
 from app.simulator.driver import NightDriver, Options
@@ -86,8 +84,6 @@ def test_replies_parse_in_order_and_notes_have_a_lawful_basis(night):
 
 def test_a_small_night_runs_end_to_end_through_the_api(app, monkeypatch):
     monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", "simulator-test-token")
-    fast_hash = lambda password: generate_password_hash(password, "pbkdf2:sha256:1")  # noqa: E731
-    monkeypatch.setattr(accounts, "generate_password_hash", fast_hash)  # 28 demo users: seconds
     with app.app_context():
         seed_organisations(), seed_users(), seed_units()
         db.session.commit()

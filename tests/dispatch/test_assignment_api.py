@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import threading
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -82,16 +84,17 @@ def test_unavailable_unit_is_409(app, client):
         assert db.session.execute(select(Message)).first() is None
 
 
-def test_unit_outside_its_shift_is_refused(app, client):
+def test_unit_outside_its_shift_is_refused(app, client, clock):
+    bxl = ZoneInfo("Europe/Brussels")
+    clock.set(dt.datetime(2027, 3, 28, 3, 1, tzinfo=bxl))  # the shift ended a moment ago
     headers = board(app)
     incident = new_incident(client, headers)
     sleeping = make_unit(app, shift=("03:00", "03:01"))
-    response = client.post(
-        f"/api/v1/incidents/{incident['id']}/assignments",
-        json={"unit_id": sleeping},
-        headers=headers,
-    )
+    path = f"/api/v1/incidents/{incident['id']}/assignments"
+    response = client.post(path, json={"unit_id": sleeping}, headers=headers)
     assert response.status_code == 409 and "shift" in response.get_json()["message"]
+    clock.set(dt.datetime(2027, 3, 28, 3, 0, 30, tzinfo=bxl))  # within it
+    assert client.post(path, json={"unit_id": sleeping}, headers=headers).status_code == 201
 
 
 def test_eight_simultaneous_assignments_give_one_201_and_seven_409(app):
