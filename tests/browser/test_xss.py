@@ -26,6 +26,7 @@ from tests.browser.conftest import (
     TWILIO_AUTH_TOKEN,
     live_flask,
     login,
+    match_clock,
     screenshot,
 )
 
@@ -136,6 +137,7 @@ def log_in_as(page, username: str, landing: str) -> None:
 def write_note_on_phone(browser, url: str, officer: str, case: Case) -> None:
     """An officer of the assigned unit writes an urgent note through the phone form."""
     context = browser.new_context(base_url=url, locale="nl-BE")
+    match_clock(context)
     try:
         page = context.new_page()
         log_in_as(page, officer, "/unit")
