@@ -43,6 +43,7 @@ test: $(DEVSTAMP) translations
 lint: $(DEVSTAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy triage/scoring.py triage/instruments.py dispatch/ranking.py
 
 bench: $(DEVSTAMP)

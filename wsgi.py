@@ -4,7 +4,7 @@
 """
 
 from app import create_app
-from app.extensions import socketio
+from core.extensions import socketio
 
 app = create_app()
 

@@ -42,12 +42,14 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     init_proxy(app)
     register_blueprints(app)
     register_cli(app)
+    register_jobs(app)
+    link_domains(app)
     return app
 
 
 def init_crypto(app: Flask) -> None:
     """Install the field-encryption and blind-index keys."""
-    from app import crypto
+    from core import crypto
 
     crypto.configure(app.config["FIELD_ENCRYPTION_KEYS"], app.config["BLIND_INDEX_KEY"])
 
@@ -65,43 +67,42 @@ def init_extensions(app: Flask) -> None:
     """Bind the extension singletons."""
     from flask_babel import get_locale
 
-    from app import realtime
-    from app.db import db
-    from app.errors import register_error_handlers
-    from app.extensions import babel, csrf, limiter, login_manager, migrate, select_locale, socketio
+    from accounts import login as accounts_login
     from app.labels import init_labels
-    from app.security import init_security
+    from core import realtime
+    from core.db import db
+    from core.errors import register_error_handlers
+    from core.extensions import (
+        babel,
+        csrf,
+        limiter,
+        login_manager,
+        migrate,
+        select_locale,
+    )
+    from core.policies import init_security
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_root() / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
-    login_manager.login_view = "auth.login"
-    login_manager.session_protection = "basic"
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
     init_labels(app)
-    socketio.init_app(
-        app,
-        async_mode="threading",
-        message_queue=app.config.get("REDIS_URL"),
-        channel=app.config.get("SOCKETIO_CHANNEL", "nachtwacht"),
-        cors_allowed_origins=[app.config["PUBLIC_BASE_URL"]],
-        manage_session=False,
-    )
+    realtime.init_app(app)
     init_security(app)
+    accounts_login.init_app(app)
     register_error_handlers(app)
-    realtime.init_realtime()
 
 
 def register_blueprints(app: Flask) -> None:
     """Register the shell's and the domain packages' routes and socket handlers."""
-    from app import audit_chain, board, health, pages, sockets  # noqa: F401 - API views
-    from app.api import openapi  # noqa: F401 - registers /openapi.json on the api blueprint
-    from app.api.core import api
-    from app.auth import routes as auth_routes
-    from dispatch import escalation, sms, webhooks  # noqa: F401 - jobs register themselves
+    from accounts import routes as auth_routes
+    from app import health, sockets
+    from core.api import api, openapi  # noqa: F401 - openapi registers /openapi.json
+    from core.audit import routes as audit_routes  # noqa: F401 - API views
+    from dispatch import board, escalation, pages, sms, webhooks  # noqa: F401 - API views  # noqa: F401 - jobs register themselves
     from dispatch import routes as dispatch_routes  # noqa: F401 - registers API views
     from handover import routes as handover_routes
     from triage import lifecycle  # noqa: F401 - registers API views
@@ -121,15 +122,36 @@ def register_blueprints(app: Flask) -> None:
     sockets.register_handlers()
 
 
+def link_domains(app: Flask) -> None:
+    """Let a lower domain ask a higher one: triage's assignment questions, answered by dispatch."""
+    from dispatch import queries
+
+    queries.register(app)
+
+
+def register_jobs(app: Flask) -> None:
+    """The scheduler's jobs, all in one list: nothing registers itself by being imported."""
+    from app import retention
+    from core import jobs
+    from dispatch import escalation, sms
+    from handover import jobs as handover_jobs
+
+    jobs.register(app, "escalation-scan", 15, escalation.scan)
+    jobs.register(app, "sms.deliver_due", 5, sms.deliver_due)
+    jobs.register(app, "sms.reconcile_sending", 60, sms.reconcile_sending)
+    jobs.register(app, "handover", 60, handover_jobs.tick)
+    jobs.register(app, "retention", 3600, retention.daily_job)
+
+
 def register_cli(app: Flask) -> None:
     """Attach the CLI command groups."""
-    from app import demo
-    from app.audit_chain import audit_cli
-    from app.auth import cli as auth_cli
-    from app.keys import keys_cli
+    from accounts import cli as auth_cli
     from app.retention import retention_cli
-    from app.scheduler import scheduler_cli
+    from core.audit.cli import audit_cli
+    from core.jobs import scheduler_cli
+    from core.keys import keys_cli
     from handover.cli import handover_cli
+    from tools import demo
 
     auth_cli.register_cli(app)
     demo.register_cli(app)

@@ -10,9 +10,9 @@ import redis
 from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
-from app.db import db
-from app.scheduler import heartbeat_age
-from app.security import PUBLIC, protect
+from core.db import db
+from core.jobs import heartbeat_age
+from core.policies import PUBLIC, protect
 
 bp = Blueprint("health", __name__)
 

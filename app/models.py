@@ -1,9 +1,9 @@
 """Import every model module so the metadata (and Alembic) sees the whole domain."""
 
-from app.audit import AuditEvent, AuditHead
-from app.auth.models import ApiToken, Organisation, User
-from app.auth.twofactor import RecoveryCode
-from app.scheduler import SchedulerHeartbeat
+from accounts.models import ApiToken, Organisation, User
+from accounts.twofactor import RecoveryCode
+from core.audit import AuditEvent, AuditHead
+from core.jobs import SchedulerHeartbeat
 from dispatch.models import Assignment, Message, Unit, UnitMember
 from handover.models import HandoverNote, HandoverPacket
 from triage.models import Assessment, GeocodeCacheEntry, Incident, Person, TimelineEvent

@@ -18,7 +18,7 @@ def serve(app: Flask, socketio: SocketIO) -> None:
         except OSError as exc:
             raise SystemExit(f"cannot serve on {host}:{port}: {exc.strerror} (set PORT)") from exc
     if app.config.get("SCHEDULER_ENABLED"):
-        from app.scheduler import start_scheduler
+        from core.jobs import start_scheduler
 
         start_scheduler(app)
     print(f" * Nachtwacht on http://{host}:{port}  (Ctrl-C stops it)", flush=True)

@@ -14,13 +14,14 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import event, select
 
-from app.auth.models import ApiToken, Role, User
-from app.auth.twofactor import needs_enrolment
-from app.db import db
-from app.extensions import socketio
-from app.realtime import NAMESPACE, revoke_live
-from app.security import allow, is_allowed, token_hash
+from accounts.login import token_hash
+from accounts.models import ApiToken, Role, User
+from accounts.twofactor import needs_enrolment
 from core import clock
+from core.db import db
+from core.extensions import socketio
+from core.policies import allow, is_allowed
+from core.realtime import NAMESPACE, revoke_live, rooms
 
 # Admins manage users and units; they get no live case data.
 CONNECT = allow(Role.DISPATCHER, Role.SUPERVISOR, Role.SOCIAL_WORKER, Role.OFFICER)
@@ -43,14 +44,14 @@ def rooms_for(user: User) -> list[str]:
     """The rooms a user's role may listen to."""
     role = Role(user.role)
     if role in (Role.DISPATCHER, Role.SUPERVISOR):
-        rooms = ["board"]
+        names = [rooms.BOARD]
         if role == Role.SUPERVISOR:
-            rooms.append("supervisors")
-        return rooms
+            names.append(rooms.SUPERVISORS)
+        return names
     if role == Role.SOCIAL_WORKER and user.organisation_id:
-        return [f"org:{user.organisation_id}"]
+        return [rooms.organisation(user.organisation_id)]
     if role == Role.OFFICER:
-        return [f"officer:{user.id}"]
+        return [rooms.officer(user.id)]
     return []
 
 
@@ -72,7 +73,7 @@ def on_connect(auth: Any = None) -> bool:
         raise ConnectionRefusedError("authentication required")
     allowed = _may_connect(user)
     rooms = rooms_for(user) if allowed else []
-    # A revoked session or token also ends the live feed (app.realtime.revoke_live).
+    # A revoked session or token also ends the live feed (core.realtime.revoke_live).
     token = g.get("api_token")
     rooms += [f"user:{user.id}"] + ([f"token:{token.id}"] if token is not None else [])
     db.session.remove()

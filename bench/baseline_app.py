@@ -3,7 +3,7 @@
 `POST /bench/baseline` authenticates like every API call (bearer token, policy), INSERTs one
 row into `bench_baseline` and commits: the floor a write request cannot go below in this
 topology. The table is created by the benchmark in its throw-away schema (no migration). Only
-`bench/topology.py` serves this module (`gunicorn bench.baseline_app:app`); `wsgi:app` never has
+`tools/topology.py` serves this module (`gunicorn bench.baseline_app:app`); `wsgi:app` never has
 the route, so normal runs and the tests never see it.
 """
 
@@ -13,8 +13,8 @@ from flask import Blueprint, Flask, jsonify
 from sqlalchemy import text
 
 from app import create_app
-from app.db import db
-from app.security import BOARD, protect
+from core.db import db
+from core.policies import BOARD, protect
 
 TABLE_DDL = (
     "CREATE TABLE IF NOT EXISTS bench_baseline "

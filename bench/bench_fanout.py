@@ -2,7 +2,7 @@
 
 Two single-worker gunicorn processes share PostgreSQL and Redis; the consoles (async Socket.IO
 clients, token auth, websocket transport) are spread over both. With nginx in front (when it is
-installed, see `bench/topology.py`) everything goes through it: its `ip_hash` keeps a client on
+installed, see `tools/topology.py`) everything goes through it: its `ip_hash` keeps a client on
 one process, so the consoles connect from loopback addresses (127.0.k.1) that `ip_hash` sends
 half to each process (checked in nginx's access log). Beside it, the same number of raw Redis
 pub/sub listeners measure the floor: one PUBLISH to receipt on every listener.
@@ -31,7 +31,7 @@ import aiohttp  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
 import socketio  # noqa: E402
 
-from bench.topology import REDIS, source_addresses, topology  # noqa: E402
+from tools.topology import REDIS, source_addresses, topology  # noqa: E402
 
 
 def pct(values: list[float], q: float) -> float:

@@ -1,6 +1,6 @@
 """P1: the dispatch flow under load, beside a bare INSERT-and-commit endpoint in the same processes.
 
-Flows are the night simulator's (`app.simulator`) played at full speed: intake → screens (DASH
+Flows are the night simulator's (`tools.simulator`) played at full speed: intake → screens (DASH
 among them) → recommendations → assignment, whose SMS the flow waits to see handed to the backend
 (the outbox sender), then the unit's signed SMS replies, handover note and closing, so units
 come free again. At each concurrency level the same number of threads first hit the baseline
@@ -29,11 +29,11 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from app.simulator.driver import Credentials, NightDriver, Options  # noqa: E402
-from app.simulator.http import percentile  # noqa: E402
-from app.simulator.plan import plan_night  # noqa: E402
 from bench.baseline_app import TABLE_DDL  # noqa: E402
-from bench.topology import TWILIO_TOKEN, Topology, topology  # noqa: E402
+from tools.simulator.driver import Credentials, NightDriver, Options  # noqa: E402
+from tools.simulator.http import percentile  # noqa: E402
+from tools.simulator.plan import plan_night  # noqa: E402
+from tools.topology import TWILIO_TOKEN, Topology, topology  # noqa: E402
 
 STEPS = ("intake", "assess:dash", "recommend", "assign", "sms_to_backend")
 EXTRA_UNITS = 30  # 10 demo units + these: 20 concurrent flows rarely wait for a free unit

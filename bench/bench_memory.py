@@ -23,10 +23,10 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 
-from app.simulator.driver import Credentials, NightDriver, Options  # noqa: E402
-from app.simulator.plan import plan_night  # noqa: E402
 from bench.bench_fanout import connect_consoles, fanout_round  # noqa: E402
-from bench.topology import TWILIO_TOKEN, topology  # noqa: E402
+from tools.simulator.driver import Credentials, NightDriver, Options  # noqa: E402
+from tools.simulator.plan import plan_night  # noqa: E402
+from tools.topology import TWILIO_TOKEN, topology  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:

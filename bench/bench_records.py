@@ -4,7 +4,7 @@ Runs in-process on a throw-away PostgreSQL schema (migrated and seeded like a re
 Notes are written through the handover service (the simulator's planned notes, spread over
 one handover window); the packets are then built as the scheduler job builds them, several
 times over (each build deleted before the next). Audit events are appended in bulk with the
-chain computed exactly as `app.audit` computes it, then `verify_chain` walks them. Baselines:
+chain computed exactly as `core.audit` computes it, then `verify_chain` walks them. Baselines:
 a plain SELECT of the same rows.
 
     python bench/bench_records.py [--notes 1000] [--events 100000] [--runs 5] [--json]
@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import delete, insert, select, text, update  # noqa: E402
 
-from bench.topology import DB  # noqa: E402
-from tests.live import servers  # noqa: E402
+from tools import servers  # noqa: E402
+from tools.topology import DB  # noqa: E402
 
 
 def timed(fn) -> tuple[float, object]:
@@ -40,15 +40,15 @@ def timed(fn) -> tuple[float, object]:
 
 def write_notes(n: int) -> tuple[dt.date, tuple[dt.datetime, dt.datetime]]:
     """n notes (through the service) spread over the latest passed handover window."""
-    from app.auth.models import Organisation, User
-    from app.db import db
-    from app.simulator.plan import plan_night
+    from accounts.actor import Actor
+    from accounts.models import Organisation, User
     from core import clock
+    from core.db import db
     from handover import service, settings
     from handover.schemas import HandoverNoteCreate
     from handover.window import handover_window, latest_handover_date
+    from tools.simulator.plan import plan_night
     from triage.models import Incident, IncidentStatus, TimelineSource
-    from triage.service import Actor
 
     now = clock.now()
     day = latest_handover_date(now, settings.handover_time(), settings.zone())
@@ -78,8 +78,8 @@ def write_notes(n: int) -> tuple[dt.date, tuple[dt.datetime, dt.datetime]]:
 
 def packets_figures(day: dt.date, window: tuple[dt.datetime, dt.datetime], runs: int) -> dict:
     """Build the date's packets `runs` times; the baseline reads the window's notes plainly."""
-    from app.db import db
     from core import clock
+    from core.db import db
     from handover import packets
     from handover.models import HandoverPacket, packet_note
 
@@ -114,10 +114,10 @@ def packets_figures(day: dt.date, window: tuple[dt.datetime, dt.datetime], runs:
 
 
 def append_events(n: int) -> None:
-    """n audit events appended in bulk, chained exactly as `app.audit.record` chains them."""
-    from app.audit import AuditEvent, AuditHead, chain_hash
-    from app.db import db
+    """n audit events appended in bulk, chained exactly as `core.audit.record` chains them."""
     from core import clock
+    from core.audit import AuditEvent, AuditHead, chain_hash
+    from core.db import db
 
     head = db.session.get(AuditHead, 1, with_for_update=True)
     last, base = head.last_hash, clock.now() - dt.timedelta(days=1)
@@ -149,8 +149,8 @@ def append_events(n: int) -> None:
 
 def audit_figures(runs: int) -> dict:
     """verify_chain over every event; the baseline SELECTs the same rows in the same batches."""
-    from app.audit_chain import BATCH, verify_chain
-    from app.db import db
+    from core.audit.chain import BATCH, verify_chain
+    from core.db import db
 
     verdicts = [timed(verify_chain) for _ in range(runs)]
     query = text("SELECT * FROM audit_event WHERE id > :last ORDER BY id LIMIT :n")
@@ -178,7 +178,7 @@ def run(notes: int, events: int, runs: int) -> dict:
         servers.prepare(env)
         os.environ.update(env)
         from app import create_app
-        from app.db import db
+        from core.db import db
 
         app = create_app()
         with app.app_context():

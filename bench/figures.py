@@ -182,7 +182,7 @@ def _command(*argv: str) -> str | None:
 
 def machine() -> dict[str, Any]:
     """CPU, cores, memory, Python, PostgreSQL, Redis and nginx versions, git commit."""
-    from bench.topology import DB, NGINX, REDIS
+    from tools.topology import DB, NGINX, REDIS
 
     cpuinfo = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
     meminfo = Path("/proc/meminfo").read_text() if Path("/proc/meminfo").exists() else ""

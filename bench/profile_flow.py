@@ -26,9 +26,9 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 from sqlalchemy import event  # noqa: E402
 
-from bench.topology import DB, REDIS, TWILIO_TOKEN  # noqa: E402
-from tests.flask_adapter import FlaskAdapter  # noqa: E402
-from tests.live import servers  # noqa: E402
+from tools import servers  # noqa: E402
+from tools.flask_adapter import FlaskAdapter  # noqa: E402
+from tools.topology import DB, REDIS, TWILIO_TOKEN  # noqa: E402
 
 STATEMENTS: Counter[str] = Counter()  # SQL statements sent, per endpoint
 REQUESTS: Counter[str] = Counter()
@@ -87,10 +87,10 @@ def main() -> int:
         servers.prepare(env)
         os.environ.update(env)
         from app import create_app
-        from app.db import db
-        from app.simulator.driver import Credentials, NightDriver, Options
-        from app.simulator.local import issue_credentials
-        from app.simulator.plan import plan_night
+        from core.db import db
+        from tools.simulator.driver import Credentials, NightDriver, Options
+        from tools.simulator.local import issue_credentials
+        from tools.simulator.plan import plan_night
 
         app = create_app()
         with app.app_context():

@@ -4,7 +4,7 @@ worker (every busy thread) while the load runs, then the hottest functions are l
     python bench/profile_server.py fanout [--consoles 500] [--rounds 20]
     python bench/profile_server.py flows [--flows 200] [--concurrency 20]
 
-Same topology as the benchmarks (bench/topology.py). Needs py-spy (requirements-dev.txt) and
+Same topology as the benchmarks (tools/topology.py). Needs py-spy (requirements-dev.txt) and
 the right to trace the worker (root, or ptrace allowed).
 """
 
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.topology import TWILIO_TOKEN, Topology, source_addresses, topology  # noqa: E402
+from tools.topology import TWILIO_TOKEN, Topology, source_addresses, topology  # noqa: E402
 
 PY_SPY = Path(sys.executable).parent / "py-spy"
 FRAME = re.compile(r"^(?P<func>.+?) \((?P<file>[^:()]+)(?::\d+)?\)$")
@@ -75,8 +75,8 @@ def load_fanout(top: Topology, consoles: int, rounds: int, spy: Callable[[bool],
 
 def load_flows(top: Topology, flows: int, concurrency: int, spy: Callable[[bool], None]) -> None:
     """The P1 load: simulated calls at full speed."""
-    from app.simulator.driver import Credentials, NightDriver, Options
-    from app.simulator.plan import plan_night
+    from tools.simulator.driver import Credentials, NightDriver, Options
+    from tools.simulator.plan import plan_night
 
     tokens = [top.token("dispatcher"), top.token("dispatcher2")]
     creds = Credentials(tokens, {}, TWILIO_TOKEN, top.env["PUBLIC_BASE_URL"])

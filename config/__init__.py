@@ -80,9 +80,9 @@ class BaseConfig:
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_HTTPONLY = True
-    WTF_CSRF_CHECK_DEFAULT = False  # app.security decides which requests need a token
+    WTF_CSRF_CHECK_DEFAULT = False  # core.policies decides which requests need a token
     WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds the token
-    WTF_CSRF_SSL_STRICT = False  # needs a Referer; app.security checks origins without one
+    WTF_CSRF_SSL_STRICT = False  # needs a Referer; core.policies checks origins without one
     BABEL_DEFAULT_LOCALE = "nl"
     LANGUAGES = ("nl", "en")
     RATELIMIT_HEADERS_ENABLED = True

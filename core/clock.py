@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, has_app_context
 
@@ -84,6 +85,17 @@ def now() -> dt.datetime:
     return SYSTEM.now()
 
 
-def local_now(zone: dt.tzinfo) -> dt.datetime:
-    """The current time in a display zone (Europe/Brussels for wall-clock rules)."""
-    return now().astimezone(zone)
+def zone() -> ZoneInfo:
+    """The local time zone (TIMEZONE, Europe/Brussels): for display and wall-clock rules only."""
+    name = current_app.config.get("TIMEZONE") if has_app_context() else None
+    return ZoneInfo(name or "Europe/Brussels")
+
+
+def parse_clock(value: str) -> dt.time:
+    """Parse `HH:MM` or `HH:MM:SS` (24-hour) into a time; raise ValueError otherwise."""
+    text = value.strip()
+    parts = text.split(":")
+    if len(parts) not in (2, 3) or not all(len(p) == 2 and p.isdigit() for p in parts):
+        raise ValueError(f"expected HH:MM or HH:MM:SS, got {value!r}")
+    hour, minute, second = (int(p) for p in [*parts, "00"][:3])
+    return dt.time(hour, minute, second)  # raises ValueError when out of range

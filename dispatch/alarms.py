@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from app.db import db
+from core.db import db
 from dispatch.models import (
     Assignment,
     AssignmentStatus,
@@ -66,6 +66,11 @@ def sms_failed_alarm(
         "reason": reason,
         **more,
     }
+
+
+def unknown_sender_alarm(message_id: int) -> dict[str, Any]:
+    """An SMS from a number that is no unit's: it may be a victim texting."""
+    return {"kind": "unknown_sender", "message_id": message_id}
 
 
 def open_alarms() -> list[dict[str, Any]]:

@@ -11,16 +11,16 @@ import datetime as dt
 from flask import Flask
 from sqlalchemy import select, update
 
-from app.db import db
-from app.realtime import board_rooms, publish
-from app.scheduler import JOBS
+from accounts.actor import Actor
 from core import clock
+from core.db import db
+from core.realtime import board_rooms, publish, rooms
 from dispatch import flows
 from dispatch.alarms import unit_alarm
 from dispatch.models import Assignment, AssignmentStatus, Unit, UnitStatus
 from dispatch.replies import compose_repage_sms, compose_welfare_sms
 from triage.models import Incident, TimelineSource
-from triage.service import Actor, add_timeline
+from triage.service import add_timeline
 
 SYSTEM = Actor(None, None, TimelineSource.SYSTEM)
 
@@ -93,7 +93,7 @@ def check_acknowledgements(now: dt.datetime, timeout_s: int) -> int:
             )
             _alarm("no_ack", a, unit, incident, board_rooms())
         else:
-            _alarm("no_ack_supervisor", a, unit, incident, ("supervisors",) + board_rooms())
+            _alarm("no_ack_supervisor", a, unit, incident, (rooms.SUPERVISORS, *board_rooms()))
         add_timeline(
             incident.id,
             f"escalation.level{due_level}",
@@ -152,6 +152,3 @@ def scan(app: Flask, now: dt.datetime | None = None) -> int:
     if acted:
         flows.deliver_soon(app)
     return acted
-
-
-JOBS.append(("escalation-scan", 15, scan))

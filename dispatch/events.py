@@ -43,3 +43,26 @@ def message_event(message: Message) -> dict[str, Any]:
         "unit_id": message.unit_id,
         "kind": message.kind,
     }
+
+
+def outbound_status_event(
+    message_id: int, status: str, incident_id: int | None, unit_id: int | None
+) -> dict[str, Any]:
+    """An outgoing SMS changed state in the sender (the body stays out)."""
+    return {
+        "id": message_id,
+        "direction": "out",
+        "status": str(status),
+        "incident_id": incident_id,
+        "unit_id": unit_id,
+    }
+
+
+def received_event(message: Message, unit: Unit, code: str | None) -> dict[str, Any]:
+    """A unit's SMS as the board shows it: the recognised reply code and the text."""
+    return {
+        **message_event(message),
+        "call_sign": unit.call_sign,
+        "code": code,
+        "text": message.body,
+    }

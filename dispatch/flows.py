@@ -10,13 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import select
 
-from app import audit
-from app.db import db
-from app.realtime import board_rooms, publish
-from core import clock
+from accounts.actor import Actor
+from core import audit, clock
+from core.db import after_commit, db
+from core.errors import DomainError
+from core.realtime import board_rooms, publish
 from dispatch import events
 from dispatch.models import (
     Assignment,
@@ -37,20 +37,20 @@ from dispatch.service import (
 )
 from triage import events as triage_events
 from triage.models import Incident, IncidentStatus
-from triage.service import Actor, add_timeline
+from triage.service import add_timeline
 
 
-class DispatchError(ValueError):
+class DispatchError(DomainError):
     """A dispatch action refused, with an HTTP status and the offending field."""
 
     def __init__(self, status: int, message: str, fields: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.message, self.fields = status, message, fields or {}
+        code = "conflict" if status == 409 else "validation_error"
+        super().__init__(status, code, message, fields)
 
 
 def zone() -> ZoneInfo:
     """The configured local time zone."""
-    return ZoneInfo(current_app.config["TIMEZONE"])
+    return clock.zone()
 
 
 def outbox(
@@ -246,10 +246,11 @@ def _follow(assignment: Assignment, new: UnitStatus, actor: Actor, now: dt.datet
 
 
 def deliver_soon(app) -> None:
-    """Hand committed outbox rows to the sender now (the scheduler's scan is the backstop)."""
+    """Once the transaction commits, hand the outbox to the sender (the scheduler's scan is the
+    backstop)."""
     if not app.config.get("SMS_SEND_IMMEDIATELY", True):
         return
-    from app.extensions import socketio
+    from core.extensions import socketio
     from dispatch import sms
 
     def run() -> None:
@@ -259,4 +260,4 @@ def deliver_soon(app) -> None:
             finally:
                 db.session.remove()
 
-    socketio.start_background_task(run)
+    after_commit(lambda: socketio.start_background_task(run))

@@ -8,9 +8,9 @@ import enum
 from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, Time
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.auth.models import User
-from app.db import Base, CaseText, UTCDateTime
+from accounts.models import User
 from core import clock
+from core.db import Base, CaseText, UTCDateTime
 
 
 class UnitStatus(enum.StrEnum):

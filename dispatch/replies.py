@@ -13,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from triage.models import format_reference
+
 # Keywords as written without spaces or punctuation ("TER PLAATSE" squashes to "TERPLAATSE").
 MAX_SMS_CHARS = 320
 REPLY_HINT = "Antwoord OK=ontvangen, ONDERWEG, TERPLAATSE, VRIJ (+ref)"
@@ -54,19 +56,6 @@ def normalise(text: str) -> str:
     """Upper-case the text and fold accents and compatibility forms (ĳ → IJ, Ｏ → O)."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).upper()
-
-
-def find_reference(text: str) -> str | None:
-    """Return the first incident reference in the text as `NW-YYYY-NNNNNN`, if any."""
-    match = _REFERENCE.search(normalise(text))
-    if match is None:
-        return None
-    return format_reference(match.group(1), match.group(2))
-
-
-def format_reference(year: str, number: str) -> str:
-    """Write a reference in its canonical form."""
-    return f"NW-{year}-{int(number):06d}"
 
 
 def parse_reply(text: str) -> Reply:

@@ -5,13 +5,12 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
-from app import audit
-from app.api.core import api, endpoint, not_found, problem
-from app.auth.models import Role
-from app.db import db
-from app.schemas import PageInfo, PageQuery
-from app.security import BOARD, allow
-from core import clock
+from accounts.models import Role
+from core import audit, clock
+from core.api import api, endpoint, not_found, problem
+from core.db import db
+from core.policies import BOARD, allow
+from core.schemas import PageInfo, PageQuery
 from dispatch import flows, ranking, service
 from dispatch.models import Assignment, Message, Unit, UnitStatus
 from dispatch.schemas import (
@@ -30,8 +29,8 @@ from dispatch.schemas import (
     UnitUpdate,
 )
 from dispatch.service import TransitionError, on_shift
+from triage.access import current_actor, incident_or_404
 from triage.models import Incident, PersonRole
-from triage.routes import actor, incident_or_404
 
 UNIT_ADMIN = allow(Role.ADMIN, Role.SUPERVISOR)
 
@@ -52,11 +51,6 @@ def unit_read(unit: Unit, incident_id: int | None = None) -> UnitRead:
             "current_incident": incident_id,
         }
     )
-
-
-def _raise(exc: service.UnitError):
-    code = "conflict" if exc.status == 409 else "validation_error"
-    raise problem(exc.status, code, exc.message, {exc.field: exc.message}) from None
 
 
 @api.get("/units")
@@ -89,12 +83,7 @@ def list_units(query: PageQuery):
 )
 def create_unit(body: UnitCreate):
     """Add a unit (it starts off duty)."""
-    try:
-        unit = service.create_unit(body.model_dump())
-    except service.UnitError as exc:
-        db.session.rollback()
-        _raise(exc)
-    db.session.commit()
+    unit = service.create_unit(body.model_dump())
     return unit_read(unit)
 
 
@@ -112,12 +101,7 @@ def update_unit(unit_id: int, body: UnitUpdate):
     unit = db.session.get(Unit, unit_id)
     if unit is None:
         raise not_found("unit")
-    try:
-        service.update_unit(unit, body.model_dump(exclude_unset=True))
-    except service.UnitError as exc:
-        db.session.rollback()
-        _raise(exc)
-    db.session.commit()
+    service.update_unit(unit, body.model_dump(exclude_unset=True))
     return unit_read(unit, service.current_incidents([unit.id]).get(unit.id))
 
 
@@ -129,12 +113,6 @@ def _get(model, object_id: int, what: str):
     if obj is None:
         raise not_found(what)
     return obj
-
-
-def _conflict(exc: TransitionError):
-    raise problem(
-        409, "conflict", str(exc), {"status": f"current {exc.current}, requested {exc.requested}"}
-    ) from None
 
 
 @api.post("/units/<int:unit_id>/status")
@@ -149,14 +127,9 @@ def _conflict(exc: TransitionError):
 def change_unit_status(unit_id: int, body: UnitStatusChange):
     """Move a unit through its state machine (409 names the current and requested state)."""
     unit = _get(Unit, unit_id, "unit")
-    try:
-        assignment = flows.change_status(unit, UnitStatus(body.status), actor())
-    except TransitionError as exc:
-        db.session.rollback()
-        _conflict(exc)
+    assignment = flows.change_status(unit, UnitStatus(body.status), current_actor())
     if body.lat is not None and body.lon is not None:
         unit.lat, unit.lon, unit.position_at = body.lat, body.lon, clock.now()
-    db.session.commit()
     return unit_read(
         unit, assignment.incident_id if assignment and assignment.status == "active" else None
     )
@@ -243,28 +216,16 @@ def create_assignment(incident_id: int, body: AssignmentCreate):
     """Send a unit (409 when it is no longer available); `replaces` re-assigns."""
     incident = incident_or_404(incident_id)
     unit = _get(Unit, body.unit_id, "unit")
-    try:
-        if body.replaces:
-            old = _get(Assignment, body.replaces, "assignment")
-            if old.incident_id != incident.id:
-                raise flows.DispatchError(
-                    422,
-                    "That assignment is for another incident.",
-                    {"replaces": "not an assignment of this incident"},
-                )
-            flows.release(old, actor(), f"re-assigned to {unit.call_sign}")
-        assignment = flows.assign_unit(incident, unit, actor())
-    except (flows.DispatchError, TransitionError) as exc:
-        db.session.rollback()
-        if isinstance(exc, TransitionError):
-            _conflict(exc)
-        raise problem(
-            exc.status,
-            "conflict" if exc.status == 409 else "validation_error",
-            exc.message,
-            exc.fields,
-        ) from None
-    db.session.commit()
+    if body.replaces:
+        old = _get(Assignment, body.replaces, "assignment")
+        if old.incident_id != incident.id:
+            raise flows.DispatchError(
+                422,
+                "That assignment is for another incident.",
+                {"replaces": "not an assignment of this incident"},
+            )
+        flows.release(old, current_actor(), f"re-assigned to {unit.call_sign}")
+    assignment = flows.assign_unit(incident, unit, current_actor())
     flows.deliver_soon(current_app._get_current_object())
     return assignment_read(assignment)
 
@@ -295,11 +256,9 @@ def release_assignment(assignment_id: int, body: ReleaseBody):
     """Take a unit off an incident; it becomes available and is told by SMS."""
     assignment = _get(Assignment, assignment_id, "assignment")
     try:
-        flows.release(assignment, actor(), body.reason)
+        flows.release(assignment, current_actor(), body.reason)
     except (flows.DispatchError, TransitionError) as exc:
-        db.session.rollback()
-        raise problem(409, "conflict", str(exc)) from None
-    db.session.commit()
+        raise problem(409, "conflict", str(exc)) from None  # the edge rolls back
     flows.deliver_soon(current_app._get_current_object())
     return assignment_read(assignment)
 
@@ -319,5 +278,4 @@ def list_messages(incident_id: int):
         .all()
     )
     audit.record("list", "message", object_ids=[m.id for m in rows])
-    db.session.commit()
     return MessageList(items=[MessageRead.model_validate(m) for m in rows])

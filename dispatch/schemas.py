@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints, field_validator
 
-from app.schemas import DbId, Input, Output, PageInfo, Phone
+from core.schemas import DbId, Input, Output, PageInfo, Phone
 from dispatch.models import UnitStatus
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{1,31}$")]

@@ -8,26 +8,26 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
-from app import audit
-from app.auth.models import Role, User
-from app.db import db
-from app.phones import normalise_phone
+from accounts.models import Role, User
+from core import audit, clock
+from core.db import db
+from core.errors import DomainError
+from core.phones import normalise_phone
 from dispatch.models import Assignment, AssignmentStatus, Unit, UnitMember, UnitStatus
 
 
-class UnitError(ValueError):
+class UnitError(DomainError):
     """A unit change that cannot be made, naming the field."""
 
     def __init__(self, field: str, message: str, status: int = 422):
-        super().__init__(message)
+        code = "conflict" if status == 409 else "validation_error"
+        super().__init__(status, code, message, {field: message})
         self.field = field
-        self.message = message
-        self.status = status
 
 
 def parse_clock(value: str | None) -> dt.time | None:
-    """`HH:MM` → time."""
-    return dt.time.fromisoformat(value) if value else None
+    """`HH:MM` → time (None stays None)."""
+    return clock.parse_clock(value) if value else None
 
 
 def _officers(usernames: list[str]) -> list[User]:
@@ -151,12 +151,14 @@ ALLOWED: dict[UnitStatus, frozenset[UnitStatus]] = {
 ON_INCIDENT = frozenset({S.ASSIGNED, S.ACKNOWLEDGED, S.EN_ROUTE, S.ON_SCENE, S.TRANSPORTING})
 
 
-class TransitionError(ValueError):
-    """A status change the state machine (or a concurrent change) does not allow."""
+class TransitionError(DomainError):
+    """A status change the state machine (or a concurrent change) does not allow (409)."""
 
     def __init__(self, current: str, requested: str, message: str | None = None):
         self.current, self.requested = current, requested
-        super().__init__(message or f"a unit cannot go from {current} to {requested}")
+        message = message or f"a unit cannot go from {current} to {requested}"
+        fields = {"status": f"current {current}, requested {requested}"}
+        super().__init__(409, "conflict", message, fields)
 
 
 def check_transition(current: UnitStatus, requested: UnitStatus, has_assignment: bool) -> None:

@@ -25,10 +25,9 @@ from twilio.http import HttpClient
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from app import realtime
-from app.db import db
-from app.scheduler import JOBS
-from core import clock
+from core import clock, realtime
+from core.db import db
+from dispatch import events
 from dispatch.alarms import sms_failed_alarm
 from dispatch.models import Message, MessageDirection, MessageStatus
 from dispatch.replies import (  # noqa: F401 - the texts belong to the SMS API too
@@ -250,17 +249,10 @@ def _alarm(claim: Claim, reason: str) -> None:
 
 def _status_event(claim: Claim, status: MessageStatus) -> None:
     """Tell the board the SMS thread changed (sent after the commit; never the body)."""
-    realtime.publish(
-        "message.status",
-        {
-            "id": claim.message_id,
-            "direction": "out",
-            "status": str(status),
-            "incident_id": claim.incident_id,
-            "unit_id": claim.unit_id,
-        },
-        ["board"],
+    payload = events.outbound_status_event(
+        claim.message_id, status, claim.incident_id, claim.unit_id
     )
+    realtime.publish("message.status", payload, realtime.board_rooms())
 
 
 def _record_sent(claim: Claim, sent: SentMessage, now: dt.datetime) -> str:
@@ -395,16 +387,3 @@ def _reconcile_one(backend: SmsBackend, claim: Claim, now: dt.datetime) -> bool:
     )
     db.session.commit()
     return settled
-
-
-def _register_jobs() -> None:
-    known = {job_id for job_id, _, _ in JOBS}
-    for job_id, seconds, job in (
-        ("sms.deliver_due", 5, deliver_due),
-        ("sms.reconcile_sending", 60, reconcile_sending),
-    ):
-        if job_id not in known:
-            JOBS.append((job_id, seconds, job))  # type: ignore[arg-type]
-
-
-_register_jobs()

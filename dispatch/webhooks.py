@@ -15,13 +15,14 @@ from sqlalchemy.exc import IntegrityError
 from twilio.request_validator import RequestValidator
 from twilio.twiml.messaging_response import MessagingResponse
 
-from app.db import db
-from app.phones import normalise_phone
-from app.realtime import board_rooms, publish
-from app.security import WEBHOOK, protect
+from accounts.actor import Actor
 from core import clock
+from core.db import db
+from core.phones import normalise_phone
+from core.policies import WEBHOOK, protect
+from core.realtime import board_rooms, publish
 from dispatch import events, flows
-from dispatch.alarms import sms_failed_alarm
+from dispatch.alarms import sms_failed_alarm, unknown_sender_alarm
 from dispatch.models import Message, MessageDirection, MessageStatus, Unit, UnitStatus
 from dispatch.replies import (
     REPLY_STATUS,
@@ -31,7 +32,7 @@ from dispatch.replies import (
 )
 from dispatch.service import TransitionError
 from triage.models import TimelineSource
-from triage.service import Actor, add_timeline
+from triage.service import add_timeline
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 log = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ def _store_inbound(sid: str, sender: str, to: str, body: str, unit: Unit | None)
     try:
         db.session.flush()
     except IntegrityError:
+        # Nothing else is in this transaction yet. (A savepoint would be the cleaner form, but
+        # pysqlite's RELEASE of a first SAVEPOINT commits it: the row would outlive a failure.)
         db.session.rollback()
         return None
     return message
@@ -96,14 +99,13 @@ def inbound_sms():
     if message is None:
         return twiml(None)  # a retry of a webhook we already applied
     answer = _apply(message, unit, body)
-    db.session.commit()
     return twiml(answer)
 
 
 def _apply(message: Message, unit: Unit | None, body: str) -> str | None:
     """Apply a reply to the unit and its incident; return the confirmation text."""
     if unit is None:
-        publish("escalation", {"kind": "unknown_sender", "message_id": message.id}, board_rooms())
+        publish("escalation", unknown_sender_alarm(message.id), board_rooms())
         return compose_unknown_sender_reply()
     _touch(unit)
     reply = parse_reply(body)
@@ -130,7 +132,7 @@ def _apply(message: Message, unit: Unit | None, body: str) -> str | None:
             detail=body,
             data={"code": reply.code},
         )
-        publish("message.received", _received(message, unit, reply.code), board_rooms())
+        publish("message.received", events.received_event(message, unit, reply.code), board_rooms())
         return f"{unit.call_sign}: {REPLY_STATUS[reply.code].replace('_', ' ')} ontvangen."
     return _unparsed(message, unit, body, None)
 
@@ -153,17 +155,8 @@ def _unparsed(message: Message, unit: Unit, body: str, answer: str | None) -> st
     add_timeline(
         message.incident_id, "sms.unparsed", _unit_actor(unit), unit_id=unit.id, detail=body
     )
-    publish("message.received", _received(message, unit, None), board_rooms())
+    publish("message.received", events.received_event(message, unit, None), board_rooms())
     return answer or f"{unit.call_sign}: bericht doorgegeven aan de dispatcher."
-
-
-def _received(message: Message, unit: Unit, code: str | None) -> dict:
-    return {
-        **events.message_event(message),
-        "call_sign": unit.call_sign,
-        "code": code,
-        "text": message.body,
-    }
 
 
 @bp.post("/status")
@@ -196,7 +189,6 @@ def delivery_status():
     if status in FINAL_BAD:
         alarm = sms_failed_alarm(message.id, message.unit_id, message.incident_id, status)
         publish("escalation", alarm, board_rooms())
-    db.session.commit()
     return Response(status=204)
 
 

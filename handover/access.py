@@ -5,18 +5,17 @@ A partner organisation's reader gets 404 for anything not theirs: existence is n
 
 from __future__ import annotations
 
-from flask import g
 from flask_login import current_user
 
-from app.api.core import not_found, problem
-from app.auth.models import Organisation, Role
-from app.db import db
-from app.security import allow
+from accounts.models import Organisation, Role
 from core import clock
+from core.api import not_found, problem
+from core.db import db
+from core.policies import allow
 from handover import service
 from handover.models import HandoverNote, HandoverPacket
-from triage.models import Incident, TimelineSource
-from triage.service import Actor
+from triage.access import current_actor, visible_incident
+from triage.models import Incident
 
 WRITERS = allow(Role.DISPATCHER, Role.SUPERVISOR, Role.OFFICER)
 PARTNER = allow(Role.SOCIAL_WORKER)
@@ -25,9 +24,7 @@ PACKET_LIST = allow(Role.SOCIAL_WORKER, Role.SUPERVISOR)
 
 def incident_for_writer(incident_id: int) -> Incident:
     """The incident, if the current user may write (and read) its notes; else 404/403."""
-    incident = db.session.get(Incident, incident_id)
-    if incident is None:
-        raise not_found("incident")
+    incident = visible_incident(current_actor(), incident_id)
     if not service.may_write(current_user, incident.id):
         raise problem(403, "forbidden", "Only officers of a unit assigned to it may do this.")
     return incident
@@ -69,9 +66,3 @@ def pending_urgent_notes() -> list[HandoverNote]:
     """Urgent notes for the current social worker's organisation not yet in a packet."""
     org = own_organisation()
     return service.pending_urgent(org, clock.now()) if org is not None else []
-
-
-def actor() -> Actor:
-    """The current user as a timeline actor (API with a token, else the console)."""
-    token = g.get("api_token")
-    return Actor(current_user, token, TimelineSource.API if token else TimelineSource.CONSOLE)

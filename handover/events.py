@@ -9,16 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.auth.models import Organisation
-from app.realtime import publish
+from accounts.models import Organisation
+from core.realtime import publish, rooms
 from handover.models import HandoverNote, HandoverPacket
 
-SUPERVISORS = "supervisors"
-
-
-def org_room(organisation_id: int) -> str:
-    """The Socket.IO room of one organisation's social workers."""
-    return f"org:{organisation_id}"
+SUPERVISORS = rooms.SUPERVISORS
+org_room = rooms.organisation
 
 
 def _note_payload(note: HandoverNote, reference: str, slugs: list[str]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from pydantic import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from app.api.core import field_errors
+from core.api import field_errors
 from handover.labels import ACTIONS
 from handover.models import HandoverNote
 from handover.schemas import HandoverNoteCreate

@@ -7,7 +7,6 @@ import logging
 
 from flask import Flask
 
-from app.scheduler import JOBS
 from core import clock
 from handover import packets
 
@@ -22,6 +21,3 @@ def tick(app: Flask, now: dt.datetime | None = None) -> tuple[list[int], int]:
     if built or reminded:
         log.info("handover: built packets %s, sent %d reminder(s)", built, reminded)
     return built, reminded
-
-
-JOBS.append(("handover", 60, tick))

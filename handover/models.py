@@ -9,9 +9,9 @@ from typing import Any
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Integer, String, Table, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.auth.models import Organisation
-from app.db import Base, CaseJSON, UTCDateTime
+from accounts.models import Organisation
 from core import clock
+from core.db import Base, CaseJSON, UTCDateTime
 
 
 class LegalBasis(enum.StrEnum):

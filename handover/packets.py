@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from sqlalchemy import exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import audit
-from app.auth.models import Organisation
-from app.db import db
+from accounts.models import Organisation
+from core import audit
+from core.db import db
 from handover import events, settings, sharing
 from handover.models import HandoverPacket, packet_note
 from handover.service import latest_versions_query, lock_organisation

@@ -8,16 +8,16 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app import audit
-from app.api.core import not_found
-from app.db import db
-from app.security import protect
-from core import clock
+from core import audit, clock
+from core.api import not_found
+from core.db import db
+from core.policies import protect
 from handover import access, forms, serialise, service, settings
 from handover.access import PARTNER, WRITERS
 from handover.labels import ACTIONS, LABELS, PERSON_ROLES
 from handover.models import HandoverNote
 from handover.window import latest_handover_date
+from triage.access import current_actor
 from triage.models import Incident
 
 bp = Blueprint("handover", __name__)
@@ -41,7 +41,6 @@ def packets_page():
     audit.record("list", "handover_packet", object_ids=[p.id for p in rows])
     if urgent:
         audit.record("list", "handover_note", object_ids=[n.id for n in urgent])
-    db.session.commit()
     return render_template(
         "handover/packets.html",
         organisation=org,
@@ -54,7 +53,6 @@ def _packet_page(packet_id: int, action: str, template: str):
     packet = access.packet_for_partner(packet_id)
     notes = serialise.packet_notes(packet)
     audit.record(action, "handover_packet", packet.id, object_ids=[n.id for n in notes])
-    db.session.commit()
     read = serialise.packet_read(packet, notes)
     return render_template(template, packet=read, organisation=packet.organisation)
 
@@ -114,7 +112,6 @@ def note_page(incident_id: int):
         return _submit(incident, previous)
     values = forms.values_from_note(previous) if previous else forms.values_from_incident(incident)
     audit.record("view", "handover_note" if previous else "incident", (previous or incident).id)
-    db.session.commit()
     return _render_form(incident, previous, values, {})
 
 
@@ -123,7 +120,7 @@ def _submit(incident: Incident, previous: HandoverNote | None):
     body, problems = forms.validate(values)
     if body is None:
         return _render_form(incident, previous, values, forms.messages(problems), 422)
-    actor = access.actor()
+    actor = current_actor()
     try:
         if previous is not None:
             note = service.correct_note(previous, body, actor)
@@ -137,7 +134,6 @@ def _submit(incident: Incident, previous: HandoverNote | None):
             )
             return redirect(url_for("handover.note_page", incident_id=incident.id))
         return _render_form(incident, previous, values, forms.messages(exc.fields), exc.status)
-    db.session.commit()
     day = service.packet_date(note).strftime("%d/%m/%Y")
     flash(_("Note saved (version %(version)s); it goes in the packet of %(day)s.",
             version=note.version, day=day), "info")  # fmt: skip

@@ -10,11 +10,9 @@ import datetime as dt
 
 from flask_login import current_user
 
-from app import audit
-from app.api.core import api, endpoint, problem
-from app.auth.models import Role
-from app.db import db
-from core import clock
+from accounts.models import Role
+from core import audit, clock
+from core.api import api, endpoint
 from handover import access, jobs, packets, serialise, service, settings  # noqa: F401 - jobs
 from handover.access import PACKET_LIST, PARTNER, WRITERS
 from handover.pages import bp
@@ -30,6 +28,7 @@ from handover.schemas import (
     SharedNoteRead,
 )
 from handover.window import latest_handover_date
+from triage.access import current_actor
 
 __all__ = ["bp"]
 TAGS = ("handover",)
@@ -38,12 +37,7 @@ LIST_DAYS = 14
 
 def _store(write) -> HandoverNoteRead:
     """Run a note write, commit, and answer with the stored note (or the error, rolled back)."""
-    try:
-        note = write()
-    except service.NoteError as exc:
-        db.session.rollback()
-        raise problem(exc.status, exc.code, exc.message, exc.fields) from None
-    db.session.commit()
+    note = write()
     return serialise.note_read(note)
 
 
@@ -60,7 +54,7 @@ def _store(write) -> HandoverNoteRead:
 def create_note(incident_id: int, body: HandoverNoteCreate):
     """A note for partner organisations, with the legal basis that allows the share."""
     incident = access.incident_for_writer(incident_id)
-    return _store(lambda: service.write_note(incident, body, access.actor()))
+    return _store(lambda: service.write_note(incident, body, current_actor()))
 
 
 @api.get("/incidents/<int:incident_id>/handover-notes")
@@ -76,7 +70,6 @@ def list_notes(incident_id: int):
     incident = access.incident_for_writer(incident_id)
     notes = service.notes_of_incident(incident.id)
     audit.record("list", "handover_note", object_ids=[n.id for n in notes])
-    db.session.commit()
     return HandoverNoteList(items=[serialise.note_read(n) for n in notes])
 
 
@@ -86,7 +79,6 @@ def get_note(note_id: int):
     """A note in full, with the ids of the versions before and after it."""
     note = access.note_for_writer(note_id)
     audit.record("view", "handover_note", note.id)
-    db.session.commit()
     return serialise.note_read(note)
 
 
@@ -103,7 +95,7 @@ def get_note(note_id: int):
 def correct_note(note_id: int, body: HandoverNoteCreate):
     """Write the next version of the latest version of a note; the history is kept."""
     note = access.note_for_writer(note_id)
-    return _store(lambda: service.correct_note(note, body, access.actor()))
+    return _store(lambda: service.correct_note(note, body, current_actor()))
 
 
 @api.get("/partner-notes")
@@ -112,7 +104,6 @@ def list_partner_notes():
     """Urgent notes addressed to my organisation that no packet has carried yet."""
     notes = access.pending_urgent_notes()
     audit.record("list", "handover_note", object_ids=[n.id for n in notes])
-    db.session.commit()
     return SharedNoteList(items=[serialise.shared_note_read(n) for n in notes])
 
 
@@ -128,7 +119,6 @@ def get_partner_note(note_id: int):
     """An urgent or delivered note, limited to what its legal basis allows."""
     note = access.note_for_partner(note_id)
     audit.record("view", "handover_note", note.id)
-    db.session.commit()
     return serialise.shared_note_read(note)
 
 
@@ -158,7 +148,6 @@ def list_packets(query: HandoverPacketQuery):
     day, since = _list_since(query)
     rows = serialise.packets_of(org_id, day, since)
     audit.record("list", "handover_packet", object_ids=[p.id for p in rows])
-    db.session.commit()
     items = [serialise.packet_summary(p, serialise.packet_notes(p)) for p in rows]
     return HandoverPacketList(items=items)
 
@@ -170,7 +159,6 @@ def get_packet(packet_id: int):
     packet = access.packet_for_partner(packet_id)
     notes = serialise.packet_notes(packet)
     audit.record("view", "handover_packet", packet.id, object_ids=[n.id for n in notes])
-    db.session.commit()
     return serialise.packet_read(packet, notes)
 
 
@@ -180,5 +168,4 @@ def acknowledge_packet(packet_id: int):
     """Record who picked the packet up and when (the first pickup counts)."""
     packet = access.packet_for_partner(packet_id)
     packets.acknowledge(packet, current_user.id, clock.now())
-    db.session.commit()
     return serialise.packet_summary(packet, serialise.packet_notes(packet))

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.schemas import Input, LongText, Output, ShortText, Slug
+from core.schemas import Input, LongText, Output, ShortText, Slug
 from handover.models import Consent, LegalBasis
 
 HandoverPersonRole = Literal["victim", "suspect", "child", "witness", "caller", "other"]

@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from app.auth.models import User
-from app.db import db
+from accounts.models import User
+from core.db import db
 from handover import service, settings, sharing
 from handover.models import HandoverNote, HandoverPacket
 from handover.schemas import (

@@ -17,10 +17,11 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
-from app import audit
-from app.auth.models import Organisation, Role, User
-from app.db import db
-from core import clock
+from accounts.actor import Actor
+from accounts.models import Organisation, Role, User
+from core import audit, clock
+from core.db import db
+from core.errors import DomainError
 from dispatch.models import Assignment, UnitMember
 from handover import events, settings, sharing
 from handover.models import HandoverNote, note_target, packet_note
@@ -29,17 +30,13 @@ from handover.schemas import HandoverNoteCreate
 from handover.window import packet_date_for
 from triage import screening
 from triage.models import Incident
-from triage.service import Actor, add_timeline
+from triage.service import add_timeline
 
 POLICE_WRITERS = (Role.DISPATCHER, Role.SUPERVISOR)
 
 
-class NoteError(ValueError):
+class NoteError(DomainError):
     """A note that is well-formed but cannot be stored, naming the field."""
-
-    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
 
 
 def on_assigned_unit(user: User, incident_id: int) -> bool:

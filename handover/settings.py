@@ -13,7 +13,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
-from handover.window import parse_clock
+from core import clock
+from core.clock import parse_clock
 
 DEFAULTS = {
     "HANDOVER_TIME": "07:00",
@@ -54,4 +55,4 @@ def catchup_days() -> int:
 
 def zone() -> ZoneInfo:
     """The zone of the wall-clock rules (Europe/Brussels)."""
-    return ZoneInfo(current_app.config.get("TIMEZONE") or "Europe/Brussels")
+    return clock.zone()

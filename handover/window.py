@@ -19,16 +19,6 @@ from zoneinfo import ZoneInfo
 ONE_DAY = dt.timedelta(days=1)
 
 
-def parse_clock(value: str) -> dt.time:
-    """Parse `HH:MM` or `HH:MM:SS` (24-hour) into a time; raise ValueError otherwise."""
-    text = value.strip()
-    parts = text.split(":")
-    if len(parts) not in (2, 3) or not all(len(p) == 2 and p.isdigit() for p in parts):
-        raise ValueError(f"expected HH:MM or HH:MM:SS, got {value!r}")
-    hour, minute, second = (int(p) for p in [*parts, "00"][:3])
-    return dt.time(hour, minute, second)  # raises ValueError when out of range
-
-
 def handover_instant(date: dt.date, handover_time: dt.time, zone: ZoneInfo) -> dt.datetime:
     """The UTC instant of the handover time on a local date."""
     local = dt.datetime.combine(date, handover_time, tzinfo=zone)

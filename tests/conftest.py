@@ -17,14 +17,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete
 
+from accounts import service as accounts
+from accounts.models import Role, User
 from app import create_app
-from app.audit import GENESIS_HASH, AuditHead
-from app.auth import service as accounts
-from app.auth.models import Role, User
-from app.db import Base, db
-from app.extensions import limiter
 from config import TestingConfig
 from core import clock as core_clock
+from core.audit import GENESIS_HASH, AuditHead
+from core.db import Base, db
+from core.extensions import limiter
 
 PASSWORD = "correct-horse-battery"
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -94,7 +94,7 @@ def backend_app(
     """
     url = database_url(request.param, tmp_path_factory)
     if request.param == "postgresql":
-        from tests.live.servers import postgres_schema
+        from tools.servers import postgres_schema
 
         with postgres_schema(url) as schema_url:
             app = _created(make_app(schema_url))
@@ -226,3 +226,43 @@ def login(client: FlaskClient, username: str, password: str = PASSWORD):
 def bearer(raw: str) -> dict[str, str]:
     """Authorization header for a token."""
     return {"Authorization": f"Bearer {raw}"}
+
+
+@pytest.fixture
+def socket_client() -> Iterator:
+    """Connect Socket.IO test clients to an app; every one is closed after the test.
+
+    `socket_client(app, "an")` logs in as `an` (a console), `socket_client(app, token=raw)`
+    sends a bearer token, `socket_client(app)` connects anonymously, and `flask_client=` reuses
+    a logged-in test client (its session is the socket's).
+    """
+    from core.extensions import socketio
+    from core.realtime import NAMESPACE
+
+    opened: list[tuple[object, str]] = []
+
+    def connect(
+        target: Flask,
+        username: str | None = None,
+        *,
+        token: str | None = None,
+        flask_client: FlaskClient | None = None,
+        namespace: str = NAMESPACE,
+    ):
+        kwargs: dict = {}
+        if username is not None:
+            flask_client = target.test_client()
+            login(flask_client, username)
+        if flask_client is not None:
+            kwargs["flask_test_client"] = flask_client
+        if token is not None:
+            kwargs["auth"] = {"token": token}
+        sock = socketio.test_client(target, namespace=namespace, **kwargs)
+        opened.append((sock, namespace))
+        return sock
+
+    yield connect
+    for sock, namespace in opened:
+        with contextlib.suppress(Exception):
+            if sock.is_connected(namespace):
+                sock.disconnect(namespace=namespace)

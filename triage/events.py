@@ -5,28 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import column, func, select, table
-
-from app.auth.models import User
-from app.db import UTCDateTime, db
-from triage import visibility
+from accounts.models import User
+from triage import links, visibility
 from triage.models import Assessment, Incident
 from triage.schemas import IncidentSummary
-
-# The assignment table, seen from triage without importing the dispatch package.
-_assignment = table("assignment", column("incident_id"), column("assigned_at", UTCDateTime()))
 
 
 def dispatched_times(incident_ids: list[int]) -> dict[int, dt.datetime]:
     """When each incident first had a unit assigned (for the board's "since dispatch" timer)."""
-    if not incident_ids:
-        return {}
-    rows = db.session.execute(
-        select(_assignment.c.incident_id, func.min(_assignment.c.assigned_at))
-        .where(_assignment.c.incident_id.in_(incident_ids))
-        .group_by(_assignment.c.incident_id)
-    )
-    return {incident_id: when for incident_id, when in rows}
+    return links.assignments().first_assigned_at(incident_ids)
 
 
 def summaries(incidents: list[Incident], viewer: User | None = None) -> list[IncidentSummary]:

@@ -10,9 +10,8 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from app import crypto
-from app.db import db
-from core import clock
+from core import clock, crypto
+from core.db import db
 from triage.geocoding import (
     Geocoder,
     GeoResult,

@@ -9,8 +9,13 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, BlindIndex, CaseJSON, CaseText, UTCDateTime
 from core import clock
+from core.db import Base, BlindIndex, CaseJSON, CaseText, UTCDateTime
+
+
+def format_reference(year: int | str, number: int | str) -> str:
+    """An incident reference in its one canonical form, `NW-YYYY-NNNNNN`."""
+    return f"NW-{year}-{int(number):06d}"
 
 
 class IncidentStatus(enum.StrEnum):

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, g, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
-from app import audit
-from app.api.core import api, endpoint, not_found, problem
-from app.auth.models import Role
-from app.db import db
-from app.schemas import PageInfo
-from app.security import BOARD, allow, protect
-from triage import events, screening, service, visibility
-from triage.models import Assessment, Incident, Priority, TimelineSource
+from accounts.models import Role
+from core import audit
+from core.api import api, endpoint, not_found, problem
+from core.policies import BOARD, allow, protect
+from core.schemas import PageInfo
+from triage import events, screening, service
+from triage.access import current_actor, incident_or_404
+from triage.models import Assessment, Incident, Priority
 from triage.schemas import (
     AssessmentCreate,
     AssessmentList,
@@ -37,20 +37,6 @@ from triage.schemas import (
 bp = Blueprint("triage", __name__)
 INTAKE = allow(Role.DISPATCHER, Role.SUPERVISOR, scopes=("intake",))
 SUPERVISOR = allow(Role.SUPERVISOR)
-
-
-def actor() -> service.Actor:
-    """The current user as a timeline actor."""
-    token = g.get("api_token")
-    return service.Actor(
-        current_user, token, TimelineSource.API if token else TimelineSource.CONSOLE
-    )
-
-
-def _raise(exc: service.IntakeError | screening.ScreeningError):
-    if isinstance(exc, screening.ScreeningError):
-        raise problem(422, "validation_error", exc.message, exc.fields) from None
-    raise problem(exc.status, exc.code, exc.message, exc.fields) from None
 
 
 def incident_read(
@@ -96,17 +82,6 @@ def assessment_read(a: Assessment, incident_priority: str) -> AssessmentRead:
     )
 
 
-def incident_or_404(incident_id: int) -> Incident:
-    """Load an incident the caller may see; otherwise 404 (its existence is not revealed)."""
-    incident = service.get_incident(incident_id)
-    token = g.get("api_token")
-    if incident is None or not visibility.can_see(current_user, incident):
-        raise not_found("incident")
-    if token is not None and token.scopes and incident.created_by_token_id != token.id:
-        raise not_found("incident")  # an intake token reads back only what it created
-    return incident
-
-
 @api.post("/incidents")
 @endpoint(
     "Take a call",
@@ -127,13 +102,8 @@ def create_incident(body: IncidentCreate):
             "Idempotency-Key is too long.",
             {"Idempotency-Key": "at most 128 characters"},
         )
-    try:
-        incident, created = service.create_incident(body, actor(), key)
-    except service.IntakeError as exc:
-        db.session.rollback()
-        _raise(exc)
-    response = incident_read(incident).model_dump(mode="json")  # read before commit expires it
-    db.session.commit()  # committed before the caller hears it was taken
+    incident, created = service.create_incident(body, current_actor(), key)
+    response = incident_read(incident).model_dump(mode="json")
     return response, 201 if created else 200
 
 
@@ -145,7 +115,6 @@ def list_incidents(query: IncidentQuery):
         query.status, query.priority, query.since, query.page, query.per_page
     )
     audit.record("list", "incident", object_ids=[i.id for i in rows])
-    db.session.commit()
     items = events.summaries(list(rows), current_user)
     return IncidentList(
         items=items, page=PageInfo(page=query.page, per_page=query.per_page, total=total)
@@ -194,7 +163,6 @@ def get_incident(incident_id: int):
         timeline=[_timeline_read(e) for e in service.timeline(incident.id)],
     )
     audit.record("view", "incident", incident.id)
-    db.session.commit()
     return detail
 
 
@@ -210,12 +178,7 @@ def get_incident(incident_id: int):
 def update_incident(incident_id: int, body: IncidentUpdate):
     """Correct address, point, phone, persons, flags or narrative; changes go on the timeline."""
     incident = incident_or_404(incident_id)
-    try:
-        service.update_incident(incident, body, actor())
-    except service.IntakeError as exc:
-        db.session.rollback()
-        _raise(exc)
-    db.session.commit()
+    service.update_incident(incident, body, current_actor())
     return incident_read(incident)
 
 
@@ -234,24 +197,20 @@ def create_assessment(incident_id: int, body: AssessmentCreate):
     incident = incident_or_404(incident_id)
     judgement = (body.judgement.level, body.judgement.reason) if body.judgement else None
     prior = len(service.prior_incidents(incident))
-    try:
-        outcome = screening.assess(
-            incident,
-            body.instrument,
-            dict(body.answers),
-            judgement,
-            body.motives,
-            prior,
-            current_user.id,
-        )
-    except screening.ScreeningError as exc:
-        db.session.rollback()
-        _raise(exc)
+    outcome = screening.assess(
+        incident,
+        body.instrument,
+        dict(body.answers),
+        judgement,
+        body.motives,
+        prior,
+        current_user.id,
+    )
     a = outcome.assessment
     service.add_timeline(
         incident.id,
         "assessment.scored",
-        actor(),
+        current_actor(),
         from_state=outcome.previous_priority,
         to_state=incident.priority,
         data={
@@ -261,7 +220,6 @@ def create_assessment(incident_id: int, body: AssessmentCreate):
             "assessment_id": a.id,
         },
     )
-    db.session.commit()
     return assessment_read(a, incident.priority)
 
 
@@ -278,7 +236,6 @@ def list_assessments(incident_id: int):
     incident = incident_or_404(incident_id)
     rows = screening.assessments(incident.id)
     audit.record("list", "assessment", object_ids=[a.id for a in rows])
-    db.session.commit()
     return AssessmentList(items=[assessment_read(a, incident.priority) for a in rows])
 
 
@@ -304,8 +261,7 @@ def change_priority(incident_id: int, body: PriorityChange):
             {"priority": "supervisor only"},
         )
     if body.priority != previous:
-        service.set_priority(incident, body.priority, body.reason, actor())
-        db.session.commit()
+        service.set_priority(incident, body.priority, body.reason, current_actor())
     return incident_read(incident)
 
 
@@ -366,10 +322,7 @@ def preview_instrument(instrument_id: str, body: ScorePreview):
     inst = screening.instruments().get(instrument_id)
     if inst is None:
         raise not_found("instrument")
-    try:
-        result = screening.preview(inst, dict(body.answers), body.partial)
-    except screening.ScreeningError as exc:
-        _raise(exc)
+    result = screening.preview(inst, dict(body.answers), body.partial)
     from triage import scoring
 
     return ScorePreviewRead(

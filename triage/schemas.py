@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints, model_validator
 
-from app.schemas import Input, LongText, Output, PageInfo, Phone, ShortText
+from core.schemas import Input, LongText, Output, PageInfo, Phone, ShortText
 from triage.models import IncidentStatus, LocationQuality, PersonRole, Priority
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{1,47}$")]

@@ -13,9 +13,10 @@ from pathlib import Path
 from flask import Flask, current_app
 from sqlalchemy import func, select
 
-from app import audit
-from app.db import db
-from app.realtime import board_rooms, publish
+from core import audit
+from core.db import db
+from core.errors import DomainError
+from core.realtime import board_rooms, publish
 from triage import events, scoring
 from triage.instruments import SHIPPED_DIR, Instrument, load_instruments
 from triage.models import Assessment, Incident, Priority
@@ -27,12 +28,11 @@ DASH = "dash"
 __all__ = ["REPEAT_THRESHOLD"]
 
 
-class ScreeningError(ValueError):
-    """An assessment that cannot be stored, with field-level problems."""
+class ScreeningError(DomainError):
+    """An assessment that cannot be stored, with field-level problems (422)."""
 
     def __init__(self, message: str, fields: dict[str, str]):
-        super().__init__(message)
-        self.message, self.fields = message, fields
+        super().__init__(422, "validation_error", message, fields)
 
 
 def init_instruments(app: Flask) -> None:

@@ -9,23 +9,27 @@ import datetime as dt
 import hashlib
 import json
 import uuid
-from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from app import audit, crypto
-from app.auth.models import ApiToken, User
-from app.db import db
-from app.phones import normalise_phone
-from app.realtime import board_rooms, publish
-from core import clock
+from accounts.actor import Actor
+from core import audit, clock, crypto
+from core.db import db
+from core.errors import DomainError
+from core.phones import normalise_phone
+from core.realtime import board_rooms, publish
 from triage import events, screening
 from triage.location import Location, locate
-from triage.models import Incident, IncidentStatus, Person, Priority, TimelineEvent, TimelineSource
+from triage.models import (
+    Incident,
+    IncidentStatus,
+    Person,
+    Priority,
+    TimelineEvent,
+    format_reference,
+)
 from triage.schemas import IncidentCreate, IncidentUpdate, PersonIn
 
 REPEAT_WINDOW = dt.timedelta(days=365)
@@ -34,33 +38,8 @@ SYSTEM_FLAGS = frozenset({ESCALATION_FLAG})
 BASE_PRIORITY = Priority.P3
 
 
-class IntakeError(ValueError):
+class IntakeError(DomainError):
     """Intake input that is well-formed but not acceptable, naming the field."""
-
-    def __init__(self, status: int, code: str, message: str, fields: dict[str, str] | None = None):
-        super().__init__(message)
-        self.status, self.code, self.message, self.fields = status, code, message, fields or {}
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: a user (maybe through a token), or the system."""
-
-    user: User | None
-    token: ApiToken | None
-    source: TimelineSource
-    name: str | None = None  # e.g. "unit NT-11" for SMS replies
-
-    @property
-    def label(self) -> str:
-        """How the timeline names the actor."""
-        if self.name:
-            return self.name
-        if self.user is None:
-            return "system"
-        return (
-            f"{self.user.username} (token {self.token.name})" if self.token else self.user.username
-        )
 
 
 def fingerprint(body: dict[str, Any]) -> str:
@@ -98,8 +77,7 @@ def check_flags(flags: list[str], field: str = "flags") -> list[str]:
 
 
 def _reference(incident: Incident) -> str:
-    year = incident.received_at.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
-    return f"NW-{year}-{incident.id:06d}"
+    return format_reference(incident.received_at.astimezone(clock.zone()).year, incident.id)
 
 
 def _persons(items: list[PersonIn]) -> list[Person]:

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import column, exists, select, table
-
-from app.auth.models import Role, User
-from app.db import db
+from accounts.models import Role, User
+from triage import links
 from triage.models import Incident
 
 PLACEHOLDER_FIELDS = (
@@ -25,34 +23,12 @@ PLACEHOLDER_FIELDS = (
     "created_at",
 )
 
-# Seen from triage without importing the dispatch package.
-_assignment = table(
-    "assignment", column("incident_id"), column("unit_id"), column("assigned_by_id")
-)
-_member = table("unit_member", column("unit_id"), column("user_id"))
-
 
 def involved(user: User, incident: Incident) -> bool:
-    """Took the call, assigned a unit, or is on an assigned unit."""
+    """Took the call, assigned a unit, or is on an assigned unit (dispatch answers the last two)."""
     if incident.created_by_id == user.id:
         return True
-    assigned = db.session.execute(
-        select(
-            exists().where(
-                _assignment.c.incident_id == incident.id, _assignment.c.assigned_by_id == user.id
-            )
-        )
-    ).scalar()
-    on_unit = db.session.execute(
-        select(
-            exists().where(
-                _assignment.c.incident_id == incident.id,
-                _assignment.c.unit_id == _member.c.unit_id,
-                _member.c.user_id == user.id,
-            )
-        )
-    ).scalar()
-    return bool(assigned or on_unit)
+    return links.assignments().involved(user.id, incident.id)
 
 
 def can_see(user: User, incident: Incident) -> bool:

@@ -39,7 +39,7 @@ def _convert(transform) -> None:
 
 def _encrypt_once(value: str) -> str:
     """Encrypt a plain number; leave one that is already ciphertext (a re-run) as it is."""
-    from app import crypto
+    from core import crypto
 
     try:
         crypto.decrypt(value)
@@ -67,7 +67,7 @@ def upgrade():
 
 
 def downgrade():
-    from app import crypto
+    from core import crypto
 
     _convert(crypto.decrypt)
     with op.batch_alter_table("message", schema=None) as batch_op:

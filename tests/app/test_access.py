@@ -5,8 +5,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
-from app.security import Policy
+from core.policies import Policy
 from tests.conftest import bearer, csrf_token, login, make_token, make_user
 from tests.handover.access_rows import PAGES as HANDOVER_PAGES
 from tests.handover.access_rows import ROWS as HANDOVER_ROWS
@@ -361,7 +362,7 @@ SOCKET_MATRIX = {
 
 def _socket_handlers() -> dict[tuple[str, str], object]:
     """Every handler the Socket.IO server will call, by (namespace, event)."""
-    from app.extensions import socketio
+    from core.extensions import socketio
 
     found = {}
     if socketio.server is not None:
@@ -383,24 +384,24 @@ def test_every_socket_handler_declares_a_policy_and_is_in_the_matrix(backend_app
 
 def _probe_rooms(app, sock) -> set[str]:
     """Which of the probe events (one per room) this connection received."""
-    from app.realtime import NAMESPACE
+    from core.realtime import NAMESPACE
 
     names = {e["name"] for e in sock.get_received(NAMESPACE)}
     return {name.removeprefix("probe:") for name in names if name.startswith("probe:")}
 
 
 @pytest.mark.parametrize("namespace,event", list(SOCKET_MATRIX))
-def test_each_caller_gets_what_the_socket_policy_says(app, namespace, event):
-    from app.auth.models import User
-    from app.db import db
-    from app.extensions import socketio
+def test_each_caller_gets_what_the_socket_policy_says(app, namespace, event, socket_client):
+    from accounts.models import User
+    from core.db import db
+    from core.extensions import socketio
     from tests.conftest import make_app
 
     live = make_app(app.config["SQLALCHEMY_DATABASE_URI"])  # the Socket.IO server binds to it
     tokens = _callers(live)
     make_user(live, "u-supervisor_without_2fa", "supervisor", totp=False)
     with live.app_context():
-        users = {u.username: u for u in db.session.query(User).all()}
+        users = {u.username: u for u in db.session.scalars(select(User)).all()}
         rooms = {
             "board": "board",
             "supervisors": "supervisors",
@@ -412,13 +413,11 @@ def test_each_caller_gets_what_the_socket_policy_says(app, namespace, event):
     wrong, socks = [], {}
     for who, expected in SOCKET_MATRIX[(namespace, event)].items():
         if who == "anonymous":
-            sock = socketio.test_client(live, namespace=namespace)
+            sock = socket_client(live, namespace=namespace)
         elif who in (INTAKE_TOKEN, "admin"):
-            sock = socketio.test_client(live, namespace=namespace, auth={"token": tokens[who]})
+            sock = socket_client(live, token=tokens[who], namespace=namespace)
         else:
-            flask_client = live.test_client()
-            login(flask_client, f"u-{who}")
-            sock = socketio.test_client(live, namespace=namespace, flask_test_client=flask_client)
+            sock = socket_client(live, f"u-{who}", namespace=namespace)
         connected = sock.is_connected(namespace)
         if connected != (expected is not None):
             wrong.append(f"{who}: connected={connected}")

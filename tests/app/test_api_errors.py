@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from app.db import db
+from core.db import db
 from dispatch.models import Unit
 from tests.conftest import bearer, make_token, make_user
 

@@ -10,13 +10,13 @@ from flask_migrate import upgrade
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from app import audit
-from app.audit_chain import purge_before, verify_chain
-from app.db import db
+from core import audit
 from core import clock as core_clock
+from core.audit.chain import purge_before, verify_chain
+from core.db import db
 from tests.conftest import bearer, make_app, make_token, make_user, require_service
-from tests.live.servers import postgres_schema
 from tests.triage.helpers import new_incident
+from tools.servers import postgres_schema
 
 
 def _events(app, n: int = 5) -> None:

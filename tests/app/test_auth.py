@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from app.auth import service as accounts
-from app.auth.models import ApiToken
-from app.db import db
+from accounts import service as accounts
+from accounts.models import ApiToken
 from core import clock as core_clock
+from core.db import db
 from tests.conftest import PASSWORD, bearer, csrf_token, login, make_token, make_user
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from app.auth.models import Organisation, User
-from app.db import db
+from accounts.models import Organisation, User
+from core.db import db
 from dispatch.models import Unit, UnitStatus
 from tests.conftest import bearer, make_org
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app.db import db
 from core import clock as core_clock
+from core.db import db
 from tests.conftest import FROZEN_AT, bearer, make_token, make_user
 from triage.models import Incident
 

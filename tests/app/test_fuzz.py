@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.live import servers
+from tools import servers
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 

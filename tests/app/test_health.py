@@ -8,9 +8,9 @@ import os
 import pytest
 from sqlalchemy import text
 
-from app.db import db
-from app.scheduler import SchedulerHeartbeat, beat
 from core import clock as core_clock
+from core.db import db
+from core.jobs import SchedulerHeartbeat, beat
 from tests.conftest import make_app, require_service
 
 

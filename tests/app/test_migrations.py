@@ -12,9 +12,9 @@ from alembic.script import ScriptDirectory
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, select, text
 
-from app import crypto
-from app.audit import AuditHead
-from app.db import Base, db
+from core import crypto
+from core.audit import AuditHead
+from core.db import Base, db
 from tests.conftest import make_app, require_service
 
 

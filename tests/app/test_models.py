@@ -8,9 +8,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select, text
 
-from app import audit
-from app.auth.models import Organisation, User
-from app.db import db
+from accounts.models import Organisation, User
+from core import audit
+from core.db import db
 from dispatch.models import Assignment, Message, MessageDirection, Unit, UnitStatus
 from handover.models import HandoverNote, HandoverPacket
 from tests.conftest import make_user

@@ -12,7 +12,7 @@ import requests
 import socketio
 
 from tests.conftest import require_service
-from tests.live import servers
+from tools import servers
 
 
 @pytest.fixture

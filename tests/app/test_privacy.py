@@ -8,8 +8,8 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from sqlalchemy import text
 
-from app import crypto
-from app.db import Base, db
+from core import crypto
+from core.db import Base, db
 from tests.conftest import bearer, make_token, make_user
 from tests.triage.helpers import new_incident
 

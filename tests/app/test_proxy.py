@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from app.audit import AuditEvent
-from app.db import db
+from core.audit import AuditEvent
+from core.db import db
 from tests.conftest import PASSWORD, csrf_token, make_app, make_user
 
 PROXY = "10.0.0.5"  # nginx, as the app's socket sees it

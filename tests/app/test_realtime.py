@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
-from app.db import db
-from app.extensions import socketio
-from app.realtime import NAMESPACE, publish
+from core.db import db
+from core.realtime import NAMESPACE, publish
 from tests.conftest import login, make_app, make_token, make_user
 
 
@@ -16,21 +16,15 @@ def live_app(app):
     return make_app(app.config["SQLALCHEMY_DATABASE_URI"])
 
 
-def _console(app, username):
-    flask_client = app.test_client()
-    login(flask_client, username)
-    return socketio.test_client(app, namespace=NAMESPACE, flask_test_client=flask_client)
-
-
 def _ids(sock):
     return [
         e["args"][0]["id"] for e in sock.get_received(NAMESPACE) if e["name"] == "incident.created"
     ]
 
 
-def test_board_gets_committed_events_and_never_rolled_back_ones(live_app):
+def test_board_gets_committed_events_and_never_rolled_back_ones(live_app, socket_client):
     make_user(live_app, "an", "dispatcher")
-    sock = _console(live_app, "an")
+    sock = socket_client(live_app, "an")
     assert sock.is_connected(NAMESPACE)
     with live_app.app_context():
         publish("incident.created", {"id": 1}, ["board"])
@@ -40,9 +34,9 @@ def test_board_gets_committed_events_and_never_rolled_back_ones(live_app):
     assert _ids(sock) == [2]
 
 
-def test_social_worker_does_not_receive_board_events(live_app):
+def test_social_worker_does_not_receive_board_events(live_app, socket_client):
     make_user(live_app, "lotte", "social_worker")
-    sock = _console(live_app, "lotte")
+    sock = socket_client(live_app, "lotte")
     assert sock.is_connected(NAMESPACE)
     with live_app.app_context():
         publish("incident.created", {"id": 3}, ["board"])
@@ -50,28 +44,28 @@ def test_social_worker_does_not_receive_board_events(live_app):
     assert _ids(sock) == []
 
 
-def test_connection_without_credentials_is_refused(live_app):
-    sock = socketio.test_client(live_app, namespace=NAMESPACE)
+def test_connection_without_credentials_is_refused(live_app, socket_client):
+    sock = socket_client(live_app)
     assert not sock.is_connected(NAMESPACE)
 
 
-def test_token_in_auth_connects(live_app):
+def test_token_in_auth_connects(live_app, socket_client):
     make_user(live_app, "tel", "supervisor")
     raw = make_token(live_app, "tel")
-    sock = socketio.test_client(live_app, namespace=NAMESPACE, auth={"token": raw})
+    sock = socket_client(live_app, token=raw)
     assert sock.is_connected(NAMESPACE)
-    bad = socketio.test_client(live_app, namespace=NAMESPACE, auth={"token": "nw_wrong"})
+    bad = socket_client(live_app, token="nw_wrong")
     assert not bad.is_connected(NAMESPACE)
 
 
-def test_logging_out_ends_the_live_feed_of_every_console_of_that_user(live_app):
+def test_logging_out_ends_the_live_feed_of_every_console_of_that_user(live_app, socket_client):
     make_user(live_app, "an", "dispatcher")
     make_user(live_app, "bo", "dispatcher")
     flask_client = live_app.test_client()
     login(flask_client, "an")
-    mine = socketio.test_client(live_app, namespace=NAMESPACE, flask_test_client=flask_client)
-    other_device = _console(live_app, "an")
-    colleague = _console(live_app, "bo")
+    mine = socket_client(live_app, flask_client=flask_client)
+    other_device = socket_client(live_app, "an")
+    colleague = socket_client(live_app, "bo")
     assert mine.is_connected(NAMESPACE) and other_device.is_connected(NAMESPACE)
     token = flask_client.get("/console").get_data(as_text=True)
     csrf = token.split('name="csrf-token" content="')[1].split('"')[0]
@@ -81,23 +75,23 @@ def test_logging_out_ends_the_live_feed_of_every_console_of_that_user(live_app):
     assert colleague.is_connected(NAMESPACE)
 
 
-def test_a_revoked_token_or_disabled_account_ends_the_live_feed(live_app, runner):
-    from app.auth.models import ApiToken, User
+def test_a_revoked_token_or_disabled_account_ends_the_live_feed(live_app, runner, socket_client):
+    from accounts.models import ApiToken, User
 
     make_user(live_app, "tel", "dispatcher")
     make_user(live_app, "cas", "dispatcher")
     raw = make_token(live_app, "tel")
-    by_token = socketio.test_client(live_app, namespace=NAMESPACE, auth={"token": raw})
-    by_session = _console(live_app, "cas")
+    by_token = socket_client(live_app, token=raw)
+    by_session = socket_client(live_app, "cas")
     assert by_token.is_connected(NAMESPACE) and by_session.is_connected(NAMESPACE)
     with live_app.app_context():
-        token = db.session.query(ApiToken).one()
+        token = db.session.scalars(select(ApiToken)).one()
         result = live_app.test_cli_runner().invoke(args=["token", "revoke", str(token.id)])
         assert result.exit_code == 0, result.output
     assert not by_token.is_connected(NAMESPACE)
     assert by_session.is_connected(NAMESPACE)
     with live_app.app_context():
-        user = db.session.query(User).filter_by(username="cas").one()
+        user = db.session.scalars(select(User).where(User.username == "cas")).one()
         user.active = False
         user.session_version += 1  # what the admin API does when it disables an account
         db.session.commit()

@@ -6,8 +6,8 @@ import datetime as dt
 
 from sqlalchemy import select
 
-from app.audit import AuditEvent
-from app.db import db
+from core.audit import AuditEvent
+from core.db import db
 from tests.dispatch.helpers import board, incident_with_unit
 from tests.triage.helpers import DASH_ITEMS, answers, assess
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.pool import NullPool
 
-from app.db import db
-from app.scheduler import LeaderLock, SchedulerHeartbeat, beat, heartbeat_age
 from core import clock
+from core.db import db
+from core.jobs import LeaderLock, SchedulerHeartbeat, beat, heartbeat_age
 from tests.conftest import require_service
-from tests.live.servers import postgres_schema
+from tools.servers import postgres_schema
 
 
 def _lock_held_elsewhere(app, key: int) -> bool:
@@ -56,7 +56,7 @@ def test_heartbeat_names_the_leader_and_ages(app):
         started = clock.now()
         beat(app, started)
         beat(app, started)
-        rows = db.session.query(SchedulerHeartbeat).all()
+        rows = db.session.scalars(select(SchedulerHeartbeat)).all()
         assert len(rows) == 1 and ":" in rows[0].holder
         assert heartbeat_age() < 2
 

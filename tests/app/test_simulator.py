@@ -9,16 +9,16 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from app.db import db
-from app.demo import seed_organisations, seed_units, seed_users
-from app.simulator.driver import NightDriver, Options
-from app.simulator.local import issue_credentials
-from app.simulator.plan import expected_priority, instruments, plan_night
+from core.db import db
 from dispatch.models import Assignment, Message, MessageDirection
 from dispatch.replies import parse_reply
 from handover.models import HandoverNote
 from handover.sharing import check_share
-from tests.flask_adapter import FlaskAdapter
+from tools.demo import seed_organisations, seed_units, seed_users
+from tools.flask_adapter import FlaskAdapter
+from tools.simulator.driver import NightDriver, Options
+from tools.simulator.local import issue_credentials
+from tools.simulator.plan import expected_priority, instruments, plan_night
 from triage import scoring
 from triage.geocoding import OfflineGeocoder
 from triage.models import Assessment, Incident, IncidentStatus

@@ -7,8 +7,8 @@ import re
 import pyotp
 from sqlalchemy import select
 
-from app.audit import AuditEvent
-from app.db import db
+from core.audit import AuditEvent
+from core.db import db
 from tests.conftest import PASSWORD, bearer, csrf_token, make_token, make_user
 
 
@@ -43,7 +43,7 @@ def test_supervisor_reaches_nothing_but_enrolment_until_enrolled(app, client):
 def test_enrolled_user_needs_a_valid_code_or_a_recovery_code_once(app, client):
     make_user(app, "chef", "supervisor", totp=False)
     with app.app_context():
-        from app.auth import service, twofactor
+        from accounts import service, twofactor
 
         user = service.user_by_name("chef")
         codes = twofactor.enable(user, "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from twilio.request_validator import RequestValidator
 
-from app.db import db
+from core.db import db
 from dispatch import service
 from dispatch.models import Unit, UnitStatus
 from tests.conftest import bearer, ctx, make_token, make_user

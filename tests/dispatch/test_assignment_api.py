@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from app.db import db
+from core.db import db
 from dispatch.models import Assignment, Message, UnitStatus
 from tests.dispatch.helpers import board, incident_with_unit, make_unit, unit_status
 from tests.triage.helpers import new_incident

@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from app.db import db
-from app.extensions import socketio
-from app.realtime import NAMESPACE
+from core.db import db
+from core.extensions import socketio
+from core.realtime import NAMESPACE
 from dispatch import escalation
 from dispatch.models import Assignment, Message, Unit
 from tests.conftest import login, make_app, make_user

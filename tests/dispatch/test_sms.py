@@ -13,10 +13,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from app.db import db
-from app.extensions import socketio
-from app.realtime import NAMESPACE
-from app.scheduler import JOBS
+from core.db import db
+from core.extensions import socketio
+from core.jobs import registered
+from core.realtime import NAMESPACE
 from dispatch import sms
 from dispatch.models import Message, MessageDirection, MessageStatus, Unit, UnitStatus
 from tests.dispatch import twilio_fake as fake
@@ -333,8 +333,8 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap():
     assert len(samples) > 1 and all(highs[2] / 2 <= s <= highs[2] for s in samples)
 
 
-def test_jobs_are_registered_with_the_scheduler():
-    jobs = {job_id: (seconds, job) for job_id, seconds, job in JOBS}
+def test_jobs_are_registered_with_the_scheduler(app):
+    jobs = {job.id: (job.every_s, job.run) for job in registered(app)}
     assert jobs["sms.deliver_due"] == (5, sms.deliver_due)
     assert jobs["sms.reconcile_sending"] == (60, sms.reconcile_sending)
 

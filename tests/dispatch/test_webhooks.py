@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy import text as sql
 
-from app.db import db
+from core.db import db
 from dispatch.models import Message, MessageStatus
 from tests.dispatch.helpers import (
     AUTH_TOKEN,

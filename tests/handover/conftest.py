@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from app import realtime
+from core import realtime
 
 
 @pytest.fixture

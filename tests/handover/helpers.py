@@ -7,17 +7,17 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
-from app.audit import AuditEvent
-from app.auth import service as accounts
-from app.auth.models import Organisation
-from app.db import db
+from accounts import service as accounts
+from accounts.actor import Actor
+from accounts.models import Organisation
+from core.audit import AuditEvent
+from core.db import db
 from dispatch.models import Assignment, Unit, UnitMember
 from handover import service
 from handover.models import HandoverNote, HandoverPacket, packet_note
 from handover.schemas import HandoverNoteCreate
 from tests.conftest import bearer, ctx, make_org, make_token, make_user
 from triage.models import Incident, TimelineSource
-from triage.service import Actor
 
 BXL = ZoneInfo("Europe/Brussels")
 CAW, VH, SH = "caw-antwerpen", "veilig-huis-antwerpen", "slachtofferhulp-antwerpen"

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from app.auth.models import Organisation
-from app.db import db
+from accounts.models import Organisation
+from core.db import db
 from handover import jobs, packets
 from handover.models import HandoverPacket
 from tests.conftest import make_org

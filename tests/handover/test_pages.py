@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from app.db import db
+from core.db import db
 from handover import packets
 from handover.models import HandoverNote
 from tests.conftest import csrf_token, login

@@ -10,9 +10,8 @@ import datetime as dt
 
 import pytest
 
-from app.extensions import socketio
-from app.realtime import NAMESPACE
 from core import clock as core_clock
+from core.realtime import NAMESPACE
 from handover import jobs, settings
 from handover.window import packet_date_for
 from tests.conftest import login, make_app
@@ -184,22 +183,15 @@ def live_app(app):
     return live
 
 
-def _socket(app, username):
-    flask_client = app.test_client()
-    login(flask_client, username)
-    sock = socketio.test_client(app, namespace=NAMESPACE, flask_test_client=flask_client)
-    assert sock.is_connected(NAMESPACE)
-    return sock
-
-
 def _events(sock):
     return [(e["name"], e["args"][0]) for e in sock.get_received(NAMESPACE)]
 
 
-def test_socket_events_reach_only_the_addressed_organisation(live_app):
+def test_socket_events_reach_only_the_addressed_organisation(live_app, socket_client):
     who = people(live_app)
     inc = incident(live_app)
-    socks = {name: _socket(live_app, name) for name in ("sw-caw", "sw-vh", "els")}
+    socks = {name: socket_client(live_app, name) for name in ("sw-caw", "sw-vh", "els")}
+    assert all(sock.is_connected(NAMESPACE) for sock in socks.values())
     client = live_app.test_client()
     url = f"/api/v1/incidents/{inc}/handover-notes"
     client.post(url, json={**NOTE, "urgent": True, "organisations": [CAW]}, headers=who["an"])

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from app.db import db
+from core.db import db
 from handover import jobs, packets
 from handover.models import HandoverPacket
 from tests.handover.helpers import CAW, SH, VH, audits, incident, local, packet_id, people, write

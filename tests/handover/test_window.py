@@ -9,12 +9,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.clock import parse_clock
 from handover.window import (
     handover_instant,
     handover_window,
     latest_handover_date,
     packet_date_for,
-    parse_clock,
 )
 
 BXL = ZoneInfo("Europe/Brussels")

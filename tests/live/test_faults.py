@@ -29,8 +29,8 @@ from sqlalchemy import Engine, create_engine, text
 from twilio.request_validator import RequestValidator
 
 from tests.conftest import bearer, require_service
-from tests.live import servers
 from tests.triage.helpers import DASH_ITEMS, answers
+from tools import servers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

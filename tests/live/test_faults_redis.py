@@ -23,9 +23,9 @@ import requests
 import socketio
 from sqlalchemy import create_engine, text
 
-from app.demo import DEMO_PASSWORD
 from tests.conftest import bearer, require_service
-from tests.live import servers
+from tools import servers
+from tools.demo import DEMO_PASSWORD
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 

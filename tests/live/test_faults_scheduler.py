@@ -20,17 +20,17 @@ import pytest
 import requests
 from sqlalchemy import Engine, create_engine, text
 
-from app.scheduler import JOBS
-from dispatch import escalation  # noqa: F401 - registers its job in JOBS
-from handover import jobs  # noqa: F401 - registers its job in JOBS
+import config
+from app import create_app
+from core.jobs import registered
 from tests.conftest import bearer, require_service
-from tests.live import servers
+from tools import servers
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 LEASE_S = 15  # the default SCHEDULER_LEASE_S, which the take-over must beat
 ACK_TIMEOUT_S = 8  # the first scan (15 s after the lead starts) finds the call 8–15 s old
-INTERVAL = {job_id: seconds for job_id, seconds, _ in JOBS}
+INTERVAL = {job.id: job.every_s for job in registered(create_app(config.TestingConfig()))}
 
 
 @dataclass

@@ -31,7 +31,7 @@ from twilio.request_validator import RequestValidator
 
 from deploy import serve
 from tests.conftest import require_service
-from tests.live import servers
+from tools import servers
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis]
 
@@ -372,7 +372,7 @@ def acknowledge(running: Running, consoles: list[Console], unit_id: int) -> None
 
 def revoke_token(running: Running, consoles: list[Console]) -> None:
     """Revoking the token on the command line ends its live feed on every process (via Redis)."""
-    from app.security import token_hash
+    from accounts.login import token_hash
 
     engine = create_engine(running.env["DATABASE_URL"])
     try:

@@ -8,7 +8,7 @@ import threading
 import pytest
 from sqlalchemy import func, select
 
-from app.db import db
+from core.db import db
 from tests.conftest import bearer, make_token, make_user
 from tests.triage.helpers import CALL, new_incident
 from triage.models import Incident
@@ -181,7 +181,7 @@ def test_integration_token_with_intake_scope_may_create(app, client):
 
 
 def test_reading_an_incident_is_audited(app, client, headers):
-    from app.audit import AuditEvent
+    from core.audit import AuditEvent
 
     incident = new_incident(client, headers)
     client.get(f"/api/v1/incidents/{incident['id']}", headers=headers)

@@ -1,0 +1,313 @@
+"""Login and logout pages; the /me, organisation and user-administration API."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import func, select
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from accounts import service, twofactor
+from accounts.models import Organisation, Role, User
+from accounts.schemas import (
+    MeRead,
+    OrganisationCreate,
+    OrganisationList,
+    OrganisationRead,
+    UserCreate,
+    UserList,
+    UserRead,
+    UserUpdate,
+)
+from core import audit, clock
+from core.api import api, endpoint, not_found, problem
+from core.db import db
+from core.extensions import limiter
+from core.policies import ADMIN, AUTHENTICATED, PUBLIC, protect
+from core.schemas import PageInfo, PageQuery
+
+bp = Blueprint("auth", __name__)
+
+
+class LoginForm(FlaskForm):
+    """Username and password."""
+
+    username = StringField("username", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("password", validators=[DataRequired(), Length(max=200)])
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow relative redirects after login (no open redirect)."""
+    if target and not urlsplit(target).netloc and target.startswith("/") and "\\" not in target:
+        return target
+    return url_for("pages.home")
+
+
+def _failed(response) -> bool:
+    return response.status_code >= 400  # only failed attempts count
+
+
+def _account_key() -> str:
+    return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], deduct_when=_failed
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
+    methods=["POST"],
+    key_func=_account_key,
+    deduct_when=_failed,
+)
+@protect(PUBLIC)
+def login():
+    """Show the login form and sign the user in."""
+    if current_user.is_authenticated:
+        return redirect(url_for("pages.home"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = service.authenticate(form.username.data or "", form.password.data or "")
+        if user is None:
+            audit.record("login_failed", username=(form.username.data or "")[:64])
+            flash(_("Unknown user or wrong password."), "error")
+            return render_template("auth/login.html", form=form), 401
+        if user.totp_enabled:
+            session[twofactor.PENDING] = (user.id, user.session_version)
+            return redirect(url_for("auth.second_factor", next=request.args.get("next")))
+        return _complete_login(user)
+    return render_template("auth/login.html", form=form)
+
+
+def _complete_login(user: User):
+    session.pop(twofactor.PENDING, None)
+    login_user(user)
+    session.permanent = True  # expires after SESSION_HOURS
+    user.last_login_at = clock.now()
+    audit.record("login", "user", user.id)
+    return redirect(_safe_next(request.args.get("next")))
+
+
+class CodeForm(FlaskForm):
+    """A 6-digit code or a recovery code."""
+
+    code = StringField("code", validators=[DataRequired(), Length(max=32)])
+
+
+@bp.route("/login/2fa", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_RATE_LIMIT"],
+    methods=["POST"],
+    deduct_when=lambda response: response.status_code >= 400,
+)
+@protect(PUBLIC)
+def second_factor():
+    """Ask the second factor of a user who passed the password step."""
+    user = twofactor.pending_user()
+    if user is None:
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        code = form.code.data or ""
+        if twofactor.code_ok(user.totp_secret or "", code) or twofactor.use_recovery_code(
+            user, code
+        ):
+            return _complete_login(user)
+        audit.record("2fa_failed", "user", user.id, username=user.username)
+        flash(_("That code is not valid."), "error")
+        return render_template("auth/second_factor.html", form=form), 401
+    return render_template("auth/second_factor.html", form=form)
+
+
+@bp.route("/2fa/enrol", methods=["GET", "POST"])
+@protect(AUTHENTICATED)
+def enrol_2fa():
+    """Set up TOTP: scan the QR code (or type the secret), confirm with a first code."""
+    user = db.session.get(User, current_user.id)
+    secret = session.get("2fa_new_secret") or twofactor.new_secret()
+    session["2fa_new_secret"] = secret
+    form = CodeForm()
+    if form.validate_on_submit():
+        if twofactor.code_ok(secret, form.code.data or ""):
+            codes = twofactor.enable(user, secret)
+            session.pop("2fa_new_secret", None)
+            login_user(user)  # the session version changed: keep this session
+            return render_template("auth/recovery_codes.html", codes=codes)
+        audit.record("2fa_failed", "user", user.id)
+        flash(_("That code is not valid; check the time on your phone and try again."), "error")
+    required = twofactor.required_for(user)
+    return render_template(
+        "auth/enrol_2fa.html",
+        form=form,
+        secret=secret,
+        required=required,
+        qr=twofactor.qr_svg(user, secret),
+        enabled=user.totp_enabled,
+    )
+
+
+@bp.route("/logout", methods=["POST"])
+@protect(AUTHENTICATED)
+def logout():
+    """Sign out and revoke this user's sessions server-side."""
+    user = db.session.get(User, current_user.id)
+    user.session_version += 1
+    audit.record("logout", "user", user.id)
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+def _user_read(user: User) -> UserRead:
+    return UserRead(
+        id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        organisation=user.organisation.slug if user.organisation else None,
+        active=user.active,
+        created_at=user.created_at,
+        last_login_at=user.last_login_at,
+    )
+
+
+@api.get("/me")
+@endpoint("Who am I", AUTHENTICATED, response=MeRead, tags=("auth",))
+def me():
+    """Return the caller's username, role and organisation."""
+    org = current_user.organisation
+    return MeRead(
+        username=current_user.username,
+        role=current_user.role,
+        organisation=org.slug if org else None,
+    )
+
+
+@api.get("/organisations")
+@endpoint("List organisations", AUTHENTICATED, response=OrganisationList, tags=("organisations",))
+def list_organisations():
+    """List every organisation (slug, name, kind)."""
+    orgs = db.session.execute(select(Organisation).order_by(Organisation.slug)).scalars()
+    return OrganisationList(items=[OrganisationRead.model_validate(o) for o in orgs])
+
+
+@api.post("/organisations")
+@endpoint(
+    "Create an organisation",
+    ADMIN,
+    body=OrganisationCreate,
+    response=OrganisationRead,
+    status=201,
+    errors=(409, 422),
+    tags=("organisations",),
+)
+def create_organisation(body: OrganisationCreate):
+    """Add a partner organisation."""
+    try:
+        org = service.create_organisation(body.slug, body.name, body.kind, body.receives_handover)
+    except service.AccountError as exc:
+        raise problem(409, "conflict", exc.message, {exc.field: exc.message}) from None
+    return OrganisationRead.model_validate(org)
+
+
+@api.get("/users")
+@endpoint("List users", ADMIN, query=PageQuery, response=UserList, tags=("users",))
+def list_users(query: PageQuery):
+    """List users, a page at a time."""
+    total = db.session.execute(select(func.count(User.id))).scalar_one()
+    users = db.session.execute(
+        select(User)
+        .order_by(User.username)
+        .offset((query.page - 1) * query.per_page)
+        .limit(query.per_page)
+    ).scalars()
+    items = [_user_read(u) for u in users]
+    audit.record("list", "user", object_ids=[u.id for u in items])
+    return UserList(
+        items=items, page=PageInfo(page=query.page, per_page=query.per_page, total=total)
+    )
+
+
+def _organisation_or_422(slug: str | None) -> Organisation | None:
+    if slug is None:
+        return None
+    org = service.organisation_by_slug(slug)
+    if org is None:
+        raise problem(
+            422,
+            "validation_error",
+            "Unknown organisation.",
+            {"organisation": "no such organisation"},
+        )
+    return org
+
+
+@api.post("/users")
+@endpoint(
+    "Create a user",
+    ADMIN,
+    body=UserCreate,
+    response=UserRead,
+    status=201,
+    errors=(409, 422),
+    tags=("users",),
+)
+def create_user(body: UserCreate):
+    """Add a user."""
+    org = _organisation_or_422(body.organisation)
+    try:
+        user = service.create_user(body.username, body.password, body.role, org, body.display_name)
+    except service.AccountError as exc:
+        status = 409 if exc.field == "username" else 422
+        raise problem(
+            status,
+            "conflict" if status == 409 else "validation_error",
+            exc.message,
+            {exc.field: exc.message},
+        ) from None
+    return _user_read(user)
+
+
+@api.patch("/users/<int:user_id>")
+@endpoint(
+    "Change a user", ADMIN, body=UserUpdate, response=UserRead, errors=(404, 422), tags=("users",)
+)
+def update_user(user_id: int, body: UserUpdate):
+    """Change role, organisation, name, active flag or password."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise not_found("user")
+    changes = body.model_dump(exclude_unset=True)
+    if "organisation" in changes:
+        user.organisation = _organisation_or_422(body.organisation)
+    for name in ("display_name", "role", "active"):
+        if changes.get(name) is not None:
+            setattr(user, name, changes[name])
+    if body.role is not None or body.active is False:
+        user.session_version += 1  # a changed role or a disabled account starts from a new login
+    if user.role == Role.SOCIAL_WORKER and user.organisation is None:
+        raise problem(
+            422,
+            "validation_error",
+            "A social worker belongs to an organisation.",
+            {"organisation": "required for social workers"},
+        )
+    if body.password:
+        service.set_password(user, body.password)
+    audit.record("update", "user", user.id)
+    return _user_read(user)

@@ -1,0 +1,131 @@
+"""User, organisation and token operations (services flush; callers commit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from accounts.login import new_token, token_hash
+from accounts.models import ApiToken, Organisation, OrganisationKind, Role, User
+from core import audit, clock
+from core.db import db
+from core.errors import DomainError
+
+MIN_PASSWORD_LENGTH = 10
+# A real hash to compare against when the user does not exist, so timing does not tell.
+_DUMMY_HASH = generate_password_hash("nachtwacht-dummy-password")
+
+
+class AccountError(DomainError):
+    """A user or token operation that cannot be done, with the offending field (422)."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(422, "validation_error", message, {field: message})
+        self.field = field
+
+
+def organisation_by_slug(slug: str) -> Organisation | None:
+    """Find an organisation by its slug."""
+    return db.session.execute(
+        select(Organisation).where(Organisation.slug == slug)
+    ).scalar_one_or_none()
+
+
+def user_by_name(username: str) -> User | None:
+    """Find a user by username (case-insensitive)."""
+    return db.session.execute(
+        select(User).where(func.lower(User.username) == username.strip().lower())
+    ).scalar_one_or_none()
+
+
+def create_organisation(
+    slug: str, name: str, kind: OrganisationKind, receives_handover: bool = False
+) -> Organisation:
+    """Add an organisation; slugs are unique."""
+    if organisation_by_slug(slug):
+        raise AccountError("slug", f"organisation {slug!r} already exists")
+    org = Organisation(slug=slug, name=name, kind=kind, receives_handover=receives_handover)
+    db.session.add(org)
+    db.session.flush()
+    audit.record("create", "organisation", org.id)
+    return org
+
+
+def validate_password(password: str) -> None:
+    """Refuse passwords that are too short."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+
+
+def create_user(
+    username: str,
+    password: str,
+    role: Role,
+    organisation: Organisation | None = None,
+    display_name: str = "",
+) -> User:
+    """Add a user with a hashed password."""
+    if user_by_name(username):
+        raise AccountError("username", f"user {username!r} already exists")
+    validate_password(password)
+    if role == Role.SOCIAL_WORKER and organisation is None:
+        raise AccountError("organisation", "a social worker belongs to an organisation")
+    user = User(
+        username=username.strip(),
+        display_name=display_name or username.strip(),
+        password_hash=_hash_password(password),
+        role=role,
+        organisation=organisation,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record("create", "user", user.id)
+    return user
+
+
+def _hash_password(password: str) -> str:
+    """Hash with PASSWORD_HASH_METHOD (scrypt; the test suite uses a cheap method)."""
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def set_password(user: User, password: str) -> None:
+    """Change a password and revoke the user's existing sessions."""
+    validate_password(password)
+    user.password_hash = _hash_password(password)
+    user.session_version += 1
+    db.session.flush()
+    audit.record("update", "user", user.id)
+
+
+def authenticate(username: str, password: str) -> User | None:
+    """Return the active user for these credentials, else None (same cost either way)."""
+    user = user_by_name(username)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.active:
+        return None
+    return user
+
+
+def create_token(
+    user: User, name: str, scopes: list[str] | None = None, expires_days: int | None = None
+) -> tuple[ApiToken, str]:
+    """Issue a bearer token; the raw value is returned once and only its hash is stored."""
+    raw = new_token()
+    expires = clock.now() + dt.timedelta(days=expires_days) if expires_days else None
+    token = ApiToken(
+        name=name,
+        user=user,
+        token_hash=token_hash(raw),
+        prefix=raw[:10],
+        scopes=sorted(scopes or []),
+        expires_at=expires,
+    )
+    db.session.add(token)
+    db.session.flush()
+    audit.record("create", "api_token", token.id)
+    return token, raw

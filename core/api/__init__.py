@@ -1,0 +1,150 @@
+"""Validated JSON endpoints whose schemas also produce the OpenAPI document.
+
+`@endpoint(...)` declares a route's body/query/response schemas and its access policy; the
+same pydantic models validate requests and are rendered into `/api/v1/openapi.json`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, request
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException
+
+from core.db import in_transaction
+from core.policies import Policy, enforce
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+class ApiError(HTTPException):
+    """An error answered in the API's JSON shape."""
+
+    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+        super().__init__(description=message)
+        self.code = status
+        self.error_code = code
+        self.fields = fields or {}
+
+
+def problem(status: int, code: str, message: str, fields: dict | None = None) -> ApiError:
+    """Build an ApiError for `raise problem(...)`."""
+    return ApiError(status, code, message, fields)
+
+
+def field_errors(exc: ValidationError) -> dict[str, str]:
+    """Turn pydantic errors into `{"dotted.field": "message"}`."""
+    fields: dict[str, str] = {}
+    for err in exc.errors(include_url=False):
+        loc = ".".join(str(p) for p in err["loc"]) or "body"
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown field"
+        fields.setdefault(loc, message)
+    return fields
+
+
+@dataclass
+class EndpointSpec:
+    """What the OpenAPI document says about one endpoint."""
+
+    summary: str
+    policy: Policy
+    body: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
+    response: type[BaseModel] | None = None
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    tags: list[str] = field(default_factory=list)
+
+
+def _json_body(schema: type[BaseModel]) -> BaseModel:
+    if not request.is_json:
+        raise problem(
+            400, "invalid_json", "The body must be JSON (Content-Type: application/json)."
+        )
+    payload = request.get_json(silent=True)
+    if payload is None:
+        raise problem(400, "invalid_json", "The body is not valid JSON.")
+    if not isinstance(payload, dict):
+        raise problem(
+            422,
+            "validation_error",
+            "The body must be a JSON object.",
+            {"body": "expected an object"},
+        )
+    try:
+        return schema.model_validate(payload)
+    except ValidationError as exc:
+        raise problem(
+            422, "validation_error", "Some fields are not valid.", field_errors(exc)
+        ) from None
+
+
+def _query(schema: type[BaseModel]) -> BaseModel:
+    try:
+        return schema.model_validate(request.args.to_dict())
+    except ValidationError as exc:
+        raise problem(
+            422, "validation_error", "Some query parameters are not valid.", field_errors(exc)
+        ) from None
+
+
+def _respond(view: Callable, status: int, *args: Any, **kwargs: Any) -> Any:
+    result = view(*args, **kwargs)
+    if isinstance(result, BaseModel):
+        resp = jsonify(result.model_dump(mode="json", by_alias=True))
+        resp.status_code = status
+        return resp
+    return result
+
+
+def endpoint(
+    summary: str,
+    policy: Policy,
+    *,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+    tags: tuple[str, ...] = (),
+) -> Callable:
+    """Declare, protect and validate an API view; the view receives `body=`/`query=`.
+
+    The edge: the view's work commits once it returns and rolls back if it raises.
+    """
+    spec = EndpointSpec(summary, policy, body, query, response, status, errors, list(tags))
+
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            enforce(policy)
+            if body is not None:
+                kwargs["body"] = _json_body(body)
+            if query is not None:
+                kwargs["query"] = _query(query)
+            return in_transaction(_respond, view, status, *args, **kwargs)
+
+        wrapper.access_policy = policy  # type: ignore[attr-defined]
+        wrapper.api_spec = spec  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorate
+
+
+def paginate(page: int, per_page: int, total: int) -> dict[str, Any]:
+    """Pagination block for list responses."""
+    return {"page": page, "per_page": per_page, "total": total}
+
+
+def not_found(what: str = "resource") -> ApiError:
+    """404 in the API's shape."""
+    return problem(404, "not_found", f"No such {what}.")
+
+
+__all__ = ["ApiError", "abort", "api", "endpoint", "not_found", "paginate", "problem"]

@@ -1,0 +1,170 @@
+"""Audit events: who read or changed what, kept as an append-only hash chain.
+
+Events name objects by type and id and never hold case content.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from typing import Any
+
+from flask import g, has_request_context, request
+from flask_login import current_user
+from sqlalchemy import JSON, ForeignKey, Integer, String, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core import clock
+from core.db import Base, UTCDateTime, db
+
+GENESIS_HASH = "0" * 64
+
+
+class AuditHead(Base):
+    """The single row that serialises appends and remembers the chain's last hash."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64), default=GENESIS_HASH)
+    appended: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class AuditCheckpoint(Base):
+    """Where the chain continues after old events were purged (a prefix only)."""
+
+    __tablename__ = "audit_checkpoint"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    last_event_id: Mapped[int] = mapped_column(Integer)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    purged_total: Mapped[int] = mapped_column(Integer)
+
+
+class AuditEvent(Base):
+    """One audited action; `hash` chains it to the previous event."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    username: Mapped[str | None] = mapped_column(String(64))
+    role: Mapped[str | None] = mapped_column(String(32))
+    organisation: Mapped[str | None] = mapped_column(String(64))
+    token_name: Mapped[str | None] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(32))
+    object_type: Mapped[str | None] = mapped_column(String(32))
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    object_ids: Mapped[list[int] | None] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    client_addr: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    def canonical(self) -> str:
+        """The event's content as canonical JSON (what the hash covers)."""
+        return json.dumps(
+            {
+                "occurred_at": self.occurred_at.astimezone(dt.UTC).isoformat(),
+                "user_id": self.user_id,
+                "username": self.username,
+                "role": self.role,
+                "organisation": self.organisation,
+                "token_name": self.token_name,
+                "action": self.action,
+                "object_type": self.object_type,
+                "object_id": self.object_id,
+                "object_ids": self.object_ids,
+                "request_id": self.request_id,
+                "client_addr": self.client_addr,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+
+
+def chain_hash(prev_hash: str, canonical: str) -> str:
+    """sha256(prev_hash + canonical JSON)."""
+    return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
+
+
+def request_id() -> str | None:
+    """The current request's id (generated once per request)."""
+    if not has_request_context():
+        return None
+    if "request_id" not in g:
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+    return g.request_id
+
+
+def _actor() -> dict[str, Any]:
+    if not has_request_context() or not current_user or current_user.is_anonymous:
+        return {}
+    org = current_user.organisation
+    token = g.get("api_token")
+    return {
+        "user_id": current_user.id,
+        "username": current_user.username,
+        "role": str(current_user.role),
+        "organisation": org.slug if org else None,
+        "token_name": token.name if token else None,
+    }
+
+
+def record(
+    action: str,
+    object_type: str | None = None,
+    object_id: int | None = None,
+    object_ids: list[int] | None = None,
+    **actor: Any,
+) -> AuditEvent:
+    """Append an audit event in the caller's transaction (the caller commits)."""
+    fields = {**_actor(), **actor}
+    event = AuditEvent(
+        occurred_at=clock.now(),
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_ids=object_ids,
+        request_id=request_id(),
+        client_addr=request.remote_addr if has_request_context() else None,
+        **fields,
+    )
+    event.prev_hash = _lock_chain_head()
+    event.hash = chain_hash(event.prev_hash, event.canonical())
+    db.session.add(event)
+    db.session.flush()
+    _move_head(event.hash)
+    return event
+
+
+def _head_update():
+    return (
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .execution_options(synchronize_session=False)  # the head is never loaded as an object
+    )
+
+
+def _lock_chain_head() -> str:
+    """Lock the chain head row and return its hash, so appends stay linear everywhere.
+
+    One UPDATE … RETURNING takes PostgreSQL's row lock and SQLite's write lock and reads the
+    head under it; the lock is held until the caller's transaction ends.
+    """
+    last = db.session.execute(
+        _head_update().values(appended=AuditHead.appended + 1).returning(AuditHead.last_hash)
+    ).scalar_one_or_none()
+    if last is None:  # first event ever (tests create tables without the migration)
+        db.session.add(AuditHead(id=1, last_hash=GENESIS_HASH, appended=1))
+        db.session.flush()
+        return GENESIS_HASH
+    return last
+
+
+def _move_head(new_hash: str) -> None:
+    db.session.execute(_head_update().values(last_hash=new_hash))

@@ -1,0 +1,75 @@
+"""Server-rendered shell pages: each role lands on its own page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, redirect, render_template, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from accounts.models import Organisation, Role, User
+from core.db import db
+from core.policies import ADMIN, AUTHENTICATED, BOARD, allow, protect
+from dispatch.board import load_board
+from dispatch.models import Unit, UnitMember
+from triage.events import summaries
+
+bp = Blueprint("pages", __name__)
+
+LANDING = {
+    Role.DISPATCHER: "pages.console",
+    Role.SUPERVISOR: "pages.console",
+    Role.ADMIN: "pages.admin",
+    Role.OFFICER: "pages.my_unit",
+    Role.SOCIAL_WORKER: "handover.packets_page",
+}
+
+
+@bp.get("/")
+@protect(AUTHENTICATED)
+def home():
+    """Send each role to its page."""
+    return redirect(url_for(LANDING[Role(current_user.role)]))
+
+
+@bp.get("/console")
+@protect(BOARD)
+def console():
+    """The dispatcher's live console; the page re-reads `/api/v1/board` on every (re)connect."""
+    board = load_board()
+    rows = summaries(board.incidents)
+    references = {i.id: i.reference for i in board.incidents}
+    return render_template(
+        "console.html",
+        units=board.units,
+        current=board.current,
+        queue=rows,
+        references=references,
+        map_tile_url=current_app.config.get("MAP_TILE_URL") or "",
+    )
+
+
+@bp.get("/admin")
+@protect(ADMIN)
+def admin():
+    """Administration overview: users, units and organisations (no case content)."""
+    users = db.session.execute(select(User).order_by(User.role, User.username)).scalars().all()
+    units = db.session.execute(select(Unit).order_by(Unit.call_sign)).unique().scalars().all()
+    orgs = db.session.execute(select(Organisation).order_by(Organisation.slug)).scalars().all()
+    return render_template("admin.html", users=users, units=units, orgs=orgs)
+
+
+@bp.get("/unit")
+@protect(allow(Role.OFFICER))
+def my_unit():
+    """An officer's phone page: their unit and its status."""
+    member = db.session.execute(
+        select(UnitMember).where(UnitMember.user_id == current_user.id)
+    ).scalar_one_or_none()
+    return render_template("unit.html", unit=member.unit if member else None)
+
+
+@bp.get("/morning")
+@protect(allow(Role.SOCIAL_WORKER))
+def morning():
+    """A social worker's morning page for their own organisation."""
+    return redirect(url_for("handover.packets_page"))

@@ -1,0 +1,1 @@
+"""Tools beside the product: the night simulator, data builders, live-topology helpers."""

@@ -1,0 +1,39 @@
+"""The one incident guard: every route, page, socket payload and job reaches an incident here.
+
+`visible_incident` loads an incident for an actor or answers 404, so a restricted incident, or
+one an intake token did not create, is not revealed. Dispatch and handover call it for every
+incident-scoped path; there is no second lookup to forget the check in.
+"""
+
+from __future__ import annotations
+
+from flask import g
+from flask_login import current_user
+
+from accounts.actor import Actor
+from core.api import not_found
+from core.db import db
+from triage import visibility
+from triage.models import Incident, TimelineSource
+
+
+def current_actor() -> Actor:
+    """The request's user as a timeline actor (API with a token, else the console)."""
+    token = g.get("api_token")
+    return Actor(current_user, token, TimelineSource.API if token else TimelineSource.CONSOLE)
+
+
+def visible_incident(actor: Actor, incident_id: int) -> Incident:
+    """The incident if the actor may see its details; otherwise 404 (existence not revealed)."""
+    incident = db.session.get(Incident, incident_id)
+    if incident is None or actor.user is None or not visibility.can_see(actor.user, incident):
+        raise not_found("incident")
+    token = actor.token
+    if token is not None and token.scopes and incident.created_by_token_id != token.id:
+        raise not_found("incident")  # an intake token reads back only what it created
+    return incident
+
+
+def incident_or_404(incident_id: int) -> Incident:
+    """`visible_incident` for the current request's actor."""
+    return visible_incident(current_actor(), incident_id)

@@ -1,0 +1,47 @@
+"""What triage asks of the domain above it: assignment facts, answered by dispatch.
+
+Triage never imports dispatch (the domains sit in order: triage ← dispatch ← handover). It asks
+these query functions instead; `create_app` has dispatch register its answers. Without them
+(triage on its own, in a unit test) nothing is assigned and nobody is involved through a unit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from flask import Flask, current_app, has_app_context
+
+_KEY = "triage.assignment_queries"
+
+
+@dataclass(frozen=True)
+class AssignmentQueries:
+    """Assignment facts triage needs, as functions of ids."""
+
+    first_assigned_at: Callable[[list[int]], dict[int, dt.datetime]]
+    """incident ids → when each first had a unit assigned"""
+    involved: Callable[[int, int], bool]
+    """(user id, incident id) → assigned a unit to it, or is on a unit assigned to it"""
+    has_active_assignment: Callable[[int], bool]
+    """incident id → a unit is still on it"""
+
+
+NOTHING_ASSIGNED = AssignmentQueries(
+    first_assigned_at=lambda ids: {},
+    involved=lambda user_id, incident_id: False,
+    has_active_assignment=lambda incident_id: False,
+)
+
+
+def register(app: Flask, queries: AssignmentQueries) -> None:
+    """Install the answers of the domain that owns assignments."""
+    app.extensions[_KEY] = queries
+
+
+def assignments() -> AssignmentQueries:
+    """The registered assignment queries (nothing assigned when none are)."""
+    if not has_app_context():
+        return NOTHING_ASSIGNED
+    return current_app.extensions.get(_KEY, NOTHING_ASSIGNED)
