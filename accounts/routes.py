@@ -84,7 +84,7 @@ def login():
     if form.validate_on_submit():
         user = service.authenticate(form.username.data or "", form.password.data or "")
         if user is None:
-            audit.record("login_failed", username=(form.username.data or "")[:64])
+            service.record_failed_login(form.username.data or "")
             flash(_("Unknown user or wrong password."), "error")
             return render_template("auth/login.html", form=form), 401
         if user.totp_enabled:

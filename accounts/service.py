@@ -10,7 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts.login import new_token, token_hash
 from accounts.models import ApiToken, Organisation, OrganisationKind, Role, User
-from core import audit, clock
+from core import audit, clock, crypto
 from core.db import db
 from core.errors import DomainError
 
@@ -98,6 +98,19 @@ def set_password(user: User, password: str) -> None:
     user.session_version += 1
     db.session.flush()
     audit.record("update", "user", user.id)
+
+
+def record_failed_login(typed: str) -> None:
+    """Audit a failed login: the account when it exists, else only a keyed hash of the name.
+
+    What was typed is never kept: people type passwords into the username box.
+    """
+    user = user_by_name(typed)
+    if user is not None:
+        audit.record("login_failed", "user", user.id, username=user.username)
+        return
+    digest = crypto.blind_index(typed.strip().lower()) or ""
+    audit.record("login_failed", username=f"unknown:{digest[:16]}")
 
 
 def authenticate(username: str, password: str) -> User | None:

@@ -11,7 +11,7 @@ from core.api import api, endpoint, not_found, problem
 from core.db import db
 from core.policies import BOARD, allow
 from core.schemas import PageInfo, PageQuery
-from dispatch import flows, ranking, service
+from dispatch import access, flows, ranking, service
 from dispatch.models import Assignment, Message, Unit, UnitStatus
 from dispatch.schemas import (
     AssignmentCreate,
@@ -108,13 +108,6 @@ def update_unit(unit_id: int, body: UnitUpdate):
 # --- status, recommendations, assignments, messages ---------------------------------------------
 
 
-def _get(model, object_id: int, what: str):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        raise not_found(what)
-    return obj
-
-
 @api.post("/units/<int:unit_id>/status")
 @endpoint(
     "Change a unit's status",
@@ -126,7 +119,7 @@ def _get(model, object_id: int, what: str):
 )
 def change_unit_status(unit_id: int, body: UnitStatusChange):
     """Move a unit through its state machine (409 names the current and requested state)."""
-    unit = _get(Unit, unit_id, "unit")
+    unit = access.reachable_unit(current_actor(), unit_id)
     assignment = flows.change_status(unit, UnitStatus(body.status), current_actor())
     if body.lat is not None and body.lon is not None:
         unit.lat, unit.lon, unit.position_at = body.lat, body.lon, clock.now()
@@ -215,15 +208,11 @@ def assignment_read(a: Assignment) -> AssignmentRead:
 def create_assignment(incident_id: int, body: AssignmentCreate):
     """Send a unit (409 when it is no longer available); `replaces` re-assigns."""
     incident = incident_or_404(incident_id)
-    unit = _get(Unit, body.unit_id, "unit")
+    unit = access.reachable_unit(current_actor(), body.unit_id)
     if body.replaces:
-        old = _get(Assignment, body.replaces, "assignment")
+        old = access.visible_assignment(current_actor(), body.replaces)
         if old.incident_id != incident.id:
-            raise flows.DispatchError(
-                422,
-                "That assignment is for another incident.",
-                {"replaces": "not an assignment of this incident"},
-            )
+            raise not_found("assignment")  # the same answer as for a missing one
         flows.release(old, current_actor(), f"re-assigned to {unit.call_sign}")
     assignment = flows.assign_unit(incident, unit, current_actor())
     flows.deliver_soon(current_app._get_current_object())
@@ -254,7 +243,7 @@ def list_assignments(incident_id: int):
 )
 def release_assignment(assignment_id: int, body: ReleaseBody):
     """Take a unit off an incident; it becomes available and is told by SMS."""
-    assignment = _get(Assignment, assignment_id, "assignment")
+    assignment = access.visible_assignment(current_actor(), assignment_id)
     try:
         flows.release(assignment, current_actor(), body.reason)
     except (flows.DispatchError, TransitionError) as exc:

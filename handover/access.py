@@ -9,7 +9,7 @@ from flask_login import current_user
 
 from accounts.models import Organisation, Role
 from core import clock
-from core.api import not_found, problem
+from core.api import not_found
 from core.db import db
 from core.policies import allow
 from handover import service
@@ -26,7 +26,7 @@ def incident_for_writer(incident_id: int) -> Incident:
     """The incident, if the current user may write (and read) its notes; else 404/403."""
     incident = visible_incident(current_actor(), incident_id)
     if not service.may_write(current_user, incident.id):
-        raise problem(403, "forbidden", "Only officers of a unit assigned to it may do this.")
+        raise not_found("incident")  # the same answer as for a missing one
     return incident
 
 

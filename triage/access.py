@@ -13,7 +13,7 @@ from flask_login import current_user
 from accounts.actor import Actor
 from core.api import not_found
 from core.db import db
-from triage import visibility
+from triage import service, visibility
 from triage.models import Incident, TimelineSource
 
 
@@ -32,6 +32,21 @@ def visible_incident(actor: Actor, incident_id: int) -> Incident:
     if token is not None and token.scopes and incident.created_by_token_id != token.id:
         raise not_found("incident")  # an intake token reads back only what it created
     return incident
+
+
+def visible_prior_incidents(actor: Actor, incident: Incident) -> list[tuple[Incident, list[str]]]:
+    """Earlier incidents at the address or phone that the actor may see; none for scoped tokens.
+
+    Otherwise the list would tell an integration, or a colleague not involved, that a number or
+    an address had a (restricted) domestic-violence incident this year.
+    """
+    if actor.user is None or (actor.token is not None and actor.token.scopes):
+        return []
+    return [
+        (prior, on)
+        for prior, on in service.prior_incidents(incident)
+        if visibility.can_see(actor.user, prior)
+    ]
 
 
 def incident_or_404(incident_id: int) -> Incident:

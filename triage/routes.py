@@ -11,7 +11,12 @@ from core.api import api, endpoint, not_found, problem
 from core.policies import BOARD, allow, protect
 from core.schemas import PageInfo
 from triage import events, screening, service
-from triage.access import current_actor, incident_or_404
+from triage.access import (
+    current_actor,
+    incident_or_404,
+    visible_incident,
+    visible_prior_incidents,
+)
 from triage.models import Assessment, Incident, Priority
 from triage.schemas import (
     AssessmentCreate,
@@ -42,8 +47,10 @@ SUPERVISOR = allow(Role.SUPERVISOR)
 def incident_read(
     incident: Incident, model: type[IncidentRead] = IncidentRead, **extra
 ) -> IncidentRead:
-    """Serialise an incident with its case data."""
-    data = events.summaries([incident])[0].model_dump()
+    """Serialise an incident with its case data, for someone the guard let through: every field,
+    flags and location included, restricted or not."""
+    audit.read("incident", incident.id)  # every response with the case data is audited
+    data = events.summaries([incident], current_actor().user)[0].model_dump()
     data |= {
         "updated_at": incident.updated_at,
         "closed_at": incident.closed_at,
@@ -102,7 +109,10 @@ def create_incident(body: IncidentCreate):
             "Idempotency-Key is too long.",
             {"Idempotency-Key": "at most 128 characters"},
         )
-    incident, created = service.create_incident(body, current_actor(), key)
+    actor = current_actor()
+    incident, created = service.create_incident(body, actor, key)
+    if not created:  # a replay reads an existing incident: the guard and the audit apply
+        incident = visible_incident(actor, incident.id)  # incident_read records the view
     response = incident_read(incident).model_dump(mode="json")
     return response, 201 if created else 200
 
@@ -151,7 +161,7 @@ def get_incident(incident_id: int):
             status=p.status,
             matched_on=on,
         )
-        for p, on in service.prior_incidents(incident)
+        for p, on in visible_prior_incidents(current_actor(), incident)
     ]
     detail = incident_read(
         incident,
@@ -162,8 +172,7 @@ def get_incident(incident_id: int):
         ],
         timeline=[_timeline_read(e) for e in service.timeline(incident.id)],
     )
-    audit.record("view", "incident", incident.id)
-    return detail
+    return detail  # incident_read recorded the view
 
 
 @api.patch("/incidents/<int:incident_id>")

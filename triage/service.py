@@ -134,6 +134,7 @@ def create_incident(
 
     Returns the incident and whether it was created now (False: a retry of an earlier call).
     """
+    idempotency_key = scoped_key(actor, idempotency_key)
     print_ = fingerprint(body.model_dump(mode="json")) if idempotency_key else None
     location = locate(body.address, body.lat, body.lon)
     incident = _new_incident(body, actor, idempotency_key, print_)
@@ -158,6 +159,21 @@ def create_incident(
     audit.record("create", "incident", incident.id)
     publish("incident.created", events.incident_summary(incident), board_rooms())
     return incident, True
+
+
+def scoped_key(actor: Actor, key: str | None) -> str | None:
+    """The stored form of a client's Idempotency-Key: one per token (or user), hashed.
+
+    Keys of different clients never meet, so nobody replays another client's call, or learns
+    that a key is in use; and the client's own string is not kept.
+    """
+    if key is None:
+        return None
+    if actor.token is not None:
+        scope = f"token:{actor.token.id}"
+    else:
+        scope = f"user:{actor.user.id}" if actor.user else "system"
+    return hashlib.sha256(f"{scope}\n{key}".encode()).hexdigest()
 
 
 def _replay(key: str | None, print_: str | None) -> Incident:

@@ -139,7 +139,18 @@ def record(
     db.session.add(event)
     db.session.flush()
     _move_head(event.hash)
+    if has_request_context() and object_type and object_id is not None:
+        g.setdefault("audited", set()).add((object_type, object_id))
     return event
+
+
+def read(object_type: str, object_id: int) -> None:
+    """Record that a response carries this object's case data, unless this request already
+    recorded something about it (a create, an update, a view): serialisers call this, so an
+    endpoint cannot forget the audit."""
+    if has_request_context() and (object_type, object_id) in g.get("audited", set()):
+        return
+    record("view", object_type, object_id)
 
 
 def _head_update():

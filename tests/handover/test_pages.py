@@ -125,11 +125,12 @@ def test_a_correction_keeps_what_the_form_was_filled_with(app, client, officer_c
     assert latest.content["persons"][0]["remarks"] == "Spreekt enkel Pools."
 
 
-def test_an_officer_of_another_unit_gets_403(app, client):
+def test_an_officer_of_another_unit_gets_404_as_for_a_missing_incident(app, client):
     who = people(app)
     inc = new_incident(client, who["an"])
     login(client, "sarah")
-    assert client.get(f"/incidents/{inc['id']}/note").status_code == 403
+    assert client.get(f"/incidents/{inc['id']}/note").status_code == 404
+    assert client.get("/incidents/999999/note").status_code == 404
 
 
 @pytest.fixture

@@ -1,0 +1,41 @@
+"""Dispatch's guard: assignments and units reached through the incident guard of triage.
+
+An assignment is visible when its incident is (`triage.access.visible_incident`); a unit is
+reachable when every incident it is serving now is. Otherwise the answer is 404, the same as
+for one that does not exist.
+"""
+
+from __future__ import annotations
+
+from accounts.actor import Actor
+from core.api import ApiError, not_found
+from core.db import db
+from dispatch import service
+from dispatch.models import Assignment, Unit
+from triage.access import visible_incident
+
+
+def visible_assignment(actor: Actor, assignment_id: int) -> Assignment:
+    """The assignment if the actor may see its incident; else 404."""
+    assignment = db.session.get(Assignment, assignment_id)
+    if assignment is None or not _sees(actor, assignment.incident_id):
+        raise not_found("assignment")
+    return assignment
+
+
+def reachable_unit(actor: Actor, unit_id: int) -> Unit:
+    """The unit if the actor may see every incident it is on now; else 404."""
+    unit = db.session.get(Unit, unit_id)
+    if unit is None or not all(
+        _sees(actor, a.incident_id) for a in service.active_assignments(unit.id)
+    ):
+        raise not_found("unit")
+    return unit
+
+
+def _sees(actor: Actor, incident_id: int) -> bool:
+    try:
+        visible_incident(actor, incident_id)
+    except ApiError:
+        return False
+    return True

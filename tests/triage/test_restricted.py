@@ -1,0 +1,220 @@
+"""Restricted means restricted (issue 15): the paths around the visibility rules are closed, and
+those allowed to see a restricted incident see all of it. One test per finding fixed so far."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from core.audit import AuditEvent
+from core.db import db
+from tests.app.test_proxy import post_login
+from tests.conftest import bearer, make_token, make_user
+from tests.dispatch.helpers import board, make_unit
+from tests.handover.helpers import NOTE, partners
+from tests.triage.helpers import new_incident
+from triage.models import Incident
+
+
+@dataclass
+class Night:
+    """Incident R (restricted; a weapon on scene), taken by `taker`, its unit, and the others."""
+
+    incident: dict
+    unit_id: int
+    assignment_id: int
+    taker: dict[str, str]
+    chef: dict[str, str]
+    other: dict[str, str]
+
+
+@pytest.fixture
+def night(app, client) -> Night:
+    partners(app)
+    taker, chef, other = board(app), board(app, "chef", "supervisor"), board(app, "d2")
+    incident = new_incident(client, taker, flags=["weapon"], lat=51.2301, lon=4.4202)
+    unit_id = make_unit(app)
+    assigned = client.post(
+        f"/api/v1/incidents/{incident['id']}/assignments", json={"unit_id": unit_id}, headers=taker
+    )
+    assert assigned.status_code == 201
+    restricted = client.post(
+        f"/api/v1/incidents/{incident['id']}/restriction",
+        json={"reason": "collega betrokken"},
+        headers=chef,
+    )
+    assert restricted.status_code == 200
+    return Night(incident, unit_id, assigned.get_json()["id"], taker, chef, other)
+
+
+def test_1_handover_notes_of_a_restricted_incident_are_404_for_the_uninvolved(app, client, night):
+    rid = night.incident["id"]
+    written = client.post(f"/api/v1/incidents/{rid}/handover-notes", json=NOTE, headers=night.chef)
+    assert written.status_code == 201
+    note_id = written.get_json()["id"]
+    other = night.other
+    assert client.get(f"/api/v1/incidents/{rid}/handover-notes", headers=other).status_code == 404
+    assert client.get(f"/api/v1/handover-notes/{note_id}", headers=other).status_code == 404
+    write = client.post(f"/api/v1/incidents/{rid}/handover-notes", json=NOTE, headers=other)
+    assert write.status_code == 404
+    correct = client.post(f"/api/v1/handover-notes/{note_id}/versions", json=NOTE, headers=other)
+    assert correct.status_code == 404
+    listed = client.get(f"/api/v1/incidents/{rid}/handover-notes", headers=night.chef)
+    assert listed.status_code == 200 and len(listed.get_json()["items"]) == 1
+
+
+def test_1_the_note_page_of_a_restricted_incident_is_404_for_the_uninvolved(app, client, night):
+    from tests.conftest import login
+
+    make_user(app, "d3", "dispatcher")
+    login(client, "d3")
+    page = client.get(f"/incidents/{night.incident['id']}/note")
+    assert page.status_code == 404
+    assert "Marie Peeters" not in page.get_data(as_text=True)
+
+
+def test_2_units_serving_a_restricted_incident_are_out_of_reach(app, client, night):
+    other = night.other
+    release = client.post(
+        f"/api/v1/assignments/{night.assignment_id}/release",
+        json={"reason": "nodig elders"},
+        headers=other,
+    )
+    assert release.status_code == 404
+    status = client.post(
+        f"/api/v1/units/{night.unit_id}/status", json={"status": "en_route"}, headers=other
+    )
+    assert status.status_code == 404
+    mine = client.post(
+        f"/api/v1/units/{night.unit_id}/status", json={"status": "en_route"}, headers=night.taker
+    )
+    assert mine.status_code == 200 and mine.get_json()["status"] == "en_route"
+
+
+def test_4_prior_incidents_list_only_what_the_viewer_may_see(app, client, night):
+    # A second call from the same number at the same address: R is a prior incident of it.
+    again = new_incident(client, night.other)
+    seen_by_other = client.get(f"/api/v1/incidents/{again['id']}", headers=night.other)
+    assert seen_by_other.get_json()["prior_incidents"] == []
+    seen_by_chef = client.get(f"/api/v1/incidents/{again['id']}", headers=night.chef).get_json()
+    assert [p["reference"] for p in seen_by_chef["prior_incidents"]] == [
+        night.incident["reference"]
+    ]
+    make_user(app, "telefonie", "dispatcher")
+    scoped = bearer(make_token(app, "telefonie", scopes=["intake"]))
+    mine = client.post("/api/v1/incidents", json={"address": "Carnotstraat 12, 2060 Antwerpen",
+                       "caller_phone": "0470 12 34 56"}, headers=scoped)  # fmt: skip
+    assert mine.status_code == 201
+    read = client.get(f"/api/v1/incidents/{mine.get_json()['id']}", headers=scoped).get_json()
+    assert read["prior_incidents"] == []
+
+
+def test_10_a_failed_login_never_keeps_what_was_typed_as_the_name(app):
+    make_user(app, "an", "dispatcher")
+    client = app.test_client()
+    post_login(client, username="an")
+    post_login(client, username="Geheim-Wachtwoord-123")
+    with app.app_context():
+        rows = db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == "login_failed").order_by(AuditEvent.id)
+        ).scalars()
+        known, unknown = list(rows)
+        assert known.object_type == "user" and known.username == "an" and known.object_id
+        assert unknown.username.startswith("unknown:")
+        assert "Geheim" not in unknown.username and "geheim" not in unknown.username
+
+
+def test_11_missing_and_not_yours_get_the_same_answer(app, client, night):
+    make_user(app, "sarah", "officer")
+    officer = bearer(make_token(app, "sarah"))
+    not_mine = client.post(
+        f"/api/v1/incidents/{night.incident['id']}/handover-notes", json=NOTE, headers=officer
+    )
+    missing = client.post("/api/v1/incidents/999999/handover-notes", json=NOTE, headers=officer)
+    assert not_mine.status_code == missing.status_code == 404
+    assert not_mine.get_json() == missing.get_json()
+    elsewhere = new_incident(client, night.taker)
+    other_unit = make_unit(app, call_sign="NT-12", phone="+32470000012")
+    replaced = client.post(
+        f"/api/v1/incidents/{elsewhere['id']}/assignments",
+        json={"unit_id": other_unit, "replaces": night.assignment_id},
+        headers=night.taker,
+    )
+    assert replaced.status_code == 404
+
+
+def test_12_those_allowed_see_a_restricted_incident_whole(app, client, night):
+    rid = night.incident["id"]
+    for who in (night.chef, night.taker):
+        body = client.get(f"/api/v1/incidents/{rid}", headers=who).get_json()
+        assert body["flags"] == ["weapon"]
+        assert body["lat"] == pytest.approx(51.2301) and body["lon"] == pytest.approx(4.4202)
+        assert body["restricted"] is True
+    row = client.get("/api/v1/incidents", headers=night.other).get_json()["items"][0]
+    assert row["restricted"] is True and row["flags"] == [] and row["lat"] is None
+
+
+def test_9_idempotency_keys_belong_to_one_client_and_a_replay_passes_the_guard(app, client):
+    first, second = board(app, "d1"), board(app, "d2")
+    call = {"address": "Carnotstraat 12, 2060 Antwerpen", "narrative": "Geroep."}
+    key = {"Idempotency-Key": "call-0001"}
+    made = client.post("/api/v1/incidents", json=call, headers=first | key)
+    replay = client.post("/api/v1/incidents", json=call, headers=first | key)
+    assert made.status_code == 201 and replay.status_code == 200
+    assert replay.get_json()["id"] == made.get_json()["id"]
+    # Another client with the same key and body gets its own incident, not the first one's.
+    theirs = client.post("/api/v1/incidents", json=call, headers=second | key)
+    assert theirs.status_code == 201 and theirs.get_json()["id"] != made.get_json()["id"]
+    # ... and with a different body learns nothing about the first client's key.
+    other_body = client.post("/api/v1/incidents", json={**call, "narrative": "x"}, headers=second
+                             | {"Idempotency-Key": "call-0002"})  # fmt: skip
+    assert other_body.status_code == 201
+    chef = board(app, "chef", "supervisor")
+    rid = made.get_json()["id"]
+    client.post(f"/api/v1/incidents/{rid}/restriction", json={"reason": "x"}, headers=chef)
+    with app.app_context():
+        before = db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == "view", AuditEvent.object_id == rid)
+        ).all()
+    again = client.post("/api/v1/incidents", json=call, headers=first | key)
+    assert again.status_code == 200  # the caller took the call: involved, so still allowed
+    with app.app_context():
+        after = db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == "view", AuditEvent.object_id == rid)
+        ).all()
+    assert len(after) == len(before) + 1
+    with app.app_context():
+        stored = db.session.execute(select(Incident.idempotency_key)).scalars().all()
+    assert "call-0001" not in stored
+
+
+def test_6_every_response_with_case_data_is_audited(app, client):
+    headers = board(app)
+    incident = new_incident(client, headers)
+    rid = incident["id"]
+
+    def views() -> int:
+        with app.app_context():
+            return len(
+                db.session.execute(
+                    select(AuditEvent).where(
+                        AuditEvent.action == "view",
+                        AuditEvent.object_type == "incident",
+                        AuditEvent.object_id == rid,
+                    )
+                ).all()
+            )
+
+    assert views() == 0  # the create itself is its own audit event
+    assert client.patch(f"/api/v1/incidents/{rid}", json={}, headers=headers).status_code == 200
+    assert views() == 1
+    same = client.post(
+        f"/api/v1/incidents/{rid}/priority",
+        json={"priority": incident["priority"], "reason": "blijft"},
+        headers=headers,
+    )
+    assert same.status_code == 200 and views() == 2
+    assert client.get(f"/api/v1/incidents/{rid}", headers=headers).status_code == 200
+    assert views() == 3  # once per response, not twice
