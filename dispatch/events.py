@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.db import db
 from dispatch.models import Assignment, Message, Unit
+from triage.models import Incident
 
 
 def unit_event(unit: Unit, incident_id: int | None, source: str) -> dict[str, Any]:
@@ -59,10 +61,17 @@ def outbound_status_event(
 
 
 def received_event(message: Message, unit: Unit, code: str | None) -> dict[str, Any]:
-    """A unit's SMS as the board shows it: the recognised reply code and the text."""
+    """A unit's SMS as the board shows it: the recognised reply code and the text.
+
+    The text is case content: for an incident that is restricted it stays out of the broadcast
+    (`restricted: true`); those allowed read it in the incident's SMS thread, through the guard.
+    """
+    incident = db.session.get(Incident, message.incident_id) if message.incident_id else None
+    restricted = bool(incident is not None and incident.restricted)
     return {
         **message_event(message),
         "call_sign": unit.call_sign,
         "code": code,
-        "text": message.body,
+        "text": None if restricted else message.body,
+        "restricted": restricted,
     }

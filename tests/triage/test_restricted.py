@@ -173,7 +173,10 @@ def test_9_idempotency_keys_belong_to_one_client_and_a_replay_passes_the_guard(a
     assert other_body.status_code == 201
     chef = board(app, "chef", "supervisor")
     rid = made.get_json()["id"]
-    client.post(f"/api/v1/incidents/{rid}/restriction", json={"reason": "x"}, headers=chef)
+    restricted = client.post(
+        f"/api/v1/incidents/{rid}/restriction", json={"reason": "collega betrokken"}, headers=chef
+    )
+    assert restricted.status_code == 200
     with app.app_context():
         before = db.session.execute(
             select(AuditEvent).where(AuditEvent.action == "view", AuditEvent.object_id == rid)
@@ -218,3 +221,42 @@ def test_6_every_response_with_case_data_is_audited(app, client):
     assert same.status_code == 200 and views() == 2
     assert client.get(f"/api/v1/incidents/{rid}", headers=headers).status_code == 200
     assert views() == 3  # once per response, not twice
+
+
+def test_3_an_officers_sms_text_about_a_restricted_incident_stays_off_the_board(app, socket_client):
+    from core.realtime import NAMESPACE
+    from tests.conftest import make_app
+    from tests.dispatch.helpers import AUTH_TOKEN, PUBLIC, signed_post
+
+    live = make_app(app.config["SQLALCHEMY_DATABASE_URI"])  # the Socket.IO server binds to it
+    live.config.update(TWILIO_AUTH_TOKEN=AUTH_TOKEN, PUBLIC_BASE_URL=PUBLIC)
+    client = live.test_client()
+    partners(live)
+    taker, chef = board(live), board(live, "chef", "supervisor")
+    make_user(live, "d2", "dispatcher")
+    incident = new_incident(client, taker)
+    unit_id = make_unit(live)
+    client.post(
+        f"/api/v1/incidents/{incident['id']}/assignments", json={"unit_id": unit_id}, headers=taker
+    )
+    console = socket_client(live, "d2")
+    assert console.is_connected(NAMESPACE)
+
+    def texted(body: str, sid: str) -> dict:
+        form = {"MessageSid": sid, "From": "+32470000011", "To": "+3230000000", "Body": body}
+        assert signed_post(client, "/webhooks/twilio/sms", form).status_code == 200
+        events = [e["args"][0] for e in console.get_received(NAMESPACE)]
+        return [e for e in events if e.get("id") and "call_sign" in e][-1]
+
+    before = texted("slachtoffer Marie zit bij de buren", "SM1")
+    assert before["text"] == "slachtoffer Marie zit bij de buren" and before["restricted"] is False
+    restricted = client.post(
+        f"/api/v1/incidents/{incident['id']}/restriction",
+        json={"reason": "collega betrokken"},
+        headers=chef,
+    )
+    assert restricted.status_code == 200
+    after = texted("Marie wil naar de opvang", "SM2")
+    assert after["text"] is None and after["restricted"] is True
+    thread = client.get(f"/api/v1/incidents/{incident['id']}/messages", headers=chef).get_json()
+    assert "Marie wil naar de opvang" in [m["body"] for m in thread["items"]]
