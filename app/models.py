@@ -4,7 +4,7 @@ from accounts.models import ApiToken, Organisation, User
 from accounts.twofactor import RecoveryCode
 from core.audit import AuditEvent, AuditHead
 from core.jobs import SchedulerHeartbeat
-from dispatch.models import Assignment, Message, Unit, UnitMember
+from dispatch.models import Assignment, AssignmentCrew, Message, Unit, UnitMember
 from handover.models import HandoverNote, HandoverPacket
 from triage.models import Assessment, GeocodeCacheEntry, Incident, Person, TimelineEvent
 
@@ -12,6 +12,7 @@ __all__ = [
     "ApiToken",
     "Assessment",
     "Assignment",
+    "AssignmentCrew",
     "AuditEvent",
     "AuditHead",
     "GeocodeCacheEntry",

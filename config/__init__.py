@@ -117,6 +117,8 @@ class BaseConfig:
         self.GEOCODER = env_str("GEOCODER", "offline")
         self.GEOCODER_URL = env_str("GEOCODER_URL")
         self.SESSION_HOURS = env_int("SESSION_HOURS", 12)
+        # An assignment's crew keeps access to its incident this long after the assignment ends.
+        self.OFFICER_ACCESS_GRACE_H = env_int("OFFICER_ACCESS_GRACE_H", 12)
         self.LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", self.LOGIN_RATE_LIMIT_DEFAULT)
         self.LOGIN_ACCOUNT_RATE_LIMIT = env_str("LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour")
         self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", self.SCHEDULER_ENABLED)

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, Time
+from sqlalchemy import (
+    JSON,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    Time,
+    event,
+    insert,
+    literal,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User
@@ -90,6 +103,32 @@ class Assignment(Base):
     welfare_checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     unit: Mapped[Unit] = relationship(lazy="joined")
+
+
+class AssignmentCrew(Base):
+    """An officer on the unit when it was assigned. Officers reach an incident through the crew
+    of its assignments (for the assignment and OFFICER_ACCESS_GRACE_H after it), never through
+    the unit they are on now."""
+
+    __tablename__ = "assignment_crew"
+
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignment.id"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id"), primary_key=True, index=True
+    )
+
+
+@event.listens_for(Assignment, "after_insert")
+def _record_crew(mapper: Any, connection: Any, assignment: Assignment) -> None:
+    """However an assignment is made, its crew is who is on the unit at that moment."""
+    connection.execute(
+        insert(AssignmentCrew).from_select(
+            ["assignment_id", "user_id"],
+            select(literal(assignment.id), UnitMember.user_id).where(
+                UnitMember.unit_id == assignment.unit_id
+            ),
+        )
+    )
 
 
 class MessageDirection(enum.StrEnum):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Flask
-from sqlalchemy import exists, func, select
+from flask import Flask, current_app
+from sqlalchemy import exists, func, or_, select
 
+from core import clock
 from core.db import db
-from dispatch.models import Assignment, AssignmentStatus, UnitMember
+from dispatch.models import Assignment, AssignmentCrew, AssignmentStatus
 from triage import links
 
 
@@ -25,16 +26,27 @@ def first_assigned_at(incident_ids: list[int]) -> dict[int, dt.datetime]:
 
 
 def involved(user_id: int, incident_id: int) -> bool:
-    """Assigned a unit to the incident, or is a member of a unit assigned to it."""
+    """Assigned a unit to the incident, or is on the crew of one of its assignments (in time)."""
     assigned = exists().where(
         Assignment.incident_id == incident_id, Assignment.assigned_by_id == user_id
     )
-    on_unit = exists().where(
+    return bool(db.session.execute(select(assigned | _on_crew(user_id, incident_id))).scalar())
+
+
+def on_crew(user_id: int, incident_id: int) -> bool:
+    """Was on the unit when it was assigned to the incident, and that assignment is active or
+    ended less than OFFICER_ACCESS_GRACE_H ago (moving to another unit opens nothing)."""
+    return bool(db.session.execute(select(_on_crew(user_id, incident_id))).scalar())
+
+
+def _on_crew(user_id: int, incident_id: int):
+    grace = dt.timedelta(hours=int(current_app.config.get("OFFICER_ACCESS_GRACE_H", 12)))
+    return exists().where(
         Assignment.incident_id == incident_id,
-        Assignment.unit_id == UnitMember.unit_id,
-        UnitMember.user_id == user_id,
+        AssignmentCrew.assignment_id == Assignment.id,
+        AssignmentCrew.user_id == user_id,
+        or_(Assignment.ended_at.is_(None), Assignment.ended_at > clock.now() - grace),
     )
-    return bool(db.session.execute(select(assigned | on_unit)).scalar())
 
 
 def has_active_assignment(incident_id: int) -> bool:

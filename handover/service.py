@@ -22,7 +22,7 @@ from accounts.models import Organisation, Role, User
 from core import audit, clock
 from core.db import db
 from core.errors import DomainError
-from dispatch.models import Assignment, UnitMember
+from dispatch import queries
 from handover import events, settings, sharing
 from handover.models import HandoverNote, note_target, packet_note
 from handover.models import HandoverPacket as Packet
@@ -40,14 +40,9 @@ class NoteError(DomainError):
 
 
 def on_assigned_unit(user: User, incident_id: int) -> bool:
-    """Whether the user is a member of a unit with an assignment on the incident."""
-    query = (
-        select(Assignment.id)
-        .join(UnitMember, UnitMember.unit_id == Assignment.unit_id)
-        .where(Assignment.incident_id == incident_id, UnitMember.user_id == user.id)
-        .limit(1)
-    )
-    return db.session.execute(query).first() is not None
+    """Whether the user is on the crew of an assignment of the incident (dispatch's rule: the
+    crew when it was assigned, while active and OFFICER_ACCESS_GRACE_H after)."""
+    return queries.on_crew(user.id, incident_id)
 
 
 def may_write(user: User, incident_id: int) -> bool:

@@ -96,6 +96,7 @@ def assign(app, incident_id: int, officer: str, call_sign: str = "NT-11") -> Non
         db.session.add(unit)
         db.session.flush()
         db.session.add(UnitMember(unit_id=unit.id, user_id=accounts.user_by_name(officer).id))
+        db.session.flush()  # on the unit before it is assigned: the crew is recorded then
         db.session.add(Assignment(incident_id=incident_id, unit_id=unit.id))
 
 

@@ -260,3 +260,47 @@ def test_3_an_officers_sms_text_about_a_restricted_incident_stays_off_the_board(
     assert after["text"] is None and after["restricted"] is True
     thread = client.get(f"/api/v1/incidents/{incident['id']}/messages", headers=chef).get_json()
     assert "Marie wil naar de opvang" in [m["body"] for m in thread["items"]]
+
+
+def test_5_officers_reach_an_incident_through_the_crew_not_their_current_unit(app, client, clock):
+    from tests.handover.helpers import assign, people
+
+    who = people(app)
+    incident = new_incident(client, who["an"])
+    rid = incident["id"]
+    notes = f"/api/v1/incidents/{rid}/handover-notes"
+    assign(app, rid, "sarah", call_sign="NT-11")  # sarah was on NT-11 when it was sent
+    assert client.get(notes, headers=who["sarah"]).status_code == 200
+    # Another officer joins NT-11 afterwards: being on the unit now opens nothing.
+    make_user(app, "tom", "officer")
+    tom = bearer(make_token(app, "tom"))
+    with app.app_context():
+        from accounts import service as accounts
+        from dispatch.models import Assignment, UnitMember
+
+        unit_id = db.session.execute(
+            select(Assignment.unit_id).where(Assignment.incident_id == rid)
+        ).scalar_one()
+        db.session.add(UnitMember(unit_id=unit_id, user_id=accounts.user_by_name("tom").id))
+        db.session.commit()
+    assert client.get(notes, headers=tom).status_code == 404
+    # The crew keeps access for OFFICER_ACCESS_GRACE_H (12) after the assignment ends, not after.
+    released = client.post(
+        f"/api/v1/assignments/{_assignment_id(app, rid)}/release",
+        json={"reason": "terug naar de post"},
+        headers=who["els"],
+    )
+    assert released.status_code == 200
+    clock.advance(hours=11, minutes=59)
+    assert client.get(notes, headers=who["sarah"]).status_code == 200
+    clock.advance(minutes=2)
+    assert client.get(notes, headers=who["sarah"]).status_code == 404
+
+
+def _assignment_id(app, incident_id: int) -> int:
+    from dispatch.models import Assignment
+
+    with app.app_context():
+        return db.session.execute(
+            select(Assignment.id).where(Assignment.incident_id == incident_id)
+        ).scalar_one()
