@@ -8,11 +8,12 @@ for one that does not exist.
 from __future__ import annotations
 
 from accounts.actor import Actor
-from core.api import ApiError, not_found
+from core.api import not_found
 from core.db import db
 from dispatch import service
 from dispatch.models import Assignment, Unit
-from triage.access import visible_incident
+from triage.access import sees
+from triage.models import Incident
 
 
 def visible_assignment(actor: Actor, assignment_id: int) -> Assignment:
@@ -34,8 +35,5 @@ def reachable_unit(actor: Actor, unit_id: int) -> Unit:
 
 
 def _sees(actor: Actor, incident_id: int) -> bool:
-    try:
-        visible_incident(actor, incident_id)
-    except ApiError:
-        return False
-    return True
+    incident = db.session.get(Incident, incident_id)
+    return incident is not None and sees(actor, incident)

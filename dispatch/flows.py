@@ -8,7 +8,6 @@ exactly one success.
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -46,11 +45,6 @@ class DispatchError(DomainError):
     def __init__(self, status: int, message: str, fields: dict[str, str] | None = None):
         code = "conflict" if status == 409 else "validation_error"
         super().__init__(status, code, message, fields)
-
-
-def zone() -> ZoneInfo:
-    """The configured local time zone."""
-    return clock.zone()
 
 
 def outbox(
@@ -94,7 +88,7 @@ def assign_unit(
     now = now or clock.now()
     if incident.status == IncidentStatus.CLOSED:
         raise DispatchError(409, "The incident is closed.", {"incident": "closed"})
-    if not on_shift(unit, now, zone()):
+    if not on_shift(unit, now, clock.zone()):
         raise DispatchError(
             409, f"{unit.call_sign} is outside its shift.", {"unit_id": "outside shift"}
         )

@@ -140,7 +140,7 @@ def _language(incident: Incident) -> str | None:
 def recommend(incident_id: int):
     """Available, on-shift units ranked by travel time, skills and the victim's language."""
     incident = incident_or_404(incident_id)
-    now, zone = clock.now(), flows.zone()
+    now, zone = clock.now(), clock.zone()
     units = (
         db.session.execute(select(Unit).where(Unit.status == UnitStatus.AVAILABLE))
         .unique()

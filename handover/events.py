@@ -13,9 +13,6 @@ from accounts.models import Organisation
 from core.realtime import publish, rooms
 from handover.models import HandoverNote, HandoverPacket
 
-SUPERVISORS = rooms.SUPERVISORS
-org_room = rooms.organisation
-
 
 def _note_payload(note: HandoverNote, reference: str, slugs: list[str]) -> dict[str, Any]:
     return {
@@ -31,10 +28,14 @@ def note_written(note: HandoverNote, reference: str, organisations: list[Organis
     """Announce a note (or correction) to supervisors, and an urgent one to its addressees."""
     slugs = sorted(o.slug for o in organisations)
     payload = {**_note_payload(note, reference, slugs), "incident_id": note.incident_id}
-    publish("handover.note", payload, [SUPERVISORS])
+    publish("handover.note", payload, [rooms.SUPERVISORS])
     if note.urgent:
         for org in organisations:
-            publish("handover.note", _note_payload(note, reference, [org.slug]), [org_room(org.id)])
+            publish(
+                "handover.note",
+                _note_payload(note, reference, [org.slug]),
+                [rooms.organisation(org.id)],
+            )
 
 
 def packet_acknowledged(packet: HandoverPacket, organisation: Organisation) -> None:
@@ -46,7 +47,7 @@ def packet_acknowledged(packet: HandoverPacket, organisation: Organisation) -> N
             "organisation": organisation.slug,
             "handover_date": packet.handover_date.isoformat(),
         },
-        [SUPERVISORS],
+        [rooms.SUPERVISORS],
     )
 
 
@@ -60,5 +61,5 @@ def packet_not_acknowledged(packet: HandoverPacket, organisation: Organisation) 
             "organisation": organisation.slug,
             "handover_date": packet.handover_date.isoformat(),
         },
-        [SUPERVISORS],
+        [rooms.SUPERVISORS],
     )

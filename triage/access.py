@@ -26,12 +26,18 @@ def current_actor() -> Actor:
 def visible_incident(actor: Actor, incident_id: int) -> Incident:
     """The incident if the actor may see its details; otherwise 404 (existence not revealed)."""
     incident = db.session.get(Incident, incident_id)
-    if incident is None or actor.user is None or not visibility.can_see(actor.user, incident):
+    if incident is None or not sees(actor, incident):
         raise not_found("incident")
-    token = actor.token
-    if token is not None and token.scopes and incident.created_by_token_id != token.id:
-        raise not_found("incident")  # an intake token reads back only what it created
     return incident
+
+
+def sees(actor: Actor, incident: Incident) -> bool:
+    """Whether the actor may see the incident's details (the rule `visible_incident` applies)."""
+    if actor.user is None or not visibility.can_see(actor.user, incident):
+        return False
+    token = actor.token
+    # An intake token reads back only what it created.
+    return not (token is not None and token.scopes and incident.created_by_token_id != token.id)
 
 
 def visible_prior_incidents(actor: Actor, incident: Incident) -> list[tuple[Incident, list[str]]]:

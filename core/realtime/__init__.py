@@ -6,6 +6,7 @@ Socket.IO rooms only once the commit succeeds. A rollback discards them.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Iterator
@@ -14,10 +15,8 @@ from typing import Any
 
 from flask import Flask
 from socketio import PubSubManager, RedisManager
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 
-from core.db import db
+from core.db import after_commit, db
 from core.extensions import socketio
 from core.realtime import rooms
 
@@ -25,7 +24,6 @@ log = logging.getLogger(__name__)
 NAMESPACE = "/console"
 RESYNC_EVENT = "board.resync"
 REVOKE_EVENT = "nachtwacht.revoke"  # never delivered: the managers disconnect the room instead
-_KEY = "nachtwacht.pending_events"
 
 
 @dataclass(frozen=True)
@@ -42,24 +40,18 @@ def publish(name: str, payload: dict[str, Any], rooms: tuple[str, ...] | list[st
     session = db.session()
     if not session.in_transaction():
         session.begin()  # tie the event to a transaction so a rollback discards it
-    session.info.setdefault(_KEY, []).append(PendingEvent(name, payload, tuple(rooms)))
+    after_commit(functools.partial(_emit, PendingEvent(name, payload, tuple(rooms))))
 
 
-def _emit_pending(session: Session) -> None:
-    events: list[PendingEvent] = session.info.pop(_KEY, [])
-    for pending in events:
-        try:
-            if pending.name == REVOKE_EVENT and not isinstance(
-                socketio.server.manager, PubSubManager
-            ):
-                for room in pending.rooms:
-                    disconnect_room(room, NAMESPACE)  # one process: nobody else to tell
-                continue
-            socketio.emit(
-                pending.name, pending.payload, to=list(pending.rooms), namespace=NAMESPACE
-            )
-        except Exception:  # noqa: BLE001 - a broken queue must not undo a committed change
-            log.exception("could not emit %s", pending.name)
+def _emit(pending: PendingEvent) -> None:
+    try:
+        if pending.name == REVOKE_EVENT and not isinstance(socketio.server.manager, PubSubManager):
+            for room in pending.rooms:
+                disconnect_room(room, NAMESPACE)  # one process: nobody else to tell
+            return
+        socketio.emit(pending.name, pending.payload, to=list(pending.rooms), namespace=NAMESPACE)
+    except Exception:  # noqa: BLE001 - a broken queue must not undo a committed change
+        log.exception("could not emit %s", pending.name)
 
 
 def revoke_live(room: str) -> None:
@@ -79,13 +71,8 @@ def disconnect_room(room: str, namespace: str) -> None:
         socketio.server.disconnect(sid, namespace=namespace, ignore_queue=True)
 
 
-def _drop_pending_unless_savepoint(session: Session, previous_transaction: Any) -> None:
-    if not previous_transaction.nested:  # a savepoint's rollback keeps the outer events
-        session.info.pop(_KEY, None)
-
-
 def init_app(app: Flask) -> None:
-    """Bind Socket.IO (a redis:// queue gets the healing manager) and hook emission to commit."""
+    """Bind Socket.IO (a redis:// queue gets the healing manager)."""
     url = app.config.get("REDIS_URL")
     channel = app.config.get("SOCKETIO_CHANNEL", "nachtwacht")
     queue: dict[str, Any] = {"message_queue": url, "channel": channel}
@@ -98,14 +85,6 @@ def init_app(app: Flask) -> None:
         manage_session=False,
         **queue,
     )
-    _hook_session_events()
-
-
-def _hook_session_events() -> None:
-    """Emit pending events after a commit and discard them on rollback (once per process)."""
-    if not event.contains(Session, "after_commit", _emit_pending):
-        event.listen(Session, "after_commit", _emit_pending)
-        event.listen(Session, "after_soft_rollback", _drop_pending_unless_savepoint)
 
 
 def board_rooms() -> tuple[str, ...]:
