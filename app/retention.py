@@ -4,7 +4,8 @@ The orchestrator: each domain says what of its own data goes (`triage/`, `dispat
 `handover/retention.py`); this module decides when, counts, and commits once.
 
 What remains after anonymisation (times, priorities, levels and scores, units, dispositions,
-postcode, coordinates rounded to two decimals) still serves statistics. Incidents on legal hold
+postcode, coarse coordinates of about 1 km) still serves statistics. Cached geocoding results
+go after GEOCODE_CACHE_DAYS, and with the incident they located. Incidents on legal hold
 are skipped until the hold is lifted. Each anonymisation is an audit event; a second run finds
 nothing to do.
 """
@@ -49,6 +50,7 @@ def run_retention(as_of: dt.datetime, dry_run: bool = False) -> Counter:
     for incident in due:
         anonymise(incident, now, counts)
     dispatch_retention.purge_stray_messages(stray, counts)
+    triage_retention.purge_geocode_cache(as_of, int(config.get("GEOCODE_CACHE_DAYS", 30)), counts)
     handover_retention.purge_packets(as_of, int(config.get("PACKET_RETENTION_DAYS", 30)), counts)
     db.session.commit()
     return counts
@@ -90,6 +92,7 @@ def run_command(dry_run: bool, as_of: dt.datetime | None) -> None:
         "handover_notes",
         "handover_packets",
         "stray_sms",
+        "geocode_cache",
     )
     for kind in kinds:
         if not dry_run or kind in counts:

@@ -72,14 +72,15 @@ def on_connect(auth: Any = None) -> bool:
         db.session.remove()
         raise ConnectionRefusedError("authentication required")
     allowed = _may_connect(user)
-    rooms = rooms_for(user) if allowed else []
-    # A revoked session or token also ends the live feed (core.realtime.revoke_live).
+    joined = rooms_for(user) if allowed else []
+    # A revoked session or token also ends the live feed (core.realtime.revoke_live); the user's
+    # room also carries the whole version of events about restricted incidents they are in.
     token = g.get("api_token")
-    rooms += [f"user:{user.id}"] + ([f"token:{token.id}"] if token is not None else [])
+    joined += [rooms.user(user.id)] + ([f"token:{token.id}"] if token is not None else [])
     db.session.remove()
     if not allowed:
         raise ConnectionRefusedError("not allowed")
-    for room in rooms:
+    for room in joined:
         join_room(room)
     return True
 
@@ -89,7 +90,7 @@ on_connect.access_policy = CONNECT  # type: ignore[attr-defined]
 
 def _session_version_changed(user: User, value: Any, oldvalue: Any, _initiator: Any) -> None:
     if user.id is not None and value != oldvalue:
-        revoke_live(f"user:{user.id}")  # logout, password, role, account or 2FA change
+        revoke_live(rooms.user(user.id))  # logout, password, role, account or 2FA change
 
 
 def _token_revoked(token: ApiToken, value: Any, oldvalue: Any, _initiator: Any) -> None:

@@ -134,6 +134,7 @@ class BaseConfig:
         self.REQUIRE_2FA = env_str("REQUIRE_2FA", "privileged")  # or "all"
         self.RETENTION_DAYS = env_int("RETENTION_DAYS", 180)
         self.PACKET_RETENTION_DAYS = env_int("PACKET_RETENTION_DAYS", 30)
+        self.GEOCODE_CACHE_DAYS = env_int("GEOCODE_CACHE_DAYS", 30)
         self.ACK_TIMEOUT_S = env_int("ACK_TIMEOUT_S", 120)
         self.WELFARE_CHECK_S = env_int("WELFARE_CHECK_S", 1800)
         self.RANKING_SPEED_KMH = env_float("RANKING_SPEED_KMH", 40.0)

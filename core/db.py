@@ -138,6 +138,23 @@ class CaseText(TypeDecorator[str]):
         return None if value is None else crypto.decrypt(value)
 
 
+class CaseFloat(TypeDecorator[float]):
+    """A case number that locates someone (a home's exact coordinates): encrypted like CaseText.
+
+    The database cannot compare or sort it; keep a coarse plain copy beside it where an
+    overview needs one (`Incident.lat_coarse`).
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: float | None, dialect: Any) -> str | None:
+        return None if value is None else crypto.encrypt(repr(float(value)))
+
+    def process_result_value(self, value: str | None, dialect: Any) -> float | None:
+        return None if value is None else float(crypto.decrypt(value))
+
+
 class CaseJSON(TypeDecorator[Any]):
     """Structured case data (raw answers, note content) stored as encrypted JSON."""
 
@@ -151,6 +168,9 @@ class CaseJSON(TypeDecorator[Any]):
 
     def process_result_value(self, value: str | None, dialect: Any) -> Any:
         return None if value is None else json.loads(crypto.decrypt(value))
+
+
+ENCRYPTED_TYPES = (CaseText, CaseFloat, CaseJSON)  # what key rotation re-encrypts
 
 
 def BlindIndex() -> String:  # noqa: N802 - reads like a type in model declarations

@@ -15,7 +15,7 @@ from flask.cli import AppGroup
 from sqlalchemy import column, select, table, update
 
 from core import crypto
-from core.db import Base, CaseJSON, CaseText, db
+from core.db import ENCRYPTED_TYPES, Base, db
 
 BATCH = 500
 
@@ -25,7 +25,7 @@ def encrypted_columns() -> Iterator[tuple[str, str, str]]:
     for tbl in Base.metadata.sorted_tables:
         pk = tbl.primary_key.columns.values()
         for col in tbl.columns:
-            if isinstance(col.type, CaseText | CaseJSON) and len(pk) == 1:
+            if isinstance(col.type, ENCRYPTED_TYPES) and len(pk) == 1:
                 yield tbl.name, pk[0].name, col.name
 
 

@@ -1,4 +1,5 @@
-"""Realtime payloads for dispatch events (plain dicts, no case content)."""
+"""Realtime payloads for dispatch events (plain dicts; case content only through
+`triage.events.publish_about`, which sends each audience the version it may see)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Any
 
 from core.db import db
 from dispatch.models import Assignment, Message, Unit
+from triage import events as triage_events
 from triage.models import Incident
 
 
@@ -60,18 +62,18 @@ def outbound_status_event(
     }
 
 
-def received_event(message: Message, unit: Unit, code: str | None) -> dict[str, Any]:
+def publish_received(message: Message, unit: Unit, code: str | None) -> None:
     """A unit's SMS as the board shows it: the recognised reply code and the text.
 
-    The text is case content: for an incident that is restricted it stays out of the broadcast
-    (`restricted: true`); those allowed read it in the incident's SMS thread, through the guard.
+    The text is case content: about a restricted incident it goes only to those who may see the
+    incident; the rest of the board gets the event without it (`restricted: true`).
     """
     incident = db.session.get(Incident, message.incident_id) if message.incident_id else None
-    restricted = bool(incident is not None and incident.restricted)
-    return {
+    whole = {
         **message_event(message),
         "call_sign": unit.call_sign,
         "code": code,
-        "text": None if restricted else message.body,
-        "restricted": restricted,
+        "text": message.body,
+        "restricted": bool(incident is not None and incident.restricted),
     }
+    triage_events.publish_about("message.received", incident, whole, {**whole, "text": None})

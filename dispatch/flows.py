@@ -145,7 +145,7 @@ def _incident_status(incident: Incident, new: IncidentStatus, actor: Actor) -> N
     old = incident.status
     incident.status = new
     add_timeline(incident.id, "incident.status", actor, from_state=old, to_state=new)
-    publish("incident.updated", triage_events.incident_summary(incident), board_rooms())
+    triage_events.publish_incident("incident.updated", incident)
 
 
 def end_assignment(
@@ -158,7 +158,7 @@ def end_assignment(
     add_timeline(
         incident.id, f"assignment.{how}", actor, unit_id=unit.id, data={"call_sign": unit.call_sign}
     )
-    publish("incident.updated", triage_events.incident_summary(incident), board_rooms())
+    triage_events.publish_incident("incident.updated", incident)
     remaining = db.session.execute(
         select(Assignment.id).where(
             Assignment.incident_id == incident.id, Assignment.status == AssignmentStatus.ACTIVE

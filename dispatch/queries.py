@@ -40,13 +40,30 @@ def on_crew(user_id: int, incident_id: int) -> bool:
 
 
 def _on_crew(user_id: int, incident_id: int):
-    grace = dt.timedelta(hours=int(current_app.config.get("OFFICER_ACCESS_GRACE_H", 12)))
     return exists().where(
         Assignment.incident_id == incident_id,
         AssignmentCrew.assignment_id == Assignment.id,
         AssignmentCrew.user_id == user_id,
-        or_(Assignment.ended_at.is_(None), Assignment.ended_at > clock.now() - grace),
+        _in_time(),
     )
+
+
+def _in_time():
+    grace = dt.timedelta(hours=int(current_app.config.get("OFFICER_ACCESS_GRACE_H", 12)))
+    return or_(Assignment.ended_at.is_(None), Assignment.ended_at > clock.now() - grace)
+
+
+def involved_users(incident_id: int) -> set[int]:
+    """Everyone `involved` answers yes for on this incident (one query)."""
+    assigners = select(Assignment.assigned_by_id).where(
+        Assignment.incident_id == incident_id, Assignment.assigned_by_id.is_not(None)
+    )
+    crew = select(AssignmentCrew.user_id).where(
+        AssignmentCrew.assignment_id == Assignment.id,
+        Assignment.incident_id == incident_id,
+        _in_time(),
+    )
+    return set(db.session.execute(assigners.union(crew)).scalars())
 
 
 def has_active_assignment(incident_id: int) -> bool:
@@ -71,5 +88,6 @@ def register(app: Flask) -> None:
             first_assigned_at=first_assigned_at,
             involved=involved,
             has_active_assignment=has_active_assignment,
+            involved_users=involved_users,
         ),
     )

@@ -132,7 +132,7 @@ def _apply(message: Message, unit: Unit | None, body: str) -> str | None:
             detail=body,
             data={"code": reply.code},
         )
-        publish("message.received", events.received_event(message, unit, reply.code), board_rooms())
+        events.publish_received(message, unit, reply.code)
         return f"{unit.call_sign}: {REPLY_STATUS[reply.code].replace('_', ' ')} ontvangen."
     return _unparsed(message, unit, body, None)
 
@@ -155,7 +155,7 @@ def _unparsed(message: Message, unit: Unit, body: str, answer: str | None) -> st
     add_timeline(
         message.incident_id, "sms.unparsed", _unit_actor(unit), unit_id=unit.id, detail=body
     )
-    publish("message.received", events.received_event(message, unit, None), board_rooms())
+    events.publish_received(message, unit, None)
     return answer or f"{unit.call_sign}: bericht doorgegeven aan de dispatcher."
 
 

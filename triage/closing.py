@@ -5,7 +5,6 @@ from __future__ import annotations
 from accounts.actor import Actor
 from core import audit, clock
 from core.errors import DomainError
-from core.realtime import board_rooms, publish
 from triage import events, links
 from triage.models import Incident, IncidentStatus
 from triage.service import add_timeline
@@ -58,7 +57,7 @@ def close(incident: Incident, disposition: str, note: str | None, actor: Actor) 
         data={"disposition": disposition},
     )
     audit.record("update", "incident", incident.id)
-    publish("incident.updated", events.incident_summary(incident), board_rooms())
+    events.publish_incident("incident.updated", incident)
 
 
 def set_legal_hold(incident: Incident, on: bool, reason: str | None, actor: Actor) -> None:
@@ -81,4 +80,4 @@ def _flag(
     setattr(incident, field, value)
     add_timeline(incident.id, kind, actor, detail=reason)
     audit.record(kind.replace(".", "_"), "incident", incident.id)
-    publish("incident.updated", events.incident_summary(incident), board_rooms())
+    events.publish_incident("incident.updated", incident)

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from accounts.models import User
+from core.realtime import publish, publish_split, rooms
 from triage import links, visibility
 from triage.models import Assessment, Incident
 from triage.schemas import IncidentSummary
@@ -16,15 +17,19 @@ def dispatched_times(incident_ids: list[int]) -> dict[int, dt.datetime]:
     return links.assignments().first_assigned_at(incident_ids)
 
 
-def summaries(incidents: list[Incident], viewer: User | None = None) -> list[IncidentSummary]:
-    """Queue rows (one query for dispatch times); restricted ones as placeholders unless allowed."""
+def summaries(
+    incidents: list[Incident], viewer: User | None = None, *, redact: bool = True
+) -> list[IncidentSummary]:
+    """Queue rows (one query for dispatch times); restricted ones as placeholders unless the
+    viewer may see them (`redact=False`: whole rows, for `publish_about` to split)."""
     times = dispatched_times([i.id for i in incidents])
     rows = []
     for incident in incidents:
         row = IncidentSummary.model_validate(incident).model_copy(
             update={"dispatched_at": times.get(incident.id)}
         )
-        if incident.restricted and (viewer is None or not visibility.can_see(viewer, incident)):
+        hidden = viewer is None or not visibility.can_see(viewer, incident)
+        if redact and incident.restricted and hidden:
             row = IncidentSummary.model_validate(visibility.placeholder(row.model_dump()))
         rows.append(row)
     return rows
@@ -33,6 +38,41 @@ def summaries(incidents: list[Incident], viewer: User | None = None) -> list[Inc
 def incident_summary(incident: Incident) -> dict[str, Any]:
     """What the board is sent of an incident: no case content; a placeholder if restricted."""
     return summaries([incident])[0].model_dump(mode="json")
+
+
+def publish_about(
+    name: str, incident: Incident | None, whole: dict[str, Any], redacted: dict[str, Any]
+) -> None:
+    """Publish an event about an incident to each audience in the version it may see.
+
+    Every live payload that carries incident data goes through here (and so through
+    `visibility.live_audience`): the whole version to those who may see the incident, the redacted
+    one (marked `restricted: true`) to the rest of the board.
+    """
+    if incident is None or not incident.restricted:
+        publish(name, whole, rooms.board())
+        return
+    full_rooms, redacted_rooms = visibility.live_audience(incident)
+    publish_split(
+        name,
+        whole,
+        {**redacted, "restricted": True},
+        full_rooms=full_rooms,
+        redacted_rooms=redacted_rooms,
+    )
+
+
+def publish_incident(name: str, incident: Incident) -> None:
+    """`incident.created` / `incident.updated`: the queue row, a placeholder for the others."""
+    whole = summaries([incident], viewer=None, redact=False)[0].model_dump(mode="json")
+    publish_about(name, incident, whole, visibility.placeholder(whole))
+
+
+def publish_assessment(assessment: Assessment, incident: Incident) -> None:
+    """`assessment.scored`: the level and score only for those who may see the incident."""
+    whole = assessment_event(assessment, incident)
+    redacted = {**whole, "instrument": None, "level": None, "score": None, "priority": None}
+    publish_about("assessment.scored", incident, whole, redacted)
 
 
 def assessment_event(assessment: Assessment, incident: Incident) -> dict[str, Any]:

@@ -26,12 +26,15 @@ class AssignmentQueries:
     """(user id, incident id) → assigned a unit to it, or is on a unit assigned to it"""
     has_active_assignment: Callable[[int], bool]
     """incident id → a unit is still on it"""
+    involved_users: Callable[[int], set[int]]
+    """incident id → the users `involved` answers yes for (assigners, crew within the grace)"""
 
 
 NOTHING_ASSIGNED = AssignmentQueries(
     first_assigned_at=lambda ids: {},
     involved=lambda user_id, incident_id: False,
     has_active_assignment=lambda incident_id: False,
+    involved_users=lambda incident_id: set(),
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import dataclass
 
@@ -58,9 +59,16 @@ def address_key(address: str | None) -> tuple[str | None, str | None]:
 
 
 def _cached(index: str) -> GeocodeCacheEntry | None:
-    return db.session.execute(
+    """A cached result younger than GEOCODE_CACHE_DAYS; an older one is dropped here already."""
+    entry = db.session.execute(
         select(GeocodeCacheEntry).where(GeocodeCacheEntry.address_index == index)
     ).scalar_one_or_none()
+    days = int(current_app.config.get("GEOCODE_CACHE_DAYS", 30))
+    if entry is not None and entry.created_at < clock.now() - dt.timedelta(days=days):
+        db.session.delete(entry)
+        db.session.flush()
+        return None
+    return entry
 
 
 def _store(index: str, backend: str, result: GeoResult) -> None:

@@ -7,10 +7,10 @@ import enum
 from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core import clock
-from core.db import Base, BlindIndex, CaseJSON, CaseText, UTCDateTime
+from core.db import Base, BlindIndex, CaseFloat, CaseJSON, CaseText, UTCDateTime
 
 
 def format_reference(year: int | str, number: int | str) -> str:
@@ -73,8 +73,12 @@ class Incident(Base):
     address_index: Mapped[str | None] = mapped_column(BlindIndex(), index=True)
     postcode: Mapped[str | None] = mapped_column(String(8))
     district: Mapped[str | None] = mapped_column(String(64))
-    lat: Mapped[float | None] = mapped_column(Float)
-    lon: Mapped[float | None] = mapped_column(Float)
+    # Exact coordinates locate a home: encrypted. The coarse copy (two decimals, about 1 km)
+    # stays plain for overviews and statistics, and is all that anonymisation keeps.
+    lat: Mapped[float | None] = mapped_column("lat_secret", CaseFloat)
+    lon: Mapped[float | None] = mapped_column("lon_secret", CaseFloat)
+    lat_coarse: Mapped[float | None] = mapped_column(Float)
+    lon_coarse: Mapped[float | None] = mapped_column(Float)
     location_quality: Mapped[LocationQuality] = mapped_column(
         String(16), default=LocationQuality.UNVERIFIED
     )
@@ -101,6 +105,13 @@ class Incident(Base):
     persons: Mapped[list[Person]] = relationship(
         back_populates="incident", order_by="Person.id", cascade="all, delete-orphan"
     )
+
+    @validates("lat", "lon")
+    def _keep_coarse(self, key: str, value: float | None) -> float | None:
+        """Setting an exact coordinate sets its coarse copy (clearing it keeps the coarse one)."""
+        if value is not None:
+            setattr(self, f"{key}_coarse", coarse(value))
+        return value
 
 
 class Person(Base):
@@ -173,6 +184,11 @@ class TimelineEvent(Base):
     source: Mapped[TimelineSource] = mapped_column(String(16))
 
 
+def coarse(value: float) -> float:
+    """A coordinate rounded to two decimals: about 1.1 km north-south, 0.7 km east-west here."""
+    return round(value, 2)
+
+
 class GeocodeCacheEntry(Base):
     """A geocoding result, cached by the blind index of the normalised address."""
 
@@ -182,8 +198,8 @@ class GeocodeCacheEntry(Base):
     address_index: Mapped[str] = mapped_column(BlindIndex(), unique=True)
     backend: Mapped[str] = mapped_column(String(32))
     quality: Mapped[LocationQuality] = mapped_column(String(16))
-    lat: Mapped[float | None] = mapped_column(Float)
-    lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column("lat_secret", CaseFloat)  # a home, if exact
+    lon: Mapped[float | None] = mapped_column("lon_secret", CaseFloat)
     postcode: Mapped[str | None] = mapped_column(String(8))
     district: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)

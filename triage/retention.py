@@ -5,10 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from core.db import db
-from triage.models import Assessment, Incident, IncidentStatus, Person, TimelineEvent
+from triage.models import (
+    Assessment,
+    GeocodeCacheEntry,
+    Incident,
+    IncidentStatus,
+    Person,
+    TimelineEvent,
+)
 
 
 def due_incidents(as_of: dt.datetime, days: int) -> list[Incident]:
@@ -30,8 +37,8 @@ def due_incidents(as_of: dt.datetime, days: int) -> list[Incident]:
 def anonymise(incident: Incident, now: dt.datetime, counts: Counter) -> None:
     """Remove names, phones, narrative, raw answers and timeline texts; keep what statistics use.
 
-    What remains: times, priorities, levels and scores, dispositions, the postcode, coordinates
-    rounded to two decimals.
+    What remains: times, priorities, levels and scores, dispositions, the postcode, the coarse
+    coordinates (two decimals, about 1 km). The geocoder's cached result for the address goes too.
     """
     iid = incident.id
     counts["persons"] += db.session.execute(
@@ -49,10 +56,24 @@ def anonymise(incident: Incident, now: dt.datetime, counts: Counter) -> None:
         .where(TimelineEvent.incident_id == iid, TimelineEvent.detail.isnot(None))
         .values(detail=None)
     ).rowcount
+    if incident.address_index is not None:
+        counts["geocode_cache"] += db.session.execute(
+            delete(GeocodeCacheEntry).where(
+                GeocodeCacheEntry.address_index == incident.address_index
+            )
+        ).rowcount
     incident.address_text = incident.postcode
     incident.address_normalised = incident.address_index = None
     incident.caller_phone = incident.caller_phone_index = incident.narrative = None
     incident.restricted_reason = None
-    incident.lat = round(incident.lat, 2) if incident.lat is not None else None
-    incident.lon = round(incident.lon, 2) if incident.lon is not None else None
+    incident.lat = incident.lon = None  # the coarse copy stays
     incident.anonymised_at = now
+
+
+def purge_geocode_cache(as_of: dt.datetime, days: int, counts: Counter) -> None:
+    """Forget geocoding results older than GEOCODE_CACHE_DAYS (an address is case data too)."""
+    counts["geocode_cache"] += db.session.execute(
+        delete(GeocodeCacheEntry).where(
+            GeocodeCacheEntry.created_at < as_of - dt.timedelta(days=days)
+        )
+    ).rowcount

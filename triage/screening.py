@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from core import audit
 from core.db import db
 from core.errors import DomainError
-from core.realtime import board_rooms, publish
 from triage import events, scoring
 from triage.instruments import SHIPPED_DIR, Instrument, load_instruments
 from triage.models import Assessment, Incident, Priority
@@ -130,9 +129,9 @@ def assess(
         incident, instrument, answers, computed, result, recs, priority, judgement, actor_id
     )
     audit.record("create", "assessment", assessment.id)
-    publish("assessment.scored", events.assessment_event(assessment, incident), board_rooms())
+    events.publish_assessment(assessment, incident)
     if incident.priority != previous:
-        publish("incident.updated", events.incident_summary(incident), board_rooms())
+        events.publish_incident("incident.updated", incident)
     return Outcome(assessment, recs, previous)
 
 

@@ -19,7 +19,6 @@ from core import audit, clock, crypto
 from core.db import db
 from core.errors import DomainError
 from core.phones import normalise_phone
-from core.realtime import board_rooms, publish
 from triage import events, screening
 from triage.location import Location, locate
 from triage.models import (
@@ -157,7 +156,7 @@ def create_incident(
         data={"priority": incident.priority, "location_quality": incident.location_quality},
     )
     audit.record("create", "incident", incident.id)
-    publish("incident.created", events.incident_summary(incident), board_rooms())
+    events.publish_incident("incident.created", incident)
     return incident, True
 
 
@@ -328,7 +327,7 @@ def update_incident(incident: Incident, body: IncidentUpdate, actor: Actor) -> l
         _mark_repeat(incident, actor)
         add_timeline(incident.id, "incident.corrected", actor, data={"fields": changed})
         audit.record("update", "incident", incident.id)
-        publish("incident.updated", events.incident_summary(incident), board_rooms())
+        events.publish_incident("incident.updated", incident)
     return changed
 
 
@@ -381,4 +380,4 @@ def set_priority(incident: Incident, priority: Priority, reason: str, actor: Act
     kind = "priority.lowered" if priority > previous else "priority.raised"
     add_timeline(incident.id, kind, actor, from_state=previous, to_state=priority, detail=reason)
     audit.record("priority_override", "incident", incident.id)
-    publish("incident.updated", events.incident_summary(incident), board_rooms())
+    events.publish_incident("incident.updated", incident)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from accounts.models import Role, User
+from core.realtime import rooms
 from triage import links
 from triage.models import Incident
 
@@ -29,6 +30,12 @@ def involved(user: User, incident: Incident) -> bool:
     if incident.created_by_id == user.id:
         return True
     return links.assignments().involved(user.id, incident.id)
+
+
+def involved_users(incident: Incident) -> set[int]:
+    """The ids of everyone `involved` answers yes for."""
+    taker = {incident.created_by_id} if incident.created_by_id else set()
+    return taker | links.assignments().involved_users(incident.id)
 
 
 def can_see(user: User, incident: Incident) -> bool:
@@ -51,3 +58,16 @@ def placeholder(summary: dict[str, Any]) -> dict[str, Any]:
         "location_quality": "unverified",
         "dispatched_at": summary.get("dispatched_at"),
     }
+
+
+def live_audience(incident: Incident) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Socket.IO rooms for an event about the incident: (whole payload, redacted payload).
+
+    An incident that is not restricted goes whole to the board. A restricted one goes whole to
+    the supervisors and to the personal rooms of those involved, and as a placeholder to the
+    board: the rule `can_see` applies to requests (tokens with scopes cannot listen live).
+    """
+    if not incident.restricted:
+        return rooms.board(), ()
+    involved = sorted(involved_users(incident))
+    return (rooms.SUPERVISORS, *(rooms.user(uid) for uid in involved)), rooms.board()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,27 @@ def publish(name: str, payload: dict[str, Any], rooms: tuple[str, ...] | list[st
     if not session.in_transaction():
         session.begin()  # tie the event to a transaction so a rollback discards it
     after_commit(functools.partial(_emit, PendingEvent(name, payload, tuple(rooms))))
+
+
+def publish_split(
+    name: str,
+    full: dict[str, Any],
+    redacted: dict[str, Any],
+    *,
+    full_rooms: tuple[str, ...] | list[str],
+    redacted_rooms: tuple[str, ...] | list[str],
+) -> None:
+    """Queue one event in two versions: the whole payload for the rooms allowed to see it, a
+    redacted one (`redacted: true`) for the others.
+
+    Both carry the same `event_id`, and the redacted one goes out first: a console in both kinds
+    of room (a supervisor is on the board too) keeps the whole version and drops the other.
+    """
+    event_id = uuid.uuid4().hex
+    if redacted_rooms:
+        publish(name, {**redacted, "redacted": True, "event_id": event_id}, redacted_rooms)
+    if full_rooms:
+        publish(name, {**full, "redacted": False, "event_id": event_id}, full_rooms)
 
 
 def _emit(pending: PendingEvent) -> None:

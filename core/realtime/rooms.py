@@ -19,3 +19,8 @@ def organisation(organisation_id: int) -> str:
 def officer(user_id: int) -> str:
     """One officer's own devices."""
     return f"officer:{user_id}"
+
+
+def user(user_id: int) -> str:
+    """Every live connection of one user (consoles, phone, tokens): joined on connect."""
+    return f"user:{user_id}"

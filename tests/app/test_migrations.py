@@ -91,3 +91,41 @@ def test_sms_numbers_stored_before_0007_are_encrypted_by_it(tmp_path):
         assert (message.from_number, message.to_number) == ("+32470999111", "+3225550000")
         db.session.remove()
         db.engine.dispose()
+
+
+def test_coordinates_stored_before_0009_are_encrypted_by_it(tmp_path):
+    from triage.models import GeocodeCacheEntry, Incident
+
+    app = make_app(f"sqlite:///{tmp_path}/old.db")
+    with app.app_context():
+        upgrade(revision="0008")
+        db.session.execute(
+            text(
+                "INSERT INTO incident (reference, status, priority, received_at, lat, lon, "
+                "location_quality, flags, requested_skills, restricted, legal_hold, created_at, "
+                "updated_at) VALUES ('NW-2026-000001', 'new', 'P2', '2026-01-01', 51.230112, "
+                "4.420267, 'exact', '[]', '[]', 0, 0, '2026-01-01', '2026-01-01')"
+            )
+        )
+        db.session.execute(
+            text(
+                "INSERT INTO geocode_cache (address_index, backend, quality, lat, lon, created_at)"
+                " VALUES ('k', 'offline', 'exact', 51.230112, 4.420267, '2026-01-01')"
+            )
+        )
+        db.session.commit()
+        upgrade()
+        for table in ("incident", "geocode_cache"):
+            raw = db.session.execute(text(f"SELECT lat_secret, lon_secret FROM {table}")).one()
+            assert "51.23" not in raw.lat_secret and "4.42" not in raw.lon_secret
+        incident = db.session.execute(select(Incident)).scalar_one()
+        assert (incident.lat, incident.lon) == (51.230112, 4.420267)
+        assert (incident.lat_coarse, incident.lon_coarse) == (51.23, 4.42)
+        cached = db.session.execute(select(GeocodeCacheEntry)).scalar_one()
+        assert (cached.lat, cached.lon) == (51.230112, 4.420267)
+        db.session.remove()
+        downgrade(revision="0008")
+        plain = db.session.execute(text("SELECT lat, lon FROM incident")).one()
+        assert tuple(plain) == (51.230112, 4.420267)
+        db.session.remove()
+        db.engine.dispose()

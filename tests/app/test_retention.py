@@ -10,6 +10,7 @@ from core.audit import AuditEvent
 from core.db import db
 from tests.dispatch.helpers import board, incident_with_unit
 from tests.triage.helpers import DASH_ITEMS, answers, assess
+from triage.models import Incident
 
 
 def _closed_incident(app, client, headers, **unit_kw):
@@ -47,7 +48,13 @@ def test_retention_anonymises_and_skips_legal_holds(app, client, runner, clock):
         and detail["narrative"] is None
         and detail["caller_phone"] is None
     )
-    assert detail["address"] == "2060" and detail["lat"] == round(gone["lat"], 2)
+    assert detail["address"] == "2060" and detail["lat"] is None and detail["lon"] is None
+    with app.app_context():
+        stored = db.session.get(Incident, gone["id"])
+        assert (stored.lat_coarse, stored.lon_coarse) == (
+            round(gone["lat"], 2),
+            round(gone["lon"], 2),
+        )
     assert detail["assessments"][0]["level"] == "high" and detail["priority"] == "P2"
     assert all(e["detail"] is None for e in detail["timeline"])
     messages = client.get(f"/api/v1/incidents/{gone['id']}/messages", headers=chef).get_json()[

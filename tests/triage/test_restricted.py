@@ -223,7 +223,9 @@ def test_6_every_response_with_case_data_is_audited(app, client):
     assert views() == 3  # once per response, not twice
 
 
-def test_3_an_officers_sms_text_about_a_restricted_incident_stays_off_the_board(app, socket_client):
+def test_3_live_events_about_a_restricted_incident_go_whole_only_to_those_allowed(
+    app, socket_client
+):
     from core.realtime import NAMESPACE
     from tests.conftest import make_app
     from tests.dispatch.helpers import AUTH_TOKEN, PUBLIC, signed_post
@@ -234,31 +236,55 @@ def test_3_an_officers_sms_text_about_a_restricted_incident_stays_off_the_board(
     partners(live)
     taker, chef = board(live), board(live, "chef", "supervisor")
     make_user(live, "d2", "dispatcher")
-    incident = new_incident(client, taker)
+    incident = new_incident(client, taker, flags=["weapon"], lat=51.2301, lon=4.4202)
+    rid = incident["id"]
     unit_id = make_unit(live)
-    client.post(
-        f"/api/v1/incidents/{incident['id']}/assignments", json={"unit_id": unit_id}, headers=taker
-    )
-    console = socket_client(live, "d2")
-    assert console.is_connected(NAMESPACE)
+    client.post(f"/api/v1/incidents/{rid}/assignments", json={"unit_id": unit_id}, headers=taker)
+    consoles = {name: socket_client(live, name) for name in ("d2", "chef", "an")}
+    assert all(c.is_connected(NAMESPACE) for c in consoles.values())
 
-    def texted(body: str, sid: str) -> dict:
+    log: dict[str, list[dict]] = {name: [] for name in consoles}
+
+    def seen(name: str, event: str) -> list[dict]:
+        """What a console keeps of each event, merged by event_id as console.js does."""
+        log[name] += consoles[name].get_received(NAMESPACE)
+        kept: dict[str, dict] = {}
+        for received in log[name]:
+            payload = received["args"][0]
+            if received["name"] != event:
+                continue
+            key = payload.get("event_id") or str(len(kept))
+            if key not in kept or kept[key].get("redacted"):
+                kept[key] = payload
+        return list(kept.values())
+
+    def texted(body: str, sid: str) -> None:
         form = {"MessageSid": sid, "From": "+32470000011", "To": "+3230000000", "Body": body}
         assert signed_post(client, "/webhooks/twilio/sms", form).status_code == 200
-        events = [e["args"][0] for e in console.get_received(NAMESPACE)]
-        return [e for e in events if e.get("id") and "call_sign" in e][-1]
 
-    before = texted("slachtoffer Marie zit bij de buren", "SM1")
-    assert before["text"] == "slachtoffer Marie zit bij de buren" and before["restricted"] is False
+    texted("slachtoffer Marie zit bij de buren", "SM1")
+    assert seen("d2", "message.received")[-1]["text"] == "slachtoffer Marie zit bij de buren"
     restricted = client.post(
-        f"/api/v1/incidents/{incident['id']}/restriction",
-        json={"reason": "collega betrokken"},
-        headers=chef,
+        f"/api/v1/incidents/{rid}/restriction", json={"reason": "collega betrokken"}, headers=chef
     )
     assert restricted.status_code == 200
-    after = texted("Marie wil naar de opvang", "SM2")
-    assert after["text"] is None and after["restricted"] is True
-    thread = client.get(f"/api/v1/incidents/{incident['id']}/messages", headers=chef).get_json()
+    # The uninvolved dispatcher's queue row turns into the placeholder; the others keep it whole.
+    row = {name: seen(name, "incident.updated")[-1] for name in consoles}
+    assert row["d2"]["restricted"] is True and row["d2"]["redacted"] is True
+    assert row["d2"]["flags"] == [] and row["d2"]["lat"] is None
+    for name in ("chef", "an"):  # the supervisor, and the dispatcher who took the call
+        assert row[name]["flags"] == ["weapon"] and row[name]["lat"] == pytest.approx(51.2301)
+        assert row[name]["restricted"] is True and row[name]["redacted"] is False
+
+    texted("Marie wil naar de opvang", "SM2")
+    text = {name: seen(name, "message.received")[-1] for name in consoles}
+    assert text["d2"]["text"] is None and text["d2"]["restricted"] is True
+    assert text["chef"]["text"] == text["an"]["text"] == "Marie wil naar de opvang"
+    for name in consoles:
+        seen(name, "message.received")
+        raw = str([r["args"] for r in log[name]])
+        assert ("Marie wil naar de opvang" in raw) is (name != "d2")
+    thread = client.get(f"/api/v1/incidents/{rid}/messages", headers=chef).get_json()
     assert "Marie wil naar de opvang" in [m["body"] for m in thread["items"]]
 
 
@@ -304,3 +330,30 @@ def _assignment_id(app, incident_id: int) -> int:
         return db.session.execute(
             select(Assignment.id).where(Assignment.incident_id == incident_id)
         ).scalar_one()
+
+
+def test_8_a_home_is_stored_encrypted_and_the_geocode_cache_forgets_it(app, client, runner, clock):
+    from sqlalchemy import text
+
+    from triage.models import GeocodeCacheEntry
+
+    headers = board(app)
+    incident = new_incident(client, headers, lat=51.230112, lon=4.420267)
+    assert (incident["lat"], incident["lon"]) == (51.230112, 4.420267)  # the console still sees it
+    with app.app_context():
+        raw = db.session.execute(
+            text("SELECT lat_secret, lon_secret, lat_coarse, lon_coarse FROM incident")
+        ).one()
+        assert "51.23" not in raw.lat_secret and "4.42" not in raw.lon_secret
+        assert (raw.lat_coarse, raw.lon_coarse) == (51.23, 4.42)
+        cached = db.session.execute(text("SELECT lat_secret FROM geocode_cache")).scalars().all()
+        assert cached and all(value is None or "51." not in value for value in cached)
+    # The cache keeps a geocoded address GEOCODE_CACHE_DAYS (30), no longer.
+    clock.advance(days=29)
+    assert runner.invoke(args=["retention", "run"]).exit_code == 0
+    with app.app_context():
+        assert db.session.execute(select(GeocodeCacheEntry)).scalars().all()
+    clock.advance(days=2)
+    assert "geocode_cache: 1" in runner.invoke(args=["retention", "run"]).output
+    with app.app_context():
+        assert db.session.execute(select(GeocodeCacheEntry)).scalars().all() == []

@@ -357,7 +357,34 @@
     offline(t("conn_refused")); // refused by the server: no automatic retry, so retry here
     window.setTimeout(() => !socket.connected && socket.connect(), 5000);
   });
-  socket.onAny((name, payload) => (syncing ? held.push([name, payload]) : dispatch(name, payload)));
+  /* An event about a restricted incident comes in two versions with one event_id: the redacted
+     one for the whole board, then the whole one for those allowed (supervisors, the involved).
+     A console that gets both keeps the whole one; a redacted one is applied only if no whole
+     version follows within a moment. */
+  const wholeSeen = new Set();
+  const redactedWaiting = new Map();
+  function deliver(name, payload) {
+    if (syncing) held.push([name, payload]);
+    else dispatch(name, payload);
+  }
+  function receive(name, payload) {
+    const id = payload && payload.event_id;
+    if (!id) return deliver(name, payload);
+    if (payload.redacted) {
+      if (wholeSeen.has(id)) return undefined;
+      redactedWaiting.set(id, window.setTimeout(() => {
+        redactedWaiting.delete(id);
+        deliver(name, payload);
+      }, 300));
+      return undefined;
+    }
+    wholeSeen.add(id);
+    if (wholeSeen.size > 500) wholeSeen.delete(wholeSeen.values().next().value);
+    window.clearTimeout(redactedWaiting.get(id));
+    redactedWaiting.delete(id);
+    return deliver(name, payload);
+  }
+  socket.onAny(receive);
 
   /* ---- keyboard ----------------------------------------------------------------------- */
 
