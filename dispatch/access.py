@@ -34,6 +34,13 @@ def reachable_unit(actor: Actor, unit_id: int) -> Unit:
     return unit
 
 
+def hidden_incidents(actor: Actor, incident_ids: set[int]) -> set[int]:
+    """Those of the incidents the actor may not see: a unit serving one keeps its position to
+    itself (on scene, the unit's position is the home's)."""
+    incidents = [db.session.get(Incident, i) for i in incident_ids]
+    return {i.id for i in incidents if i is not None and i.restricted and not sees(actor, i)}
+
+
 def _sees(actor: Actor, incident_id: int) -> bool:
     incident = db.session.get(Incident, incident_id)
     return incident is not None and sees(actor, incident)

@@ -15,7 +15,7 @@ from core.policies import BOARD
 from core.schemas import Output
 from dispatch.alarms import open_alarms
 from dispatch.models import Unit
-from dispatch.routes import unit_read
+from dispatch.routes import units_read
 from dispatch.schemas import UnitRead
 from dispatch.service import current_incidents
 from triage.events import summaries
@@ -82,7 +82,7 @@ def board_snapshot():
     return BoardSnapshot(
         as_of=clock.now().isoformat(),
         incidents=summaries(board.incidents, current_user),
-        units=[unit_read(u, board.current.get(u.id)) for u in board.units],
+        units=units_read(board.units, board.current),
         alarms=open_alarms(),
         user=current_user.username,
     )

@@ -85,7 +85,7 @@ def check_acknowledgements(now: dt.datetime, timeout_s: int) -> int:
                     unit.call_sign,
                     incident.reference,
                     incident.priority,
-                    flows._sms_address(incident),
+                    incident.sms_address,
                     a.page_count,
                 ),
                 "repage",

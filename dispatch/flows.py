@@ -78,7 +78,10 @@ def _move(
         raise TransitionError(unit.status, new, f"unit {unit.call_sign} is no longer {old}")
     unit.status, unit.status_changed_at = new, now
     add_timeline(incident_id, "unit.status", actor, unit_id=unit.id, from_state=old, to_state=new)
-    publish("unit.status", events.unit_event(unit, incident_id, str(actor.source)), board_rooms())
+    whole = events.unit_event(unit, incident_id, str(actor.source))
+    incident = db.session.get(Incident, incident_id) if incident_id else None
+    hidden = {"lat": None, "lon": None}  # on scene, the unit's position is the home's
+    triage_events.publish_about("unit.status", incident, whole, {**whole, **hidden})
 
 
 def assign_unit(
@@ -113,7 +116,7 @@ def assign_unit(
     db.session.flush()
     _incident_status(incident, IncidentStatus.DISPATCHED, actor)
     body = compose_assignment_sms(
-        unit.call_sign, incident.reference, incident.priority, _sms_address(incident)
+        unit.call_sign, incident.reference, incident.priority, incident.sms_address
     )
     outbox(unit, incident, body, "assignment", assignment)
     add_timeline(
@@ -130,13 +133,6 @@ def assign_unit(
         board_rooms(),
     )
     return assignment
-
-
-def _sms_address(incident: Incident) -> str:
-    """Street and number as typed; else postcode and district. Never names or narrative."""
-    if incident.address_text:
-        return incident.address_text
-    return " ".join(p for p in (incident.postcode, incident.district) if p) or "locatie op console"
 
 
 def _incident_status(incident: Incident, new: IncidentStatus, actor: Actor) -> None:

@@ -35,9 +35,10 @@ from triage.models import Incident, PersonRole
 UNIT_ADMIN = allow(Role.ADMIN, Role.SUPERVISOR)
 
 
-def unit_read(unit: Unit, incident_id: int | None = None) -> UnitRead:
-    """Serialise a unit for the API and the board."""
-    return UnitRead.model_validate(
+def unit_read(unit: Unit, incident_id: int | None = None, *, hidden: bool = False) -> UnitRead:
+    """Serialise a unit for the API and the board; `hidden`: it serves a restricted incident the
+    reader may not see, so its position and that incident stay out."""
+    read = UnitRead.model_validate(
         {
             **{
                 c: getattr(unit, c)
@@ -51,6 +52,15 @@ def unit_read(unit: Unit, incident_id: int | None = None) -> UnitRead:
             "current_incident": incident_id,
         }
     )
+    if hidden:
+        return read.model_copy(update={"lat": None, "lon": None, "position_at": None})
+    return read
+
+
+def units_read(units: list[Unit], current: dict[int, int]) -> list[UnitRead]:
+    """Units for the current reader (positions of units on hidden incidents left out)."""
+    hidden = access.hidden_incidents(current_actor(), set(current.values()))
+    return [unit_read(u, current.get(u.id), hidden=current.get(u.id) in hidden) for u in units]
 
 
 @api.get("/units")
@@ -65,7 +75,7 @@ def list_units(query: PageQuery):
     """Every unit with status, skills, languages, phone, position and current incident."""
     units, total = service.list_units(query.page, query.per_page)
     current = service.current_incidents([u.id for u in units])
-    items = [unit_read(u, current.get(u.id)) for u in units]
+    items = units_read(units, current)
     return UnitList(
         items=items, page=PageInfo(page=query.page, per_page=query.per_page, total=total)
     )

@@ -14,7 +14,7 @@ from core.db import db
 from core.policies import allow
 from handover import service
 from handover.models import HandoverNote, HandoverPacket
-from triage.access import current_actor, visible_incident
+from triage.access import current_actor, sees, visible_incident
 from triage.models import Incident
 
 WRITERS = allow(Role.DISPATCHER, Role.SUPERVISOR, Role.OFFICER)
@@ -33,9 +33,13 @@ def incident_for_writer(incident_id: int) -> Incident:
 def note_for_writer(note_id: int) -> HandoverNote:
     """A note for the police side (same rule as its incident); else 404/403."""
     note = db.session.get(HandoverNote, note_id)
-    if note is None:
-        raise not_found("handover note")
-    incident_for_writer(note.incident_id)
+    actor = current_actor()
+    if (
+        note is None
+        or not sees(actor, db.session.get(Incident, note.incident_id))
+        or not service.may_write(current_user, note.incident_id)
+    ):
+        raise not_found("handover note")  # one answer for missing and not yours
     return note
 
 

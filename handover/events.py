@@ -1,8 +1,9 @@
 """Realtime handover events: minimal payloads, each room sees only what it may.
 
 Supervisors get every note; an organisation's room gets urgent notes addressed to it, naming
-only that organisation (never the other addressees). Payloads never hold note content: the
-page fetches it through the API, which checks the reader and audits the read.
+only that organisation (never the other addressees), and the withdrawal of a note it could read
+when a correction takes it away. Payloads never hold note content: the page fetches it through
+the API, which checks the reader and audits the read.
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ def note_written(note: HandoverNote, reference: str, organisations: list[Organis
                 _note_payload(note, reference, [org.slug]),
                 [rooms.organisation(org.id)],
             )
+
+
+def note_withdrawn(note_ids: list[int], reference: str, organisation: Organisation) -> None:
+    """Tell an organisation's room that these versions of a note are withdrawn from it."""
+    payload = {"note_ids": list(note_ids), "reference": reference}
+    publish("handover.withdrawn", payload, [rooms.organisation(organisation.id)])
 
 
 def packet_acknowledged(packet: HandoverPacket, organisation: Organisation) -> None:

@@ -7,7 +7,8 @@ not corrected by a newer version before the window closed. A correction is a new
 it joins the packet of the window it was written in (so a correction written after a packet
 went out reaches the organisation the next morning, marked as a correction). Each note row is
 therefore in at most one packet per organisation, and the content of a packet depends only on
-the notes' timestamps, not on when it was built.
+the notes' timestamps, not on when it was built. A packet keeps the note rows it carried; what
+a packet view shows of each is its current state (`handover.serialise.packet_notes`).
 
 Exactly once: the packet row is inserted first, under the unique (organisation, date)
 constraint; a builder that loses the race gets an IntegrityError, rolls back and skips. Each

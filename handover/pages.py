@@ -51,9 +51,10 @@ def packets_page():
 
 def _packet_page(packet_id: int, action: str, template: str):
     packet = access.packet_for_partner(packet_id)
-    notes = serialise.packet_notes(packet)
-    audit.record(action, "handover_packet", packet.id, object_ids=[n.id for n in notes])
-    read = serialise.packet_read(packet, notes)
+    entries = serialise.packet_notes(packet)
+    shown = [n.id for n in serialise.shown(entries)]
+    audit.record(action, "handover_packet", packet.id, object_ids=shown)
+    read = serialise.packet_read(packet, entries)
     return render_template(template, packet=read, organisation=packet.organisation)
 
 

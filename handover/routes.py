@@ -157,9 +157,10 @@ def list_packets(query: HandoverPacketQuery):
 def get_packet(packet_id: int):
     """A packet of my organisation with what each note's legal basis allows."""
     packet = access.packet_for_partner(packet_id)
-    notes = serialise.packet_notes(packet)
-    audit.record("view", "handover_packet", packet.id, object_ids=[n.id for n in notes])
-    return serialise.packet_read(packet, notes)
+    entries = serialise.packet_notes(packet)
+    shown = [n.id for n in serialise.shown(entries)]
+    audit.record("view", "handover_packet", packet.id, object_ids=shown)
+    return serialise.packet_read(packet, entries)
 
 
 @api.post("/handover-packets/<int:packet_id>/acknowledge")

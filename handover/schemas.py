@@ -117,6 +117,15 @@ class SharedNoteRead(Output):
     actions: HandoverActions | None
     follow_up: str | None
     withheld: list[str]
+    # In a packet: the version the packet carried (not `id` when it was corrected since).
+    packet_note_id: int | None = None
+
+
+class WithdrawnNoteRead(Output):
+    """A note a packet carried that a correction took away from the organisation: no content."""
+
+    id: int
+    reference: str
 
 
 class SharedNoteList(Output):
@@ -142,6 +151,7 @@ class HandoverPacketSummary(Output):
     created_at: dt.datetime
     note_count: int
     urgent_count: int
+    withdrawn_count: int
     acknowledged_at: dt.datetime | None
     acknowledged_by: str | None
     reminded_at: dt.datetime | None
@@ -154,6 +164,8 @@ class HandoverPacketList(Output):
 
 
 class HandoverPacketRead(HandoverPacketSummary):
-    """A packet with the notes its organisation may read."""
+    """A packet with the latest version of each note its organisation may still read, and the
+    notes withdrawn from it since."""
 
     notes: list[SharedNoteRead]
+    withdrawn: list[WithdrawnNoteRead]

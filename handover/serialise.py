@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -15,6 +16,7 @@ from handover.schemas import (
     HandoverPacketRead,
     HandoverPacketSummary,
     SharedNoteRead,
+    WithdrawnNoteRead,
 )
 from triage.models import Incident
 
@@ -58,7 +60,7 @@ def note_read(note: HandoverNote) -> HandoverNoteRead:
     )
 
 
-def shared_note_read(note: HandoverNote) -> SharedNoteRead:
+def shared_note_read(note: HandoverNote, packet_note_id: int | None = None) -> SharedNoteRead:
     """What a partner organisation may read of a note under its legal basis."""
     incident = _incident(note)
     shared = sharing.shared_content(note.legal_basis, note.consent, note.content)
@@ -73,18 +75,38 @@ def shared_note_read(note: HandoverNote) -> SharedNoteRead:
             "legal_basis": note.legal_basis,
             "urgent": note.urgent,
             **shared,
+            "packet_note_id": packet_note_id,
         }
     )
 
 
-def packet_notes(packet: HandoverPacket) -> list[HandoverNote]:
-    """The notes a packet carries that its organisation may read, in writing order."""
-    notes = sorted(packet.notes, key=lambda n: (n.created_at, n.id))
-    return [n for n in notes if service.addressed_to(n, packet.organisation)]
+@dataclass(frozen=True)
+class Carried:
+    """A note a packet carried, and the version its organisation may read now (None: withdrawn)."""
+
+    note: HandoverNote
+    current: HandoverNote | None
 
 
-def packet_summary(packet: HandoverPacket, notes: list[HandoverNote]) -> HandoverPacketSummary:
+def packet_notes(packet: HandoverPacket) -> list[Carried]:
+    """Each note the packet carried, in writing order, mapped to its latest version while the
+    organisation may read that, else to nothing (a correction withdrew it)."""
+    entries = []
+    for note in sorted(packet.notes, key=lambda n: (n.created_at, n.id)):
+        latest = service.latest_version(note)
+        readable = service.readable_by(latest, packet.organisation)
+        entries.append(Carried(note, latest if readable else None))
+    return entries
+
+
+def shown(entries: list[Carried]) -> list[HandoverNote]:
+    """The versions whose content a packet view shows (what its read audits)."""
+    return [e.current for e in entries if e.current is not None]
+
+
+def packet_summary(packet: HandoverPacket, entries: list[Carried]) -> HandoverPacketSummary:
     """A packet's metadata: window, counts and pickup."""
+    notes = shown(entries)
     return HandoverPacketSummary(
         id=packet.id,
         organisation=packet.organisation.slug,
@@ -94,18 +116,23 @@ def packet_summary(packet: HandoverPacket, notes: list[HandoverNote]) -> Handove
         created_at=packet.created_at,
         note_count=len(notes),
         urgent_count=sum(1 for n in notes if n.urgent),
+        withdrawn_count=len(entries) - len(notes),
         acknowledged_at=packet.acknowledged_at,
         acknowledged_by=_username(packet.acknowledged_by_id),
         reminded_at=packet.reminded_at,
     )
 
 
-def packet_read(packet: HandoverPacket, notes: list[HandoverNote]) -> HandoverPacketRead:
-    """A packet with the shared view of each of its notes."""
-    summary = packet_summary(packet, notes).model_dump()
-    return HandoverPacketRead.model_validate(
-        {**summary, "notes": [shared_note_read(n) for n in notes]}
-    )
+def packet_read(packet: HandoverPacket, entries: list[Carried]) -> HandoverPacketRead:
+    """A packet with the shared view of each note still readable, and what was withdrawn."""
+    summary = packet_summary(packet, entries).model_dump()
+    notes = [shared_note_read(e.current, e.note.id) for e in entries if e.current is not None]
+    withdrawn = [
+        WithdrawnNoteRead(id=e.note.id, reference=_incident(e.note).reference)
+        for e in entries
+        if e.current is None
+    ]
+    return HandoverPacketRead.model_validate({**summary, "notes": notes, "withdrawn": withdrawn})
 
 
 def packets_of(

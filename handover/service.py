@@ -135,8 +135,11 @@ def write_note(
 ) -> HandoverNote:
     """Store a note (or a correction of `previous`); timeline, audit and live push follow."""
     organisations = _check(body)
-    for org in sorted(organisations, key=lambda o: o.id):  # one order: no deadlocks
-        lock_organisation(org.id)
+    former = list(previous.organisations) if previous else []
+    # The former addressees too: a packet builder then sees the correction or none of it.
+    for org_id in sorted({o.id for o in organisations + former}):  # one order: no deadlocks
+        lock_organisation(org_id)
+    readers = [o for o in former if previous is not None and readable_by(previous, o)]
     note = HandoverNote(
         incident_id=incident.id,
         author_id=actor.user.id if actor.user else None,
@@ -152,6 +155,7 @@ def write_note(
     db.session.add(note)
     db.session.flush()
     _record(note, incident, actor, organisations)
+    _withdraw(note, incident.reference, readers)
     return note
 
 
@@ -171,6 +175,16 @@ def _record(
     add_timeline(incident.id, kind, actor, data=data)
     audit.record("update" if note.supersedes_id else "create", "handover_note", note.id)
     events.note_written(note, incident.reference, organisations)
+
+
+def _withdraw(note: HandoverNote, reference: str, readers: list[Organisation]) -> None:
+    """Tell each organisation that could read the corrected version and cannot read this one
+    which of the earlier versions (those addressed to it) it no longer has."""
+    earlier = [db.session.get(HandoverNote, i) for i in version_ids(note)[:-1]]
+    for org in readers:
+        if not readable_by(note, org):
+            ids = [v.id for v in earlier if v is not None and addressed_to(v, org)]
+            events.note_withdrawn(ids, reference, org)
 
 
 def successor_id(note: HandoverNote) -> int | None:
@@ -212,16 +226,6 @@ def packet_date(note: HandoverNote) -> dt.date:
     return packet_date_for(note.created_at, settings.handover_time(), settings.zone())
 
 
-def in_packet_of(note_id: int, organisation_id: int) -> bool:
-    """Whether a packet of the organisation carries the note."""
-    query = (
-        select(packet_note.c.note_id)
-        .join(Packet, Packet.id == packet_note.c.packet_id)
-        .where(packet_note.c.note_id == note_id, Packet.organisation_id == organisation_id)
-    )
-    return db.session.execute(query.limit(1)).first() is not None
-
-
 def addressed_to(note: HandoverNote, organisation: Organisation) -> bool:
     """Whether the note is addressed to the organisation and its basis lets it be shared."""
     if organisation.id not in {o.id for o in note.organisations}:
@@ -229,20 +233,75 @@ def addressed_to(note: HandoverNote, organisation: Organisation) -> bool:
     return sharing.may_share(note.legal_basis, note.consent, str(organisation.kind))
 
 
+def version_ids(note: HandoverNote) -> list[int]:
+    """The ids of every version of the note's chain, oldest first (the last is the latest)."""
+    query = select(HandoverNote.id, HandoverNote.supersedes_id).where(
+        HandoverNote.incident_id == note.incident_id
+    )
+    before: dict[int, int | None] = {row.id: row.supersedes_id for row in db.session.execute(query)}
+    after = {previous: id_ for id_, previous in before.items() if previous is not None}
+    first = note.id
+    while (earlier := before.get(first)) is not None:
+        first = earlier
+    ids = [first]
+    while ids[-1] in after:
+        ids.append(after[ids[-1]])
+    return ids
+
+
+def latest_version(note: HandoverNote) -> HandoverNote:
+    """The version of the note's chain that no other corrects."""
+    latest = db.session.get(HandoverNote, version_ids(note)[-1])
+    assert latest is not None
+    return latest
+
+
+def _addressed_run(ids: list[int], organisation: Organisation) -> list[HandoverNote]:
+    """The latest versions, newest first, up to the first one not addressed to the organisation."""
+    run: list[HandoverNote] = []
+    for id_ in reversed(ids):
+        version = db.session.get(HandoverNote, id_)
+        if version is None or not addressed_to(version, organisation):
+            break
+        run.append(version)
+    return run
+
+
+def in_packet_of(note_ids: list[int], organisation_id: int) -> bool:
+    """Whether a packet of the organisation carries one of the notes."""
+    query = (
+        select(packet_note.c.note_id)
+        .join(Packet, Packet.id == packet_note.c.packet_id)
+        .where(packet_note.c.note_id.in_(note_ids), Packet.organisation_id == organisation_id)
+    )
+    return bool(note_ids) and db.session.execute(query.limit(1)).first() is not None
+
+
 def readable_by(note: HandoverNote, organisation: Organisation) -> bool:
-    """An organisation reads a note once a packet carried it, or at once when it is urgent."""
-    if not addressed_to(note, organisation):
+    """Whether the organisation may read this version now (see "Corrections" in `sharing`).
+
+    Only the latest version, only while it is addressed to the organisation with a basis that
+    allows it, and only once the organisation got the note: a version urgent or carried by
+    one of its packets since the note was last (re)addressed to it.
+    """
+    ids = version_ids(note)
+    if ids[-1] != note.id:
         return False
-    return bool(note.urgent) or in_packet_of(note.id, organisation.id)
+    run = _addressed_run(ids, organisation)
+    if not run:
+        return False
+    return any(v.urgent for v in run) or in_packet_of([v.id for v in run], organisation.id)
 
 
 def pending_urgent(organisation: Organisation, now: dt.datetime) -> list[HandoverNote]:
-    """Urgent notes addressed to the organisation that no packet of it carries yet."""
+    """Urgent latest versions addressed to the organisation that no packet of it carries yet."""
     packed = exists().where(
         packet_note.c.note_id == HandoverNote.id,
         packet_note.c.packet_id == Packet.id,
         Packet.organisation_id == organisation.id,
     )
+    later = aliased(HandoverNote)
+    corrected = exists().where(later.supersedes_id == HandoverNote.id)
     since = now - dt.timedelta(days=settings.catchup_days() + 1)
     query = (
         select(HandoverNote)
@@ -252,6 +311,7 @@ def pending_urgent(organisation: Organisation, now: dt.datetime) -> list[Handove
             HandoverNote.urgent.is_(True),
             HandoverNote.created_at >= since,
             ~packed,
+            ~corrected,
         )
         .order_by(HandoverNote.created_at.desc(), HandoverNote.id.desc())
     )

@@ -17,6 +17,16 @@ Every share of case data records why it is lawful (art. 458bis / 458ter Criminal
 Defence in depth: when a stored note's basis does not (or no longer) allow sharing with an
 organisation, the note is not shared with it at all: it stays out of its packets and answers 404.
 Other addressees of a note are never shown to an organisation.
+
+Corrections (enforced in `handover.service.readable_by`): a correction is a new version, and an
+organisation reads only the latest version of a note, only while that version is addressed to
+it with a basis that allows it, and only once it got the note: some version since the note was
+last (re)addressed to it was urgent (read at once) or carried by one of its packets. So a
+correction of a note it already got is readable at once; a correction that newly adds it (or
+adds it back after a withdrawal) waits for its next packet, or is read at once when urgent. A
+superseded version answers 404, even when a packet carried it; packet views show the latest
+version instead, or that the note was withdrawn. A correction that takes a note away from an
+organisation that could read it is pushed to that organisation's room (`handover.withdrawn`).
 """
 
 from __future__ import annotations

@@ -44,6 +44,7 @@ class GeoResult:
     postcode: str | None = None
     district: str | None = None
     display: str | None = None
+    street: str | None = None  # the official street name matched, if any
 
 
 class Geocoder(Protocol):
@@ -265,7 +266,9 @@ class OfflineGeocoder:
         code = street.postcode or ""
         locality = street.locality or _data()["postcodes"][code]["name"]
         display = f"{street.name}, {code} {locality}"
-        return GeoResult(street.lat, street.lon, "street", norm, code, street.district, display)
+        return GeoResult(
+            street.lat, street.lon, "street", norm, code, street.district, display, street.name
+        )
 
     @staticmethod
     def _postcode(norm: str, code: str, area: _Entry | None) -> GeoResult:
@@ -362,7 +365,8 @@ def _from_location(location: Any, fallback: GeoResult) -> GeoResult:
     code = code or fallback.postcode
     district = _data()["postcodes"][code]["district"] if code else district_for_point(lat, lon)
     display = _display(address, code)
-    return GeoResult(lat, lon, quality, fallback.normalised, code, district, display)
+    road = next((str(address[k]) for k in _ROAD_KEYS if address.get(k)), None)
+    return GeoResult(lat, lon, quality, fallback.normalised, code, district, display, road)
 
 
 def _postcode_of(address: dict[str, Any]) -> str | None:

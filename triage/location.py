@@ -36,6 +36,7 @@ class Location:
     normalised: str | None
     postcode: str | None
     district: str | None
+    street: str | None = None  # the geocoder's official street name, if it matched one
 
 
 def init_geocoder(app: Flask) -> None:
@@ -83,6 +84,7 @@ def _store(index: str, backend: str, result: GeoResult) -> None:
         "lon": result.lon,
         "postcode": result.postcode,
         "district": result.district,
+        "street": result.street,
         "created_at": clock.now(),
     }
     db.session.execute(insert(GeocodeCacheEntry).values(**values).on_conflict_do_nothing())
@@ -95,8 +97,9 @@ def geocode_address(address: str) -> Location:
         return Location(None, None, LocationQuality.UNVERIFIED, None, None, None)
     hit = _cached(index)
     if hit is not None:
+        quality = LocationQuality(hit.quality)
         return Location(
-            hit.lat, hit.lon, LocationQuality(hit.quality), normalised, hit.postcode, hit.district
+            hit.lat, hit.lon, quality, normalised, hit.postcode, hit.district, hit.street
         )
     coder = geocoder()
     try:
@@ -107,7 +110,9 @@ def geocode_address(address: str) -> Location:
     if result.quality != LocationQuality.UNVERIFIED:
         _store(index, getattr(coder, "name", "unknown"), result)
     quality = LocationQuality(result.quality)
-    return Location(result.lat, result.lon, quality, normalised, result.postcode, result.district)
+    return Location(
+        result.lat, result.lon, quality, normalised, result.postcode, result.district, result.street
+    )
 
 
 def locate(address: str | None, lat: float | None, lon: float | None) -> Location:
@@ -117,5 +122,6 @@ def locate(address: str | None, lat: float | None, lon: float | None) -> Locatio
         district = district_for_point(lat, lon) or (by_address.district if by_address else None)
         postcode = by_address.postcode if by_address else None
         normalised = by_address.normalised if by_address else None
-        return Location(lat, lon, LocationQuality.EXACT, normalised, postcode, district)
+        street = by_address.street if by_address else None
+        return Location(lat, lon, LocationQuality.EXACT, normalised, postcode, district, street)
     return by_address or Location(None, None, LocationQuality.UNVERIFIED, None, None, None)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core import clock
 from core.db import Base, BlindIndex, CaseFloat, CaseJSON, CaseText, UTCDateTime
+from triage import addresses
 
 
 def format_reference(year: int | str, number: int | str) -> str:
@@ -71,6 +72,12 @@ class Incident(Base):
     address_text: Mapped[str | None] = mapped_column(CaseText)
     address_normalised: Mapped[str | None] = mapped_column(CaseText)
     address_index: Mapped[str | None] = mapped_column(BlindIndex(), index=True)
+    # The structured address a unit is sent (triage.addresses): the geocoder's street, the
+    # typed house number and box. Access instructions live apart, never in an SMS.
+    address_street: Mapped[str | None] = mapped_column(CaseText)
+    address_number: Mapped[str | None] = mapped_column(CaseText)
+    address_box: Mapped[str | None] = mapped_column(CaseText)
+    access_notes: Mapped[str | None] = mapped_column(CaseText)
     postcode: Mapped[str | None] = mapped_column(String(8))
     district: Mapped[str | None] = mapped_column(String(64))
     # Exact coordinates locate a home: encrypted. The coarse copy (two decimals, about 1 km)
@@ -105,6 +112,13 @@ class Incident(Base):
     persons: Mapped[list[Person]] = relationship(
         back_populates="incident", order_by="Person.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def sms_address(self) -> str:
+        """The address a unit is sent: structured parts only (`triage.addresses.sms_line`)."""
+        return addresses.sms_line(
+            self.address_street, self.address_number, self.address_box, self.postcode, self.district
+        )
 
     @validates("lat", "lon")
     def _keep_coarse(self, key: str, value: float | None) -> float | None:
@@ -202,4 +216,5 @@ class GeocodeCacheEntry(Base):
     lon: Mapped[float | None] = mapped_column("lon_secret", CaseFloat)
     postcode: Mapped[str | None] = mapped_column(String(8))
     district: Mapped[str | None] = mapped_column(String(64))
+    street: Mapped[str | None] = mapped_column(CaseText)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -64,6 +64,8 @@ def anonymise(incident: Incident, now: dt.datetime, counts: Counter) -> None:
         ).rowcount
     incident.address_text = incident.postcode
     incident.address_normalised = incident.address_index = None
+    incident.address_street = incident.address_number = incident.address_box = None
+    incident.access_notes = None
     incident.caller_phone = incident.caller_phone_index = incident.narrative = None
     incident.restricted_reason = None
     incident.lat = incident.lon = None  # the coarse copy stays

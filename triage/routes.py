@@ -50,18 +50,33 @@ def incident_read(
     """Serialise an incident with its case data, for someone the guard let through: every field,
     flags and location included, restricted or not."""
     audit.read("incident", incident.id)  # every response with the case data is audited
-    data = events.summaries([incident], current_actor().user)[0].model_dump()
+    actor = current_actor()
+    data = events.summaries([incident], actor.user)[0].model_dump()
     data |= {
         "updated_at": incident.updated_at,
         "closed_at": incident.closed_at,
         "address": incident.address_text,
+        "sms_address": incident.sms_address,
+        "access_notes": incident.access_notes,
         "caller_phone": incident.caller_phone,
         "children_present": incident.children_present,
         "narrative": incident.narrative,
         "requested_skills": incident.requested_skills,
         "persons": [PersonRead.model_validate(p) for p in incident.persons],
     }
+    if actor.token is not None and actor.token.scopes:
+        data, extra = _as_sent(data, extra)
     return model.model_validate(data | extra)
+
+
+def _as_sent(data: dict, extra: dict) -> tuple[dict, dict]:
+    """A scoped token (telephony) reads back the call as it sent it: nothing the centre learned
+    from other incidents (the repeat flag and the priority it raised) and nothing done since
+    (assessments, timeline)."""
+    flags = [f for f in data["flags"] if f not in service.SYSTEM_FLAGS]
+    priority = screening.flags_priority(flags, service.BASE_PRIORITY)
+    emptied = {k: [] for k in ("assessments", "timeline", "prior_incidents") if k in extra}
+    return data | {"flags": flags, "priority": priority}, extra | emptied
 
 
 def assessment_read(a: Assessment, incident_priority: str) -> AssessmentRead:
@@ -205,7 +220,7 @@ def create_assessment(incident_id: int, body: AssessmentCreate):
     """Store a new, immutable assessment; it may raise the priority, never lower it."""
     incident = incident_or_404(incident_id)
     judgement = (body.judgement.level, body.judgement.reason) if body.judgement else None
-    prior = len(service.prior_incidents(incident))
+    prior = len(visible_prior_incidents(current_actor(), incident))
     outcome = screening.assess(
         incident,
         body.instrument,

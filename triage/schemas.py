@@ -13,6 +13,7 @@ from triage.models import IncidentStatus, LocationQuality, PersonRole, Priority
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{1,47}$")]
 Lang = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z]{2,3}$")]
 AnswerValue = Literal["yes", "no", "unknown"]
+ACCESS_NOTES = "how to get in (bell, code, entrance): for the crew, never sent by SMS"
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
 
 
@@ -30,6 +31,11 @@ class IncidentCreate(Input):
     """A new family-crisis call: an address and/or a point, and what the caller told."""
 
     address: str | None = Field(None, max_length=300)
+    access_notes: str | None = Field(
+        None,
+        max_length=500,
+        description="how to get in (bell, code, entrance): crew only, never by SMS",
+    )
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
     caller_phone: Phone | None = None
@@ -50,6 +56,11 @@ class IncidentUpdate(Input):
     """Corrections to an incident; each changed field lands on the timeline."""
 
     address: str | None = Field(None, max_length=300)
+    access_notes: str | None = Field(
+        None,
+        max_length=500,
+        description="how to get in (bell, code, entrance): crew only, never by SMS",
+    )
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
     caller_phone: Phone | None = None
@@ -137,6 +148,8 @@ class IncidentRead(IncidentSummary):
     updated_at: dt.datetime
     closed_at: dt.datetime | None
     address: str | None
+    sms_address: str = Field(description="what the assigned unit's SMS says: street, number, box")
+    access_notes: str | None
     caller_phone: str | None
     children_present: bool | None
     narrative: str | None

@@ -15,11 +15,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from accounts.actor import Actor
+from accounts.models import User
 from core import audit, clock, crypto
 from core.db import db
 from core.errors import DomainError
 from core.phones import normalise_phone
-from triage import events, screening
+from triage import addresses, events, screening, visibility
 from triage.location import Location, locate
 from triage.models import (
     Incident,
@@ -101,6 +102,13 @@ def _apply_location(incident: Incident, location: Location) -> None:
     incident.address_index = (
         crypto.blind_index(location.normalised) if location.normalised else None
     )
+    # The unit is sent street, number and box (triage.addresses), never the typed text.
+    text, postcode = incident.address_text, location.postcode
+    street = location.street or addresses.typed_street(text, postcode)
+    found = addresses.house_number(text, postcode) if street else None
+    incident.address_street = street
+    incident.address_number = found.number if found else None
+    incident.address_box = found.box if found else None
 
 
 def _new_incident(
@@ -112,6 +120,7 @@ def _new_incident(
         idempotency_key=key,
         idempotency_fingerprint=print_,
         address_text=body.address,
+        access_notes=body.access_notes,
         caller_phone=body.caller_phone,
         caller_phone_index=phone_index(body.caller_phone),
         narrative=body.narrative,
@@ -227,22 +236,31 @@ def _prior_conditions(incident: Incident, keys: dict, now: dt.datetime) -> list:
     ]
 
 
-def count_prior(incident: Incident, now: dt.datetime | None = None) -> int:
-    """How many prior incidents `prior_incidents` would list (counted, nothing decrypted)."""
+def count_prior(incident: Incident, viewer: User | None, now: dt.datetime | None = None) -> int:
+    """How many of the prior incidents `prior_incidents` would list the viewer may see.
+
+    A restricted incident counts only for those who may see it: otherwise a repeat flag, or a
+    screen's "3 incidents in 12 months", would tell anyone it exists (counted, nothing decrypted).
+    """
     keys = _repeat_keys(incident)
     if not keys:
         return 0
-    return db.session.execute(
-        select(func.count(Incident.id)).where(
-            *_prior_conditions(incident, keys, now or clock.now())
-        )
+    conditions = _prior_conditions(incident, keys, now or clock.now())
+    open_ = db.session.execute(
+        select(func.count(Incident.id)).where(*conditions, Incident.restricted.is_(False))
     ).scalar_one()
+    if viewer is None:
+        return open_
+    restricted = db.session.execute(
+        select(Incident).where(*conditions, Incident.restricted.is_(True))
+    ).scalars()
+    return open_ + sum(1 for prior in restricted if visibility.can_see(viewer, prior))
 
 
 def _mark_repeat(incident: Incident, actor: Actor) -> None:
     if ESCALATION_FLAG in incident.flags:
         return
-    prior = count_prior(incident)
+    prior = count_prior(incident, actor.user)
     if prior + 1 < screening.REPEAT_THRESHOLD:
         return
     incident.flags = sorted({*incident.flags, ESCALATION_FLAG})
@@ -356,6 +374,9 @@ def _update_location(
     if "address" in changes and body.address != incident.address_text:
         incident.address_text = body.address
         changed.append("address")
+    if "access_notes" in changes and body.access_notes != incident.access_notes:
+        incident.access_notes = body.access_notes
+        changed.append("access_notes")
     if "lat" in changes or "address" in changes:
         lat = (
             body.lat

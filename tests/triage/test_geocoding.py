@@ -128,6 +128,7 @@ def test_street_with_number_and_postcode_is_street_quality() -> None:
         "2060",
         "Antwerpen",
         "Carnotstraat, 2060 Antwerpen",
+        "Carnotstraat",
     )
 
 
@@ -342,6 +343,7 @@ def test_nominatim_hit_with_house_number_is_exact() -> None:
         "2060",
         "Antwerpen",
         "Carnotstraat 12, 2060 Antwerpen",
+        "Carnotstraat",
     )
     assert len(adapter.urls) == 1
 

@@ -111,6 +111,28 @@ def test_4_prior_incidents_list_only_what_the_viewer_may_see(app, client, night)
     assert read["prior_incidents"] == []
 
 
+def test_4_repeat_flags_count_only_what_the_caller_may_see(app, client, night):
+    # Two more calls from R's number: with R that makes three in 12 months, a repeat pattern —
+    # for the supervisor, who may see R; not for a dispatcher who may not (R stays unknown).
+    second = new_incident(client, night.chef)
+    assert "escalation_pattern" not in second["flags"]  # R and this one: two
+    third_by_other = new_incident(client, night.other)
+    assert "escalation_pattern" not in third_by_other["flags"]  # d2 sees only `second`
+    fourth_by_chef = new_incident(client, night.chef)
+    assert "escalation_pattern" in fourth_by_chef["flags"]  # R, second, third and this one
+    # The telephony token reads a call back as it sent it, whatever the centre knows of the number.
+    make_user(app, "telefonie", "dispatcher")
+    scoped = bearer(make_token(app, "telefonie", scopes=["intake"]))
+    taken = client.post("/api/v1/incidents", json={"address": "Carnotstraat 12, 2060 Antwerpen",
+                        "caller_phone": "0470 12 34 56"}, headers=scoped)  # fmt: skip
+    assert taken.status_code == 201
+    on_board = client.get(f"/api/v1/incidents/{taken.get_json()['id']}", headers=night.other)
+    assert "escalation_pattern" in on_board.get_json()["flags"]  # three open ones before it
+    assert taken.get_json()["flags"] == [] and taken.get_json()["priority"] == "P3"
+    read = client.get(f"/api/v1/incidents/{taken.get_json()['id']}", headers=scoped).get_json()
+    assert read["flags"] == [] and read["timeline"] == [] and read["priority"] == "P3"
+
+
 def test_10_a_failed_login_never_keeps_what_was_typed_as_the_name(app):
     make_user(app, "an", "dispatcher")
     client = app.test_client()
@@ -357,3 +379,28 @@ def test_8_a_home_is_stored_encrypted_and_the_geocode_cache_forgets_it(app, clie
     assert "geocode_cache: 1" in runner.invoke(args=["retention", "run"]).output
     with app.app_context():
         assert db.session.execute(select(GeocodeCacheEntry)).scalars().all() == []
+
+
+def test_13_the_unit_is_sent_the_structured_address_never_what_was_typed_around_it(app, client):
+    headers = board(app)
+    typed = "Kiel 5 bus 3 (bellen bij Vandenbroucke Marieke), 2020 Antwerpen"
+    incident = new_incident(
+        client, headers, address=typed, access_notes="Achterdeur via de tuin, code 4411"
+    )
+    assert incident["address"] == typed  # the console keeps what was typed
+    assert incident["sms_address"] == "Kiel 5 bus 3, 2020"
+    assert incident["access_notes"] == "Achterdeur via de tuin, code 4411"
+    unit_id = make_unit(app)
+    assigned = client.post(
+        f"/api/v1/incidents/{incident['id']}/assignments",
+        json={"unit_id": unit_id},
+        headers=headers,
+    )
+    assert assigned.status_code == 201
+    thread = client.get(f"/api/v1/incidents/{incident['id']}/messages", headers=headers)
+    sms = thread.get_json()["items"][0]["body"]
+    assert "Kiel 5 bus 3, 2020" in sms
+    assert "Vandenbroucke" not in sms and "bellen" not in sms and "4411" not in sms
+    # A name typed where the street goes never reaches the SMS: no street known, only the area.
+    odd = new_incident(client, headers, address="bij Marieke Vandenbroucke 12, 2060 Antwerpen")
+    assert "Vandenbroucke" not in odd["sms_address"] and odd["sms_address"].startswith("2060")

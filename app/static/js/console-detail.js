@@ -75,6 +75,8 @@
     const summary = C.state.incidents.get(d.id);
     $("detail-facts").replaceChildren(
       ...kv(t("address"), d.address || "—"),
+      ...kv(t("sms_address"), d.sms_address || "—"),
+      ...kv(t("access_notes"), d.access_notes || "—"),
       ...kv(t("location"), el("span", { class: `quality quality-${d.location_quality}`,
         text: label("quality", d.location_quality) }), where ? ` · ${where}` : ""),
       ...kv(t("received"), fmtTime(d.received_at)),

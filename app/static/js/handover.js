@@ -1,4 +1,4 @@
-/* Nachtwacht handover pages: acknowledge pickup, print, and news of urgent notes.
+/* Nachtwacht handover pages: acknowledge pickup, print, news of urgent notes and withdrawals.
  * No inline handlers (CSP script-src 'self'); builds DOM with textContent only. */
 (function () {
   "use strict";
@@ -32,19 +32,37 @@
     }
   }
 
-  /** Urgent notes: live over Socket.IO when its client is loaded, else a slow poll. */
-  function watchUrgent(section) {
-    if (typeof window.io === "function") {
-      const socket = window.io("/console", { transports: ["websocket", "polling"] });
-      socket.on("handover.note", (event) => { if (event && event.urgent) announce([event.id]); });
-      return;
-    }
+  /** A correction took notes away from this organisation: blank them at once, then reload
+   * (the server shows them as withdrawn, or lists them no more). */
+  function withdraw(event) {
+    const ids = new Set(((event && event.note_ids) || []).map(String));
+    document.querySelectorAll("[data-note-id]").forEach((note) => {
+      if (ids.has(note.dataset.noteId)) note.replaceChildren();
+    });
+    window.location.reload();
+  }
+
+  /** Poll the urgent feed when the Socket.IO client is not loaded. */
+  function pollUrgent(section) {
     window.setInterval(async () => {
       try {
         const list = await window.NW.api("GET", section.dataset.feed);
         announce(list.items.map((n) => n.id));
       } catch (err) { /* offline or logged out: the next poll tries again */ }
     }, POLL_MS);
+  }
+
+  /** Live news over Socket.IO: urgent notes (list page) and withdrawals (list and packet). */
+  function watch(urgent) {
+    if (typeof window.io !== "function") {
+      if (urgent) pollUrgent(urgent);
+      return;
+    }
+    const socket = window.io("/console", { transports: ["websocket", "polling"] });
+    if (urgent) {
+      socket.on("handover.note", (event) => { if (event && event.urgent) announce([event.id]); });
+    }
+    socket.on("handover.withdrawn", withdraw);
   }
 
   document.addEventListener("click", (event) => {
@@ -54,5 +72,6 @@
   });
 
   const urgent = document.getElementById("urgent");
-  if (urgent && urgent.dataset.feed && window.NW) watchUrgent(urgent);
+  const feed = urgent && urgent.dataset.feed ? urgent : null;
+  if (window.NW && (feed || document.querySelector("section[data-packet-id]"))) watch(feed);
 })();

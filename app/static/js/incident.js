@@ -46,6 +46,8 @@
     $("case").replaceChildren(
       ...kv(t("received"), fmtTime(d.received_at)),
       ...kv(t("address"), d.address || "—"),
+      ...kv(t("sms_address"), d.sms_address || "—"),
+      ...kv(t("access_notes"), d.access_notes || "—"),
       ...kv(t("location"), el("span", { class: `quality quality-${d.location_quality}`,
         text: label("quality", d.location_quality) }), where ? ` · ${where}` : ""),
       ...kv(t("point"), point),

@@ -326,6 +326,7 @@
   function collectCall() {
     const body = { persons: personRows(), flags: flagsYes(), requested_skills: [] };
     if (value("address")) body.address = value("address");
+    if (value("access_notes")) body.access_notes = value("access_notes");
     if (value("caller_phone")) body.caller_phone = value("caller_phone");
     const lat = value("lat");
     const lon = value("lon");
