@@ -150,6 +150,7 @@ def _language(incident: Incident) -> str | None:
 def recommend(incident_id: int):
     """Available, on-shift units ranked by travel time, skills and the victim's language."""
     incident = incident_or_404(incident_id)
+    audit.read("incident", incident.id)  # the ranking carries its location and the language
     now, zone = clock.now(), clock.zone()
     units = (
         db.session.execute(select(Unit).where(Unit.status == UnitStatus.AVAILABLE))
@@ -190,7 +191,8 @@ def recommend(incident_id: int):
 
 
 def assignment_read(a: Assignment) -> AssignmentRead:
-    """Serialise an assignment."""
+    """Serialise an assignment (a read of its incident, audited once per request)."""
+    audit.read("incident", a.incident_id)
     return AssignmentRead(
         id=a.id,
         incident_id=a.incident_id,
@@ -236,6 +238,7 @@ def create_assignment(incident_id: int, body: AssignmentCreate):
 def list_assignments(incident_id: int):
     """Every assignment of the incident, oldest first."""
     incident = incident_or_404(incident_id)
+    audit.read("incident", incident.id)  # even an empty list says something about it
     rows = db.session.execute(
         select(Assignment).where(Assignment.incident_id == incident.id).order_by(Assignment.id)
     ).scalars()

@@ -86,4 +86,5 @@ def assessment_event(assessment: Assessment, incident: Incident) -> dict[str, An
         "score": assessment.score,
         "priority": assessment.priority,
         "incident_priority": incident.priority,
+        "restricted": bool(incident.restricted),
     }

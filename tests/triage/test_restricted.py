@@ -243,6 +243,13 @@ def test_6_every_response_with_case_data_is_audited(app, client):
     assert same.status_code == 200 and views() == 2
     assert client.get(f"/api/v1/incidents/{rid}", headers=headers).status_code == 200
     assert views() == 3  # once per response, not twice
+    # The ranking (the incident's location, the victim's language) and its assignments too.
+    assert (
+        client.get(f"/api/v1/incidents/{rid}/recommendations", headers=headers).status_code == 200
+    )
+    assert views() == 4
+    assert client.get(f"/api/v1/incidents/{rid}/assignments", headers=headers).status_code == 200
+    assert views() == 5
 
 
 def test_3_live_events_about_a_restricted_incident_go_whole_only_to_those_allowed(
