@@ -47,6 +47,9 @@ def test_immediate_danger_call_is_p1_before_and_after_saving(page, expect):
 
     page.keyboard.type("Carnotstraat 12, 2060 Antwerpen")
     page.keyboard.press("Enter")
+    expect(page.locator("#access_notes")).to_be_focused()  # how to get in: next to the address
+    page.keyboard.type("bellen bij de buren")
+    page.keyboard.press("Enter")
     expect(page.locator("#caller_phone")).to_be_focused()
     page.keyboard.type("0470 12 34 56")
     for _ in range(3):  # latitude, longitude, then the first immediate-danger question
