@@ -24,7 +24,9 @@ def unit_event(unit: Unit, incident_id: int | None, source: str) -> dict[str, An
     }
 
 
-def assignment_event(assignment: Assignment, unit: Unit, reference: str) -> dict[str, Any]:
+def assignment_event(
+    assignment: Assignment, unit: Unit, reference: str, restricted: bool = False
+) -> dict[str, Any]:
     """An assignment made, released or cleared."""
     return {
         "id": assignment.id,
@@ -34,6 +36,7 @@ def assignment_event(assignment: Assignment, unit: Unit, reference: str) -> dict
         "call_sign": unit.call_sign,
         "status": str(assignment.status),
         "assigned_at": assignment.assigned_at.isoformat(),
+        "restricted": restricted,
     }
 
 

@@ -35,7 +35,7 @@ from dispatch.service import (
     on_shift,
 )
 from triage import events as triage_events
-from triage.models import Incident, IncidentStatus
+from triage.models import Incident, IncidentStatus, coarse
 from triage.service import add_timeline
 
 
@@ -129,7 +129,7 @@ def assign_unit(
     audit.record("create", "assignment", assignment.id)
     publish(
         "assignment.created",
-        events.assignment_event(assignment, unit, incident.reference),
+        events.assignment_event(assignment, unit, incident.reference, bool(incident.restricted)),
         board_rooms(),
     )
     return assignment
@@ -154,6 +154,9 @@ def end_assignment(
     add_timeline(
         incident.id, f"assignment.{how}", actor, unit_id=unit.id, data={"call_sign": unit.call_sign}
     )
+    if incident.restricted and unit.lat is not None and unit.lon is not None:
+        # Where it stood was the home's: the board keeps only about a kilometre of it.
+        unit.lat, unit.lon = coarse(unit.lat), coarse(unit.lon)
     triage_events.publish_incident("incident.updated", incident)
     remaining = db.session.execute(
         select(Assignment.id).where(

@@ -111,8 +111,17 @@ def update_unit(unit_id: int, body: UnitUpdate):
     unit = db.session.get(Unit, unit_id)
     if unit is None:
         raise not_found("unit")
-    service.update_unit(unit, body.model_dump(exclude_unset=True))
-    return unit_read(unit, service.current_incidents([unit.id]).get(unit.id))
+    changes = body.model_dump(exclude_unset=True)
+    current = service.current_incidents([unit.id])
+    if "phone" in changes and changes["phone"] != unit.phone and current:
+        raise problem(
+            409,
+            "conflict",
+            "Change a unit's phone when it is on no incident.",
+            {"phone": "the unit is on an incident"},
+        )
+    service.update_unit(unit, changes)
+    return units_read([unit], current)[0]
 
 
 # --- status, recommendations, assignments, messages ---------------------------------------------
@@ -130,9 +139,9 @@ def update_unit(unit_id: int, body: UnitUpdate):
 def change_unit_status(unit_id: int, body: UnitStatusChange):
     """Move a unit through its state machine (409 names the current and requested state)."""
     unit = access.reachable_unit(current_actor(), unit_id)
-    assignment = flows.change_status(unit, UnitStatus(body.status), current_actor())
-    if body.lat is not None and body.lon is not None:
+    if body.lat is not None and body.lon is not None:  # before: ending an assignment may blur it
         unit.lat, unit.lon, unit.position_at = body.lat, body.lon, clock.now()
+    assignment = flows.change_status(unit, UnitStatus(body.status), current_actor())
     return unit_read(
         unit, assignment.incident_id if assignment and assignment.status == "active" else None
     )

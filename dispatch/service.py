@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from flask import current_app
 from sqlalchemy import func, select, update
 
 from accounts.models import Role, User
@@ -191,6 +192,18 @@ def on_shift(unit: Unit, now: dt.datetime, zone: ZoneInfo) -> bool:
     if start <= end:
         return start <= local < end
     return local >= start or local < end
+
+
+def recent_assignment(unit_id: int, now: dt.datetime) -> Assignment | None:
+    """The unit's assignment that ended last, if within OFFICER_ACCESS_GRACE_H of `now`: what a
+    free unit's text is most likely about."""
+    grace = dt.timedelta(hours=int(current_app.config.get("OFFICER_ACCESS_GRACE_H", 12)))
+    return db.session.execute(
+        select(Assignment)
+        .where(Assignment.unit_id == unit_id, Assignment.ended_at > now - grace)
+        .order_by(Assignment.ended_at.desc(), Assignment.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
 
 
 def active_assignments(unit_id: int) -> list[Assignment]:

@@ -21,7 +21,7 @@ from core.db import db
 from core.phones import normalise_phone
 from core.policies import WEBHOOK, protect
 from core.realtime import board_rooms, publish
-from dispatch import events, flows
+from dispatch import events, flows, service
 from dispatch.alarms import sms_failed_alarm, unknown_sender_alarm
 from dispatch.models import Message, MessageDirection, MessageStatus, Unit, UnitStatus
 from dispatch.replies import (
@@ -151,7 +151,10 @@ def _unit_actor(unit: Unit) -> Actor:
 def _unparsed(message: Message, unit: Unit, body: str, answer: str | None) -> str | None:
     """Keep text that is not a code and show it to the dispatchers."""
     current = flows.active_assignments(unit.id)
-    message.incident_id = current[-1].incident_id if current else None
+    # A free unit's text is filed with the incident it left last (so it follows that incident's
+    # guard), not broadcast as if it belonged to none.
+    latest = current[-1] if current else service.recent_assignment(unit.id, clock.now())
+    message.incident_id = latest.incident_id if latest else None
     add_timeline(
         message.incident_id, "sms.unparsed", _unit_actor(unit), unit_id=unit.id, detail=body
     )

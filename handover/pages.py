@@ -83,6 +83,7 @@ def _correcting(incident: Incident) -> HandoverNote | None:
 
 
 def _render_form(incident: Incident, previous, values, problems, status=200):
+    audit.read("incident", incident.id)  # the form shows its risk level and its notes
     notes = service.notes_of_incident(incident.id)
     latest = {n.id for n in notes} - {n.supersedes_id for n in notes}
     return (

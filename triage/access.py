@@ -36,8 +36,10 @@ def sees(actor: Actor, incident: Incident) -> bool:
     if actor.user is None or not visibility.can_see(actor.user, incident):
         return False
     token = actor.token
-    # An intake token reads back only what it created.
-    return not (token is not None and token.scopes and incident.created_by_token_id != token.id)
+    if token is None or not token.scopes:
+        return True
+    # A scoped token (telephony) reads back only what it created, and nothing once restricted.
+    return incident.created_by_token_id == token.id and not incident.restricted
 
 
 def visible_prior_incidents(actor: Actor, incident: Incident) -> list[tuple[Incident, list[str]]]:

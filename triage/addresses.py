@@ -1,91 +1,90 @@
 """The address a unit is sent: street, house number, box and postcode, nothing typed around them.
 
-Pure functions. The street is the geocoder's (an official street name) when it matched one;
-otherwise the words typed before the house number, if they read like a street name (no
-brackets, no digits, none of the words access instructions are made of). The house number and
-box come from the typed text. Access instructions ("bellen bij Vandenbroucke") belong in the
-incident's own access-notes field, which the assigned crew read on their page; they never go
-out by SMS.
+Pure functions. The street is an official street name: the geocoder's match, or the structured
+`street` field an integration or the form sends. Words typed into the address box are never sent
+as a street (a name typed before or instead of the street would reach a phone that may be lost);
+without an official street the unit is sent the postcode and district, and reads the rest on its
+page. The house number and box are read right after the matched street in the typed text.
+Access instructions ("bellen bij Vandenbroucke") belong in the incident's access-notes field,
+which the assigned crew read; they never go out by SMS.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-# "12", "12A", "12 bus 3", "12 bte 3", "12/3", "12 b3", "12-14": the first number after a word.
+# "12", "12A", "12 bus 3", "12 bte 3", "12/3", "12 b3", "12-14".
 _HOUSE = re.compile(
     r"(?<![\d/])(?P<number>\d{1,4}[a-zA-Z]?(?:-\d{1,4}[a-zA-Z]?)?)(?![\d])"
     r"(?:[\s,]*(?:/|\b(?:bus|bte|boîte|b)\.?)\s*(?P<box>\d[0-9a-zA-Z]{0,5}|[a-zA-Z]\d{0,4})\b)?",
     re.IGNORECASE,
 )
-_POSTCODE = re.compile(r"\b[1-9]\d{3}\b")
-_STREET_WORD = re.compile(r"^[^\W\d_][\w'.-]*$")
-# Words of instructions, not of street names: "bellen bij", "p/a", "achterdeur", "code".
-_NOT_STREET = {
-    "bij",
-    "bellen",
-    "bel",
-    "aanbellen",
-    "via",
-    "achter",
-    "achterdeur",
-    "voordeur",
-    "code",
-    "c/o",
-    "p/a",
-    "ten",
-    "huize",
-    "t.a.v.",
-    "tav",
-    "naam",
-    "bewoner",
-    "slachtoffer",
-    "dader",
-}
 _ASIDE = re.compile(r"\([^)]*\)|\[[^\]]*\]")
+_WORD = re.compile(r"[^\s,;()\[\]]+")
+# "2e verdieping", "3de verd.": a floor, not a house number.
+_FLOOR = re.compile(r"\s*(?:e|de|ste)?\s*(?:verdieping|verd\b|etage|étage)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class HouseNumber:
-    """A house number and its box (bus), as typed, and the words typed before it."""
+    """A house number and its box (bus), as typed."""
 
     number: str
     box: str | None = None
-    before: str = ""
 
 
-def typed_street(text: str | None, postcode: str | None = None) -> str | None:
-    """The words before the house number when they read like a street name, else None."""
-    found = house_number(text, postcode)
-    words = found.before.replace(",", " ").split() if found else []
-    if not 1 <= len(words) <= 6 or any(w.casefold() in _NOT_STREET for w in words):
-        return None
-    if postcode and words[0] == postcode:
-        words = words[1:]
-    if not words or not all(_STREET_WORD.match(w) for w in words):
-        return None
-    return " ".join(words)
+def house_number(
+    text: str | None,
+    street: str | None = None,
+    normalise: Callable[[str], str] = str.casefold,
+) -> HouseNumber | None:
+    """The house number (and box) typed right after the street, or None.
 
-
-def house_number(text: str | None, postcode: str | None = None) -> HouseNumber | None:
-    """The house number (and box) in typed address text, or None.
-
-    Text in brackets is skipped, and so is a four-digit number that is the address's postcode
-    ("Kiel 5 bus 3, 2020 Antwerpen" → 5, box 3).
+    `normalise` makes typed words comparable with the street's ("Carnotstr." and "Carnotstraat").
+    Without a street, or when the street is not found in the text, the first number that is not
+    a floor ("2e verdieping") and not a leading postcode is taken.
     """
     if not text:
         return None
-    plain = _ASIDE.sub(" ", text)
+    plain = _ASIDE.sub(lambda m: " " * len(m.group()), text)
+    start = _after_street(plain, street, normalise) if street else None
+    if start is not None:
+        match = _HOUSE.match(plain, start) or _HOUSE.match(plain, _skip_space(plain, start))
+        return _found(match) if match and not _is_floor(plain, match) else None
     for match in _HOUSE.finditer(plain):
-        number = match.group("number")
-        if postcode and number == postcode:
+        if _is_floor(plain, match):
             continue
-        if _POSTCODE.fullmatch(number) and not plain[: match.start()].strip():
+        before = plain[: match.start()].strip()
+        if len(match.group("number")) == 4 and not before:
             continue  # a leading postcode, not a house number
-        box = (match.group("box") or "").upper() or None
-        return HouseNumber(number.upper(), box, plain[: match.start()].strip())
+        return _found(match)
     return None
+
+
+def _after_street(plain: str, street: str, normalise: Callable[[str], str]) -> int | None:
+    """Where the typed text goes on after the street's last word, if it is there."""
+    last = normalise(street.split()[-1]) if street.split() else ""
+    for word in _WORD.finditer(plain):
+        if last and normalise(word.group()) == last:
+            return word.end()
+    return None
+
+
+def _skip_space(plain: str, start: int) -> int:
+    while start < len(plain) and plain[start] in " \t,":
+        start += 1
+    return start
+
+
+def _is_floor(plain: str, match: re.Match[str]) -> bool:
+    return bool(_FLOOR.match(plain, match.end("number")))
+
+
+def _found(match: re.Match[str]) -> HouseNumber:
+    box = (match.group("box") or "").upper() or None
+    return HouseNumber(match.group("number").upper(), box)
 
 
 def sms_line(

@@ -122,9 +122,8 @@ class Incident(Base):
 
     @validates("lat", "lon")
     def _keep_coarse(self, key: str, value: float | None) -> float | None:
-        """Setting an exact coordinate sets its coarse copy (clearing it keeps the coarse one)."""
-        if value is not None:
-            setattr(self, f"{key}_coarse", coarse(value))
+        """Setting an exact coordinate sets its coarse copy (anonymisation keeps the coarse one)."""
+        setattr(self, f"{key}_coarse", None if value is None else coarse(value))
         return value
 
 

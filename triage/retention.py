@@ -68,7 +68,9 @@ def anonymise(incident: Incident, now: dt.datetime, counts: Counter) -> None:
     incident.access_notes = None
     incident.caller_phone = incident.caller_phone_index = incident.narrative = None
     incident.restricted_reason = None
-    incident.lat = incident.lon = None  # the coarse copy stays
+    kept = incident.lat_coarse, incident.lon_coarse
+    incident.lat = incident.lon = None
+    incident.lat_coarse, incident.lon_coarse = kept  # about a kilometre stays, for statistics
     incident.anonymised_at = now
 
 

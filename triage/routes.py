@@ -70,9 +70,9 @@ def incident_read(
 
 
 def _as_sent(data: dict, extra: dict) -> tuple[dict, dict]:
-    """A scoped token (telephony) reads back the call as it sent it: nothing the centre learned
-    from other incidents (the repeat flag and the priority it raised) and nothing done since
-    (assessments, timeline)."""
+    """A scoped token (telephony) reads back its call without what the centre learned from other
+    incidents (the repeat flag and the priority it raised) or did since (assessments, timeline);
+    corrections of the call itself stay visible to it until the incident is restricted."""
     flags = [f for f in data["flags"] if f not in service.SYSTEM_FLAGS]
     priority = screening.flags_priority(flags, service.BASE_PRIORITY)
     emptied = {k: [] for k in ("assessments", "timeline", "prior_incidents") if k in extra}
@@ -220,7 +220,8 @@ def create_assessment(incident_id: int, body: AssessmentCreate):
     """Store a new, immutable assessment; it may raise the priority, never lower it."""
     incident = incident_or_404(incident_id)
     judgement = (body.judgement.level, body.judgement.reason) if body.judgement else None
-    prior = len(visible_prior_incidents(current_actor(), incident))
+    # The outcome is stored and read by all who see the incident: restricted ones do not count.
+    prior = service.count_prior(incident, None)
     outcome = screening.assess(
         incident,
         body.instrument,

@@ -13,6 +13,22 @@ from triage.models import IncidentStatus, LocationQuality, PersonRole, Priority
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{1,47}$")]
 Lang = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z]{2,3}$")]
 AnswerValue = Literal["yes", "no", "unknown"]
+StreetName = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, min_length=2, max_length=120, pattern=r"^[^\W\d_][\w' .\-]*$"
+    ),
+]
+HouseNo = Annotated[
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_upper=True, pattern=r"^\d{1,4}[A-Za-z]?(-\d{1,4}[A-Za-z]?)?$"
+    ),
+]
+BoxNo = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[0-9A-Za-z]{1,6}$")
+]
+STREET = "official street name for the unit's SMS (else the geocoder's match is used)"
 ACCESS_NOTES = "how to get in (bell, code, entrance): for the crew, never sent by SMS"
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
 
@@ -31,6 +47,9 @@ class IncidentCreate(Input):
     """A new family-crisis call: an address and/or a point, and what the caller told."""
 
     address: str | None = Field(None, max_length=300)
+    street: StreetName | None = Field(None, description=STREET)
+    house_number: HouseNo | None = None
+    box: BoxNo | None = None
     access_notes: str | None = Field(
         None,
         max_length=500,
@@ -56,6 +75,9 @@ class IncidentUpdate(Input):
     """Corrections to an incident; each changed field lands on the timeline."""
 
     address: str | None = Field(None, max_length=300)
+    street: StreetName | None = Field(None, description=STREET)
+    house_number: HouseNo | None = None
+    box: BoxNo | None = None
     access_notes: str | None = Field(
         None,
         max_length=500,

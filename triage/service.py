@@ -21,6 +21,7 @@ from core.db import db
 from core.errors import DomainError
 from core.phones import normalise_phone
 from triage import addresses, events, screening, visibility
+from triage.geocoding import normalise_address
 from triage.location import Location, locate
 from triage.models import (
     Incident,
@@ -102,13 +103,27 @@ def _apply_location(incident: Incident, location: Location) -> None:
     incident.address_index = (
         crypto.blind_index(location.normalised) if location.normalised else None
     )
-    # The unit is sent street, number and box (triage.addresses), never the typed text.
-    text, postcode = incident.address_text, location.postcode
-    street = location.street or addresses.typed_street(text, postcode)
-    found = addresses.house_number(text, postcode) if street else None
+    # The unit is sent the official street with number and box (triage.addresses), never the
+    # typed text; without an official street, the postcode and district.
+    street = location.street
+    found = addresses.house_number(incident.address_text, street, normalise_address)
     incident.address_street = street
-    incident.address_number = found.number if found else None
-    incident.address_box = found.box if found else None
+    incident.address_number = found.number if found and street else None
+    incident.address_box = found.box if found and street else None
+
+
+def _apply_structured(incident: Incident, body: IncidentCreate | IncidentUpdate) -> bool:
+    """The structured street, number and box a form or an integration sent win; True if any."""
+    given = body.model_fields_set & {"street", "house_number", "box"}
+    if not given:
+        return False
+    if "street" in given:
+        incident.address_street = body.street
+    if "house_number" in given:
+        incident.address_number = body.house_number
+    if "box" in given:
+        incident.address_box = body.box
+    return True
 
 
 def _new_incident(
@@ -147,6 +162,7 @@ def create_incident(
     location = locate(body.address, body.lat, body.lon)
     incident = _new_incident(body, actor, idempotency_key, print_)
     _apply_location(incident, location)
+    _apply_structured(incident, body)
     incident.persons = _persons(body.persons)  # inserted with the incident, in one flush
     db.session.add(incident)
     try:
@@ -260,7 +276,8 @@ def count_prior(incident: Incident, viewer: User | None, now: dt.datetime | None
 def _mark_repeat(incident: Incident, actor: Actor) -> None:
     if ESCALATION_FLAG in incident.flags:
         return
-    prior = count_prior(incident, actor.user)
+    # Stored for everyone to read: a restricted incident does not count (the flag would show it).
+    prior = count_prior(incident, None)
     if prior + 1 < screening.REPEAT_THRESHOLD:
         return
     incident.flags = sorted({*incident.flags, ESCALATION_FLAG})
@@ -391,6 +408,8 @@ def _update_location(
         _apply_location(incident, locate(incident.address_text, lat, lon))
         if "lat" in changes:
             changed.append("location")
+    if _apply_structured(incident, body):
+        changed.append("structured_address")
     return changed
 
 

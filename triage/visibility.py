@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from accounts.models import Role, User
+from accounts.models import ApiToken, Role, User
+from core.db import db
 from core.realtime import rooms
 from triage import links
 from triage.models import Incident
@@ -26,15 +27,27 @@ PLACEHOLDER_FIELDS = (
 
 
 def involved(user: User, incident: Incident) -> bool:
-    """Took the call, assigned a unit, or is on an assigned unit (dispatch answers the last two)."""
-    if incident.created_by_id == user.id:
+    """Took the call, assigned a unit, or is on an assigned unit (dispatch answers the last two).
+
+    A call taken by an integration's scoped token (telephony) makes its account no call taker.
+    """
+    if incident.created_by_id == user.id and not _by_scoped_token(incident):
         return True
     return links.assignments().involved(user.id, incident.id)
+
+
+def _by_scoped_token(incident: Incident) -> bool:
+    if incident.created_by_token_id is None:
+        return False
+    token = db.session.get(ApiToken, incident.created_by_token_id)
+    return bool(token is not None and token.scopes)
 
 
 def involved_users(incident: Incident) -> set[int]:
     """The ids of everyone `involved` answers yes for."""
     taker = {incident.created_by_id} if incident.created_by_id else set()
+    if _by_scoped_token(incident):
+        taker = set()
     return taker | links.assignments().involved_users(incident.id)
 
 

@@ -7,6 +7,10 @@ Create Date: 2026-12-06 20:40:00
 An incident's `lat`/`lon` locate a home. They move to encrypted `lat_secret`/`lon_secret`, with
 `lat_coarse`/`lon_coarse` (two decimals) beside them for overviews and statistics. The geocode
 cache's coordinates are encrypted the same way.
+
+The plain values are emptied before their columns are dropped, but old row versions stay on
+disk until PostgreSQL rewrites the tables: after upgrading run
+`VACUUM FULL incident, geocode_cache;` and let backups and WAL from before the upgrade expire.
 """
 
 import sqlalchemy as sa
@@ -39,6 +43,8 @@ def _move(table: str, *, coarse: bool, up: bool) -> None:
             if coarse:
                 values["lat_coarse"] = None if lat is None else round(lat, 2)
                 values["lon_coarse"] = None if lon is None else round(lon, 2)
+            # Emptied before the column goes: a dropped column's values stay in the row otherwise.
+            values |= {"lat": None, "lon": None}
             conn.execute(t.update().where(t.c.id == row_id).values(**values))
         return
     rows = conn.execute(sa.select(t.c.id, t.c.lat_secret, t.c.lon_secret)).fetchall()

@@ -93,6 +93,71 @@ def test_2_units_serving_a_restricted_incident_are_out_of_reach(app, client, nig
     assert mine.status_code == 200 and mine.get_json()["status"] == "en_route"
 
 
+def test_2_a_unit_on_a_restricted_incident_never_shows_the_board_the_home(app, client, night):
+    unit = f"/api/v1/units/{night.unit_id}"
+    home = {"lat": 51.230112, "lon": 4.420267}
+    for status in ("en_route", "on_scene"):
+        moved = client.post(f"{unit}/status", json={"status": status, **home}, headers=night.taker)
+        assert moved.status_code == 200
+
+    def position(headers) -> tuple:
+        units = client.get("/api/v1/units", headers=headers).get_json()["items"]
+        row = next(u for u in units if u["id"] == night.unit_id)
+        return row["lat"], row["lon"]
+
+    assert position(night.chef) == (51.230112, 4.420267)
+    assert position(night.other) == (None, None)  # on scene, the unit is where the victim lives
+    # An administrator editing the unit sees no more, and cannot re-route its SMS meanwhile.
+    make_user(app, "beheer", "admin")
+    admin = bearer(make_token(app, "beheer"))
+    edited = client.patch(unit, json={}, headers=admin)
+    assert edited.status_code == 200 and edited.get_json()["lat"] is None
+    rerouted = client.patch(unit, json={"phone": "+32470999999"}, headers=admin)
+    assert rerouted.status_code == 409 and "phone" in rerouted.get_json()["fields"]
+    # Cleared: the unit is free again, and the board keeps only about a kilometre of its position.
+    cleared = client.post(
+        f"{unit}/status", json={"status": "available", **home}, headers=night.taker
+    )
+    assert cleared.status_code == 200
+    assert position(night.other) == (51.23, 4.42)
+    assert position(night.chef) == (51.23, 4.42)
+
+
+def test_3_a_free_units_text_follows_the_restricted_incident_it_just_left(app, socket_client):
+    from core.realtime import NAMESPACE
+    from tests.conftest import make_app
+    from tests.dispatch.helpers import AUTH_TOKEN, PUBLIC, signed_post
+
+    live = make_app(app.config["SQLALCHEMY_DATABASE_URI"])
+    live.config.update(TWILIO_AUTH_TOKEN=AUTH_TOKEN, PUBLIC_BASE_URL=PUBLIC)
+    client = live.test_client()
+    partners(live)
+    taker, chef = board(live), board(live, "chef", "supervisor")
+    make_user(live, "d2", "dispatcher")
+    incident = new_incident(client, taker)
+    rid = incident["id"]
+    unit_id = make_unit(live)
+    client.post(f"/api/v1/incidents/{rid}/assignments", json={"unit_id": unit_id}, headers=taker)
+    client.post(f"/api/v1/incidents/{rid}/restriction", json={"reason": "collega betrokken"},
+                headers=chef)  # fmt: skip
+    console = socket_client(live, "d2")
+
+    def texted(body: str, sid: str) -> None:
+        form = {"MessageSid": sid, "From": "+32470000011", "To": "+3230000000", "Body": body}
+        assert signed_post(client, "/webhooks/twilio/sms", form).status_code == 200
+
+    texted("VRIJ", "SM1")
+    texted("Marie wil naar de opvang, dader heeft een mes", "SM2")
+    payloads = [e["args"][0] for e in console.get_received(NAMESPACE)]
+    assert "Marie" not in str(payloads)
+    text = [p for p in payloads if p.get("call_sign") and p.get("code") is None][-1]
+    assert text["text"] is None and text["incident_id"] == rid and text["restricted"] is True
+    thread = client.get(f"/api/v1/incidents/{rid}/messages", headers=chef).get_json()["items"]
+    assert "Marie wil naar de opvang, dader heeft een mes" in [m["body"] for m in thread]
+    other = bearer(make_token(live, "d2"))
+    assert client.get(f"/api/v1/incidents/{rid}/messages", headers=other).status_code == 404
+
+
 def test_4_prior_incidents_list_only_what_the_viewer_may_see(app, client, night):
     # A second call from the same number at the same address: R is a prior incident of it.
     again = new_incident(client, night.other)
@@ -112,14 +177,19 @@ def test_4_prior_incidents_list_only_what_the_viewer_may_see(app, client, night)
 
 
 def test_4_repeat_flags_count_only_what_the_caller_may_see(app, client, night):
-    # Two more calls from R's number: with R that makes three in 12 months, a repeat pattern —
-    # for the supervisor, who may see R; not for a dispatcher who may not (R stays unknown).
+    # Two more calls from R's number would make three in 12 months with R; but the flag is stored
+    # for everyone on the board to read, so R does not count, even when the supervisor takes it.
     second = new_incident(client, night.chef)
-    assert "escalation_pattern" not in second["flags"]  # R and this one: two
-    third_by_other = new_incident(client, night.other)
-    assert "escalation_pattern" not in third_by_other["flags"]  # d2 sees only `second`
-    fourth_by_chef = new_incident(client, night.chef)
-    assert "escalation_pattern" in fourth_by_chef["flags"]  # R, second, third and this one
+    third = new_incident(client, night.chef)
+    assert "escalation_pattern" not in third["flags"]
+    fourth = new_incident(client, night.other)
+    assert "escalation_pattern" in fourth["flags"]  # second, third and this one
+    # The supervisor still sees R among the earlier incidents; the others do not.
+    listed = client.get(f"/api/v1/incidents/{fourth['id']}", headers=night.chef).get_json()
+    assert night.incident["reference"] in [p["reference"] for p in listed["prior_incidents"]]
+    listed = client.get(f"/api/v1/incidents/{fourth['id']}", headers=night.other).get_json()
+    assert night.incident["reference"] not in [p["reference"] for p in listed["prior_incidents"]]
+    assert second["id"] < third["id"]
     # The telephony token reads a call back as it sent it, whatever the centre knows of the number.
     make_user(app, "telefonie", "dispatcher")
     scoped = bearer(make_token(app, "telefonie", scopes=["intake"]))
@@ -390,12 +460,12 @@ def test_8_a_home_is_stored_encrypted_and_the_geocode_cache_forgets_it(app, clie
 
 def test_13_the_unit_is_sent_the_structured_address_never_what_was_typed_around_it(app, client):
     headers = board(app)
-    typed = "Kiel 5 bus 3 (bellen bij Vandenbroucke Marieke), 2020 Antwerpen"
+    typed = "Carnotstraat 12 bus 3 (bellen bij Vandenbroucke Marieke), 2060 Antwerpen"
     incident = new_incident(
         client, headers, address=typed, access_notes="Achterdeur via de tuin, code 4411"
     )
     assert incident["address"] == typed  # the console keeps what was typed
-    assert incident["sms_address"] == "Kiel 5 bus 3, 2020"
+    assert incident["sms_address"] == "Carnotstraat 12 bus 3, 2060"
     assert incident["access_notes"] == "Achterdeur via de tuin, code 4411"
     unit_id = make_unit(app)
     assigned = client.post(
@@ -406,8 +476,27 @@ def test_13_the_unit_is_sent_the_structured_address_never_what_was_typed_around_
     assert assigned.status_code == 201
     thread = client.get(f"/api/v1/incidents/{incident['id']}/messages", headers=headers)
     sms = thread.get_json()["items"][0]["body"]
-    assert "Kiel 5 bus 3, 2020" in sms
+    assert "Carnotstraat 12 bus 3, 2060" in sms
     assert "Vandenbroucke" not in sms and "bellen" not in sms and "4411" not in sms
-    # A name typed where the street goes never reaches the SMS: no street known, only the area.
-    odd = new_incident(client, headers, address="bij Marieke Vandenbroucke 12, 2060 Antwerpen")
-    assert "Vandenbroucke" not in odd["sms_address"] and odd["sms_address"].startswith("2060")
+    # Words typed before, after or instead of the street never reach the SMS; nor does a floor.
+    for address, line in (
+        ("Marieke Vandenbroucke Carnotstraat 14, 2060 Antwerpen", "Carnotstraat 14, 2060"),
+        ("2e verdieping, Carnotstraat 12, 2060 Antwerpen", "Carnotstraat 12, 2060"),
+        ("Vandenbroucke, Kiel 5 bus 3, 2020 Antwerpen", "2020 Antwerpen"),  # no official street
+        ("Fam. Vandenbroucke Kiel 5", "2020 Antwerpen"),  # Kiel: a district, not a street
+    ):
+        assert new_incident(client, headers, address=address)["sms_address"] == line, address
+    # An integration or the form may send the structured address; that is what the unit gets.
+    given = new_incident(
+        client,
+        headers,
+        address="Kiel 5 bus 3, 2020 Antwerpen",
+        street="Kiel",
+        house_number="5",
+        box="3",
+    )
+    assert given["sms_address"] == "Kiel 5 bus 3, 2020"
+    bad = client.post(
+        "/api/v1/incidents", json={"street": "Vandenbroucke 12 (bel)"}, headers=headers
+    )
+    assert bad.status_code == 422 and "street" in bad.get_json()["fields"]
