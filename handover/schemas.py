@@ -42,7 +42,10 @@ class HandoverNoteCreate(Input):
     actions: HandoverActions = Field(default_factory=HandoverActions)
     consent: Consent
     legal_basis: LegalBasis
-    organisations: list[Slug] = Field(min_length=1, max_length=10)
+    organisations: list[Slug] = Field(
+        max_length=10,
+        description="at least one for a new note; a correction with none withdraws it from all",
+    )
     urgent: bool = False
     follow_up: LongText | None = Field(None, max_length=4000)
 

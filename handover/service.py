@@ -117,7 +117,16 @@ def note_content(body: HandoverNoteCreate, incident: Incident) -> dict[str, Any]
     }
 
 
-def _check(body: HandoverNoteCreate) -> list[Organisation]:
+def _check(body: HandoverNoteCreate, correcting: bool) -> list[Organisation]:
+    if not body.organisations:
+        if correcting:  # withdrawn consent, or the wrong incident: the partners lose it
+            return []
+        raise NoteError(
+            422,
+            "validation_error",
+            "Name at least one organisation.",
+            {"organisations": "name at least one organisation"},
+        )
     organisations = resolve_organisations(body.organisations)
     kinds = {o.slug: str(o.kind) for o in organisations}
     problems = sharing.check_share(body.legal_basis, body.consent, kinds)
@@ -134,7 +143,7 @@ def write_note(
     previous: HandoverNote | None = None,
 ) -> HandoverNote:
     """Store a note (or a correction of `previous`); timeline, audit and live push follow."""
-    organisations = _check(body)
+    organisations = _check(body, correcting=previous is not None)
     former = list(previous.organisations) if previous else []
     # The former addressees too: a packet builder then sees the correction or none of it.
     for org_id in sorted({o.id for o in organisations + former}):  # one order: no deadlocks

@@ -181,3 +181,21 @@ def test_a_withdrawal_is_pushed_to_the_room_of_the_organisation_that_had_the_not
     assert withdrawn["sw-caw"] == [{"note_ids": [v1], "reference": f"NW-2026-{inc:06d}"}]
     assert withdrawn["sw-vh"] == []  # still addressed: VH reads the correction
     assert withdrawn["sw-sh"] == []  # SH never got its note: its removal reveals nothing
+
+
+def test_consent_withdrawn_altogether_takes_the_note_from_every_partner(app, client, delivered):
+    who, inc, v1 = delivered
+    versions = f"/api/v1/handover-notes/{v1}/versions"
+    nobody = {**NOTE, "consent": "no", "organisations": []}
+    fresh = client.post(f"/api/v1/incidents/{inc}/handover-notes", json=nobody, headers=who["els"])
+    assert fresh.status_code == 422 and "organisations" in fresh.get_json()["fields"]
+    withdrawn = client.post(versions, json=nobody, headers=who["els"])
+    assert withdrawn.status_code == 201, withdrawn.get_json()
+    v2 = withdrawn.get_json()["id"]
+    for reader in ("sw-caw", "sw-vh"):
+        for version in (v1, v2):
+            assert note(client, who[reader], version).status_code == 404
+    assert packet(client, who["sw-caw"])["withdrawn_count"] == 1
+    assert packet(client, who["sw-vh"], VH)["withdrawn_count"] == 1
+    kept = client.get(f"/api/v1/handover-notes/{v2}", headers=who["els"])
+    assert kept.status_code == 200 and kept.get_json()["organisations"] == []
