@@ -7,7 +7,7 @@ import hashlib
 import secrets
 from typing import Any
 
-from flask import Flask, g
+from flask import Flask, current_app, g, session
 from sqlalchemy import select
 
 from accounts.models import ApiToken, User
@@ -26,10 +26,18 @@ def new_token() -> str:
     return "nw_" + secrets.token_urlsafe(32)
 
 
+LOGIN_AT = "login_at"  # when the session's login completed (epoch seconds, the app's clock)
+
+
 def load_user(identity: str) -> User | None:
-    """Load the session user; a stale session version means the session was revoked."""
+    """Load the session user; a stale session version means the session was revoked, and a
+    session ends SESSION_HOURS after its login however active it stayed."""
     user_id, _, version = identity.partition(":")
     if not user_id.isdigit() or not version.isdigit():
+        return None
+    login_at = session.get(LOGIN_AT)
+    hours = current_app.config.get("SESSION_HOURS", 12)
+    if not isinstance(login_at, int | float) or clock.now().timestamp() - login_at > hours * 3600:
         return None
     user = db.session.get(User, int(user_id))
     if user is None or user.session_version != int(version):

@@ -22,6 +22,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from accounts import service, twofactor
+from accounts.login import LOGIN_AT
 from accounts.models import Organisation, Role, User
 from accounts.schemas import (
     MeRead,
@@ -88,16 +89,26 @@ def login():
             flash(_("Unknown user or wrong password."), "error")
             return render_template("auth/login.html", form=form), 401
         if user.totp_enabled:
+            _fresh_session()
             session[twofactor.PENDING] = (user.id, user.session_version)
             return redirect(url_for("auth.second_factor", next=request.args.get("next")))
         return _complete_login(user)
     return render_template("auth/login.html", form=form)
 
 
+def _fresh_session() -> None:
+    """A new session at each login step: nothing carried over, a new CSRF token (fixation)."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
 def _complete_login(user: User):
-    session.pop(twofactor.PENDING, None)
+    _fresh_session()
     login_user(user)
-    session.permanent = True  # expires after SESSION_HOURS
+    session.permanent = True
+    session[LOGIN_AT] = clock.now().timestamp()  # the session ends SESSION_HOURS after this
     user.last_login_at = clock.now()
     audit.record("login", "user", user.id)
     return redirect(_safe_next(request.args.get("next")))

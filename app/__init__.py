@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 from config import BaseConfig, get_config
 from core import clock
+from core.api import DepthLimitedJSON
 
 MAX_ID = 2**31 - 1
 
@@ -29,6 +30,7 @@ def create_app(config: BaseConfig | None = None) -> Flask:
     app.url_map.converters["int"] = DatabaseId  # ids beyond the database's range are 404s
     app.config.from_object(config)
     app.config["CONFIG"] = config
+    app.json = DepthLimitedJSON(app)  # deeply nested bodies are a 400, not a RecursionError
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

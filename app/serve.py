@@ -6,6 +6,18 @@ import socket
 
 from flask import Flask
 from flask_socketio import SocketIO
+from werkzeug.serving import WSGIRequestHandler
+
+
+class PathOnlyRequestHandler(WSGIRequestHandler):
+    """Werkzeug's handler, logging paths without query strings."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        path, self.path = self.path, self.path.split("?", 1)[0]  # Werkzeug logs self.path
+        try:
+            super().log_request(code, size)
+        finally:
+            self.path = path
 
 
 def serve(app: Flask, socketio: SocketIO) -> None:
@@ -23,5 +35,11 @@ def serve(app: Flask, socketio: SocketIO) -> None:
         start_scheduler(app)
     print(f" * Nachtwacht on http://{host}:{port}  (Ctrl-C stops it)", flush=True)
     socketio.run(
-        app, host=host, port=port, use_reloader=False, debug=False, allow_unsafe_werkzeug=True
+        app,
+        host=host,
+        port=port,
+        use_reloader=False,
+        debug=False,
+        allow_unsafe_werkzeug=True,
+        request_handler=PathOnlyRequestHandler,
     )

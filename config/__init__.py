@@ -7,6 +7,8 @@ production refuses to start without real ones.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import secrets
 from pathlib import Path
@@ -58,13 +60,61 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def instance_secret(filename: str, make) -> str:
-    """Return a secret kept in instance/, generating it once (development only)."""
-    INSTANCE.mkdir(parents=True, exist_ok=True)
+    """Return a secret kept in instance/, generating it once (development only).
+
+    The folder is the owner's alone (0700) and each secret file 0600, created so from the start.
+    """
+    INSTANCE.mkdir(mode=0o700, parents=True, exist_ok=True)
+    INSTANCE.chmod(0o700)
     path = INSTANCE / filename
     if not path.exists():
-        path.write_text(make())
-        path.chmod(0o600)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(make())
+    path.chmod(0o600)
     return path.read_text().strip()
+
+
+MIN_KEY_BYTES = 32
+PLACEHOLDERS = {"dev", "secret", "changeme", "change_me", "example", "test", "password", "x"}
+
+
+def key_bytes(value: str) -> bytes:
+    """The bytes a key written as hex, as URL-safe base64, or as plain text stands for."""
+    text = value.strip()
+    if len(text) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in text):
+        return bytes.fromhex(text)
+    try:
+        decoded = base64.urlsafe_b64decode(text.encode())
+    except (ValueError, binascii.Error):
+        return text.encode()
+    return decoded if base64.urlsafe_b64encode(decoded).decode() == text else text.encode()
+
+
+def check_secret(name: str, value: str | None) -> str:
+    """A production key: set, no placeholder, and at least 32 bytes that look random."""
+    if not value:
+        raise ConfigError(f"{name} must be set (flask --app wsgi keys generate prints a set)")
+    lowered = value.strip().lower()
+    if lowered.startswith(("change-me", "change_me")) or lowered in PLACEHOLDERS:
+        raise ConfigError(f"{name} is a placeholder; generate one: flask --app wsgi keys generate")
+    raw = key_bytes(value)
+    if len(raw) < MIN_KEY_BYTES or len(set(raw)) < 8:
+        raise ConfigError(
+            f"{name} must hold at least {MIN_KEY_BYTES} random bytes (64 hex characters); "
+            "generate one: flask --app wsgi keys generate"
+        )
+    return value.strip()
+
+
+def generate_keys() -> dict[str, str]:
+    """A fresh set of every key production needs."""
+    return {
+        "SECRET_KEY": secrets.token_hex(32),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "BLIND_INDEX_KEY": secrets.token_hex(32),
+        "AUDIT_KEY": secrets.token_hex(32),
+    }
 
 
 class BaseConfig:
@@ -98,6 +148,7 @@ class BaseConfig:
         self.SECRET_KEY = self.secret_key()
         self.FIELD_ENCRYPTION_KEYS = self.field_keys()
         self.BLIND_INDEX_KEY = self.blind_index_key()
+        self.AUDIT_KEY = self.audit_key()
 
     def read_environment(self) -> None:
         """Read every plain setting from the environment, at construction time."""
@@ -166,6 +217,10 @@ class BaseConfig:
             "blind_index_key", lambda: secrets.token_hex(32)
         )
 
+    def audit_key(self) -> str:
+        """Return the key of the audit chain's HMAC (never stored in the database)."""
+        return env_str("AUDIT_KEY") or instance_secret("audit_key", lambda: secrets.token_hex(32))
+
 
 class DevelopmentConfig(BaseConfig):
     """Local `make run`: SQLite, generated secrets, scheduler inside the server."""
@@ -192,6 +247,9 @@ class TestingConfig(BaseConfig):
     def blind_index_key(self) -> str:
         return "testing-blind-index-key"
 
+    def audit_key(self) -> str:
+        return "testing-audit-key"
+
 
 class ProductionConfig(BaseConfig):
     """Real deployments: every secret must come from the environment."""
@@ -200,23 +258,28 @@ class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
 
-    def _required(self, name: str) -> str:
-        value = env_str(name)
-        if not value or value in {"change-me", "dev", "secret"}:
-            raise ConfigError(f"{name} must be set to a real secret in production")
-        return value
-
     def secret_key(self) -> str:
-        value = self._required("SECRET_KEY")
-        if len(value) < 32:
-            raise ConfigError("SECRET_KEY must be at least 32 characters in production")
-        return value
+        return check_secret("SECRET_KEY", env_str("SECRET_KEY"))
 
     def field_keys(self) -> list[str]:
-        return [k.strip() for k in self._required("FIELD_ENCRYPTION_KEYS").split(",") if k.strip()]
+        raw = env_str("FIELD_ENCRYPTION_KEYS")
+        if not raw or raw.lower().startswith(("change-me", "change_me")):
+            raise ConfigError("FIELD_ENCRYPTION_KEYS must be set to Fernet keys in production")
+        keys = [k.strip() for k in raw.split(",") if k.strip()]
+        for key in keys:
+            try:
+                Fernet(key.encode())
+            except (ValueError, binascii.Error):
+                raise ConfigError(
+                    "FIELD_ENCRYPTION_KEYS must be Fernet keys (flask --app wsgi keys generate)"
+                ) from None
+        return keys
 
     def blind_index_key(self) -> str:
-        return self._required("BLIND_INDEX_KEY")
+        return check_secret("BLIND_INDEX_KEY", env_str("BLIND_INDEX_KEY"))
+
+    def audit_key(self) -> str:
+        return check_secret("AUDIT_KEY", env_str("AUDIT_KEY"))
 
 
 CONFIGS = {

@@ -62,7 +62,16 @@ def rotate_column(
         last = rows[-1][0]
 
 
-keys_cli = AppGroup("keys", help="Field-encryption keys.")
+keys_cli = AppGroup("keys", help="Keys: generate a set, rotate the field key.")
+
+
+@keys_cli.command("generate")
+def generate_command() -> None:
+    """Print a fresh set of keys for the environment file (nothing is stored)."""
+    from config import generate_keys
+
+    for name, value in generate_keys().items():
+        click.echo(f"{name}={value}")
 
 
 @keys_cli.command("rotate")

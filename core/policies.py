@@ -102,9 +102,10 @@ def csrf_check() -> None:
     view = request.endpoint and request.url_rule and _view_policy()
     if view is not None and view.webhook:
         return
-    if request.headers.get("Authorization", "").lower().startswith("bearer "):
-        return  # bearer tokens are not sent by browsers automatically: no CSRF risk
-    if request.path.startswith("/api/") and not current_user.is_authenticated:
+    authenticated = current_user.is_authenticated  # loads the session user, else the token's
+    if g.get("api_token") is not None:
+        return  # authenticated by a bearer token, which browsers never send on their own
+    if request.path.startswith("/api/") and not authenticated:
         return  # nothing to forge without a session; the policy answers 401
     check_same_origin()
     csrf.protect()

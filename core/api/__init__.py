@@ -7,11 +7,13 @@ same pydantic models validate requests and are rendered into `/api/v1/openapi.js
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
@@ -62,6 +64,31 @@ class EndpointSpec:
     tags: list[str] = field(default_factory=list)
 
 
+MAX_JSON_DEPTH = 32
+_JSON_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
+_JSON_NESTING = re.compile(r"[\[\]{}]")
+
+
+def json_depth(text: str) -> int:
+    """How deeply arrays and objects nest in a JSON text (strings skipped)."""
+    depth = deepest = 0
+    for bracket in _JSON_NESTING.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
+class DepthLimitedJSON(DefaultJSONProvider):
+    """Flask's JSON, refusing bodies nested deeper than MAX_JSON_DEPTH before parsing them (a
+    few kilobytes of `[[[[…` would otherwise end the request in a RecursionError: a 500)."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        text = s.decode("utf-8", "replace") if isinstance(s, bytes) else s
+        if json_depth(text) > MAX_JSON_DEPTH:
+            raise ValueError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        return super().loads(s, **kwargs)
+
+
 def _json_body(schema: type[BaseModel]) -> BaseModel:
     if not request.is_json:
         raise problem(
@@ -69,7 +96,11 @@ def _json_body(schema: type[BaseModel]) -> BaseModel:
         )
     payload = request.get_json(silent=True)
     if payload is None:
-        raise problem(400, "invalid_json", "The body is not valid JSON.")
+        raise problem(
+            400,
+            "invalid_json",
+            f"The body is not valid JSON (or nests deeper than {MAX_JSON_DEPTH} levels).",
+        )
     if not isinstance(payload, dict):
         raise problem(
             422,

@@ -9,9 +9,11 @@ import pytest
 
 import config as config_module
 
+KEYS = ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY", "AUDIT_KEY")
+
 
 def test_production_refuses_to_start_without_real_secrets(monkeypatch):
-    for name in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "BLIND_INDEX_KEY"):
+    for name in KEYS:
         monkeypatch.delenv(name, raising=False)
     with pytest.raises(config_module.ConfigError, match="SECRET_KEY"):
         config_module.ProductionConfig()
@@ -20,12 +22,48 @@ def test_production_refuses_to_start_without_real_secrets(monkeypatch):
         config_module.ProductionConfig()
 
 
-def test_production_accepts_real_secrets(monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", "x" * 40)
-    monkeypatch.setenv("FIELD_ENCRYPTION_KEYS", "7PpCq9B0kXJt6zmMZ2p2wVn0iVrM6oU0qVxE8bqv7mA=")
-    monkeypatch.setenv("BLIND_INDEX_KEY", "b" * 40)
+@pytest.mark.parametrize(
+    ("name", "value", "why"),
+    [
+        # The example environment file's values, and anything like them (issue 16, finding 2).
+        ("SECRET_KEY", "change-me-to-64-random-hex-characters", "placeholder"),
+        ("SECRET_KEY", "Change-Me-please-0123456789abcdef0123456789", "placeholder"),
+        ("BLIND_INDEX_KEY", "x", "placeholder"),
+        ("BLIND_INDEX_KEY", "0123456789abcdef0123456789abcdef", "32 random bytes"),  # 16 bytes
+        ("AUDIT_KEY", "a" * 64, "32 random bytes"),
+        ("SECRET_KEY", "x" * 40, "32 random bytes"),
+        ("FIELD_ENCRYPTION_KEYS", "change-me", "Fernet"),
+        ("FIELD_ENCRYPTION_KEYS", "not-a-fernet-key", "Fernet"),
+    ],
+)
+def test_production_refuses_placeholder_and_weak_keys(monkeypatch, name, value, why):
+    for key, good in config_module.generate_keys().items():
+        monkeypatch.setenv(key, good)
+    monkeypatch.setenv(name, value)
+    with pytest.raises(config_module.ConfigError, match=why):
+        config_module.ProductionConfig()
+
+
+def test_production_accepts_generated_keys(monkeypatch, runner):
+    printed = runner.invoke(args=["keys", "generate"])
+    assert printed.exit_code == 0
+    values = dict(line.split("=", 1) for line in printed.output.strip().splitlines())
+    assert set(values) == set(KEYS)
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
     cfg = config_module.ProductionConfig()
-    assert cfg.SESSION_COOKIE_SECURE is True
+    assert cfg.SESSION_COOKIE_SECURE is True and values["AUDIT_KEY"] == cfg.AUDIT_KEY
+    assert runner.invoke(args=["keys", "generate"]).output != printed.output  # fresh each time
+
+
+def test_the_shipped_environment_example_holds_no_usable_key():
+    example = config_module.ROOT / "deploy" / "systemd" / "env.example"
+    lines = dict(
+        line.split("=", 1)
+        for line in example.read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
+    assert all(lines[name].strip() == "" for name in KEYS)
 
 
 def test_development_generates_secrets_once_and_reuses_them(monkeypatch, tmp_path):
@@ -37,6 +75,7 @@ def test_development_generates_secrets_once_and_reuses_them(monkeypatch, tmp_pat
         assert first.SECRET_KEY == second.SECRET_KEY and len(first.SECRET_KEY) == 64
         assert first.FIELD_ENCRYPTION_KEYS == second.FIELD_ENCRYPTION_KEYS
         assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+        assert tmp_path.stat().st_mode & 0o777 == 0o700  # the folder is the owner's alone
     finally:
         monkeypatch.delenv("NACHTWACHT_INSTANCE")
         importlib.reload(config_module)

@@ -44,6 +44,7 @@ SERVER_ENV_DROP = (
     "SECRET_KEY",
     "FIELD_ENCRYPTION_KEYS",
     "BLIND_INDEX_KEY",
+    "AUDIT_KEY",
 )
 
 

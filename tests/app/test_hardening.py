@@ -1,0 +1,80 @@
+"""Hold on a hostile night (issue 16): one test per finding, each failing before its fix."""
+
+from __future__ import annotations
+
+from tests.conftest import csrf_token, login, make_user
+from tests.triage.helpers import CALL
+
+
+def test_7_a_junk_bearer_header_does_not_switch_off_csrf(app, client):
+    make_user(app, "an", "dispatcher")
+    login(client, "an")
+    forged = client.post(
+        "/api/v1/incidents", json=CALL, headers={"Authorization": "Bearer junk"}
+    )  # a page on another site cannot set this header, but a browser extension or proxy can
+    assert forged.status_code == 400 and forged.get_json()["error"] == "bad_request"
+    token = csrf_token(client, "/intake")
+    taken = client.post("/api/v1/incidents", json=CALL, headers={"X-CSRFToken": token})
+    assert taken.status_code == 201
+
+
+def test_7_logging_in_starts_a_new_session_with_a_new_csrf_token(app, client):
+    make_user(app, "an", "dispatcher")
+    before = csrf_token(client)  # planted by whoever had the browser before
+    login(client, "an")
+    after = csrf_token(client, "/intake")
+    assert after != before
+    stale = client.post("/api/v1/incidents", json=CALL, headers={"X-CSRFToken": before})
+    assert stale.status_code == 400
+    assert (
+        client.post("/api/v1/incidents", json=CALL, headers={"X-CSRFToken": after}).status_code
+        == 201
+    )
+
+
+def test_7_a_session_ends_session_hours_after_login_however_busy(app, client, clock):
+    make_user(app, "an", "dispatcher")
+    login(client, "an")
+    hours = app.config["SESSION_HOURS"]
+    for _ in range(hours - 1):  # busy all night: a request every hour
+        clock.advance(hours=1)
+        assert client.get("/api/v1/me").status_code == 200
+    clock.advance(minutes=59)
+    assert client.get("/api/v1/me").status_code == 200
+    clock.advance(minutes=2)  # SESSION_HOURS after the login
+    assert client.get("/api/v1/me").status_code == 401
+    assert client.get("/console").status_code == 302  # back to the login page
+
+
+def test_8_json_nested_beyond_reason_is_a_400_not_a_500(app, client):
+    from tests.conftest import bearer, make_token
+
+    make_user(app, "an", "dispatcher")
+    headers = {**bearer(make_token(app, "an")), "Content-Type": "application/json"}
+    deep = '{"address": "Kiel 5", "persons": ' + "[" * 5000 + "]" * 5000 + "}"
+    response = client.post("/api/v1/incidents", data=deep, headers=headers)
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "invalid_json"
+    # Brackets inside strings are text, not nesting: such a call is taken as usual.
+    wordy = client.post(
+        "/api/v1/incidents",
+        json={**CALL, "narrative": "[[[[" * 100 + "schreeuwen" + "]]]]" * 100},
+        headers=bearer(make_token(app, "an")),
+    )
+    assert wordy.status_code == 201
+
+
+def test_9_the_development_server_logs_paths_without_query_strings(caplog):
+    import io
+    import logging
+
+    from app.serve import PathOnlyRequestHandler
+
+    handler = PathOnlyRequestHandler.__new__(PathOnlyRequestHandler)  # no socket: log only
+    handler.command, handler.request_version = "GET", "HTTP/1.1"
+    handler.path = "/socket.io/?EIO=4&transport=websocket&sid=Xy12abc"
+    handler.client_address, handler.wfile = ("127.0.0.1", 5000), io.BytesIO()
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        handler.log_request(200, 12)
+    assert "/socket.io/" in caplog.text and "sid=" not in caplog.text and "EIO" not in caplog.text
+    assert handler.path.endswith("sid=Xy12abc")  # only the log line is shortened
