@@ -7,6 +7,7 @@ role and token scope, and no live data for a user who still owes two-factor enro
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import g
@@ -98,8 +99,70 @@ def _token_revoked(token: ApiToken, value: Any, oldvalue: Any, _initiator: Any) 
         revoke_live(f"token:{token.id}")
 
 
+def engine_connect(eio_sid: str, environ: dict) -> bool:
+    """The Engine.IO handshake: nobody gets a socket (and a server thread) without a session
+    cookie or a bearer token that may listen live, and no process holds more than
+    MAX_SOCKETS_PER_PROCESS of them, so threads stay free for HTTP (`/healthz`, the API)."""
+    app = environ.get("flask.app")
+    if app is None:
+        return False
+    with app.request_context(environ):
+        try:
+            user = current_user if current_user.is_authenticated else None
+            allowed = user is not None and _may_connect(user)
+        finally:
+            db.session.remove()
+    open_sockets = sum(1 for s in socketio.server.eio.sockets.values() if not s.closed)
+    if not allowed or open_sockets > app.config.get("MAX_SOCKETS_PER_PROCESS", 40):
+        return False  # Engine.IO answers 401; the socket is dropped before anything runs
+    _waiting[eio_sid] = time.monotonic()
+    _start_sweeper(app)
+    socketio.server._handle_eio_connect(eio_sid, environ)
+    return True
+
+
+_waiting: dict[str, float] = {}  # engine sockets not yet joined to /console, since when
+
+
+def _start_sweeper(app: Any) -> None:
+    """Once per Socket.IO server: close sockets that have not joined /console in time."""
+    server = socketio.server
+    if getattr(server, "nachtwacht_sweeper", False):
+        return
+    server.nachtwacht_sweeper = True
+    socketio.start_background_task(_sweep, server, app.config)
+
+
+def _sweep(server: Any, config: Any) -> None:
+    while socketio.server is server:  # a new app (tests) binds a new server: this one stops
+        timeout_s = float(config.get("SOCKET_JOIN_TIMEOUT_S", 5.0))
+        time.sleep(min(1.0, max(timeout_s / 2, 0.05)))
+        now = time.monotonic()
+        for eio_sid, since in list(_waiting.items()):
+            if eio_sid not in server.eio.sockets:
+                _waiting.pop(eio_sid, None)  # gone, or served by another server
+            elif server.manager.sid_from_eio_sid(eio_sid, NAMESPACE) is not None:
+                _waiting.pop(eio_sid, None)  # joined
+            elif now - since > timeout_s:
+                _waiting.pop(eio_sid, None)
+                _close(server, eio_sid)
+
+
+def _close(server: Any, eio_sid: str) -> None:
+    """Close an engine socket without waiting for its client to fetch the close packet (a
+    client that never polls again would hold the sweeper for good)."""
+    socket = server.eio.sockets.get(eio_sid)
+    if socket is None:
+        return
+    try:
+        socket.close(wait=False, reason=server.eio.reason.SERVER_DISCONNECT)
+    finally:
+        server.eio.sockets.pop(eio_sid, None)
+
+
 def register_handlers() -> None:
     """Bind the handlers to the namespace (idempotent across app instances)."""
+    socketio.server.eio.on("connect", engine_connect)  # replaces Socket.IO's own, then calls it
     socketio.on_event("connect", on_connect, namespace=NAMESPACE)
     for attribute, listener in (
         (User.session_version, _session_version_changed),

@@ -61,6 +61,7 @@ async def connect_consoles(
             urls[i % len(urls)],
             namespaces=["/console"],
             auth={"token": token},
+            headers={"Authorization": f"Bearer {token}"},  # the handshake needs it
             transports=["websocket"],
             wait_timeout=20,
         )

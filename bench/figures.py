@@ -136,7 +136,31 @@ def memory_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-BUILDERS = {"P1": p1_rows, "P2": p2_rows, "P3": p3_rows, "P4": p4_rows, "memory": memory_rows}
+def sockets_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """HTTP on one process with every live socket taken and anonymous sockets knocking."""
+    idle, held = data["idle"], data["held"]
+    return [
+        _row(
+            f"Sockets held ({data['held_sockets']} joined, {data['anonymous_refused']}/"
+            f"{data['anonymous_tried']} anonymous refused): {name}",
+            "answers",
+            _ms(held[name]),
+            f"idle process {_ms(idle[name])}",
+            held[name]["p99_ms"] / idle[name]["p99_ms"],
+            data["anonymous_refused"] == data["anonymous_tried"],
+        )
+        for name in ("healthz", "board")
+    ]
+
+
+BUILDERS = {
+    "P1": p1_rows,
+    "P2": p2_rows,
+    "P3": p3_rows,
+    "P4": p4_rows,
+    "memory": memory_rows,
+    "sockets": sockets_rows,
+}
 
 
 def rows(raw: dict[str, Any]) -> list[dict[str, Any]]:

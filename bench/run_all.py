@@ -31,6 +31,7 @@ SCRIPTS = {
     "P3": ["bench_ranking.py", "--runs", "200"],
     "P4": ["bench_records.py", "--notes", "1000", "--events", "100000", "--runs", "5"],
     "memory": ["bench_memory.py", "--consoles", "500"],
+    "sockets": ["bench_sockets.py", "--requests", "200"],
 }
 
 

@@ -186,6 +186,10 @@ class BaseConfig:
         self.RETENTION_DAYS = env_int("RETENTION_DAYS", 180)
         self.PACKET_RETENTION_DAYS = env_int("PACKET_RETENTION_DAYS", 30)
         self.GEOCODE_CACHE_DAYS = env_int("GEOCODE_CACHE_DAYS", 30)
+        # Live sockets each hold a server thread: keep some for HTTP (gunicorn's threads).
+        threads = env_int("NACHTWACHT_THREADS", 50)
+        self.MAX_SOCKETS_PER_PROCESS = env_int("MAX_SOCKETS_PER_PROCESS", max(1, threads - 10))
+        self.SOCKET_JOIN_TIMEOUT_S = env_float("SOCKET_JOIN_TIMEOUT_S", 5.0)
         self.ACK_TIMEOUT_S = env_int("ACK_TIMEOUT_S", 120)
         self.WELFARE_CHECK_S = env_int("WELFARE_CHECK_S", 1800)
         self.RANKING_SPEED_KMH = env_float("RANKING_SPEED_KMH", 40.0)

@@ -24,6 +24,7 @@ def render(
     server_name: str = "_",
     certificate: str | None = None,
     certificate_key: str | None = None,
+    sockets_per_address: int = 100,
 ) -> str:
     """Return the nginx config with every placeholder filled."""
     if processes < 1:
@@ -45,6 +46,8 @@ def render(
         "LISTEN": listen,
         "SERVER_NAME": server_name,
         "TLS": tls.rstrip("\n"),
+        "SOCKETS_PER_ADDRESS": str(sockets_per_address),
+        "SOCKET_HANDSHAKES_PER_MINUTE": str(sockets_per_address * 2),
     }
     template = TEMPLATE.read_text()
     if not user:  # an unprivileged nginx keeps its own user; the directive would only warn
@@ -67,6 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--server-name", default="_", help="server_name (default _)")
     parser.add_argument("--certificate", help="TLS certificate (PEM); serves https")
     parser.add_argument("--certificate-key", help="TLS private key (PEM)")
+    parser.add_argument(
+        "--sockets-per-address",
+        type=int,
+        default=100,
+        help="live connections one client address may hold (default 100)",
+    )
     parser.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     args = parser.parse_args(argv)
     try:
@@ -78,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             args.server_name,
             args.certificate,
             args.certificate_key,
+            args.sockets_per_address,
         )
     except ValueError as exc:
         parser.error(str(exc))

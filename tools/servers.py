@@ -137,7 +137,11 @@ def gunicorn(env: dict[str, str], port: int, threads: int = 50) -> Iterator[str]
             "wsgi:app",
         ],
         cwd=ROOT,
-        env={**env, "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", url)},
+        env={
+            **env,
+            "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", url),
+            "NACHTWACHT_THREADS": str(threads),  # as in production: sockets get threads - 10
+        },
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -176,7 +180,8 @@ def start_gunicorn(
     url = f"http://127.0.0.1:{port}"
     command = [str(BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", str(threads)]
     command += ["-b", f"127.0.0.1:{port}", "--graceful-timeout", "2", "wsgi:app"]
-    proc = _spawn(command, {**env, "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", url)}, log)
+    proc_env = {**env, "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", url)}
+    proc = _spawn(command, {**proc_env, "NACHTWACHT_THREADS": str(threads)}, log)
     try:
         wait_healthy(url, proc, timeout)
     except RuntimeError as exc:

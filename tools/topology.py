@@ -91,7 +91,11 @@ def start_gunicorn(env: dict[str, str], port: int, threads: int, log: Path) -> s
     command = [str(servers.BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", str(threads)]
     command += ["-b", f"127.0.0.1:{port}", "--graceful-timeout", "2", APP]
     with open(log, "ab") as out:
-        proc = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        # NACHTWACHT_THREADS as in production: the app keeps 10 of them for HTTP.
+        proc_env = {**env, "NACHTWACHT_THREADS": str(threads)}
+        proc = subprocess.Popen(
+            command, cwd=ROOT, env=proc_env, stdout=out, stderr=subprocess.STDOUT
+        )
     servers.wait_healthy(f"http://127.0.0.1:{port}", proc, timeout=60)
     return proc
 
@@ -99,7 +103,10 @@ def start_gunicorn(env: dict[str, str], port: int, threads: int, log: Path) -> s
 def start_nginx(render, listen: int, ports: list[int], prefix: Path, log: Path) -> subprocess.Popen:
     """nginx in the foreground in front of the processes, with the repository's config."""
     conf = prefix / "nginx.conf"
-    conf.write_text(render(f"127.0.0.1:{listen}", ports[0], len(ports), user="root"))
+    # The benchmark's consoles all come from 127.0.0.1: let one address hold them all.
+    conf.write_text(
+        render(f"127.0.0.1:{listen}", ports[0], len(ports), user="root", sockets_per_address=2000)
+    )
     with open(log, "ab") as out:
         proc = subprocess.Popen(
             [NGINX, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],

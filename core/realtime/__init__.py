@@ -105,6 +105,7 @@ def init_app(app: Flask) -> None:
         async_mode="threading",
         cors_allowed_origins=[app.config["PUBLIC_BASE_URL"]],
         manage_session=False,
+        namespaces=[NAMESPACE],  # the default namespace "/" and any other are refused
         **queue,
     )
 

@@ -78,3 +78,54 @@ def test_9_the_development_server_logs_paths_without_query_strings(caplog):
         handler.log_request(200, 12)
     assert "/socket.io/" in caplog.text and "sid=" not in caplog.text and "EIO" not in caplog.text
     assert handler.path.endswith("sid=Xy12abc")  # only the log line is shortened
+
+
+def _handshake(client, **headers):
+    """An Engine.IO polling handshake, as a browser's first Socket.IO request."""
+    return client.get("/socket.io/?EIO=4&transport=polling", headers=headers)
+
+
+def test_1_no_socket_without_an_account_that_may_listen(app, client):
+    from tests.conftest import bearer, make_token
+
+    assert _handshake(client).status_code == 401  # anonymous: refused before any socket exists
+    assert _handshake(client, Authorization="Bearer junk").status_code == 401
+    make_user(app, "beheer", "admin", totp=False)
+    login(client, "beheer")
+    assert _handshake(client).status_code == 401  # admins get no live case data
+    make_user(app, "an", "dispatcher")
+    assert _handshake(app.test_client(), **bearer(make_token(app, "an"))).status_code == 200
+    console = app.test_client()
+    login(console, "an")
+    opened = _handshake(console)
+    assert opened.status_code == 200 and '"sid"' in opened.get_data(as_text=True)
+
+
+def test_1_only_the_console_namespace_and_only_for_a_few_seconds_unjoined(app, client):
+    import json
+    import time
+
+    make_user(app, "an", "dispatcher")
+    login(client, "an")
+    app.config["SOCKET_JOIN_TIMEOUT_S"] = 0.3
+    body = _handshake(client).get_data(as_text=True)
+    sid = json.loads(body[body.index("{") :])["sid"]
+    url = f"/socket.io/?EIO=4&transport=polling&sid={sid}"
+    assert client.post(url, data="40").status_code == 200  # CONNECT to the default namespace
+    refused = client.get(url).get_data(as_text=True)
+    assert refused.startswith("44") and "/console" not in refused  # CONNECT_ERROR for "/"
+    time.sleep(1.5)  # never joined /console: the server closes it after SOCKET_JOIN_TIMEOUT_S
+    closed = client.get(url)
+    assert closed.status_code == 400  # the session is gone
+
+
+def test_1_a_process_holds_at_most_max_sockets(app):
+    from core.extensions import socketio
+
+    make_user(app, "an", "dispatcher")
+    app.config["MAX_SOCKETS_PER_PROCESS"] = len(socketio.server.eio.sockets) + 2
+    consoles = [app.test_client() for _ in range(3)]
+    for console in consoles:
+        login(console, "an")
+    assert [_handshake(c).status_code for c in consoles] == [200, 200, 401]
+    assert app.test_client().get("/healthz").status_code == 200  # HTTP still answers

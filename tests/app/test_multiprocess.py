@@ -54,6 +54,7 @@ def test_incident_created_on_a_reaches_a_console_on_b(services, tmp_path):
                 url_b,
                 namespaces=["/console"],
                 auth={"token": token},
+                headers={"Authorization": f"Bearer {token}"},  # the handshake needs it
                 transports=["websocket"],
                 wait_timeout=10,
             )

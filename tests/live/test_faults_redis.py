@@ -66,6 +66,7 @@ class Console:
             self.url,
             namespaces=["/console"],
             auth={"token": self.token},
+            headers={"Authorization": f"Bearer {self.token}"},  # the handshake needs it
             transports=["websocket"],
             wait_timeout=10,
         )

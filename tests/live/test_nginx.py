@@ -242,6 +242,7 @@ class Console:
             public,
             namespaces=["/console"],
             auth={"token": token},
+            headers={"Authorization": f"Bearer {token}"},  # the handshake needs it
             transports=transports,
             wait_timeout=10,
         )
