@@ -154,8 +154,9 @@ def end_assignment(
     add_timeline(
         incident.id, f"assignment.{how}", actor, unit_id=unit.id, data={"call_sign": unit.call_sign}
     )
-    if incident.restricted and unit.lat is not None and unit.lon is not None:
-        # Where it stood was the home's: the board keeps only about a kilometre of it.
+    if unit.lat is not None and unit.lon is not None:
+        # Where it stood was the home's (and the incident may be restricted later): the board
+        # keeps about a kilometre of it until the unit reports a new position.
         unit.lat, unit.lon = coarse(unit.lat), coarse(unit.lon)
     triage_events.publish_incident("incident.updated", incident)
     remaining = db.session.execute(

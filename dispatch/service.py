@@ -15,6 +15,7 @@ from core.db import db
 from core.errors import DomainError
 from core.phones import normalise_phone
 from dispatch.models import Assignment, AssignmentStatus, Unit, UnitMember, UnitStatus
+from triage.models import Incident
 
 
 class UnitError(DomainError):
@@ -202,6 +203,23 @@ def recent_assignment(unit_id: int, now: dt.datetime) -> Assignment | None:
         select(Assignment)
         .where(Assignment.unit_id == unit_id, Assignment.ended_at > now - grace)
         .order_by(Assignment.ended_at.desc(), Assignment.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def served_incident(unit_id: int, reference: str | None, now: dt.datetime) -> int | None:
+    """The incident with this reference, if the unit is on it or left it within the grace."""
+    if not reference:
+        return None
+    grace = dt.timedelta(hours=int(current_app.config.get("OFFICER_ACCESS_GRACE_H", 12)))
+    return db.session.execute(
+        select(Assignment.incident_id)
+        .join(Incident, Incident.id == Assignment.incident_id)
+        .where(
+            Assignment.unit_id == unit_id,
+            Incident.reference == reference,
+            (Assignment.ended_at.is_(None)) | (Assignment.ended_at > now - grace),
+        )
         .limit(1)
     ).scalar_one_or_none()
 

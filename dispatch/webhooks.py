@@ -150,11 +150,13 @@ def _unit_actor(unit: Unit) -> Actor:
 
 def _unparsed(message: Message, unit: Unit, body: str, answer: str | None) -> str | None:
     """Keep text that is not a code and show it to the dispatchers."""
+    now = clock.now()
+    named = service.served_incident(unit.id, parse_reply(body).reference, now)
     current = flows.active_assignments(unit.id)
-    # A free unit's text is filed with the incident it left last (so it follows that incident's
-    # guard), not broadcast as if it belonged to none.
-    latest = current[-1] if current else service.recent_assignment(unit.id, clock.now())
-    message.incident_id = latest.incident_id if latest else None
+    # The incident the text names (if the unit served it), else the one it is on, else the one
+    # it left last: the text follows that incident's guard, never broadcast as if it had none.
+    latest = current[-1] if current else service.recent_assignment(unit.id, now)
+    message.incident_id = named or (latest.incident_id if latest else None)
     add_timeline(
         message.incident_id, "sms.unparsed", _unit_actor(unit), unit_id=unit.id, detail=body
     )

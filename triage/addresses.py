@@ -27,6 +27,40 @@ _WORD = re.compile(r"[^\s,;()\[\]]+")
 _FLOOR = re.compile(r"\s*(?:e|de|ste)?\s*(?:verdieping|verd\b|etage|étage)", re.IGNORECASE)
 
 
+# Words of access instructions, never of a street name: "bellen bij", "p/a", "achterdeur", "code".
+_INSTRUCTIONS = frozenset(
+    [
+        "bij",
+        "bellen",
+        "bel",
+        "aanbellen",
+        "via",
+        "achter",
+        "achterdeur",
+        "voordeur",
+        "code",
+        "c/o",
+        "p/a",
+        "t.a.v.",
+        "tav",
+        "fam",
+        "fam.",
+        "familie",
+        "huize",
+        "bewoner",
+        "slachtoffer",
+        "dader",
+        "verdieping",
+    ]
+)
+
+
+def reads_as_instructions(street: str) -> bool:
+    """Whether text given as a street holds words of instructions or of a household."""
+    words = street.casefold().split()
+    return any(w in _INSTRUCTIONS or w.strip(",.") in _INSTRUCTIONS for w in words)
+
+
 @dataclass(frozen=True)
 class HouseNumber:
     """A house number and its box (bus), as typed."""

@@ -5,19 +5,29 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from core.schemas import Input, LongText, Output, PageInfo, Phone, ShortText
+from triage import addresses
 from triage.models import IncidentStatus, LocationQuality, PersonRole, Priority
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{1,47}$")]
 Lang = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z]{2,3}$")]
 AnswerValue = Literal["yes", "no", "unknown"]
+
+
+def _street_name(value: str) -> str:
+    if addresses.reads_as_instructions(value):
+        raise ValueError("a street name only: how to get in goes in access_notes")
+    return value
+
+
 StreetName = Annotated[
     str,
     StringConstraints(
         strip_whitespace=True, min_length=2, max_length=120, pattern=r"^[^\W\d_][\w' .\-]*$"
     ),
+    AfterValidator(_street_name),
 ]
 HouseNo = Annotated[
     str,
@@ -26,7 +36,10 @@ HouseNo = Annotated[
     ),
 ]
 BoxNo = Annotated[
-    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[0-9A-Za-z]{1,6}$")
+    str,
+    StringConstraints(
+        strip_whitespace=True, to_upper=True, pattern=r"^(\d[0-9A-Za-z]{0,5}|[A-Za-z]\d{0,4})$"
+    ),
 ]
 STREET = "official street name for the unit's SMS (else the geocoder's match is used)"
 ACCESS_NOTES = "how to get in (bell, code, entrance): for the crew, never sent by SMS"

@@ -156,6 +156,21 @@ def test_3_a_free_units_text_follows_the_restricted_incident_it_just_left(app, s
     assert "Marie wil naar de opvang, dader heeft een mes" in [m["body"] for m in thread]
     other = bearer(make_token(live, "d2"))
     assert client.get(f"/api/v1/incidents/{rid}/messages", headers=other).status_code == 404
+    # Sent on to another call, the unit texts about R by its reference: filed with R, not there.
+    elsewhere = new_incident(client, taker, address="Meir 1, 2000 Antwerpen")
+    sent = client.post(
+        f"/api/v1/incidents/{elsewhere['id']}/assignments",
+        json={"unit_id": unit_id},
+        headers=taker,
+    )
+    assert sent.status_code == 201
+    texted(f"{incident['reference']}: Marie wil toch klacht neerleggen", "SM3")
+    payloads = [e["args"][0] for e in console.get_received(NAMESPACE)]
+    assert "klacht" not in str(payloads)
+    there = client.get(f"/api/v1/incidents/{elsewhere['id']}/messages", headers=other).get_json()
+    assert "klacht" not in str(there)
+    thread = client.get(f"/api/v1/incidents/{rid}/messages", headers=chef).get_json()["items"]
+    assert any("klacht" in m["body"] for m in thread)
 
 
 def test_4_prior_incidents_list_only_what_the_viewer_may_see(app, client, night):
@@ -496,7 +511,11 @@ def test_13_the_unit_is_sent_the_structured_address_never_what_was_typed_around_
         box="3",
     )
     assert given["sms_address"] == "Kiel 5 bus 3, 2020"
-    bad = client.post(
-        "/api/v1/incidents", json={"street": "Vandenbroucke 12 (bel)"}, headers=headers
-    )
-    assert bad.status_code == 422 and "street" in bad.get_json()["fields"]
+    for field, value in (
+        ("street", "Vandenbroucke 12 (bel)"),
+        ("street", "Bellen bij Vandenbroucke Marieke"),
+        ("street", "Fam Vandenbroucke achterdeur"),
+        ("box", "Lena"),
+    ):
+        bad = client.post("/api/v1/incidents", json={field: value}, headers=headers)
+        assert bad.status_code == 422 and field in bad.get_json()["fields"], value
