@@ -135,6 +135,7 @@ def register_jobs(app: Flask) -> None:
     """The scheduler's jobs, all in one list: nothing registers itself by being imported."""
     from app import retention
     from core import jobs
+    from core.audit.cli import write_anchor
     from dispatch import escalation, sms
     from handover import jobs as handover_jobs
 
@@ -143,6 +144,7 @@ def register_jobs(app: Flask) -> None:
     jobs.register(app, "sms.reconcile_sending", 60, sms.reconcile_sending)
     jobs.register(app, "handover", 60, handover_jobs.tick)
     jobs.register(app, "retention", 3600, retention.daily_job)
+    jobs.register(app, "audit-anchor", 3600, lambda app: write_anchor(app.config))
 
 
 def register_cli(app: Flask) -> None:

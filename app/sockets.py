@@ -7,6 +7,9 @@ role and token scope, and no live data for a user who still owes two-factor enro
 
 from __future__ import annotations
 
+import functools
+import logging
+import threading
 import time
 from typing import Any
 
@@ -23,6 +26,8 @@ from core.db import db
 from core.extensions import socketio
 from core.policies import allow, is_allowed
 from core.realtime import NAMESPACE, revoke_live, rooms
+
+log = logging.getLogger(__name__)
 
 # Admins manage users and units; they get no live case data.
 CONNECT = allow(Role.DISPATCHER, Role.SUPERVISOR, Role.SOCIAL_WORKER, Role.OFFICER)
@@ -99,7 +104,7 @@ def _token_revoked(token: ApiToken, value: Any, oldvalue: Any, _initiator: Any) 
         revoke_live(f"token:{token.id}")
 
 
-def engine_connect(eio_sid: str, environ: dict) -> bool:
+def engine_connect(server: Any, eio_sid: str, environ: dict) -> bool:
     """The Engine.IO handshake: nobody gets a socket (and a server thread) without a session
     cookie or a bearer token that may listen live, and no process holds more than
     MAX_SOCKETS_PER_PROCESS of them, so threads stay free for HTTP (`/healthz`, the API)."""
@@ -112,40 +117,47 @@ def engine_connect(eio_sid: str, environ: dict) -> bool:
             allowed = user is not None and _may_connect(user)
         finally:
             db.session.remove()
-    open_sockets = sum(1 for s in socketio.server.eio.sockets.values() if not s.closed)
+    open_sockets = sum(1 for s in server.eio.sockets.values() if not s.closed)
     if not allowed or open_sockets > app.config.get("MAX_SOCKETS_PER_PROCESS", 40):
         return False  # Engine.IO answers 401; the socket is dropped before anything runs
-    _waiting[eio_sid] = time.monotonic()
-    _start_sweeper(app)
-    socketio.server._handle_eio_connect(eio_sid, environ)
+    with _lock:
+        _waiting(server)[eio_sid] = time.monotonic()
+        if not getattr(server, "nachtwacht_sweeping", False):
+            server.nachtwacht_sweeping = True
+            server.start_background_task(_sweep, server, app.config)
+    server._handle_eio_connect(eio_sid, environ)
     return True
 
 
-_waiting: dict[str, float] = {}  # engine sockets not yet joined to /console, since when
+_lock = threading.Lock()
 
 
-def _start_sweeper(app: Any) -> None:
-    """Once per Socket.IO server: close sockets that have not joined /console in time."""
-    server = socketio.server
-    if getattr(server, "nachtwacht_sweeper", False):
-        return
-    server.nachtwacht_sweeper = True
-    socketio.start_background_task(_sweep, server, app.config)
+def _waiting(server: Any) -> dict[str, float]:
+    """Engine sockets of this server not yet joined to /console, and since when."""
+    if not hasattr(server, "nachtwacht_waiting"):
+        server.nachtwacht_waiting = {}
+    return server.nachtwacht_waiting
 
 
 def _sweep(server: Any, config: Any) -> None:
-    while socketio.server is server:  # a new app (tests) binds a new server: this one stops
+    """Close sockets that have not joined /console within SOCKET_JOIN_TIMEOUT_S; stop when
+    none is waiting (the next handshake starts it again)."""
+    while True:
         timeout_s = float(config.get("SOCKET_JOIN_TIMEOUT_S", 5.0))
         time.sleep(min(1.0, max(timeout_s / 2, 0.05)))
-        now = time.monotonic()
-        for eio_sid, since in list(_waiting.items()):
-            if eio_sid not in server.eio.sockets:
-                _waiting.pop(eio_sid, None)  # gone, or served by another server
-            elif server.manager.sid_from_eio_sid(eio_sid, NAMESPACE) is not None:
-                _waiting.pop(eio_sid, None)  # joined
-            elif now - since > timeout_s:
-                _waiting.pop(eio_sid, None)
-                _close(server, eio_sid)
+        with _lock:
+            waiting = _waiting(server)
+            if not waiting:
+                server.nachtwacht_sweeping = False
+                return
+            due = [sid for sid, since in waiting.items() if time.monotonic() - since > timeout_s]
+            for eio_sid in list(waiting):
+                gone = eio_sid not in server.eio.sockets
+                if gone or server.manager.sid_from_eio_sid(eio_sid, NAMESPACE) is not None:
+                    waiting.pop(eio_sid, None)  # gone, or joined
+                elif eio_sid in due:
+                    waiting.pop(eio_sid, None)
+                    _close(server, eio_sid)
 
 
 def _close(server: Any, eio_sid: str) -> None:
@@ -156,13 +168,16 @@ def _close(server: Any, eio_sid: str) -> None:
         return
     try:
         socket.close(wait=False, reason=server.eio.reason.SERVER_DISCONNECT)
+    except Exception:  # noqa: BLE001 - a broken socket must not stop the sweeper
+        log.exception("could not close an unjoined socket")
     finally:
         server.eio.sockets.pop(eio_sid, None)
 
 
 def register_handlers() -> None:
     """Bind the handlers to the namespace (idempotent across app instances)."""
-    socketio.server.eio.on("connect", engine_connect)  # replaces Socket.IO's own, then calls it
+    server = socketio.server  # this app's: the handshake guard replaces Socket.IO's own handler
+    server.eio.on("connect", functools.partial(engine_connect, server))
     socketio.on_event("connect", on_connect, namespace=NAMESPACE)
     for attribute, listener in (
         (User.session_version, _session_version_changed),

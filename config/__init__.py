@@ -182,6 +182,7 @@ class BaseConfig:
         self.HANDOVER_REMINDER_TIME = env_str("HANDOVER_REMINDER_TIME", "10:00")
         self.HANDOVER_CATCHUP_DAYS = env_int("HANDOVER_CATCHUP_DAYS", 7)
         self.AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 1825)
+        self.AUDIT_ANCHOR_FILE = env_str("AUDIT_ANCHOR_FILE")  # the signed head, hourly
         self.REQUIRE_2FA = env_str("REQUIRE_2FA", "privileged")  # or "all"
         self.RETENTION_DAYS = env_int("RETENTION_DAYS", 180)
         self.PACKET_RETENTION_DAYS = env_int("PACKET_RETENTION_DAYS", 30)

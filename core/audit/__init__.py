@@ -1,17 +1,22 @@
-"""Audit events: who read or changed what, kept as an append-only hash chain.
+"""Audit events: who read or changed what, kept as an append-only chain keyed with AUDIT_KEY.
 
-Events name objects by type and id and never hold case content.
+Events name objects by type and id and never hold case content. Each event's `hash` is an
+HMAC-SHA256, under AUDIT_KEY (from the environment, never in the database), of the previous
+event's hash and the event's canonical JSON: with write access to the database alone, an edited
+or inserted event cannot be given a hash that verifies. Checkpoints (where a purge removed a
+prefix, or where the unkeyed chain of before migration 0011 hands over) are signed the same way.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import uuid
 from typing import Any
 
-from flask import g, has_request_context, request
+from flask import current_app, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import JSON, ForeignKey, Integer, String, update
 from sqlalchemy.orm import Mapped, mapped_column
@@ -33,15 +38,32 @@ class AuditHead(Base):
 
 
 class AuditCheckpoint(Base):
-    """Where the chain continues after old events were purged (a prefix only)."""
+    """Where the chain continues: after a purged prefix (`purge`: no event at or below it may
+    remain), or where the keyed chain took over from the unkeyed one (`carry_over`)."""
 
     __tablename__ = "audit_checkpoint"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    kind: Mapped[str] = mapped_column(String(16), default="purge", server_default="purge")
     last_event_id: Mapped[int] = mapped_column(Integer)
     last_hash: Mapped[str] = mapped_column(String(64))
     purged_total: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[str | None] = mapped_column(String(64))
+
+    def payload(self) -> str:
+        """What the signature covers."""
+        return f"checkpoint:{self.kind}:{self.last_event_id}:{self.last_hash}:{self.purged_total}"
+
+    def sign(self, key: str | None = None) -> None:
+        """Sign with AUDIT_KEY."""
+        self.signature = keyed(self.payload(), key)
+
+    def signed(self, key: str | None = None) -> bool:
+        """Whether the signature is AUDIT_KEY's."""
+        return bool(self.signature) and hmac.compare_digest(
+            self.signature or "", keyed(self.payload(), key)
+        )
 
 
 class AuditEvent(Base):
@@ -87,8 +109,23 @@ class AuditEvent(Base):
         )
 
 
-def chain_hash(prev_hash: str, canonical: str) -> str:
-    """sha256(prev_hash + canonical JSON)."""
+def audit_key() -> str:
+    """The app's AUDIT_KEY."""
+    return str(current_app.config["AUDIT_KEY"])
+
+
+def keyed(message: str, key: str | None = None) -> str:
+    """HMAC-SHA256 of a message under AUDIT_KEY (hex)."""
+    return hmac.new((key or audit_key()).encode(), message.encode(), hashlib.sha256).hexdigest()
+
+
+def chain_hash(prev_hash: str, canonical: str, key: str | None = None) -> str:
+    """HMAC-SHA256 under AUDIT_KEY of the previous hash and the canonical JSON."""
+    return keyed(prev_hash + canonical, key)
+
+
+def unkeyed_hash(prev_hash: str, canonical: str) -> str:
+    """The chain of before migration 0011: sha256(prev_hash + canonical JSON)."""
     return hashlib.sha256((prev_hash + canonical).encode()).hexdigest()
 
 

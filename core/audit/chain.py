@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, text
 
-from core.audit import GENESIS_HASH, AuditCheckpoint, AuditEvent, AuditHead, chain_hash
+from core.audit import (
+    GENESIS_HASH,
+    AuditCheckpoint,
+    AuditEvent,
+    AuditHead,
+    chain_hash,
+    keyed,
+    unkeyed_hash,
+)
 from core.db import db
 
 BATCH = 5000
+UNKEYED_END = "the chain of before the keyed one does not end where its checkpoint says"
 
 
 @dataclass(frozen=True)
@@ -23,17 +34,37 @@ class Verdict:
     problem: str = ""
 
 
-def _checkpoint() -> AuditCheckpoint | None:
+def _checkpoint(kind: str = "purge") -> AuditCheckpoint | None:
     return db.session.execute(
-        select(AuditCheckpoint).order_by(AuditCheckpoint.id.desc()).limit(1)
+        select(AuditCheckpoint)
+        .where(AuditCheckpoint.kind == kind)
+        .order_by(AuditCheckpoint.last_event_id.desc(), AuditCheckpoint.id.desc())
+        .limit(1)
     ).scalar_one_or_none()
 
 
 def verify_chain() -> Verdict:
-    """Walk every event from the last checkpoint; the first that does not verify is named."""
-    checkpoint = _checkpoint()
-    expected = checkpoint.last_hash if checkpoint else GENESIS_HASH
-    last_id, count = (checkpoint.last_event_id if checkpoint else 0), 0
+    """Walk every event from the last purge checkpoint; the first that does not verify is named.
+
+    Every checkpoint must carry AUDIT_KEY's signature; no event at or below the last purge
+    checkpoint may remain; events up to the carry-over checkpoint (the unkeyed chain of before
+    migration 0011) must end exactly at the hash it signed, and every later one must carry the
+    HMAC of its content under AUDIT_KEY.
+    """
+    for checkpoint in db.session.execute(select(AuditCheckpoint)).scalars():
+        if not checkpoint.signed():
+            return Verdict(False, 0, None, f"checkpoint {checkpoint.id} is unsigned or forged")
+    purge, carry = _checkpoint("purge"), _checkpoint("carry_over")
+    last_id = purge.last_event_id if purge else 0
+    below = db.session.execute(
+        select(AuditEvent.id).where(AuditEvent.id <= last_id).limit(1)
+    ).scalar_one_or_none()
+    if below is not None:
+        return Verdict(False, 0, below, "an event at or below a purge checkpoint still exists")
+    expected = purge.last_hash if purge else GENESIS_HASH
+    carry_id = carry.last_event_id if carry and carry.last_event_id > last_id else None
+    carry_hash = carry.last_hash if carry else None
+    count = 0
     while True:
         rows = (
             db.session.execute(
@@ -46,15 +77,23 @@ def verify_chain() -> Verdict:
             .all()
         )
         for event in rows:
+            if carry_id is not None and event.id > carry_id:
+                if last_id != carry_id or expected != carry_hash:
+                    return Verdict(False, count, event.id, UNKEYED_END)
+                carry_id = None
             if event.prev_hash != expected:
                 return Verdict(False, count, event.id, "does not follow the previous event")
-            if chain_hash(event.prev_hash, event.canonical()) != event.hash:
+            keyed_part = carry_id is None
+            made = (chain_hash if keyed_part else unkeyed_hash)(event.prev_hash, event.canonical())
+            if not hmac.compare_digest(made, event.hash):
                 return Verdict(False, count, event.id, "content does not match its hash")
             expected, last_id, count = event.hash, event.id, count + 1
         db.session.expunge_all()
         if len(rows) < BATCH:
             break
-    return _check_head(expected, count, checkpoint)
+    if carry_id is not None and (last_id != carry_id or expected != carry_hash):
+        return Verdict(False, count, None, UNKEYED_END)
+    return _check_head(expected, count, purge)
 
 
 def _check_head(last_hash: str, count: int, checkpoint: AuditCheckpoint | None) -> Verdict:
@@ -75,7 +114,7 @@ def purge_before(cutoff: dt.datetime) -> int:
     ).scalar_one_or_none()
     if last is None:
         return 0
-    previous = _checkpoint()
+    previous = _checkpoint("purge")
     start = previous.last_event_id if previous else 0
     if db.session.get_bind().dialect.name == "postgresql":
         db.session.execute(text("SET LOCAL nachtwacht.audit_purge = 'on'"))
@@ -83,5 +122,50 @@ def purge_before(cutoff: dt.datetime) -> int:
         delete(AuditEvent).where(AuditEvent.id > start, AuditEvent.id <= last.id)
     ).rowcount
     total = (previous.purged_total if previous else 0) + removed
-    db.session.add(AuditCheckpoint(last_event_id=last.id, last_hash=last.hash, purged_total=total))
+    checkpoint = AuditCheckpoint(
+        kind="purge", last_event_id=last.id, last_hash=last.hash, purged_total=total
+    )
+    checkpoint.sign()
+    db.session.add(checkpoint)
     return removed
+
+
+def anchor_line(now: dt.datetime) -> str:
+    """The chain's head, signed with AUDIT_KEY, as one JSON line to keep outside the database."""
+    head = db.session.get(AuditHead, 1)
+    appended, last_hash = (head.appended, head.last_hash) if head else (0, GENESIS_HASH)
+    at = now.astimezone(dt.UTC).isoformat(timespec="seconds")
+    signature = keyed(f"anchor:{at}:{appended}:{last_hash}")
+    return json.dumps(
+        {"at": at, "appended": appended, "last_hash": last_hash, "signature": signature},
+        sort_keys=True,
+    )
+
+
+def check_anchors(lines: list[str]) -> Verdict | None:
+    """Compare anchored heads with the chain: each must be signed, and its last event must still
+    be there (or purged). A chain truncated and its head rewritten fails here."""
+    purge = _checkpoint("purge")
+    purged = purge.purged_total if purge else 0
+    head = db.session.get(AuditHead, 1)
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            anchor = json.loads(line)
+            at, appended, last_hash = anchor["at"], int(anchor["appended"]), anchor["last_hash"]
+            signature = str(anchor["signature"])
+        except (ValueError, KeyError, TypeError):
+            return Verdict(False, 0, None, f"anchor line {number} cannot be read")
+        if not hmac.compare_digest(signature, keyed(f"anchor:{at}:{appended}:{last_hash}")):
+            return Verdict(False, 0, None, f"anchor line {number} is not signed with AUDIT_KEY")
+        if appended <= purged or appended == 0:
+            continue
+        present = db.session.execute(
+            select(AuditEvent.id).where(AuditEvent.hash == last_hash)
+        ).scalar_one_or_none()
+        if present is None or head is None or head.appended < appended:
+            return Verdict(
+                False, 0, None, f"events anchored at {at} ({appended} appended) are missing"
+            )
+    return None

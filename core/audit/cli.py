@@ -3,21 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import click
 from flask.cli import AppGroup
 
 from core import clock
-from core.audit.chain import purge_before, verify_chain
+from core.audit.chain import anchor_line, check_anchors, purge_before, verify_chain
 from core.db import db
 
 audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
 
 
 @audit_cli.command("verify")
-def verify_command() -> None:
-    """Walk the hash chain; exit 1 naming the first event that does not verify."""
+@click.option(
+    "--anchor",
+    "anchor_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Also check the heads anchored in this file (AUDIT_ANCHOR_FILE).",
+)
+def verify_command(anchor_file: str | None) -> None:
+    """Walk the chain; exit 1 naming the first event that does not verify."""
     verdict = verify_chain()
+    if verdict.ok and anchor_file:
+        with open(anchor_file, encoding="utf-8") as handle:
+            verdict = check_anchors(handle.read().splitlines()) or verdict
     if not verdict.ok:
         where = f"event {verdict.bad_id}" if verdict.bad_id else "the end of the chain"
         click.echo(
@@ -39,3 +50,23 @@ def purge_command(days: int | None) -> None:
     removed = purge_before(clock.now() - dt.timedelta(days=keep))
     db.session.commit()
     click.echo(f"purged {removed} audit events older than {keep} days")
+
+
+def write_anchor(config) -> str:
+    """Append the signed head to AUDIT_ANCHOR_FILE, or log it (journald, syslog) without one."""
+    line = anchor_line(clock.now())
+    path = config.get("AUDIT_ANCHOR_FILE")
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+    else:
+        logging.getLogger("nachtwacht.audit.anchor").warning("audit anchor %s", line)
+    return line
+
+
+@audit_cli.command("anchor")
+def anchor_command() -> None:
+    """Append the chain's signed head to AUDIT_ANCHOR_FILE (outside the database)."""
+    from flask import current_app
+
+    click.echo(write_anchor(current_app.config))

@@ -116,3 +116,87 @@ def test_supervisor_sees_who_viewed_an_incident(app, client):
         "api_token",
     }
     assert client.get("/api/v1/audit", headers=dispatcher).status_code == 403
+
+
+def _rewrite_with(app, rehash) -> None:
+    """An insider with write access to the database (not AUDIT_KEY): edit one event and recompute
+    every hash after it, the checkpoint-free head included."""
+    from core.audit import AuditEvent, AuditHead
+
+    with app.app_context():
+        events = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id)).scalars().all()
+        events[1].username = "iemand-anders"
+        previous = events[0].hash
+        for event in events[1:]:
+            event.prev_hash, event.hash = previous, rehash(previous, event.canonical())
+            previous = event.hash
+        head = db.session.get(AuditHead, 1)
+        head.last_hash = previous
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    "rehash",
+    [audit.unkeyed_hash, lambda prev, canonical: audit.chain_hash(prev, canonical, "guessed")],
+    ids=["plain-sha256", "wrong-key"],
+)
+def test_16_a_chain_rewritten_without_audit_key_fails_verification(app, runner, rehash):
+    _events(app)
+    _rewrite_with(app, rehash)
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "content does not match its hash" in result.output
+
+
+def test_16_a_planted_checkpoint_or_history_below_one_fails(app, runner):
+    from core.audit import AuditCheckpoint
+
+    _events(app)
+    with app.app_context():
+        ids = [r[0] for r in db.session.execute(text("SELECT id FROM audit_event ORDER BY id"))]
+        last = db.session.execute(text(f"SELECT hash FROM audit_event WHERE id = {ids[2]}"))
+        forged = AuditCheckpoint(
+            kind="purge", last_event_id=ids[2], last_hash=last.scalar_one(), purged_total=3
+        )
+        forged.sign("guessed")  # an insider cannot sign with AUDIT_KEY
+        db.session.add(forged)
+        db.session.execute(text(f"DELETE FROM audit_event WHERE id <= {ids[2]}"))
+        db.session.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "unsigned or forged" in result.output
+    with app.app_context():  # a real, signed purge that left an event behind
+        db.session.execute(text("DELETE FROM audit_checkpoint"))
+        real = AuditCheckpoint(
+            kind="purge", last_event_id=ids[3], last_hash="x" * 64, purged_total=4
+        )
+        real.sign()
+        db.session.add(real)
+        db.session.commit()
+    result = runner.invoke(args=["audit", "verify"])
+    assert result.exit_code == 1 and "at or below a purge checkpoint" in result.output
+
+
+def test_16_an_anchor_outside_the_database_catches_a_truncated_chain(app, runner, tmp_path):
+    from core.audit import AuditEvent, AuditHead
+
+    anchors = tmp_path / "audit.anchor"
+    app.config["AUDIT_ANCHOR_FILE"] = str(anchors)
+    _events(app, 3)
+    assert runner.invoke(args=["audit", "anchor"]).exit_code == 0
+    _events(app, 2)
+    assert runner.invoke(args=["audit", "anchor"]).exit_code == 0
+    verified = runner.invoke(args=["audit", "verify", "--anchor", str(anchors)])
+    assert verified.exit_code == 0, verified.output
+    with app.app_context():  # drop the last three events and set the head back: no HMAC needed
+        events = db.session.execute(db.select(AuditEvent).order_by(AuditEvent.id)).scalars().all()
+        for event in events[2:]:
+            db.session.delete(event)
+        head = db.session.get(AuditHead, 1)
+        head.last_hash, head.appended = events[1].hash, 2
+        db.session.commit()
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0  # the chain alone cannot tell
+    caught = runner.invoke(args=["audit", "verify", "--anchor", str(anchors)])
+    assert caught.exit_code == 1 and "are missing" in caught.output
+    first = anchors.read_text().splitlines()[0]
+    anchors.write_text(first.replace('"appended": 3', '"appended": 1'))  # edited by hand
+    forged = runner.invoke(args=["audit", "verify", "--anchor", str(anchors)])
+    assert forged.exit_code == 1 and "not signed" in forged.output

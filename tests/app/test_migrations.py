@@ -129,3 +129,49 @@ def test_coordinates_stored_before_0009_are_encrypted_by_it(tmp_path):
         assert tuple(plain) == (51.230112, 4.420267)
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0011_carries_an_unkeyed_chain_over_to_the_keyed_one(tmp_path):
+    import datetime as dt
+
+    from core import audit
+    from core.audit.chain import verify_chain
+
+    app = make_app(f"sqlite:///{tmp_path}/old.db")
+    with app.app_context():
+        upgrade(revision="0010")
+        previous = audit.GENESIS_HASH
+        for n in range(3):  # written by the previous release: plain SHA-256
+            event = audit.AuditEvent(
+                occurred_at=dt.datetime(2026, 11, 1, 22, n, tzinfo=dt.UTC),
+                action="view",
+                object_type="incident",
+                object_id=n + 1,
+                username="an",
+            )
+            event.prev_hash, event.hash = previous, audit.unkeyed_hash(previous, event.canonical())
+            previous = event.hash
+            db.session.add(event)
+        db.session.execute(text("DELETE FROM audit_head"))
+        db.session.add(audit.AuditHead(id=1, last_hash=previous, appended=3))
+        db.session.commit()
+        upgrade()
+        carried = db.session.execute(select(audit.AuditCheckpoint)).scalar_one()
+        assert carried.kind == "carry_over" and carried.signed() and carried.last_hash == previous
+        audit.record("view", "incident", 4, username="an")  # keyed from here on
+        db.session.commit()
+        assert verify_chain().ok and verify_chain().events == 4
+        # The unkeyed part is still pinned: rewriting it (recomputed with SHA-256) is caught.
+        legacy = (
+            db.session.execute(select(audit.AuditEvent).order_by(audit.AuditEvent.id).limit(3))
+            .scalars()
+            .all()
+        )
+        legacy[1].username = "iemand-anders"
+        for before, event in zip(legacy, legacy[1:], strict=False):
+            event.prev_hash = before.hash
+            event.hash = audit.unkeyed_hash(event.prev_hash, event.canonical())
+        db.session.commit()
+        assert not verify_chain().ok
+        db.session.remove()
+        db.engine.dispose()
