@@ -90,7 +90,7 @@ def login():
             return render_template("auth/login.html", form=form), 401
         if user.totp_enabled:
             _fresh_session()
-            session[twofactor.PENDING] = (user.id, user.session_version)
+            twofactor.start_pending(user)
             return redirect(url_for("auth.second_factor", next=request.args.get("next")))
         return _complete_login(user)
     return render_template("auth/login.html", form=form)
@@ -134,15 +134,62 @@ def second_factor():
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
+        wait = twofactor.wait_s(user)
+        if wait:  # too many wrong codes on this account, from anywhere: each try waits
+            flash(_("Too many wrong codes. Try again in %(s)d seconds.", s=wait), "error")
+            return render_template("auth/second_factor.html", form=form), 429
         code = form.code.data or ""
-        if twofactor.code_ok(user.totp_secret or "", code) or twofactor.use_recovery_code(
-            user, code
-        ):
+        if twofactor.accept_code(user, code) or twofactor.use_recovery_code(user, code):
+            twofactor.succeeded(user)
             return _complete_login(user)
+        twofactor.failed(user)
         audit.record("2fa_failed", "user", user.id, username=user.username)
+        if twofactor.pending_failed():
+            flash(_("Three wrong codes: log in again with your password."), "error")
+            return redirect(url_for("auth.login"))
         flash(_("That code is not valid."), "error")
         return render_template("auth/second_factor.html", form=form), 401
     return render_template("auth/second_factor.html", form=form)
+
+
+class ReauthForm(FlaskForm):
+    """The password and the current code (or a recovery code): to replace a second factor."""
+
+    password = PasswordField("password", validators=[DataRequired(), Length(max=200)])
+    code = StringField("code", validators=[DataRequired(), Length(max=32)])
+
+
+REAUTH = "2fa_reauth_at"
+
+
+def _reauthenticated(user: User) -> bool:
+    """Whether this session proved the password and the current factor in the last 5 minutes."""
+    if not user.totp_enabled:
+        return True  # nothing to replace: first enrolment
+    at = session.get(REAUTH)
+    return isinstance(at, int | float) and clock.now().timestamp() - at <= twofactor.PENDING_S
+
+
+def _reauthenticate(user: User):
+    """Ask for the password and the current code before a second factor can be replaced."""
+    form = ReauthForm()
+    if form.validate_on_submit():
+        wait = twofactor.wait_s(user)
+        code = form.code.data or ""
+        if (
+            not wait
+            and service.authenticate(user.username, form.password.data or "") is not None
+            and (twofactor.accept_code(user, code) or twofactor.use_recovery_code(user, code))
+        ):
+            twofactor.succeeded(user)
+            session[REAUTH] = clock.now().timestamp()
+            return redirect(url_for("auth.enrol_2fa"))
+        if not wait:
+            twofactor.failed(user)
+        audit.record("2fa_failed", "user", user.id)
+        flash(_("Password or code not valid."), "error")
+        return render_template("auth/reauth_2fa.html", form=form), 401
+    return render_template("auth/reauth_2fa.html", form=form)
 
 
 @bp.route("/2fa/enrol", methods=["GET", "POST"])
@@ -150,6 +197,8 @@ def second_factor():
 def enrol_2fa():
     """Set up TOTP: scan the QR code (or type the secret), confirm with a first code."""
     user = db.session.get(User, current_user.id)
+    if not _reauthenticated(user):  # an open session alone does not replace the factor
+        return _reauthenticate(user)
     secret = session.get("2fa_new_secret") or twofactor.new_secret()
     session["2fa_new_secret"] = secret
     form = CodeForm()
@@ -157,6 +206,7 @@ def enrol_2fa():
         if twofactor.code_ok(secret, form.code.data or ""):
             codes = twofactor.enable(user, secret)
             session.pop("2fa_new_secret", None)
+            session.pop(REAUTH, None)
             login_user(user)  # the session version changed: keep this session
             return render_template("auth/recovery_codes.html", codes=codes)
         audit.record("2fa_failed", "user", user.id)

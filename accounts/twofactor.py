@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import secrets
 
 import pyotp
@@ -67,15 +68,64 @@ def qr_svg(user: User, secret: str) -> Markup:
     return Markup(svg)  # noqa: S704 - segno output, no user input beyond the escaped URI
 
 
-def code_ok(secret: str, code: str) -> bool:
-    """A 6-digit TOTP code, allowing one step of clock drift."""
+PENDING_S = 300  # the password step is good for five minutes
+PENDING_FAILURES = 3  # wrong codes in one pending login before the password is asked again
+FREE_FAILURES = 5  # wrong codes on an account before each next try waits (30 s, doubling)
+MAX_WAIT_S = 900
+
+
+def _step(secret: str, code: str, now: dt.datetime) -> int | None:
+    """The time step (±1 for clock drift) whose code this is, at the app's clock."""
     code = code.replace(" ", "")
-    return code.isdigit() and len(code) == 6 and pyotp.TOTP(secret).verify(code, valid_window=1)
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def code_ok(secret: str, code: str) -> bool:
+    """A 6-digit TOTP code for a secret being set up (one step of clock drift allowed)."""
+    return _step(secret, code, clock.now()) is not None
+
+
+def accept_code(user: User, code: str) -> bool:
+    """The user's current code, once: a time step already used is refused (no replay)."""
+    step = _step(user.totp_secret or "", code, clock.now())
+    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+        return False
+    user.totp_last_step = step
+    return True
+
+
+def wait_s(user: User) -> int:
+    """Seconds before this account may try a code again (0: now)."""
+    until = user.second_factor_wait_until
+    return max(0, int((until - clock.now()).total_seconds()) + 1) if until else 0
+
+
+def failed(user: User) -> None:
+    """A wrong code on the account: after FREE_FAILURES each next try waits longer."""
+    user.second_factor_failures = (user.second_factor_failures or 0) + 1
+    over = user.second_factor_failures - FREE_FAILURES
+    if over >= 0:
+        user.second_factor_wait_until = clock.now() + dt.timedelta(
+            seconds=min(MAX_WAIT_S, 30 * 2**over)
+        )
+
+
+def succeeded(user: User) -> None:
+    """A good code clears the account's count."""
+    user.second_factor_failures, user.second_factor_wait_until = 0, None
 
 
 def enable(user: User, secret: str) -> list[str]:
     """Store the confirmed secret and ten fresh recovery codes; returns the codes once."""
     user.totp_secret, user.totp_enabled = secret, True
+    user.totp_last_step = pyotp.TOTP(secret).timecode(clock.now()) + 1  # confirming code spent
     db.session.query(RecoveryCode).filter_by(user_id=user.id).delete()
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
     db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(c)) for c in codes)
@@ -122,10 +172,32 @@ def gate() -> object | None:
     return redirect(url_for("auth.enrol_2fa"))
 
 
+def start_pending(user: User) -> None:
+    """The password was right: the code is owed within PENDING_S, in PENDING_FAILURES tries."""
+    session[PENDING] = [user.id, user.session_version, clock.now().timestamp(), 0]
+
+
 def pending_user() -> User | None:
-    """The user who passed the password step and still owes a code."""
+    """The user who passed the password step (less than PENDING_S ago) and still owes a code."""
     pending = session.get(PENDING)
-    if not pending:
+    if not pending or len(pending) != 4:
         return None
-    user = db.session.get(User, pending[0])
-    return user if user is not None and user.session_version == pending[1] else None
+    user_id, version, started, _failures = pending
+    if clock.now().timestamp() - float(started) > PENDING_S:
+        session.pop(PENDING, None)
+        return None
+    user = db.session.get(User, user_id)
+    return user if user is not None and user.session_version == version else None
+
+
+def pending_failed() -> bool:
+    """Count a wrong code against this pending login; True when the password is asked again."""
+    pending = list(session.get(PENDING) or [])
+    if len(pending) != 4:
+        return True
+    pending[3] = int(pending[3]) + 1
+    if pending[3] >= PENDING_FAILURES:
+        session.pop(PENDING, None)
+        return True
+    session[PENDING] = pending
+    return False

@@ -121,7 +121,7 @@ def register_blueprints(app: Flask) -> None:
     init_geocoder(app)
     init_instruments(app)
     app.register_blueprint(api)
-    sockets.register_handlers()
+    sockets.register_handlers(app)
 
 
 def link_domains(app: Flask) -> None:

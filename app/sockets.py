@@ -130,6 +130,7 @@ def engine_connect(server: Any, eio_sid: str, environ: dict) -> bool:
 
 
 _lock = threading.Lock()
+SERVER = "nachtwacht.socketio_server"  # app.extensions key: the Socket.IO server of this app
 
 
 def _waiting(server: Any) -> dict[str, float]:
@@ -174,9 +175,10 @@ def _close(server: Any, eio_sid: str) -> None:
         server.eio.sockets.pop(eio_sid, None)
 
 
-def register_handlers() -> None:
+def register_handlers(app: Any) -> None:
     """Bind the handlers to the namespace (idempotent across app instances)."""
     server = socketio.server  # this app's: the handshake guard replaces Socket.IO's own handler
+    app.extensions[SERVER] = server
     server.eio.on("connect", functools.partial(engine_connect, server))
     socketio.on_event("connect", on_connect, namespace=NAMESPACE)
     for attribute, listener in (

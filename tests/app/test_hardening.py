@@ -120,12 +120,98 @@ def test_1_only_the_console_namespace_and_only_for_a_few_seconds_unjoined(app, c
 
 
 def test_1_a_process_holds_at_most_max_sockets(app):
-    from core.extensions import socketio
+    from app.sockets import SERVER
 
     make_user(app, "an", "dispatcher")
-    app.config["MAX_SOCKETS_PER_PROCESS"] = len(socketio.server.eio.sockets) + 2
+    engine = app.extensions[SERVER].eio
+    app.config["MAX_SOCKETS_PER_PROCESS"] = (
+        sum(1 for s in engine.sockets.values() if not s.closed) + 2
+    )
     consoles = [app.test_client() for _ in range(3)]
     for console in consoles:
         login(console, "an")
     assert [_handshake(c).status_code for c in consoles] == [200, 200, 401]
     assert app.test_client().get("/healthz").status_code == 200  # HTTP still answers
+
+
+def _password_step(client, username):
+    from tests.conftest import PASSWORD
+
+    token = csrf_token(client)
+    return client.post(
+        "/login", data={"username": username, "password": PASSWORD, "csrf_token": token}
+    )
+
+
+def _code_step(client, code):
+    return client.post(
+        "/login/2fa", data={"code": code, "csrf_token": csrf_token(client, "/login/2fa")}
+    )
+
+
+def test_3_a_code_works_once(app, clock):
+    from tests.conftest import phone_code
+
+    make_user(app, "chef", "supervisor")
+    first, second = app.test_client(), app.test_client()
+    code = phone_code(app, "chef")
+    _password_step(first, "chef")
+    assert _code_step(first, code).status_code == 302  # logged in
+    _password_step(second, "chef")  # someone who saw the code over the shoulder
+    assert _code_step(second, code).status_code == 401
+    assert second.get("/api/v1/me").status_code == 401
+
+
+def test_3_the_password_step_lasts_five_minutes_and_three_wrong_codes(app, client, clock):
+    from tests.conftest import phone_code
+
+    make_user(app, "chef", "supervisor")
+    _password_step(client, "chef")
+    clock.advance(minutes=5, seconds=1)
+    expired = _code_step(client, phone_code(app, "chef"))
+    assert expired.status_code == 302 and expired.headers["Location"].startswith("/login")
+    assert client.get("/api/v1/me").status_code == 401
+    _password_step(client, "chef")
+    assert [_code_step(client, "000000").status_code for _ in range(2)] == [401, 401]
+    third = _code_step(client, "000000")
+    assert third.status_code == 302 and third.headers["Location"] == "/login"
+    assert _code_step(client, phone_code(app, "chef")).headers["Location"].startswith("/login")
+
+
+def test_3_wrong_codes_from_many_places_slow_the_account_not_just_the_address(app, clock):
+    from tests.conftest import phone_code
+
+    make_user(app, "chef", "supervisor")
+    for n in range(5):  # five guessers, each from its own session and address
+        guesser = app.test_client()
+        guesser.environ_base["REMOTE_ADDR"] = f"10.0.0.{n + 1}"
+        _password_step(guesser, "chef")
+        assert _code_step(guesser, f"00000{n}").status_code == 401
+    owner = app.test_client()
+    owner.environ_base["REMOTE_ADDR"] = "10.0.1.1"
+    _password_step(owner, "chef")
+    waited = _code_step(owner, phone_code(app, "chef"))
+    assert waited.status_code == 429  # even the right code waits its turn
+    clock.advance(seconds=31)
+    assert _code_step(owner, phone_code(app, "chef")).status_code == 302
+    assert owner.get("/api/v1/me").status_code == 200
+
+
+def test_3_replacing_the_second_factor_needs_the_password_and_the_current_code(app, client):
+    from tests.conftest import PASSWORD, phone_code
+
+    make_user(app, "chef", "supervisor")
+    login(client, "chef")
+    page = client.get("/2fa/enrol").get_data(as_text=True)
+    assert "<svg" not in page and 'name="password"' in page  # no new secret on an open session
+    token = csrf_token(client, "/2fa/enrol")
+    wrong = client.post(
+        "/2fa/enrol", data={"password": "raden", "code": "000000", "csrf_token": token}
+    )
+    assert wrong.status_code == 401
+    right = client.post(
+        "/2fa/enrol",
+        data={"password": PASSWORD, "code": phone_code(app, "chef"), "csrf_token": token},
+    )
+    assert right.status_code == 302
+    assert "<svg" in client.get("/2fa/enrol").get_data(as_text=True)
