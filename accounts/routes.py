@@ -63,7 +63,10 @@ def _failed(response) -> bool:
 
 
 def _account_key() -> str:
-    return "login-account:" + (request.form.get("username") or "").strip().lower()[:64]
+    """Failed logins count per account *and* address: guessing from one place is slowed, but
+    nobody can lock the right person out by failing on their account from elsewhere."""
+    name = (request.form.get("username") or "").strip().lower()[:64]
+    return f"login-account:{name}:{request.remote_addr}"
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -11,8 +11,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from accounts.login import new_token, token_hash
 from accounts.models import ApiToken, Organisation, OrganisationKind, Role, User
 from core import audit, clock, crypto
+from core.audit import AuditEvent
 from core.db import db
 from core.errors import DomainError
+from core.realtime import publish, rooms
 
 MIN_PASSWORD_LENGTH = 10
 # A real hash to compare against when the user does not exist, so timing does not tell.
@@ -108,9 +110,37 @@ def record_failed_login(typed: str) -> None:
     user = user_by_name(typed)
     if user is not None:
         audit.record("login_failed", "user", user.id, username=user.username)
+        _alarm_on_burst(user)
         return
     digest = crypto.blind_index(typed.strip().lower()) or ""
     audit.record("login_failed", username=f"unknown:{digest[:16]}")
+
+
+BURST_WINDOW = dt.timedelta(minutes=15)
+
+
+def _alarm_on_burst(user: User) -> None:
+    """Every LOGIN_ALARM_FAILURES failed logins on one account within 15 minutes, from wherever,
+    the supervisors are alerted live (someone may be trying to get in, or to keep a dispatcher
+    out) and it is audited."""
+    threshold = int(current_app.config.get("LOGIN_ALARM_FAILURES", 10))
+    failures = db.session.execute(
+        select(func.count(AuditEvent.id)).where(
+            AuditEvent.action == "login_failed",
+            AuditEvent.object_type == "user",
+            AuditEvent.object_id == user.id,
+            AuditEvent.occurred_at >= clock.now() - BURST_WINDOW,
+        )
+    ).scalar_one()
+    if threshold > 0 and failures % threshold == 0:
+        audit.record("login_burst", "user", user.id, username=user.username)
+        alarm = {
+            "kind": "login_burst",
+            "key": f"login_burst:{user.id}:{failures}",
+            "username": user.username,
+            "failures": failures,
+        }
+        publish("escalation", alarm, [rooms.SUPERVISORS])
 
 
 def authenticate(username: str, password: str) -> User | None:

@@ -171,7 +171,9 @@ class BaseConfig:
         # An assignment's crew keeps access to its incident this long after the assignment ends.
         self.OFFICER_ACCESS_GRACE_H = env_int("OFFICER_ACCESS_GRACE_H", 12)
         self.LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", self.LOGIN_RATE_LIMIT_DEFAULT)
-        self.LOGIN_ACCOUNT_RATE_LIMIT = env_str("LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour")
+        # Per account and address (a burst on one account alarms the supervisors instead).
+        self.LOGIN_ACCOUNT_RATE_LIMIT = env_str("LOGIN_ACCOUNT_RATE_LIMIT", "5 per 15 minutes")
+        self.LOGIN_ALARM_FAILURES = env_int("LOGIN_ALARM_FAILURES", 10)  # in 15 minutes
         self.SCHEDULER_ENABLED = env_bool("SCHEDULER_ENABLED", self.SCHEDULER_ENABLED)
         self.SCHEDULER_LEASE_S = env_int("SCHEDULER_LEASE_S", 15)
         # PostgreSQL advisory-lock key of the scheduler leader; default: derived from the

@@ -134,16 +134,37 @@ def test_login_redirect_only_follows_local_paths(app, client):
     assert response.headers["Location"] == "/"
 
 
-def test_failed_logins_are_limited_per_account_too(app, client, monkeypatch):
+def test_failed_logins_slow_an_account_from_one_address_never_the_right_person(
+    app, client, monkeypatch
+):
+    """Issue 16, finding 4: twenty wrong passwords from five addresses used to lock the real
+    user out for an hour; now they slow those addresses and alert the supervisors."""
+    from sqlalchemy import select
+
+    from core.audit import AuditEvent
+
     monkeypatch.setitem(app.config, "LOGIN_RATE_LIMIT", "100 per minute")
     monkeypatch.setitem(app.config, "LOGIN_ACCOUNT_RATE_LIMIT", "3 per hour")
     make_user(app, "an", "dispatcher")
-    statuses = []
-    for n in range(4):
+    one_place = app.test_client()
+    one_place.environ_base["REMOTE_ADDR"] = "10.0.9.9"
+    statuses = [login(one_place, "an", "wrong-password-x").status_code for _ in range(4)]
+    assert statuses == [401, 401, 401, 429]  # that address waits
+    for n in range(16):  # and five more addresses keep failing on the account
         other = app.test_client()
-        other.environ_base["REMOTE_ADDR"] = f"10.0.0.{n}"  # a different address each time
-        statuses.append(login(other, "an", "wrong-password-x").status_code)
-    assert statuses == [401, 401, 401, 429]
+        other.environ_base["REMOTE_ADDR"] = f"10.0.0.{n % 5}"
+        login(other, "an", "wrong-password-x")
+    dispatcher = app.test_client()
+    dispatcher.environ_base["REMOTE_ADDR"] = "10.0.5.5"  # the real dispatcher, at the console
+    assert login(dispatcher, "an").status_code == 302
+    assert dispatcher.get("/api/v1/me").status_code == 200
+    with app.app_context():
+        bursts = (
+            db.session.execute(select(AuditEvent).where(AuditEvent.action == "login_burst"))
+            .scalars()
+            .all()
+        )
+        assert len(bursts) >= 1 and bursts[0].username == "an"
 
 
 def test_pages_and_api_carry_the_security_headers(app, client):

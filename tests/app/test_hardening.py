@@ -215,3 +215,22 @@ def test_3_replacing_the_second_factor_needs_the_password_and_the_current_code(a
     )
     assert right.status_code == 302
     assert "<svg" in client.get("/2fa/enrol").get_data(as_text=True)
+
+
+def test_4_a_burst_of_failed_logins_alerts_the_supervisors_live(app, socket_client):
+    from core.realtime import NAMESPACE
+    from tests.conftest import make_app
+
+    live = make_app(app.config["SQLALCHEMY_DATABASE_URI"])
+    live.config.update(LOGIN_RATE_LIMIT="100 per minute", LOGIN_ALARM_FAILURES=4)
+    make_user(live, "an", "dispatcher")
+    make_user(live, "chef", "supervisor")
+    make_user(live, "d2", "dispatcher")
+    supervisor, dispatcher = socket_client(live, "chef"), socket_client(live, "d2")
+    for n in range(4):
+        guesser = live.test_client()
+        guesser.environ_base["REMOTE_ADDR"] = f"10.0.0.{n + 1}"
+        assert login(guesser, "an", "geraden-wachtwoord").status_code == 401
+    alarms = [e["args"][0] for e in supervisor.get_received(NAMESPACE) if e["name"] == "escalation"]
+    assert [(a["kind"], a["username"], a["failures"]) for a in alarms] == [("login_burst", "an", 4)]
+    assert not [e for e in dispatcher.get_received(NAMESPACE) if e["name"] == "escalation"]

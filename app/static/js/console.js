@@ -212,6 +212,8 @@
       organisation: p.organisation || "",
       date: p.handover_date || "",
       kind: p.kind,
+      account: p.username || "",
+      failures: p.failures || "",
     };
     const key = `alarm_${p.kind}`;
     const title = t(key, vars) === key ? t("alarm_other", vars) : t(key, vars);
