@@ -112,7 +112,7 @@ def record_failed_login(typed: str) -> None:
         audit.record("login_failed", "user", user.id, username=user.username)
         _alarm_on_burst(user)
         return
-    digest = crypto.blind_index(typed.strip().lower()) or ""
+    digest = crypto.blind_index(typed.strip().lower(), purpose="login") or ""
     audit.record("login_failed", username=f"unknown:{digest[:16]}")
 
 

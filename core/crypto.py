@@ -6,6 +6,8 @@ import hashlib
 import hmac
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 
 class CryptoError(RuntimeError):
@@ -25,6 +27,7 @@ def configure(field_keys: list[str], blind_index_key: str) -> None:
         raise CryptoError("FIELD_ENCRYPTION_KEYS holds a key that is not a Fernet key") from exc
     _state["fernet"] = MultiFernet(fernets)
     _state["blind_key"] = blind_index_key.encode()
+    _state["purpose_keys"] = {}
 
 
 def _fernet() -> MultiFernet:
@@ -52,11 +55,27 @@ def rotate(token: str) -> str:
     return _fernet().rotate(token.encode()).decode()
 
 
-def blind_index(normalised: str | None) -> str | None:
-    """Keyed HMAC-SHA256 of an already normalised value, for equality look-ups."""
+PURPOSES = ("phone", "address", "name", "login")
+
+
+def purpose_key(master: bytes, purpose: str) -> bytes:
+    """The blind-index key for one purpose, derived from BLIND_INDEX_KEY with HKDF-SHA256: an
+    index of phones cannot be matched against one of addresses or names."""
+    if purpose not in PURPOSES:
+        raise CryptoError(f"unknown blind-index purpose {purpose!r}")
+    info = b"nachtwacht/blind-index/" + purpose.encode()
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(master)
+
+
+def blind_index(normalised: str | None, *, purpose: str) -> str | None:
+    """Keyed HMAC-SHA256 of an already normalised value, for equality look-ups, under the key
+    of its purpose (phone, address, name, login)."""
     if not normalised:
         return None
-    key = _state.get("blind_key")
-    if key is None:
+    master = _state.get("blind_key")
+    if master is None:
         raise CryptoError("blind index key is not configured")
-    return hmac.new(key, normalised.encode(), hashlib.sha256).hexdigest()  # type: ignore[arg-type]
+    keys: dict = _state.setdefault("purpose_keys", {})  # type: ignore[assignment]
+    if purpose not in keys:
+        keys[purpose] = purpose_key(master, purpose)  # type: ignore[arg-type]
+    return hmac.new(keys[purpose], normalised.encode(), hashlib.sha256).hexdigest()

@@ -56,7 +56,7 @@ def address_key(address: str | None) -> tuple[str | None, str | None]:
     if not address or not address.strip():
         return None, None
     normalised = normalise_address(address)
-    return normalised, crypto.blind_index(normalised)
+    return normalised, crypto.blind_index(normalised, purpose="address")
 
 
 def _cached(index: str) -> GeocodeCacheEntry | None:

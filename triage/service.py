@@ -50,7 +50,7 @@ def fingerprint(body: dict[str, Any]) -> str:
 
 def phone_index(phone: str | None) -> str | None:
     """Blind index of a normalised phone number."""
-    return crypto.blind_index(normalise_phone(phone)) if phone else None
+    return crypto.blind_index(normalise_phone(phone), purpose="phone") if phone else None
 
 
 def add_timeline(incident_id: int | None, kind: str, actor: Actor, **fields: Any) -> TimelineEvent:
@@ -101,7 +101,7 @@ def _apply_location(incident: Incident, location: Location) -> None:
     incident.postcode, incident.district = location.postcode, location.district
     incident.address_normalised = location.normalised
     incident.address_index = (
-        crypto.blind_index(location.normalised) if location.normalised else None
+        crypto.blind_index(location.normalised, purpose="address") if location.normalised else None
     )
     # The unit is sent the official street with number and box (triage.addresses), never the
     # typed text; without an official street, the postcode and district.

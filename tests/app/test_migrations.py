@@ -114,7 +114,7 @@ def test_coordinates_stored_before_0009_are_encrypted_by_it(tmp_path):
             )
         )
         db.session.commit()
-        upgrade()
+        upgrade(revision="0012")  # (0013 empties the geocode cache)
         for table in ("incident", "geocode_cache"):
             raw = db.session.execute(text(f"SELECT lat_secret, lon_secret FROM {table}")).one()
             assert "51.23" not in raw.lat_secret and "4.42" not in raw.lon_secret
@@ -173,5 +173,52 @@ def test_0011_carries_an_unkeyed_chain_over_to_the_keyed_one(tmp_path):
             event.hash = audit.unkeyed_hash(event.prev_hash, event.canonical())
         db.session.commit()
         assert not verify_chain().ok
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_0013_indexes_phones_and_addresses_again_each_under_its_own_key(tmp_path):
+    import hashlib
+    import hmac
+
+    from core.phones import normalise_phone
+    from triage.models import Incident
+
+    app = make_app(f"sqlite:///{tmp_path}/old.db")
+    master = app.config["BLIND_INDEX_KEY"].encode()
+
+    def old_index(value: str) -> str:
+        return hmac.new(master, value.encode(), hashlib.sha256).hexdigest()
+
+    with app.app_context():
+        upgrade(revision="0012")
+        phone = normalise_phone("0470 12 34 56")
+        db.session.execute(
+            text(
+                "INSERT INTO incident (reference, status, priority, received_at, caller_phone, "
+                "caller_phone_index, address_normalised, address_index, location_quality, flags, "
+                "requested_skills, restricted, legal_hold, created_at, updated_at) VALUES "
+                "('NW-2026-000001', 'new', 'P2', '2026-01-01', :phone, :phone_index, :address, "
+                ":address_index, 'street', '[]', '[]', 0, 0, '2026-01-01', '2026-01-01')"
+            ),
+            {
+                "phone": crypto.encrypt(phone),
+                "phone_index": old_index(phone),
+                "address": crypto.encrypt("kiel 5 2020 antwerpen"),
+                "address_index": old_index("kiel 5 2020 antwerpen"),
+            },
+        )
+        db.session.commit()
+        upgrade()
+        incident = db.session.execute(select(Incident)).scalar_one()
+        assert incident.caller_phone_index == crypto.blind_index(phone, purpose="phone")
+        assert incident.address_index == crypto.blind_index(
+            "kiel 5 2020 antwerpen", purpose="address"
+        )
+        assert incident.caller_phone_index != old_index(phone)
+        # One value, two purposes: two unrelated indexes.
+        assert crypto.blind_index(phone, purpose="phone") != crypto.blind_index(
+            phone, purpose="address"
+        )
         db.session.remove()
         db.engine.dispose()
