@@ -7,13 +7,14 @@ import enum
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core import clock
 from core.db import Base, CaseText, UTCDateTime
 from core.policies import Role
 
-__all__ = ["ApiToken", "Organisation", "OrganisationKind", "Role", "User"]
+__all__ = ["ApiToken", "Organisation", "OrganisationKind", "Role", "RoleGrant", "User"]
 
 
 class OrganisationKind(enum.StrEnum):
@@ -59,6 +60,13 @@ class User(UserMixin, Base):
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     second_factor_failures: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     second_factor_wait_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Administrators never set passwords: they issue a one-time reset code (hash kept here),
+    # after which the user must choose a new password at the next login.
+    reset_code_hash: Mapped[str | None] = mapped_column(String(64))
+    reset_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    must_change_password: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
@@ -91,3 +99,18 @@ class ApiToken(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(lazy="joined")
+
+
+class RoleGrant(Base):
+    """A supervisor or admin role asked for by one administrator, given only when a second
+    administrator or a supervisor approves it (the account keeps its old role until then)."""
+
+    __tablename__ = "role_grant"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    role: Mapped[Role] = mapped_column(String(32))
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    approved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

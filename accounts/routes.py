@@ -21,15 +21,19 @@ from sqlalchemy import func, select
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from accounts import service, twofactor
+from accounts import admin, service, twofactor
 from accounts.login import LOGIN_AT
-from accounts.models import Organisation, Role, User
+from accounts.models import Organisation, Role, RoleGrant, User
 from accounts.schemas import (
     MeRead,
     OrganisationCreate,
     OrganisationList,
     OrganisationRead,
+    ResetCodeRead,
+    RoleGrantList,
+    RoleGrantRead,
     UserCreate,
+    UserCreated,
     UserList,
     UserRead,
     UserUpdate,
@@ -38,7 +42,7 @@ from core import audit, clock
 from core.api import api, endpoint, not_found, problem
 from core.db import db
 from core.extensions import limiter
-from core.policies import ADMIN, AUTHENTICATED, PUBLIC, protect
+from core.policies import ADMIN, AUTHENTICATED, PUBLIC, allow, protect
 from core.schemas import PageInfo, PageQuery
 
 bp = Blueprint("auth", __name__)
@@ -87,6 +91,8 @@ def login():
     form = LoginForm()
     if form.validate_on_submit():
         user = service.authenticate(form.username.data or "", form.password.data or "")
+        if user is None:  # a reset code from an administrator works once, in the password box
+            user = admin.redeem_reset_code(form.username.data or "", form.password.data or "")
         if user is None:
             service.record_failed_login(form.username.data or "")
             flash(_("Unknown user or wrong password."), "error")
@@ -225,6 +231,38 @@ def enrol_2fa():
     )
 
 
+class NewPasswordForm(FlaskForm):
+    """A new password, twice."""
+
+    password = PasswordField("password", validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField("confirm", validators=[DataRequired(), Length(max=200)])
+
+
+@bp.route("/password/new", methods=["GET", "POST"])
+@protect(AUTHENTICATED)
+def new_password():
+    """After a reset code: the user chooses their own password (the administrator never knows
+    it)."""
+    user = db.session.get(User, current_user.id)
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        password = form.password.data or ""
+        if password != form.confirm.data:
+            flash(_("The two passwords differ."), "error")
+        else:
+            try:
+                service.set_password(user, password)
+            except service.AccountError:
+                flash(_("Choose a password of at least 10 characters."), "error")
+            else:
+                user.must_change_password = False
+                login_user(user)  # the session version changed: keep this session
+                flash(_("Your new password is set."), "info")
+                return redirect(url_for("pages.home"))
+        return render_template("auth/new_password.html", form=form), 422
+    return render_template("auth/new_password.html", form=form)
+
+
 @bp.route("/logout", methods=["POST"])
 @protect(AUTHENTICATED)
 def logout():
@@ -326,16 +364,19 @@ def _organisation_or_422(slug: str | None) -> Organisation | None:
     "Create a user",
     ADMIN,
     body=UserCreate,
-    response=UserRead,
+    response=UserCreated,
     status=201,
     errors=(409, 422),
     tags=("users",),
 )
 def create_user(body: UserCreate):
-    """Add a user."""
+    """Add a user: the answer holds a one-time reset code for the first login (no password is
+    ever set by an administrator); a supervisor or admin role waits for approval."""
     org = _organisation_or_422(body.organisation)
     try:
-        user = service.create_user(body.username, body.password, body.role, org, body.display_name)
+        user, code, grant = admin.create_account(
+            body.username, body.role, org, body.display_name, current_user
+        )
     except service.AccountError as exc:
         status = 409 if exc.field == "username" else 422
         raise problem(
@@ -344,7 +385,12 @@ def create_user(body: UserCreate):
             exc.message,
             {exc.field: exc.message},
         ) from None
-    return _user_read(user)
+    return UserCreated(
+        **_user_read(user).model_dump(),
+        reset_code=code,
+        reset_expires_at=user.reset_expires_at,
+        pending_role=grant.role if grant else None,
+    )
 
 
 @api.patch("/users/<int:user_id>")
@@ -352,18 +398,26 @@ def create_user(body: UserCreate):
     "Change a user", ADMIN, body=UserUpdate, response=UserRead, errors=(404, 422), tags=("users",)
 )
 def update_user(user_id: int, body: UserUpdate):
-    """Change role, organisation, name, active flag or password."""
+    """Change role, organisation, name or active flag (a supervisor or admin role waits for a
+    second person's approval; passwords only through a reset code)."""
     user = db.session.get(User, user_id)
     if user is None:
         raise not_found("user")
     changes = body.model_dump(exclude_unset=True)
     if "organisation" in changes:
         user.organisation = _organisation_or_422(body.organisation)
-    for name in ("display_name", "role", "active"):
+    role = changes.pop("role", None)
+    if role is not None and Role(role) != Role(user.role):
+        if Role(role) in admin.PRIVILEGED:
+            admin.request_role(user, Role(role), current_user)
+        else:
+            user.role = role
+            user.session_version += 1  # a changed role starts from a new login
+    for name in ("display_name", "active"):
         if changes.get(name) is not None:
             setattr(user, name, changes[name])
-    if body.role is not None or body.active is False:
-        user.session_version += 1  # a changed role or a disabled account starts from a new login
+    if body.active is False:
+        user.session_version += 1  # a disabled account starts from a new login
     if user.role == Role.SOCIAL_WORKER and user.organisation is None:
         raise problem(
             422,
@@ -371,7 +425,47 @@ def update_user(user_id: int, body: UserUpdate):
             "A social worker belongs to an organisation.",
             {"organisation": "required for social workers"},
         )
-    if body.password:
-        service.set_password(user, body.password)
     audit.record("update", "user", user.id)
+    admin.tell_supervisors("update", current_user, user)
     return _user_read(user)
+
+
+@api.post("/users/<int:user_id>/reset-code")
+@endpoint(
+    "Issue a one-time reset code", ADMIN, response=ResetCodeRead, errors=(404,), tags=("users",)
+)
+def reset_code(user_id: int):
+    """The user's password and sessions end; they log in once with this code and choose a new
+    password. The supervisors see it happen."""
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise not_found("user")
+    code, expires = admin.issue_reset_code(user, current_user)
+    return ResetCodeRead(reset_code=code, reset_expires_at=expires)
+
+
+GRANTERS = allow(Role.ADMIN, Role.SUPERVISOR)
+
+
+@api.get("/role-grants")
+@endpoint("Roles waiting for approval", GRANTERS, response=RoleGrantList, tags=("users",))
+def list_role_grants():
+    """Supervisor and admin roles asked for and not yet approved."""
+    return RoleGrantList(items=[RoleGrantRead.model_validate(g) for g in admin.pending_grants()])
+
+
+@api.post("/role-grants/<int:grant_id>/approve")
+@endpoint(
+    "Approve a role",
+    GRANTERS,
+    response=RoleGrantRead,
+    errors=(403, 404, 409),
+    tags=("users",),
+)
+def approve_role_grant(grant_id: int):
+    """A second administrator or a supervisor gives the role (never the one who asked for it)."""
+    grant = db.session.get(RoleGrant, grant_id)
+    if grant is None:
+        raise not_found("role grant")
+    admin.approve(grant, current_user)
+    return RoleGrantRead.model_validate(grant)

@@ -27,6 +27,7 @@ ISSUER = "Nachtwacht"
 RECOVERY_CODES = 10
 PENDING = "2fa_pending_user"  # session key: password checked, second factor not yet
 ALWAYS_OPEN = {"auth.logout", "auth.enrol_2fa", "auth.second_factor", "static", "health.healthz"}
+NEW_PASSWORD_OPEN = {"auth.logout", "auth.new_password", "static", "health.healthz"}
 
 
 class RecoveryCode(Base):
@@ -165,6 +166,10 @@ def gate() -> object | None:
 
     if not current_user.is_authenticated or g.get("api_token") is not None:
         return None  # (reading current_user first runs the token loader)
+    if current_user.must_change_password and request.endpoint not in NEW_PASSWORD_OPEN:
+        if request.path.startswith(("/api/", "/webhooks/")):
+            raise Forbidden("Choose a new password first.")
+        return redirect(url_for("auth.new_password"))
     if request.endpoint in ALWAYS_OPEN or not needs_enrolment(current_user):
         return None
     if request.path.startswith(("/api/", "/webhooks/")):

@@ -1,6 +1,6 @@
 """Import every model module so the metadata (and Alembic) sees the whole domain."""
 
-from accounts.models import ApiToken, Organisation, User
+from accounts.models import ApiToken, Organisation, RoleGrant, User
 from accounts.twofactor import RecoveryCode
 from core.audit import AuditEvent, AuditHead
 from core.jobs import SchedulerHeartbeat
@@ -23,6 +23,7 @@ __all__ = [
     "Organisation",
     "Person",
     "RecoveryCode",
+    "RoleGrant",
     "SchedulerHeartbeat",
     "TimelineEvent",
     "Unit",

@@ -211,6 +211,23 @@ MATRIX = [
     ("POST", "/login/2fa", {"anonymous": 400, **dict.fromkeys(ROLES, 302)}),
     ("GET", "/2fa/enrol", {"anonymous": 302, **dict.fromkeys(ROLES, 200)}),
     ("POST", "/2fa/enrol", {"anonymous": 400, **dict.fromkeys(ROLES, 200)}),
+    ("GET", "/password/new", {"anonymous": 302, **dict.fromkeys(ROLES, 200)}),
+    ("POST", "/password/new", {"anonymous": 400, **dict.fromkeys(ROLES, 200)}),
+    (
+        "POST",
+        "/api/v1/users/999999/reset-code",
+        {"anonymous": 401, **dict.fromkeys(ROLES, 403), "admin": 404},
+    ),
+    (
+        "GET",
+        "/api/v1/role-grants",
+        {"anonymous": 401, **dict.fromkeys(ROLES, 403), "admin": 200, "supervisor": 200},
+    ),
+    (
+        "POST",
+        "/api/v1/role-grants/999999/approve",
+        {"anonymous": 401, **dict.fromkeys(ROLES, 403), "admin": 404, "supervisor": 404},
+    ),
     ("GET", "/intake", BOARD_PAGE),
     ("GET", "/incidents/999999", {**BOARD_PAGE, "dispatcher": 404, "supervisor": 404}),
     ("GET", "/", {"anonymous": 302, **dict.fromkeys(ROLES, 302)}),

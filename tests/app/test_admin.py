@@ -2,26 +2,40 @@
 
 from __future__ import annotations
 
-from tests.conftest import bearer, login, make_org, make_token, make_user
+from tests.conftest import bearer, csrf_token, login, make_org, make_token, make_user
 
 
-def test_admin_creates_a_social_worker_who_can_log_in(app, client):
+def test_admin_creates_a_social_worker_who_logs_in_once_with_a_code_then_her_password(app):
+    client = app.test_client()
     make_user(app, "boss", "admin")
     make_org(app, "caw-antwerpen", "caw")
     headers = bearer(make_token(app, "boss"))
-    body = {
-        "username": "lotte",
-        "password": "long-enough-password",
-        "role": "social_worker",
-        "organisation": "caw-antwerpen",
-    }
+    body = {"username": "lotte", "role": "social_worker", "organisation": "caw-antwerpen"}
     created = client.post("/api/v1/users", json=body, headers=headers)
     assert created.status_code == 201
+    code = created.get_json()["reset_code"]
     assert "password" not in created.get_json() and "password_hash" not in created.get_json()
-    assert login(app.test_client(), "lotte", "long-enough-password").status_code == 302
+    lotte = app.test_client()
+    assert login(lotte, "lotte", code).status_code == 302
+    assert lotte.get("/api/v1/me").status_code == 403  # a new password first
+    assert lotte.get("/packets").headers["Location"].endswith("/password/new")
+    chosen = lotte.post(
+        "/password/new",
+        data={
+            "password": "mijn-eigen-wachtwoord",
+            "confirm": "mijn-eigen-wachtwoord",
+            "csrf_token": csrf_token(lotte, "/password/new"),
+        },
+    )
+    assert chosen.status_code == 302 and lotte.get("/api/v1/me").status_code == 200
+    assert login(app.test_client(), "lotte", code).status_code == 401  # the code worked once
+    assert login(app.test_client(), "lotte", "mijn-eigen-wachtwoord").status_code == 302
     assert client.post("/api/v1/users", json=body, headers=headers).status_code == 409
     orphan = {**body, "username": "sam", "organisation": None}
     assert client.post("/api/v1/users", json=orphan, headers=headers).status_code == 422
+    with_password = {**body, "username": "kim", "password": "door-de-beheerder"}
+    refused = client.post("/api/v1/users", json=with_password, headers=headers)
+    assert refused.status_code == 422 and "password" in refused.get_json()["fields"]
 
 
 def test_disabling_a_user_ends_their_session(app, client):

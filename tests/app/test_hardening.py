@@ -234,3 +234,76 @@ def test_4_a_burst_of_failed_logins_alerts_the_supervisors_live(app, socket_clie
     alarms = [e["args"][0] for e in supervisor.get_received(NAMESPACE) if e["name"] == "escalation"]
     assert [(a["kind"], a["username"], a["failures"]) for a in alarms] == [("login_burst", "an", 4)]
     assert not [e for e in dispatcher.get_received(NAMESPACE) if e["name"] == "escalation"]
+
+
+def test_5_an_admin_alone_cannot_make_a_supervisor_or_log_in_as_someone(app, client):
+    from tests.conftest import bearer, make_token
+
+    make_user(app, "boss", "admin")
+    make_user(app, "boss2", "admin")
+    make_user(app, "chef", "supervisor")
+    an_id = make_user(app, "an", "dispatcher")
+    boss = bearer(make_token(app, "boss"))
+    created = client.post(
+        "/api/v1/users", json={"username": "mol", "role": "supervisor"}, headers=boss
+    )
+    assert created.status_code == 201 and created.get_json()["pending_role"] == "supervisor"
+    assert created.get_json()["active"] is False  # nobody logs in as it before approval
+    assert login(app.test_client(), "mol", created.get_json()["reset_code"]).status_code == 401
+    promoted = client.patch(f"/api/v1/users/{an_id}", json={"role": "admin"}, headers=boss)
+    assert promoted.status_code == 200 and promoted.get_json()["role"] == "dispatcher"
+    grants = client.get("/api/v1/role-grants", headers=boss).get_json()["items"]
+    assert [g["role"] for g in grants] == ["supervisor", "admin"]
+    own = client.post(f"/api/v1/role-grants/{grants[0]['id']}/approve", headers=boss)
+    assert own.status_code == 403  # not the one who asked
+    chef = bearer(make_token(app, "chef"))
+    assert (
+        client.post(f"/api/v1/role-grants/{grants[0]['id']}/approve", headers=chef).status_code
+        == 200
+    )
+    boss2 = bearer(make_token(app, "boss2"))
+    assert (
+        client.post(f"/api/v1/role-grants/{grants[1]['id']}/approve", headers=boss2).status_code
+        == 200
+    )
+    users = {
+        u["username"]: u for u in client.get("/api/v1/users", headers=boss).get_json()["items"]
+    }
+    assert users["mol"]["role"] == "supervisor" and users["mol"]["active"] is True
+    assert users["an"]["role"] == "admin"
+    # No password from an administrator: a reset code, which ends the old password and sessions.
+    assert (
+        client.patch(
+            f"/api/v1/users/{an_id}", json={"password": "beheerder-kent-dit"}, headers=boss
+        ).status_code
+        == 422
+    )
+    session = app.test_client()
+    login(session, "chef")
+    assert session.get("/api/v1/me").status_code == 200
+    chef_id = users["chef"]["id"]
+    reset = client.post(f"/api/v1/users/{chef_id}/reset-code", headers=boss)
+    assert reset.status_code == 200 and reset.get_json()["reset_code"]
+    assert session.get("/api/v1/me").status_code == 401  # her session ended
+    assert login(app.test_client(), "chef").status_code == 401  # and her old password
+
+
+def test_5_every_admin_action_on_accounts_reaches_the_supervisors_live(app, socket_client):
+    from core.realtime import NAMESPACE
+    from tests.conftest import bearer, make_app, make_token
+
+    live = make_app(app.config["SQLALCHEMY_DATABASE_URI"])
+    make_user(live, "boss", "admin")
+    make_user(live, "chef", "supervisor")
+    an_id = make_user(live, "an", "dispatcher")
+    supervisor = socket_client(live, "chef")
+    client = live.test_client()
+    boss = bearer(make_token(live, "boss"))
+    client.post(f"/api/v1/users/{an_id}/reset-code", headers=boss)
+    client.patch(f"/api/v1/users/{an_id}", json={"display_name": "An P."}, headers=boss)
+    seen = [
+        (e["args"][0]["action"], e["args"][0]["admin"], e["args"][0]["username"])
+        for e in supervisor.get_received(NAMESPACE)
+        if e["name"] == "escalation" and e["args"][0].get("kind") == "account_change"
+    ]
+    assert seen == [("reset_code_issued", "boss", "an"), ("update", "boss", "an")]

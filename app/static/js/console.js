@@ -213,6 +213,8 @@
       date: p.handover_date || "",
       kind: p.kind,
       account: p.username || "",
+      admin: p.admin || "",
+      action: p.action || "",
       failures: p.failures || "",
     };
     const key = `alarm_${p.kind}`;
