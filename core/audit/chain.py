@@ -104,6 +104,21 @@ def _check_head(last_hash: str, count: int, checkpoint: AuditCheckpoint | None) 
     return Verdict(True, count)
 
 
+def _delete_prefix(start: int, upto: int) -> int:
+    """Delete events (start, upto]. On PostgreSQL set up by migration 0015 only the
+    `audit_purge` function (run as the audit tables' own role) may; before that, the session
+    setting the 0004 trigger honours."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        if db.session.execute(text("SELECT to_regproc('audit_purge')")).scalar() is not None:
+            return int(
+                db.session.execute(text("SELECT audit_purge(:upto)"), {"upto": upto}).scalar()
+            )
+        db.session.execute(text("SET LOCAL nachtwacht.audit_purge = 'on'"))
+    return db.session.execute(
+        delete(AuditEvent).where(AuditEvent.id > start, AuditEvent.id <= upto)
+    ).rowcount
+
+
 def purge_before(cutoff: dt.datetime) -> int:
     """Remove the oldest events (a prefix only) and store a checkpoint to continue from."""
     last = db.session.execute(
@@ -116,11 +131,7 @@ def purge_before(cutoff: dt.datetime) -> int:
         return 0
     previous = _checkpoint("purge")
     start = previous.last_event_id if previous else 0
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL nachtwacht.audit_purge = 'on'"))
-    removed = db.session.execute(
-        delete(AuditEvent).where(AuditEvent.id > start, AuditEvent.id <= last.id)
-    ).rowcount
+    removed = _delete_prefix(start, last.id)
     total = (previous.purged_total if previous else 0) + removed
     checkpoint = AuditCheckpoint(
         kind="purge", last_event_id=last.id, last_hash=last.hash, purged_total=total

@@ -200,3 +200,59 @@ def test_16_an_anchor_outside_the_database_catches_a_truncated_chain(app, runner
     anchors.write_text(first.replace('"appended": 3', '"appended": 1'))  # edited by hand
     forged = runner.invoke(args=["audit", "verify", "--anchor", str(anchors)])
     assert forged.exit_code == 1 and "not signed" in forged.output
+
+
+@pytest.mark.postgres
+def test_16_on_postgresql_the_app_role_can_add_and_read_audit_rows_and_nothing_else(
+    monkeypatch,
+):
+    import uuid
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    require_service(bool(url), "PostgreSQL tests need TEST_DATABASE_URL")
+    role = f"nw_app_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE ROLE {role} LOGIN"))
+    try:
+        with postgres_schema(url) as schema_url:
+            schema = schema_url.rsplit("%3D", 1)[1]
+            with admin.begin() as conn:
+                conn.execute(text(f"GRANT USAGE ON SCHEMA {schema} TO {role}"))
+            monkeypatch.setenv("AUDIT_APP_ROLE", role)
+            migrator = make_app(schema_url)  # a superuser runs the upgrade, as the README says
+            with migrator.app_context():
+                upgrade()
+                db.session.remove()
+                db.engine.dispose()
+            app_url = make_url(schema_url).set(username=role).render_as_string(hide_password=False)
+            app = make_app(app_url)  # the service itself, as the app role
+            with app.app_context():
+                audit.record("login", "user", 1, username="an")
+                db.session.commit()
+                for statement in (
+                    "UPDATE audit_event SET action = 'x'",
+                    "DELETE FROM audit_event",
+                    "ALTER TABLE audit_event DISABLE TRIGGER ALL",
+                    "UPDATE audit_checkpoint SET signature = NULL",
+                ):
+                    with pytest.raises(DBAPIError, match="permission denied|must be owner"):
+                        db.session.execute(text(statement))
+                    db.session.rollback()
+                with pytest.raises(DBAPIError, match="permission denied"):
+                    db.session.execute(text("SET LOCAL nachtwacht.audit_purge = 'on'"))
+                    db.session.execute(text("DELETE FROM audit_event"))
+                db.session.rollback()
+                removed = purge_before(core_clock.now() + dt.timedelta(days=1))  # the retention
+                db.session.commit()
+                assert removed == 1 and verify_chain().ok
+                db.session.remove()
+                db.engine.dispose()
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
+        admin.dispose()
