@@ -60,7 +60,7 @@ def write_anchor(config) -> str:
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(line + "\n")
     else:
-        logging.getLogger("nachtwacht.audit.anchor").warning("audit anchor %s", line)
+        logging.getLogger("nachtwacht.audit.anchor").info("audit anchor %s", line)
     return line
 
 
