@@ -143,6 +143,7 @@ def second_factor():
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
+        twofactor.lock(user)  # parallel tries on one account are judged one after another
         wait = twofactor.wait_s(user)
         if wait:  # too many wrong codes on this account, from anywhere: each try waits
             flash(_("Too many wrong codes. Try again in %(s)d seconds.", s=wait), "error")
@@ -183,6 +184,7 @@ def _reauthenticate(user: User):
     """Ask for the password and the current code before a second factor can be replaced."""
     form = ReauthForm()
     if form.validate_on_submit():
+        twofactor.lock(user)
         wait = twofactor.wait_s(user)
         code = form.code.data or ""
         if (

@@ -16,7 +16,7 @@ import pyotp
 import segno
 from flask import current_app, g, request, session
 from markupsafe import Markup
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, String, or_, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accounts.models import Role, User
@@ -93,10 +93,34 @@ def code_ok(secret: str, code: str) -> bool:
     return _step(secret, code, clock.now()) is not None
 
 
+def lock(user: User) -> None:
+    """Take the account's row for this transaction (a no-op write: PostgreSQL's row lock,
+    SQLite's write lock) and read it afresh, so parallel code tries run one after another."""
+    db.session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(second_factor_failures=User.second_factor_failures)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(user)
+
+
 def accept_code(user: User, code: str) -> bool:
-    """The user's current code, once: a time step already used is refused (no replay)."""
+    """The user's current code, once: a time step already used is refused (no replay, also
+    not by two requests at the same moment: the step is claimed with a conditional write)."""
     step = _step(user.totp_secret or "", code, clock.now())
-    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
+    if step is None:
+        return False
+    claimed = db.session.execute(
+        update(User)
+        .where(
+            User.id == user.id,
+            or_(User.totp_last_step.is_(None), User.totp_last_step < step),
+        )
+        .values(totp_last_step=step)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if claimed != 1:
         return False
     user.totp_last_step = step
     return True

@@ -68,6 +68,8 @@ def _may_connect(user: User | None) -> bool:
     token = g.get("api_token")
     if not is_allowed(user, CONNECT, token):
         return False
+    if token is None and user.must_change_password:
+        return False  # a reset code opens the new-password page and nothing else
     return token is not None or not needs_enrolment(user)
 
 
@@ -115,12 +117,22 @@ def engine_connect(server: Any, eio_sid: str, environ: dict) -> bool:
         try:
             user = current_user if current_user.is_authenticated else None
             allowed = user is not None and _may_connect(user)
+            user_id = user.id if user is not None else None
         finally:
             db.session.remove()
-    open_sockets = sum(1 for s in server.eio.sockets.values() if not s.closed)
-    if not allowed or open_sockets > app.config.get("MAX_SOCKETS_PER_PROCESS", 40):
-        return False  # Engine.IO answers 401; the socket is dropped before anything runs
+    live = {sid for sid, s in server.eio.sockets.items() if not s.closed}
     with _lock:
+        owners = _owners(server)
+        mine = sum(1 for sid, uid in owners.items() if uid == user_id and sid in live)
+        if (
+            not allowed
+            or len(live) > app.config.get("MAX_SOCKETS_PER_PROCESS", 40)
+            or mine >= app.config.get("MAX_SOCKETS_PER_USER", 5)
+        ):
+            return False  # Engine.IO answers 401; the socket is dropped before anything runs
+        for sid in [sid for sid in owners if sid not in live]:
+            owners.pop(sid)
+        owners[eio_sid] = user_id
         _waiting(server)[eio_sid] = time.monotonic()
         if not getattr(server, "nachtwacht_sweeping", False):
             server.nachtwacht_sweeping = True
@@ -131,6 +143,13 @@ def engine_connect(server: Any, eio_sid: str, environ: dict) -> bool:
 
 _lock = threading.Lock()
 SERVER = "nachtwacht.socketio_server"  # app.extensions key: the Socket.IO server of this app
+
+
+def _owners(server: Any) -> dict[str, int | None]:
+    """Whose each engine socket of this server is (MAX_SOCKETS_PER_USER)."""
+    if not hasattr(server, "nachtwacht_owners"):
+        server.nachtwacht_owners = {}
+    return server.nachtwacht_owners
 
 
 def _waiting(server: Any) -> dict[str, float]:

@@ -65,7 +65,9 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        env = servers.base_env(f"sqlite:///{tmp}/sockets.db", Path(tmp))
+        env = servers.base_env(  # one token stands for 40 consoles: no per-user cap here
+            f"sqlite:///{tmp}/sockets.db", Path(tmp), MAX_SOCKETS_PER_USER="1000"
+        )
         servers.prepare(env)
         token = servers.token_for(env, "dispatcher")
         with servers.gunicorn(env, servers.free_port(), threads=50) as url:

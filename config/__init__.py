@@ -79,16 +79,27 @@ MIN_KEY_BYTES = 32
 PLACEHOLDERS = {"dev", "secret", "changeme", "change_me", "example", "test", "password", "x"}
 
 
-def key_bytes(value: str) -> bytes:
-    """The bytes a key written as hex, as URL-safe base64, or as plain text stands for."""
+# Keys that are public (this repository's tests): never good enough for production.
+PUBLIC_KEYS = {"7PpCq9B0kXJt6zmMZ2p2wVn0iVrM6oU0qVxE8bqv7mA="}
+
+
+def key_bytes(value: str) -> bytes | None:
+    """The bytes a key written as hex or as URL-safe base64 stands for (None: neither)."""
     text = value.strip()
     if len(text) % 2 == 0 and all(c in "0123456789abcdefABCDEF" for c in text):
         return bytes.fromhex(text)
     try:
         decoded = base64.urlsafe_b64decode(text.encode())
     except (ValueError, binascii.Error):
-        return text.encode()
-    return decoded if base64.urlsafe_b64encode(decoded).decode() == text else text.encode()
+        return None
+    return decoded if base64.urlsafe_b64encode(decoded).decode() == text else None
+
+
+def looks_random(raw: bytes) -> bool:
+    """32 or more bytes that look drawn at random: many distinct values, and not text (a
+    passphrase or a sentence written out in hex)."""
+    printable = all(32 <= b < 127 for b in raw)
+    return len(raw) >= MIN_KEY_BYTES and len(set(raw)) >= 20 and not printable
 
 
 def check_secret(name: str, value: str | None) -> str:
@@ -99,9 +110,10 @@ def check_secret(name: str, value: str | None) -> str:
     if lowered.startswith(("change-me", "change_me")) or lowered in PLACEHOLDERS:
         raise ConfigError(f"{name} is a placeholder; generate one: flask --app wsgi keys generate")
     raw = key_bytes(value)
-    if len(raw) < MIN_KEY_BYTES or len(set(raw)) < 8:
+    if raw is None or not looks_random(raw) or value.strip() in PUBLIC_KEYS:
         raise ConfigError(
-            f"{name} must hold at least {MIN_KEY_BYTES} random bytes (64 hex characters); "
+            f"{name} must hold at least {MIN_KEY_BYTES} random bytes, written as hex (64 "
+            "characters) or base64; "
             "generate one: flask --app wsgi keys generate"
         )
     return value.strip()
@@ -193,6 +205,7 @@ class BaseConfig:
         threads = env_int("NACHTWACHT_THREADS", 50)
         self.MAX_SOCKETS_PER_PROCESS = env_int("MAX_SOCKETS_PER_PROCESS", max(1, threads - 10))
         self.SOCKET_JOIN_TIMEOUT_S = env_float("SOCKET_JOIN_TIMEOUT_S", 5.0)
+        self.MAX_SOCKETS_PER_USER = env_int("MAX_SOCKETS_PER_USER", 5)  # a console or two each
         self.ACK_TIMEOUT_S = env_int("ACK_TIMEOUT_S", 120)
         self.WELFARE_CHECK_S = env_int("WELFARE_CHECK_S", 1800)
         self.RANKING_SPEED_KMH = env_float("RANKING_SPEED_KMH", 40.0)
@@ -280,6 +293,11 @@ class ProductionConfig(BaseConfig):
                 raise ConfigError(
                     "FIELD_ENCRYPTION_KEYS must be Fernet keys (flask --app wsgi keys generate)"
                 ) from None
+            if key in PUBLIC_KEYS or not looks_random(base64.urlsafe_b64decode(key.encode())):
+                raise ConfigError(
+                    "FIELD_ENCRYPTION_KEYS holds a Fernet key that is public or not random "
+                    "(flask --app wsgi keys generate)"
+                )
         return keys
 
     def blind_index_key(self) -> str:

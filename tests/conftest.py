@@ -117,7 +117,10 @@ def app(backend_app: Flask) -> Iterator[Flask]:
     """The app with an empty database, wiped again after the test."""
     wipe(backend_app)
     limiter.reset()
+    saved = dict(backend_app.config)  # a test's config changes end with it
     yield backend_app
+    backend_app.config.clear()
+    backend_app.config.update(saved)
     with backend_app.app_context():
         db.session.remove()
     wipe(backend_app)

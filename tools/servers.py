@@ -16,14 +16,11 @@ from pathlib import Path
 import requests
 from sqlalchemy import create_engine, text
 
+from config import generate_keys
+
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-SECRETS = {  # fixed, so every process of a live test shares them; never used outside tests
-    "SECRET_KEY": "6c697665746573742d7365637265742d6b65792d30313233343536373839616263",
-    "FIELD_ENCRYPTION_KEYS": "7PpCq9B0kXJt6zmMZ2p2wVn0iVrM6oU0qVxE8bqv7mA=",
-    "BLIND_INDEX_KEY": "6c697665746573742d626c696e642d696e6465782d6b65792d3031323334353637",
-    "AUDIT_KEY": "6c697665746573742d61756469742d6b65792d303132333435363738396162636465",
-}
+SECRETS = generate_keys()  # fresh for each test run, shared by every process it starts
 
 
 def free_port() -> int:

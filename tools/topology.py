@@ -92,7 +92,8 @@ def start_gunicorn(env: dict[str, str], port: int, threads: int, log: Path) -> s
     command += ["-b", f"127.0.0.1:{port}", "--graceful-timeout", "2", APP]
     with open(log, "ab") as out:
         # NACHTWACHT_THREADS as in production: the app keeps 10 of them for HTTP.
-        proc_env = {**env, "NACHTWACHT_THREADS": str(threads)}
+        # One token stands for every simulated console: no per-user socket cap in benchmarks.
+        proc_env = {**env, "NACHTWACHT_THREADS": str(threads), "MAX_SOCKETS_PER_USER": "100000"}
         proc = subprocess.Popen(
             command, cwd=ROOT, env=proc_env, stdout=out, stderr=subprocess.STDOUT
         )

@@ -31,7 +31,7 @@ log = logging.getLogger("alembic.runtime.migration")
 TRIGGER_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION audit_event_append_only() RETURNS trigger AS $$
 BEGIN
-    IF TG_OP = 'DELETE' AND current_user = '{OWNER}' THEN
+    IF TG_OP = 'DELETE' AND current_user = '{OWNER}' AND pg_trigger_depth() = 1 THEN
         RETURN OLD;  -- inside audit_purge(), the retention's prefix purge
     END IF;
     RAISE EXCEPTION 'audit_event is append-only (% refused)', TG_OP;
@@ -39,12 +39,14 @@ END;
 $$ LANGUAGE plpgsql;
 """
 
+# search_path pinned to pg_catalog, then pg_temp last (listed, so it is not searched first),
+# and the table named with its schema: a caller's temporary table cannot stand in for it.
 PURGE_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_purge(upto integer) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = {schema} AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE removed integer;
 BEGIN
-    DELETE FROM audit_event WHERE id <= upto;
+    DELETE FROM {schema}.audit_event WHERE id <= upto;
     GET DIAGNOSTICS removed = ROW_COUNT;
     RETURN removed;
 END;

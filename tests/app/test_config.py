@@ -32,6 +32,15 @@ def test_production_refuses_to_start_without_real_secrets(monkeypatch):
         ("BLIND_INDEX_KEY", "0123456789abcdef0123456789abcdef", "32 random bytes"),  # 16 bytes
         ("AUDIT_KEY", "a" * 64, "32 random bytes"),
         ("SECRET_KEY", "x" * 40, "32 random bytes"),
+        ("SECRET_KEY", "0123456789abcdef" * 4, "32 random bytes"),  # 8 distinct bytes
+        ("SECRET_KEY", "nachtwacht-antwerpen-productie-2026-geheim", "32 random bytes"),
+        (
+            "AUDIT_KEY",
+            "6c697665746573742d61756469742d6b65792d303132333435363738396162636465",
+            "32 random bytes",
+        ),  # hex of a sentence
+        ("SECRET_KEY", "change me to 64 random hex characters", "32 random bytes"),
+        ("FIELD_ENCRYPTION_KEYS", "7PpCq9B0kXJt6zmMZ2p2wVn0iVrM6oU0qVxE8bqv7mA=", "public"),
         ("FIELD_ENCRYPTION_KEYS", "change-me", "Fernet"),
         ("FIELD_ENCRYPTION_KEYS", "not-a-fernet-key", "Fernet"),
     ],

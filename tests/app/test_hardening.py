@@ -62,6 +62,20 @@ def test_8_json_nested_beyond_reason_is_a_400_not_a_500(app, client):
         headers=bearer(make_token(app, "an")),
     )
     assert wordy.status_code == 201
+    # A body json.loads reads as UTF-16 hides its brackets from a UTF-8 reading: still a 400.
+    utf16 = ('["\u0122", ' + "[" * 5000 + "]" * 5000 + "]").encode("utf-16-le")  # Ģ: 22 01
+    assert client.post("/api/v1/incidents", data=utf16, headers=headers).status_code == 400
+    # An unclosed string of escaped quotes (a regular expression's worst case), anonymously at
+    # the login form, whose CSRF layer parses JSON bodies too: answered, not a frozen process.
+    anonymous = app.test_client()
+    token = csrf_token(anonymous)
+    crafted = '"' + '\\"' * 200_000
+    answered = anonymous.post(
+        "/login",
+        data=crafted,
+        headers={"Content-Type": "application/json", "X-CSRFToken": token},
+    )
+    assert answered.status_code == 400
 
 
 def test_9_the_development_server_logs_paths_without_query_strings(caplog):
@@ -78,6 +92,15 @@ def test_9_the_development_server_logs_paths_without_query_strings(caplog):
         handler.log_request(200, 12)
     assert "/socket.io/" in caplog.text and "sid=" not in caplog.text and "EIO" not in caplog.text
     assert handler.path.endswith("sid=Xy12abc")  # only the log line is shortened
+
+
+def _no_sockets(app) -> None:
+    """Close what earlier tests left open on this (session-wide) app's Socket.IO server."""
+    from app.sockets import SERVER
+
+    engine = app.extensions[SERVER].eio
+    for sid in list(engine.sockets):
+        engine.sockets.pop(sid).close(wait=False, abort=True)
 
 
 def _handshake(client, **headers):
@@ -122,7 +145,9 @@ def test_1_only_the_console_namespace_and_only_for_a_few_seconds_unjoined(app, c
 def test_1_a_process_holds_at_most_max_sockets(app):
     from app.sockets import SERVER
 
+    _no_sockets(app)
     make_user(app, "an", "dispatcher")
+    app.config["MAX_SOCKETS_PER_USER"] = 1000
     engine = app.extensions[SERVER].eio
     app.config["MAX_SOCKETS_PER_PROCESS"] = (
         sum(1 for s in engine.sockets.values() if not s.closed) + 2
@@ -307,3 +332,39 @@ def test_5_every_admin_action_on_accounts_reaches_the_supervisors_live(app, sock
         if e["name"] == "escalation" and e["args"][0].get("kind") == "account_change"
     ]
     assert seen == [("reset_code_issued", "boss", "an"), ("update", "boss", "an")]
+
+
+def test_3_the_same_code_sent_six_times_at_once_logs_in_once(app, clock):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import phone_code
+
+    make_user(app, "chef", "supervisor")
+    clients = [app.test_client() for _ in range(6)]
+    for n, each in enumerate(clients):
+        each.environ_base["REMOTE_ADDR"] = f"10.0.2.{n + 1}"
+        _password_step(each, "chef")
+    tokens = [csrf_token(each, "/login/2fa") for each in clients]
+    code = phone_code(app, "chef")
+
+    def send(pair):
+        each, token = pair
+        return each.post("/login/2fa", data={"code": code, "csrf_token": token}).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        statuses = list(pool.map(send, zip(clients, tokens, strict=True)))
+    assert sorted(statuses) == [302, 401, 401, 401, 401, 401]
+
+
+def test_1_one_account_holds_at_most_max_sockets_per_user(app):
+    _no_sockets(app)
+    make_user(app, "an", "dispatcher")
+    make_user(app, "d2", "dispatcher")
+    app.config.update(MAX_SOCKETS_PER_USER=2, MAX_SOCKETS_PER_PROCESS=1000)
+    consoles = [app.test_client() for _ in range(3)]
+    for console in consoles:
+        login(console, "an")
+    assert [_handshake(c).status_code for c in consoles] == [200, 200, 401]
+    other = app.test_client()
+    login(other, "d2")
+    assert _handshake(other).status_code == 200  # another dispatcher is not held back
