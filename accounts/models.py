@@ -102,14 +102,16 @@ class ApiToken(Base):
 
 
 class RoleGrant(Base):
-    """A supervisor or admin role asked for by one administrator, given only when a second
-    administrator or a supervisor approves it (the account keeps its old role until then)."""
+    """What one administrator asks for an account and a second person (another administrator
+    or a supervisor) must approve: a new account (`account`), a role (`role`), or a one-time
+    reset code (`reset`), which goes to the approver, never to the administrator."""
 
     __tablename__ = "role_grant"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="role", server_default="role")
     user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
-    role: Mapped[Role] = mapped_column(String(32))
+    role: Mapped[Role | None] = mapped_column(String(32))
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))

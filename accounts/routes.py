@@ -29,7 +29,6 @@ from accounts.schemas import (
     OrganisationCreate,
     OrganisationList,
     OrganisationRead,
-    ResetCodeRead,
     RoleGrantList,
     RoleGrantRead,
     UserCreate,
@@ -372,11 +371,11 @@ def _organisation_or_422(slug: str | None) -> Organisation | None:
     tags=("users",),
 )
 def create_user(body: UserCreate):
-    """Add a user: the answer holds a one-time reset code for the first login (no password is
-    ever set by an administrator); a supervisor or admin role waits for approval."""
+    """Add a user: disabled until a second person (another administrator or a supervisor)
+    approves it and receives its one-time code for the first login."""
     org = _organisation_or_422(body.organisation)
     try:
-        user, code, grant = admin.create_account(
+        user, grant = admin.create_account(
             body.username, body.role, org, body.display_name, current_user
         )
     except service.AccountError as exc:
@@ -387,12 +386,7 @@ def create_user(body: UserCreate):
             exc.message,
             {exc.field: exc.message},
         ) from None
-    return UserCreated(
-        **_user_read(user).model_dump(),
-        reset_code=code,
-        reset_expires_at=user.reset_expires_at,
-        pending_role=grant.role if grant else None,
-    )
+    return UserCreated(**_user_read(user).model_dump(), grant=RoleGrantRead.model_validate(grant))
 
 
 @api.patch("/users/<int:user_id>")
@@ -410,16 +404,11 @@ def update_user(user_id: int, body: UserUpdate):
         user.organisation = _organisation_or_422(body.organisation)
     role = changes.pop("role", None)
     if role is not None and Role(role) != Role(user.role):
-        if Role(role) in admin.PRIVILEGED:
-            admin.request_role(user, Role(role), current_user)
-        else:
-            user.role = role
-            user.session_version += 1  # a changed role starts from a new login
-    for name in ("display_name", "active"):
-        if changes.get(name) is not None:
-            setattr(user, name, changes[name])
-    if body.active is False:
-        user.session_version += 1  # a disabled account starts from a new login
+        admin.request_role(user, Role(role), current_user)  # waits for a second person
+    if changes.get("display_name") is not None:
+        user.display_name = changes["display_name"]
+    if changes.get("active") is not None:
+        admin.set_active(user, changes["active"], current_user)
     if user.role == Role.SOCIAL_WORKER and user.organisation is None:
         raise problem(
             422,
@@ -434,16 +423,20 @@ def update_user(user_id: int, body: UserUpdate):
 
 @api.post("/users/<int:user_id>/reset-code")
 @endpoint(
-    "Issue a one-time reset code", ADMIN, response=ResetCodeRead, errors=(404,), tags=("users",)
+    "Ask for a one-time reset code",
+    ADMIN,
+    response=RoleGrantRead,
+    status=202,
+    errors=(403, 404),
+    tags=("users",),
 )
 def reset_code(user_id: int):
-    """The user's password and sessions end; they log in once with this code and choose a new
-    password. The supervisors see it happen."""
+    """Ask for a reset code: a second person approves it and receives the code to hand over;
+    then the old password and every session end."""
     user = db.session.get(User, user_id)
     if user is None:
         raise not_found("user")
-    code, expires = admin.issue_reset_code(user, current_user)
-    return ResetCodeRead(reset_code=code, reset_expires_at=expires)
+    return RoleGrantRead.model_validate(admin.request_reset(user, current_user))
 
 
 GRANTERS = allow(Role.ADMIN, Role.SUPERVISOR)
@@ -465,9 +458,11 @@ def list_role_grants():
     tags=("users",),
 )
 def approve_role_grant(grant_id: int):
-    """A second administrator or a supervisor gives the role (never the one who asked for it)."""
+    """A second administrator or a supervisor approves (never the one who asked, never the
+    account holder); for a new account or a reset, the answer holds the one-time code."""
     grant = db.session.get(RoleGrant, grant_id)
     if grant is None:
         raise not_found("role grant")
-    admin.approve(grant, current_user)
-    return RoleGrantRead.model_validate(grant)
+    _user, code, expires = admin.approve(grant, current_user)
+    read = RoleGrantRead.model_validate(grant)
+    return read.model_copy(update={"reset_code": code, "reset_expires_at": expires})

@@ -83,34 +83,29 @@ class UserUpdate(Input):
     active: bool | None = None
 
 
-class UserCreated(UserRead):
-    """A new user, with the one-time code for the first login (shown once)."""
-
-    reset_code: str
-    reset_expires_at: dt.datetime
-    pending_role: Role | None = Field(None, description="waiting for a second person's approval")
-
-
-class ResetCodeRead(Output):
-    """A one-time code: the user logs in with it once and chooses a new password."""
-
-    reset_code: str
-    reset_expires_at: dt.datetime
-
-
 class RoleGrantRead(Output):
-    """A supervisor or admin role waiting for approval."""
+    """A request on an account (new account, role, reset code) and its approval; the one-time
+    code only in the answer to the approval, for the approver to hand over."""
 
     id: int
+    kind: str
     user_id: int
-    role: Role
+    role: Role | None
     requested_by_id: int
     requested_at: dt.datetime
     approved_by_id: int | None
     approved_at: dt.datetime | None
+    reset_code: str | None = None
+    reset_expires_at: dt.datetime | None = None
+
+
+class UserCreated(UserRead):
+    """A new account: disabled until a second person approves `grant` (and gets its code)."""
+
+    grant: RoleGrantRead
 
 
 class RoleGrantList(Output):
-    """Role grants waiting for approval."""
+    """Requests waiting for approval."""
 
     items: list[RoleGrantRead]

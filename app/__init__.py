@@ -144,7 +144,7 @@ def register_jobs(app: Flask) -> None:
     jobs.register(app, "sms.reconcile_sending", 60, sms.reconcile_sending)
     jobs.register(app, "handover", 60, handover_jobs.tick)
     jobs.register(app, "retention", 3600, retention.daily_job)
-    jobs.register(app, "audit-anchor", 3600, lambda app: write_anchor(app.config))
+    jobs.register(app, "audit-anchor", 300, lambda app: write_anchor(app.config))
 
 
 def register_cli(app: Flask) -> None:

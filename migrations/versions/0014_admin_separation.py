@@ -29,8 +29,9 @@ def upgrade():
     op.create_table(
         "role_grant",
         sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), server_default="role", nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
-        sa.Column("role", sa.String(length=32), nullable=False),
+        sa.Column("role", sa.String(length=32), nullable=True),
         sa.Column("requested_by_id", sa.Integer(), nullable=False),
         sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("approved_by_id", sa.Integer(), nullable=True),

@@ -5,16 +5,24 @@ from __future__ import annotations
 from tests.conftest import bearer, csrf_token, login, make_org, make_token, make_user
 
 
-def test_admin_creates_a_social_worker_who_logs_in_once_with_a_code_then_her_password(app):
+def test_a_new_account_opens_when_a_second_person_approves_and_hands_over_its_code(app):
     client = app.test_client()
     make_user(app, "boss", "admin")
+    make_user(app, "chef", "supervisor")
     make_org(app, "caw-antwerpen", "caw")
     headers = bearer(make_token(app, "boss"))
     body = {"username": "lotte", "role": "social_worker", "organisation": "caw-antwerpen"}
     created = client.post("/api/v1/users", json=body, headers=headers)
     assert created.status_code == 201
-    code = created.get_json()["reset_code"]
-    assert "password" not in created.get_json() and "password_hash" not in created.get_json()
+    account = created.get_json()
+    assert account["active"] is False and account["grant"]["reset_code"] is None
+    assert "password" not in account and "password_hash" not in account
+    approved = client.post(
+        f"/api/v1/role-grants/{account['grant']['id']}/approve",
+        headers=bearer(make_token(app, "chef")),
+    )
+    assert approved.status_code == 200
+    code = approved.get_json()["reset_code"]  # the supervisor hands it to Lotte
     lotte = app.test_client()
     assert login(lotte, "lotte", code).status_code == 302
     assert lotte.get("/api/v1/me").status_code == 403  # a new password first

@@ -261,42 +261,35 @@ def test_4_a_burst_of_failed_logins_alerts_the_supervisors_live(app, socket_clie
     assert not [e for e in dispatcher.get_received(NAMESPACE) if e["name"] == "escalation"]
 
 
-def test_5_an_admin_alone_cannot_make_a_supervisor_or_log_in_as_someone(app, client):
+def test_5_an_admin_alone_cannot_reach_case_content_through_any_account(app, client):
     from tests.conftest import bearer, make_token
 
-    make_user(app, "boss", "admin")
+    boss_id = make_user(app, "boss", "admin")
     make_user(app, "boss2", "admin")
     make_user(app, "chef", "supervisor")
     an_id = make_user(app, "an", "dispatcher")
     boss = bearer(make_token(app, "boss"))
-    created = client.post(
-        "/api/v1/users", json={"username": "mol", "role": "supervisor"}, headers=boss
-    )
-    assert created.status_code == 201 and created.get_json()["pending_role"] == "supervisor"
-    assert created.get_json()["active"] is False  # nobody logs in as it before approval
-    assert login(app.test_client(), "mol", created.get_json()["reset_code"]).status_code == 401
+    # Not through a new account: it stays disabled, its code goes to the approver.
+    created = client.post("/api/v1/users", json={"username": "mol", "role": "dispatcher"},
+                          headers=boss)  # fmt: skip
+    mol = created.get_json()
+    assert created.status_code == 201 and mol["active"] is False
+    revived = client.patch(f"/api/v1/users/{mol['id']}", json={"active": True}, headers=boss)
+    assert revived.status_code == 409  # not before approval
+    own = client.post(f"/api/v1/role-grants/{mol['grant']['id']}/approve", headers=boss)
+    assert own.status_code == 403  # not by the one who asked
+    # Not through their own account: no role change, no reset code, no reactivation.
+    for call in (
+        client.patch(f"/api/v1/users/{boss_id}", json={"role": "dispatcher"}, headers=boss),
+        client.post(f"/api/v1/users/{boss_id}/reset-code", headers=boss),
+    ):
+        assert call.status_code == 403
+    # Not through someone else's: a role or a reset code waits for a second person, and the
+    # code goes to that person, never to the administrator.
     promoted = client.patch(f"/api/v1/users/{an_id}", json={"role": "admin"}, headers=boss)
     assert promoted.status_code == 200 and promoted.get_json()["role"] == "dispatcher"
-    grants = client.get("/api/v1/role-grants", headers=boss).get_json()["items"]
-    assert [g["role"] for g in grants] == ["supervisor", "admin"]
-    own = client.post(f"/api/v1/role-grants/{grants[0]['id']}/approve", headers=boss)
-    assert own.status_code == 403  # not the one who asked
-    chef = bearer(make_token(app, "chef"))
-    assert (
-        client.post(f"/api/v1/role-grants/{grants[0]['id']}/approve", headers=chef).status_code
-        == 200
-    )
-    boss2 = bearer(make_token(app, "boss2"))
-    assert (
-        client.post(f"/api/v1/role-grants/{grants[1]['id']}/approve", headers=boss2).status_code
-        == 200
-    )
-    users = {
-        u["username"]: u for u in client.get("/api/v1/users", headers=boss).get_json()["items"]
-    }
-    assert users["mol"]["role"] == "supervisor" and users["mol"]["active"] is True
-    assert users["an"]["role"] == "admin"
-    # No password from an administrator: a reset code, which ends the old password and sessions.
+    asked = client.post(f"/api/v1/users/{an_id}/reset-code", headers=boss)
+    assert asked.status_code == 202 and asked.get_json()["reset_code"] is None
     assert (
         client.patch(
             f"/api/v1/users/{an_id}", json={"password": "beheerder-kent-dit"}, headers=boss
@@ -304,13 +297,24 @@ def test_5_an_admin_alone_cannot_make_a_supervisor_or_log_in_as_someone(app, cli
         == 422
     )
     session = app.test_client()
-    login(session, "chef")
-    assert session.get("/api/v1/me").status_code == 200
-    chef_id = users["chef"]["id"]
-    reset = client.post(f"/api/v1/users/{chef_id}/reset-code", headers=boss)
-    assert reset.status_code == 200 and reset.get_json()["reset_code"]
-    assert session.get("/api/v1/me").status_code == 401  # her session ended
-    assert login(app.test_client(), "chef").status_code == 401  # and her old password
+    login(session, "an")
+    assert session.get("/api/v1/me").status_code == 200  # nothing happened yet
+    kinds = {
+        g["kind"]: g for g in client.get("/api/v1/role-grants", headers=boss).get_json()["items"]
+    }
+    assert set(kinds) == {"account", "role", "reset"}
+    chef = bearer(make_token(app, "chef"))
+    reset = client.post(f"/api/v1/role-grants/{kinds['reset']['id']}/approve", headers=chef)
+    assert reset.status_code == 200 and reset.get_json()["reset_code"]  # for the supervisor
+    assert session.get("/api/v1/me").status_code == 401  # an's session and password ended
+    assert login(app.test_client(), "an").status_code == 401
+    boss2 = bearer(make_token(app, "boss2"))
+    role = client.post(f"/api/v1/role-grants/{kinds['role']['id']}/approve", headers=boss2)
+    assert role.status_code == 200
+    users = {
+        u["username"]: u for u in client.get("/api/v1/users", headers=boss).get_json()["items"]
+    }
+    assert users["an"]["role"] == "admin"
 
 
 def test_5_every_admin_action_on_accounts_reaches_the_supervisors_live(app, socket_client):
@@ -331,7 +335,7 @@ def test_5_every_admin_action_on_accounts_reaches_the_supervisors_live(app, sock
         for e in supervisor.get_received(NAMESPACE)
         if e["name"] == "escalation" and e["args"][0].get("kind") == "account_change"
     ]
-    assert seen == [("reset_code_issued", "boss", "an"), ("update", "boss", "an")]
+    assert seen == [("reset_requested", "boss", "an"), ("update", "boss", "an")]
 
 
 def test_3_the_same_code_sent_six_times_at_once_logs_in_once(app, clock):
