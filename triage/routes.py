@@ -213,7 +213,7 @@ def update_incident(incident_id: int, body: IncidentUpdate):
     body=AssessmentCreate,
     response=AssessmentRead,
     status=201,
-    errors=(404,),
+    errors=(404, 409),
     tags=("assessments",),
 )
 def create_assessment(incident_id: int, body: AssessmentCreate):

@@ -18,7 +18,7 @@ from core.db import db
 from core.errors import DomainError
 from triage import events, scoring
 from triage.instruments import SHIPPED_DIR, Instrument, load_instruments
-from triage.models import Assessment, Incident, Priority
+from triage.models import Assessment, Incident, IncidentStatus, Priority
 from triage.scoring import REPEAT_THRESHOLD, ScoreResult
 
 EXTENSION = "nachtwacht.instruments"
@@ -111,7 +111,15 @@ def assess(
     prior_count: int,
     actor_id: int | None,
 ) -> Outcome:
-    """Score and store one assessment (a new version) and raise the incident's priority."""
+    """Score and store one assessment (a new version) and raise the incident's priority; not on
+    a closed incident (a late screen would turn a closed case into an open P1)."""
+    if incident.status == IncidentStatus.CLOSED:
+        raise DomainError(
+            409,
+            "conflict",
+            "This incident is closed; a screen is not scored on it.",
+            {"incident": "closed"},
+        )
     instrument = instruments().get(instrument_id)
     if instrument is None:
         raise ScreeningError(

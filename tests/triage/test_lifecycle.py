@@ -105,3 +105,22 @@ def test_intake_token_reads_back_only_its_own_incidents(app, client):
     assert client.get(f"/api/v1/incidents/{theirs['id']}", headers=scoped).status_code == 404
     assert client.get("/api/v1/incidents", headers=scoped).status_code == 403
     assert client.get(f"/api/v1/incidents/{mine['id']}/messages", headers=scoped).status_code == 403
+
+
+def test_a_screen_sent_after_closing_is_refused_not_scored_into_a_p1(app, client):
+    from tests.dispatch.helpers import board
+    from tests.triage.helpers import DASH_ITEMS, answers, assess, new_incident
+
+    headers = board(app)
+    incident = new_incident(client, headers)
+    closed = client.post(
+        f"/api/v1/incidents/{incident['id']}/close",
+        json={"disposition": "resolved_on_scene", "note": "rustig bij aankomst"},
+        headers=headers,
+    )
+    assert closed.status_code == 200
+    late = assess(client, headers, incident["id"], "dash", answers(DASH_ITEMS, 20))
+    assert late.status_code == 409 and late.get_json()["fields"] == {"incident": "closed"}
+    after = client.get(f"/api/v1/incidents/{incident['id']}", headers=headers).get_json()
+    assert after["status"] == "closed" and after["priority"] == incident["priority"]
+    assert after["assessments"] == []
