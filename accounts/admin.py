@@ -11,25 +11,20 @@ account. Every administrator action on an account is audited and shown live to s
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import secrets
 
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from accounts import service
 from accounts.models import Organisation, Role, RoleGrant, User
+from accounts.twofactor import code_hash
 from core import audit, clock
 from core.db import db
 from core.errors import DomainError
 from core.realtime import publish, rooms
 
 RESET_CODE_HOURS = 24
-
-
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.replace("-", "").strip().lower().encode()).hexdigest()
 
 
 def tell_supervisors(action: str, actor: User, user: User, **more: object) -> None:
@@ -112,8 +107,8 @@ def set_active(user: User, active: bool, admin: User) -> None:
 def _issue_code(user: User) -> tuple[str, dt.datetime]:
     code = f"{secrets.token_hex(4)}-{secrets.token_hex(4)}"
     expires = clock.now() + dt.timedelta(hours=RESET_CODE_HOURS)
-    user.reset_code_hash, user.reset_expires_at = _hash(code), expires
-    user.password_hash = generate_password_hash(secrets.token_urlsafe(32))  # known to nobody
+    user.reset_code_hash, user.reset_expires_at = code_hash(code), expires
+    user.password_hash = service.hash_password(secrets.token_urlsafe(32))  # known to nobody
     user.must_change_password = True
     user.session_version += 1
     return code, expires
@@ -160,7 +155,7 @@ def redeem_reset_code(username: str, code: str) -> User | None:
     if user is None or not user.reset_code_hash or not user.active:
         return None
     expired = user.reset_expires_at is None or user.reset_expires_at <= clock.now()
-    if expired or not hmac.compare_digest(user.reset_code_hash, _hash(code)):
+    if expired or not hmac.compare_digest(user.reset_code_hash, code_hash(code)):
         return None
     user.reset_code_hash = user.reset_expires_at = None
     audit.record("reset_code_used", "user", user.id, username=user.username)

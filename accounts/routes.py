@@ -148,7 +148,7 @@ def second_factor():
             flash(_("Too many wrong codes. Try again in %(s)d seconds.", s=wait), "error")
             return render_template("auth/second_factor.html", form=form), 429
         code = form.code.data or ""
-        if twofactor.accept_code(user, code) or twofactor.use_recovery_code(user, code):
+        if twofactor.proves(user, code):
             twofactor.succeeded(user)
             return _complete_login(user)
         twofactor.failed(user)
@@ -189,7 +189,7 @@ def _reauthenticate(user: User):
         if (
             not wait
             and service.authenticate(user.username, form.password.data or "") is not None
-            and (twofactor.accept_code(user, code) or twofactor.use_recovery_code(user, code))
+            and twofactor.proves(user, code)
         ):
             twofactor.succeeded(user)
             session[REAUTH] = clock.now().timestamp()
@@ -346,6 +346,13 @@ def list_users(query: PageQuery):
     )
 
 
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise not_found("user")
+    return user
+
+
 def _organisation_or_422(slug: str | None) -> Organisation | None:
     if slug is None:
         return None
@@ -396,9 +403,7 @@ def create_user(body: UserCreate):
 def update_user(user_id: int, body: UserUpdate):
     """Change role, organisation, name or active flag (a supervisor or admin role waits for a
     second person's approval; passwords only through a reset code)."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise not_found("user")
+    user = _user_or_404(user_id)
     changes = body.model_dump(exclude_unset=True)
     if "organisation" in changes:
         user.organisation = _organisation_or_422(body.organisation)
@@ -433,9 +438,7 @@ def update_user(user_id: int, body: UserUpdate):
 def reset_code(user_id: int):
     """Ask for a reset code: a second person approves it and receives the code to hand over;
     then the old password and every session end."""
-    user = db.session.get(User, user_id)
-    if user is None:
-        raise not_found("user")
+    user = _user_or_404(user_id)
     return RoleGrantRead.model_validate(admin.request_reset(user, current_user))
 
 

@@ -78,7 +78,7 @@ def create_user(
     user = User(
         username=username.strip(),
         display_name=display_name or username.strip(),
-        password_hash=_hash_password(password),
+        password_hash=hash_password(password),
         role=role,
         organisation=organisation,
     )
@@ -88,7 +88,7 @@ def create_user(
     return user
 
 
-def _hash_password(password: str) -> str:
+def hash_password(password: str) -> str:
     """Hash with PASSWORD_HASH_METHOD (scrypt; the test suite uses a cheap method)."""
     return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
 
@@ -96,7 +96,7 @@ def _hash_password(password: str) -> str:
 def set_password(user: User, password: str) -> None:
     """Change a password and revoke the user's existing sessions."""
     validate_password(password)
-    user.password_hash = _hash_password(password)
+    user.password_hash = hash_password(password)
     user.session_version += 1
     db.session.flush()
     audit.record("update", "user", user.id)

@@ -53,7 +53,8 @@ def needs_enrolment(user: User) -> bool:
     return required_for(user) and not user.totp_enabled
 
 
-def _hash(code: str) -> str:
+def code_hash(code: str) -> str:
+    """How one-time codes (recovery, reset) are stored: SHA-256 of the code as typed, loosely."""
     return hashlib.sha256(code.replace("-", "").strip().lower().encode()).hexdigest()
 
 
@@ -126,6 +127,11 @@ def accept_code(user: User, code: str) -> bool:
     return True
 
 
+def proves(user: User, code: str) -> bool:
+    """The current authenticator code (once) or an unused recovery code."""
+    return accept_code(user, code) or use_recovery_code(user, code)
+
+
 def wait_s(user: User) -> int:
     """Seconds before this account may try a code again (0: now)."""
     until = user.second_factor_wait_until
@@ -153,7 +159,7 @@ def enable(user: User, secret: str) -> list[str]:
     user.totp_last_step = pyotp.TOTP(secret).timecode(clock.now()) + 1  # confirming code spent
     db.session.query(RecoveryCode).filter_by(user_id=user.id).delete()
     codes = [f"{secrets.token_hex(3)}-{secrets.token_hex(3)}" for _ in range(RECOVERY_CODES)]
-    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=_hash(c)) for c in codes)
+    db.session.add_all(RecoveryCode(user_id=user.id, code_hash=code_hash(c)) for c in codes)
     user.session_version += 1  # other sessions must log in again with the second factor
     audit.record("2fa_enrolled", "user", user.id)
     return codes
@@ -164,7 +170,7 @@ def use_recovery_code(user: User, code: str) -> bool:
     row = db.session.execute(
         select(RecoveryCode).where(
             RecoveryCode.user_id == user.id,
-            RecoveryCode.code_hash == _hash(code),
+            RecoveryCode.code_hash == code_hash(code),
             RecoveryCode.used_at.is_(None),
         )
     ).scalar_one_or_none()

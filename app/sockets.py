@@ -145,18 +145,21 @@ _lock = threading.Lock()
 SERVER = "nachtwacht.socketio_server"  # app.extensions key: the Socket.IO server of this app
 
 
+def _kept(server: Any, name: str) -> dict:
+    """Bookkeeping kept on this app's Socket.IO server (each app binds its own)."""
+    if not hasattr(server, name):
+        setattr(server, name, {})
+    return getattr(server, name)
+
+
 def _owners(server: Any) -> dict[str, int | None]:
     """Whose each engine socket of this server is (MAX_SOCKETS_PER_USER)."""
-    if not hasattr(server, "nachtwacht_owners"):
-        server.nachtwacht_owners = {}
-    return server.nachtwacht_owners
+    return _kept(server, "nachtwacht_owners")
 
 
 def _waiting(server: Any) -> dict[str, float]:
     """Engine sockets of this server not yet joined to /console, and since when."""
-    if not hasattr(server, "nachtwacht_waiting"):
-        server.nachtwacht_waiting = {}
-    return server.nachtwacht_waiting
+    return _kept(server, "nachtwacht_waiting")
 
 
 def _sweep(server: Any, config: Any) -> None:

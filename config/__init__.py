@@ -102,12 +102,17 @@ def looks_random(raw: bytes) -> bool:
     return len(raw) >= MIN_KEY_BYTES and len(set(raw)) >= 20 and not printable
 
 
+def is_placeholder(value: str) -> bool:
+    """The example file's kind of value (`change-me…`), or a word nobody should use as a key."""
+    lowered = value.strip().lower()
+    return lowered.startswith(("change-me", "change_me")) or lowered in PLACEHOLDERS
+
+
 def check_secret(name: str, value: str | None) -> str:
     """A production key: set, no placeholder, and at least 32 bytes that look random."""
     if not value:
         raise ConfigError(f"{name} must be set (flask --app wsgi keys generate prints a set)")
-    lowered = value.strip().lower()
-    if lowered.startswith(("change-me", "change_me")) or lowered in PLACEHOLDERS:
+    if is_placeholder(value):
         raise ConfigError(f"{name} is a placeholder; generate one: flask --app wsgi keys generate")
     raw = key_bytes(value)
     if raw is None or not looks_random(raw) or value.strip() in PUBLIC_KEYS:
@@ -283,7 +288,7 @@ class ProductionConfig(BaseConfig):
 
     def field_keys(self) -> list[str]:
         raw = env_str("FIELD_ENCRYPTION_KEYS")
-        if not raw or raw.lower().startswith(("change-me", "change_me")):
+        if not raw or is_placeholder(raw):
             raise ConfigError("FIELD_ENCRYPTION_KEYS must be set to Fernet keys in production")
         keys = [k.strip() for k in raw.split(",") if k.strip()]
         for key in keys:

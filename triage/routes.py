@@ -220,8 +220,7 @@ def create_assessment(incident_id: int, body: AssessmentCreate):
     """Store a new, immutable assessment; it may raise the priority, never lower it."""
     incident = incident_or_404(incident_id)
     judgement = (body.judgement.level, body.judgement.reason) if body.judgement else None
-    # The outcome is stored and read by all who see the incident: restricted ones do not count.
-    prior = service.count_prior(incident, None)
+    prior = service.count_prior(incident)  # stored and read by all: restricted ones left out
     outcome = screening.assess(
         incident,
         body.instrument,

@@ -15,12 +15,11 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from accounts.actor import Actor
-from accounts.models import User
 from core import audit, clock, crypto
 from core.db import db
 from core.errors import DomainError
 from core.phones import normalise_phone
-from triage import addresses, events, screening, visibility
+from triage import addresses, events, screening
 from triage.geocoding import normalise_address
 from triage.location import Location, locate
 from triage.models import (
@@ -252,32 +251,24 @@ def _prior_conditions(incident: Incident, keys: dict, now: dt.datetime) -> list:
     ]
 
 
-def count_prior(incident: Incident, viewer: User | None, now: dt.datetime | None = None) -> int:
-    """How many of the prior incidents `prior_incidents` would list the viewer may see.
-
-    A restricted incident counts only for those who may see it: otherwise a repeat flag, or a
-    screen's "3 incidents in 12 months", would tell anyone it exists (counted, nothing decrypted).
+def count_prior(incident: Incident, now: dt.datetime | None = None) -> int:
+    """How many prior incidents `prior_incidents` would list, restricted ones left out: the count
+    is stored (repeat flag, a screen's "3 incidents in 12 months") and read by everyone who sees
+    the incident, so it must not tell them a restricted one exists (counted, nothing decrypted).
     """
     keys = _repeat_keys(incident)
     if not keys:
         return 0
     conditions = _prior_conditions(incident, keys, now or clock.now())
-    open_ = db.session.execute(
+    return db.session.execute(
         select(func.count(Incident.id)).where(*conditions, Incident.restricted.is_(False))
     ).scalar_one()
-    if viewer is None:
-        return open_
-    restricted = db.session.execute(
-        select(Incident).where(*conditions, Incident.restricted.is_(True))
-    ).scalars()
-    return open_ + sum(1 for prior in restricted if visibility.can_see(viewer, prior))
 
 
 def _mark_repeat(incident: Incident, actor: Actor) -> None:
     if ESCALATION_FLAG in incident.flags:
         return
-    # Stored for everyone to read: a restricted incident does not count (the flag would show it).
-    prior = count_prior(incident, None)
+    prior = count_prior(incident)
     if prior + 1 < screening.REPEAT_THRESHOLD:
         return
     incident.flags = sorted({*incident.flags, ESCALATION_FLAG})
