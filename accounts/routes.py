@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -245,6 +246,10 @@ def new_password():
     """After a reset code: the user chooses their own password (the administrator never knows
     it)."""
     user = db.session.get(User, current_user.id)
+    if not user.must_change_password or g.get("api_token") is not None:
+        # Only after a reset code, and only in that session: no token, and no open session of
+        # someone who did not just prove a code, sets a password without the old one.
+        return redirect(url_for("pages.home"))
     form = NewPasswordForm()
     if form.validate_on_submit():
         password = form.password.data or ""

@@ -211,8 +211,8 @@ MATRIX = [
     ("POST", "/login/2fa", {"anonymous": 400, **dict.fromkeys(ROLES, 302)}),
     ("GET", "/2fa/enrol", {"anonymous": 302, **dict.fromkeys(ROLES, 200)}),
     ("POST", "/2fa/enrol", {"anonymous": 400, **dict.fromkeys(ROLES, 200)}),
-    ("GET", "/password/new", {"anonymous": 302, **dict.fromkeys(ROLES, 200)}),
-    ("POST", "/password/new", {"anonymous": 400, **dict.fromkeys(ROLES, 200)}),
+    ("GET", "/password/new", {"anonymous": 302, **dict.fromkeys(ROLES, 302)}),
+    ("POST", "/password/new", {"anonymous": 400, **dict.fromkeys(ROLES, 302)}),
     (
         "POST",
         "/api/v1/users/999999/reset-code",

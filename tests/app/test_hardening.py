@@ -372,3 +372,20 @@ def test_1_one_account_holds_at_most_max_sockets_per_user(app):
     other = app.test_client()
     login(other, "d2")
     assert _handshake(other).status_code == 200  # another dispatcher is not held back
+
+
+def test_5_only_a_reset_code_session_sets_a_password_without_the_old_one(app, client):
+    from tests.conftest import bearer, make_token
+
+    make_user(app, "an", "dispatcher")
+    token = bearer(make_token(app, "an"))
+    stolen = client.post(
+        "/password/new",
+        data={"password": "overgenomen-account", "confirm": "overgenomen-account"},
+        headers=token,
+    )
+    assert stolen.status_code == 302
+    session = app.test_client()
+    login(session, "an")
+    assert session.get("/password/new").status_code == 302  # an open session neither
+    assert login(app.test_client(), "an").status_code == 302  # the password is unchanged
