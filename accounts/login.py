@@ -8,6 +8,7 @@ import secrets
 from typing import Any
 
 from flask import Flask, current_app, g, session
+from flask_babel import lazy_gettext
 from sqlalchemy import select
 
 from accounts.models import ApiToken, User
@@ -73,6 +74,7 @@ def init_app(app: Flask) -> None:
     login_manager.user_loader(load_user)
     login_manager.request_loader(load_user_from_token)
     login_manager.login_view = "auth.login"
+    login_manager.login_message = lazy_gettext("Log in to see this page.")
     login_manager.session_protection = "basic"
     app.before_request(gate)
 

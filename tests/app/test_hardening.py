@@ -389,3 +389,8 @@ def test_5_only_a_reset_code_session_sets_a_password_without_the_old_one(app, cl
     login(session, "an")
     assert session.get("/password/new").status_code == 302  # an open session neither
     assert login(app.test_client(), "an").status_code == 302  # the password is unchanged
+
+
+def test_the_login_page_says_why_in_dutch(app, client):
+    landed = client.get("/console", follow_redirects=True).get_data(as_text=True)
+    assert "Meld je aan om deze pagina te zien." in landed and "Please log in" not in landed
