@@ -51,6 +51,19 @@ def env_float(name: str, default: float) -> float:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
 
 
+def env_priority_seconds(name: str, default: str) -> dict[str, int]:
+    """Read seconds per priority, e.g. ``P1=60,P2=180``; a priority left out has no limit."""
+    raw = env_str(name, default) or ""
+    result: dict[str, int] = {}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        key, _, value = part.partition("=")
+        key = key.strip().upper()
+        if key not in ("P1", "P2", "P3", "P4") or not value.strip().isdigit():
+            raise ConfigError(f"{name} must look like P1=60,P2=180; got {part!r}")
+        result[key] = int(value)
+    return result
+
+
 def env_bool(name: str, default: bool) -> bool:
     """Read a boolean variable (1/true/yes/on)."""
     raw = env_str(name)
@@ -213,6 +226,14 @@ class BaseConfig:
         self.MAX_SOCKETS_PER_USER = env_int("MAX_SOCKETS_PER_USER", 5)  # a console or two each
         self.ACK_TIMEOUT_S = env_int("ACK_TIMEOUT_S", 120)
         self.WELFARE_CHECK_S = env_int("WELFARE_CHECK_S", 1800)
+        # A P1 waiting this long without a unit raises an alarm on every console.
+        self.P1_WAIT_ALARM_S = env_int("P1_WAIT_ALARM_S", 60)
+        # The queue marks an incident late after this long without a unit, per priority.
+        self.LATE_AFTER_S = env_priority_seconds("LATE_AFTER_S", "P1=60,P2=180,P3=600,P4=1800")
+        # For P1/P2 the nearest unit comes first unless a better-matched one is this close.
+        self.SKILL_MARGIN_S = env_priority_seconds("SKILL_MARGIN_S", "P1=120,P2=300")
+        # Intake warns of an open incident at the same address or phone this recent.
+        self.DUPLICATE_WINDOW_H = env_int("DUPLICATE_WINDOW_H", 12)
         self.RANKING_SPEED_KMH = env_float("RANKING_SPEED_KMH", 40.0)
         self.RANKING_DETOUR_FACTOR = env_float("RANKING_DETOUR_FACTOR", 1.3)
         self.SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 5)
