@@ -22,6 +22,7 @@ from accounts.twofactor import code_hash
 from core import audit, clock
 from core.db import db
 from core.errors import DomainError
+from core.i18n import lazy_gettext as _l
 from core.realtime import publish, rooms
 
 RESET_CODE_HOURS = 24
@@ -44,7 +45,10 @@ def not_oneself(user: User, admin: User) -> None:
     """An administrator never changes their own account (role, state, reset)."""
     if user.id == admin.id:
         raise DomainError(
-            403, "forbidden", "Another person changes your account.", {"user": "your own"}
+            403,
+            "forbidden",
+            _l("Another person changes your account."),
+            {"user": _l("This is your own account.")},
         )
 
 
@@ -96,8 +100,8 @@ def set_active(user: User, active: bool, admin: User) -> None:
         raise DomainError(
             409,
             "conflict",
-            "This account waits for approval.",
-            {"active": "approve the account first"},
+            _l("This account waits for approval."),
+            {"active": _l("Approve the account first.")},
         )
     if not active:
         user.session_version += 1  # a disabled account starts from a new login
@@ -118,13 +122,15 @@ def approve(grant: RoleGrant, approver: User) -> tuple[User, str | None, dt.date
     """A second person approves: the account opens, the role changes or a code is issued —
     the code goes to the approver to hand over. Never the requester or the account holder."""
     if grant.approved_at is not None:
-        raise DomainError(409, "conflict", "Already approved.", {"grant": "already approved"})
+        raise DomainError(
+            409, "conflict", _l("Already approved."), {"grant": _l("Already approved.")}
+        )
     if approver.id in (grant.requested_by_id, grant.user_id):
         raise DomainError(
             403,
             "forbidden",
-            "Someone other than the requester and the account holder must approve.",
-            {"grant": "needs a second person"},
+            _l("Someone other than the requester and the account holder must approve."),
+            {"grant": _l("Needs a second person.")},
         )
     user = db.session.get(User, grant.user_id)
     assert user is not None  # a grant belongs to an account

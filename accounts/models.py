@@ -67,6 +67,8 @@ class User(UserMixin, Base):
     must_change_password: Mapped[bool] = mapped_column(
         Boolean, default=False, server_default=sa_false()
     )
+    # The console's alarm sound, per person (not per browser: the next user starts with sound).
+    sound_muted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     last_login_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 

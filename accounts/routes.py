@@ -32,6 +32,7 @@ from accounts.schemas import (
     OrganisationRead,
     RoleGrantList,
     RoleGrantRead,
+    SoundSetting,
     UserCreate,
     UserCreated,
     UserList,
@@ -42,6 +43,7 @@ from core import audit, clock
 from core.api import api, endpoint, not_found, problem
 from core.db import db
 from core.extensions import limiter
+from core.i18n import lazy_gettext as _l
 from core.policies import ADMIN, AUTHENTICATED, PUBLIC, allow, protect
 from core.schemas import PageInfo, PageQuery
 
@@ -298,12 +300,32 @@ def _user_read(user: User) -> UserRead:
 @endpoint("Who am I", AUTHENTICATED, response=MeRead, tags=("auth",))
 def me():
     """Return the caller's username, role and organisation."""
+    return _me()
+
+
+def _me() -> MeRead:
     org = current_user.organisation
     return MeRead(
         username=current_user.username,
         role=current_user.role,
         organisation=org.slug if org else None,
+        sound_muted=bool(current_user.sound_muted),
     )
+
+
+@api.post("/me/sound")
+@endpoint(
+    "Console sound on or off",
+    allow(Role.DISPATCHER, Role.SUPERVISOR),
+    body=SoundSetting,
+    response=MeRead,
+    tags=("auth",),
+)
+def set_sound(body: SoundSetting):
+    """Keep the console's alarm sound per person, so the next user of a browser starts with it."""
+    current_user.sound_muted = body.muted
+    audit.record("update", "user_sound", current_user.id)
+    return _me()
 
 
 @api.get("/organisations")
@@ -366,8 +388,8 @@ def _organisation_or_422(slug: str | None) -> Organisation | None:
         raise problem(
             422,
             "validation_error",
-            "Unknown organisation.",
-            {"organisation": "no such organisation"},
+            _l("Unknown organisation."),
+            {"organisation": _l("No such organisation.")},
         )
     return org
 
@@ -423,8 +445,8 @@ def update_user(user_id: int, body: UserUpdate):
         raise problem(
             422,
             "validation_error",
-            "A social worker belongs to an organisation.",
-            {"organisation": "required for social workers"},
+            _l("A social worker belongs to an organisation."),
+            {"organisation": _l("Required for social workers.")},
         )
     audit.record("update", "user", user.id)
     admin.tell_supervisors("update", current_user, user)

@@ -16,6 +16,13 @@ class MeRead(Output):
     username: str
     role: Role
     organisation: str | None = Field(description="Organisation slug")
+    sound_muted: bool = Field(False, description="the console's alarm sound is off")
+
+
+class SoundSetting(Input):
+    """Switch this person's console alarm sound off or on."""
+
+    muted: bool
 
 
 class OrganisationRead(Output):

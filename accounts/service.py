@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import func, select
@@ -14,6 +15,7 @@ from core import audit, clock, crypto
 from core.audit import AuditEvent
 from core.db import db
 from core.errors import DomainError
+from core.i18n import lazy_gettext as _l
 from core.realtime import publish, rooms
 
 MIN_PASSWORD_LENGTH = 10
@@ -24,7 +26,7 @@ _DUMMY_HASH = generate_password_hash("nachtwacht-dummy-password")
 class AccountError(DomainError):
     """A user or token operation that cannot be done, with the offending field (422)."""
 
-    def __init__(self, field: str, message: str):
+    def __init__(self, field: str, message: Any):
         super().__init__(422, "validation_error", message, {field: message})
         self.field = field
 
@@ -48,7 +50,7 @@ def create_organisation(
 ) -> Organisation:
     """Add an organisation; slugs are unique."""
     if organisation_by_slug(slug):
-        raise AccountError("slug", f"organisation {slug!r} already exists")
+        raise AccountError("slug", _l("An organisation %(slug)s already exists.", slug=slug))
     org = Organisation(slug=slug, name=name, kind=kind, receives_handover=receives_handover)
     db.session.add(org)
     db.session.flush()
@@ -59,7 +61,9 @@ def create_organisation(
 def validate_password(password: str) -> None:
     """Refuse passwords that are too short."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError("password", f"must be at least {MIN_PASSWORD_LENGTH} characters")
+        raise AccountError(
+            "password", _l("Must be at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
+        )
 
 
 def create_user(
@@ -71,10 +75,10 @@ def create_user(
 ) -> User:
     """Add a user with a hashed password."""
     if user_by_name(username):
-        raise AccountError("username", f"user {username!r} already exists")
+        raise AccountError("username", _l("A user %(name)s already exists.", name=username))
     validate_password(password)
     if role == Role.SOCIAL_WORKER and organisation is None:
-        raise AccountError("organisation", "a social worker belongs to an organisation")
+        raise AccountError("organisation", _l("A social worker belongs to an organisation."))
     user = User(
         username=username.strip(),
         display_name=display_name or username.strip(),

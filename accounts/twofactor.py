@@ -22,6 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from accounts.models import Role, User
 from core import audit, clock
 from core.db import Base, UTCDateTime, db
+from core.i18n import lazy_gettext as _l
 
 ISSUER = "Nachtwacht"
 RECOVERY_CODES = 10
@@ -198,12 +199,12 @@ def gate() -> object | None:
         return None  # (reading current_user first runs the token loader)
     if current_user.must_change_password and request.endpoint not in NEW_PASSWORD_OPEN:
         if request.path.startswith(("/api/", "/webhooks/")):
-            raise Forbidden("Choose a new password first.")
+            raise Forbidden(_l("Choose a new password first."))
         return redirect(url_for("auth.new_password"))
     if request.endpoint in ALWAYS_OPEN or not needs_enrolment(current_user):
         return None
     if request.path.startswith(("/api/", "/webhooks/")):
-        raise Forbidden("Set up two-factor login first.")
+        raise Forbidden(_l("Set up two-factor login first."))
     return redirect(url_for("auth.enrol_2fa"))
 
 

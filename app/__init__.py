@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, current_app
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
 from config import BaseConfig, get_config
 from core import clock
 from core.api import DepthLimitedJSON
+from core.policies import PUBLIC, protect
 
 MAX_ID = 2**31 - 1
 
@@ -107,12 +108,13 @@ def register_blueprints(app: Flask) -> None:
     from dispatch import board, escalation, pages, sms, webhooks  # noqa: F401 - API views  # noqa: F401 - jobs register themselves
     from dispatch import routes as dispatch_routes  # noqa: F401 - registers API views
     from handover import routes as handover_routes
-    from triage import lifecycle  # noqa: F401 - registers API views
+    from triage import duplicates, lifecycle  # noqa: F401 - registers API views
     from triage import routes as triage_routes
     from triage.location import init_geocoder
     from triage.screening import init_instruments
 
     app.register_blueprint(health.bp)
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.register_blueprint(auth_routes.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(triage_routes.bp)
@@ -122,6 +124,12 @@ def register_blueprints(app: Flask) -> None:
     init_instruments(app)
     app.register_blueprint(api)
     sockets.register_handlers(app)
+
+
+@protect(PUBLIC)
+def favicon():
+    """The app's icon for browsers that ask for /favicon.ico (pages link /static/favicon.svg)."""
+    return current_app.send_static_file("favicon.svg")
 
 
 def link_domains(app: Flask) -> None:

@@ -12,6 +12,7 @@ import binascii
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
 
@@ -147,6 +148,50 @@ def generate_keys() -> dict[str, str]:
     }
 
 
+# Names of this machine a browser may use for a server started without PUBLIC_BASE_URL.
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost")
+WILDCARD_HOSTS = {"0.0.0.0", "::"}  # "every address": no name a browser could use
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def origin_of(url: str) -> str:
+    """The browser's Origin for a URL: `scheme://host[:port]`, lower-case, no path, no default
+    port (so `https://nw.example:443/` and `https://nw.example` are one origin)."""
+    parts = urlsplit(url.strip())
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    scheme, host = parts.scheme.lower(), _bracketed((parts.hostname or "").lower())
+    if scheme not in DEFAULT_PORTS or not host or port == -1:
+        raise ConfigError(f"PUBLIC_BASE_URL must look like https://host[:port], got {url!r}")
+    if port in (None, DEFAULT_PORTS[scheme]):
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{port}"
+
+
+def allowed_origins(public_base_url: str | None, host: str, port: int) -> tuple[str, ...]:
+    """The origins whose pages may open the live feed (Socket.IO) and send forms.
+
+    With PUBLIC_BASE_URL set (production always), only its origin. Without it (a development
+    start), the server as `HOST`/`PORT` reach it: http on 127.0.0.1 and localhost, and HOST
+    itself when it names one address. A wildcard HOST (0.0.0.0) adds no name: any page on the
+    network could claim one, so a console opened from another machine needs PUBLIC_BASE_URL.
+    """
+    if public_base_url:
+        return (origin_of(public_base_url),)
+    names = list(LOOPBACK_HOSTS)
+    if host.strip("[]") not in WILDCARD_HOSTS and host not in names:
+        names.append(host)
+    return tuple(dict.fromkeys(origin_of(f"http://{_bracketed(name)}:{port}") for name in names))
+
+
+def _bracketed(host: str) -> str:
+    """An IPv6 address as a URL writes it (`[::1]`); any other name as it is."""
+    host = host.strip("[]")
+    return f"[{host}]" if ":" in host else host
+
+
 class BaseConfig:
     """Settings shared by every environment."""
 
@@ -190,11 +235,14 @@ class BaseConfig:
         self.TWILIO_AUTH_TOKEN = env_str("TWILIO_AUTH_TOKEN")
         self.TWILIO_MESSAGING_SERVICE_SID = env_str("TWILIO_MESSAGING_SERVICE_SID")
         self.TWILIO_FROM_NUMBER = env_str("TWILIO_FROM_NUMBER")
-        self.PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
         self.TRUSTED_PROXIES = env_int("TRUSTED_PROXIES", 0)  # proxies in front (ProxyFix)
         self.TIMEZONE = env_str("TIMEZONE", "Europe/Brussels")
         self.HOST = env_str("HOST", "127.0.0.1")
         self.PORT = env_int("PORT", 5000)
+        # Unset (a development start): the server as HOST/PORT serve it, on this machine.
+        public = env_str("PUBLIC_BASE_URL")
+        self.PUBLIC_BASE_URL = public or f"http://127.0.0.1:{self.PORT}"
+        self.ALLOWED_ORIGINS = allowed_origins(public, self.HOST, self.PORT)
         self.GEOCODER = env_str("GEOCODER", "offline")
         self.GEOCODER_URL = env_str("GEOCODER_URL")
         self.SESSION_HOURS = env_int("SESSION_HOURS", 12)

@@ -24,8 +24,10 @@ babel = Babel()
 
 def select_locale() -> str:
     """Dutch by default; `?lang=en` or the session's choice switches to English."""
-    from flask import session
+    from flask import has_request_context, session
 
+    if not has_request_context():
+        return "nl"  # a job or CLI command: the default language
     lang = request.args.get("lang")
     if lang in ("nl", "en"):
         session["lang"] = lang

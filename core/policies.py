@@ -16,8 +16,10 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError, same_origin
 from werkzeug.exceptions import Forbidden, Unauthorized
 
+from config import ConfigError, origin_of
 from core.db import in_transaction
 from core.extensions import csrf, login_manager
+from core.i18n import lazy_gettext as _l
 
 
 class Role(enum.StrEnum):
@@ -72,9 +74,9 @@ def enforce(policy: Policy) -> None:
     if policy.public:
         return
     if not current_user.is_authenticated:
-        raise Unauthorized("Log in or send an API token.")
+        raise Unauthorized(_l("Log in or send an API token."))
     if not is_allowed(current_user, policy, g.get("api_token")):
-        raise Forbidden("Your role may not do this.")
+        raise Forbidden(_l("Your role may not do this."))
 
 
 def protect(policy: Policy) -> Callable:
@@ -124,8 +126,20 @@ def check_same_origin() -> None:
         return
     for header in ("Origin", "Referer"):
         value = request.headers.get(header)
-        if value and value != "null" and not same_origin(value, request.host_url):
-            raise CSRFError(f"The {header.lower()} does not match this site.")
+        if value and value != "null" and not origin_allowed(value):
+            raise CSRFError(_l("This request comes from another site."))
+
+
+def origin_allowed(url: str) -> bool:
+    """Whether a page at `url` is this site: one of ALLOWED_ORIGINS (the list Socket.IO's
+    handshake checks, see config.allowed_origins) or the address this request came to."""
+    from flask import current_app
+
+    try:
+        origin = origin_of(url)
+    except ConfigError:
+        return False
+    return origin in current_app.config["ALLOWED_ORIGINS"] or same_origin(url, request.host_url)
 
 
 def _view_policy() -> Policy | None:

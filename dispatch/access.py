@@ -10,8 +10,8 @@ from __future__ import annotations
 from accounts.actor import Actor
 from core.api import not_found
 from core.db import db
-from dispatch import service
-from dispatch.models import Assignment, Unit
+from dispatch import alarms, service
+from dispatch.models import Alarm, Assignment, Unit
 from triage.access import sees
 from triage.models import Incident
 
@@ -32,6 +32,14 @@ def reachable_unit(actor: Actor, unit_id: int) -> Unit:
     ):
         raise not_found("unit")
     return unit
+
+
+def visible_alarm(actor: Actor, alarm_id: int) -> Alarm:
+    """The alarm if its audience includes the actor; else 404 (its text is guarded apart)."""
+    alarm = db.session.get(Alarm, alarm_id)
+    if alarm is None or actor.user is None or not alarms.may_see(actor.user, alarm):
+        raise not_found("alarm")
+    return alarm
 
 
 def hidden_incidents(actor: Actor, incident_ids: set[int]) -> set[int]:

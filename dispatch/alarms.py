@@ -1,10 +1,13 @@
-"""Alarms that still stand, derived from the database, for consoles that (re)connect.
+"""Alarms kept on the server: raised once per cause, quieted for every console by one
+acknowledgement, resolved when their cause ends.
 
-A live `escalation` event reaches only the consoles connected at that moment. A console that
-opens later, or reconnects after a network or Redis outage, reads the alarms that still stand
-from the board snapshot: a unit that has not acknowledged, a welfare check without an answer,
-an SMS that failed to a unit that has not acknowledged since. They carry the same fields as the
-live events, so the console shows each once whichever way it arrives.
+Every kind a console must notice goes through `raise_alarm`: a unit that does not acknowledge
+(both levels), a welfare check without an answer, an SMS that failed, a unit's free text, an SMS
+from an unknown number, a P1 waiting without a unit, a morning packet not picked up. A console
+that opens later reads the standing ones (`standing`) in the board snapshot and from
+`GET /api/v1/alarms`; live, `alarm.raised`, `alarm.acknowledged` and `alarm.resolved` keep every
+console the same. Rows hold no case content: texts stay in their SMS and are read through the
+alarm only by those who may see them.
 """
 
 from __future__ import annotations
@@ -12,115 +15,252 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import case, select, update
+from sqlalchemy.exc import IntegrityError
 
+from accounts.actor import Actor
+from accounts.models import Role, User
+from core import audit, clock
 from core.db import db
-from dispatch.models import (
-    Assignment,
-    AssignmentStatus,
-    Message,
-    MessageDirection,
-    MessageStatus,
-    Unit,
-    UnitStatus,
-)
+from core.realtime import publish, rooms
+from dispatch.models import Alarm, AlarmSeverity, Message, Unit
+from triage import visibility
 from triage.models import Incident
+from triage.service import add_timeline
 
 LIMIT = 200
+SEVERITY = {
+    "p1_waiting": AlarmSeverity.CRITICAL,
+    "no_ack_supervisor": AlarmSeverity.CRITICAL,
+    "no_ack": AlarmSeverity.HIGH,
+    "welfare_check": AlarmSeverity.HIGH,
+    "sms_failed": AlarmSeverity.HIGH,
+    "unknown_sender": AlarmSeverity.HIGH,
+    "unit_text": AlarmSeverity.NORMAL,
+    "handover_overdue": AlarmSeverity.NORMAL,
+}
+SUPERVISORS_ONLY = {"handover_overdue"}
+# A text has been read once acknowledged: nothing else ends these.
+ENDS_WITH_ACKNOWLEDGEMENT = {"unit_text", "unknown_sender"}
+# Alarms about a unit on an assignment that end with the assignment (or its acknowledgement).
+ASSIGNMENT_KINDS = ("no_ack", "no_ack_supervisor", "sms_failed", "welfare_check")
+_RANK = case(
+    (Alarm.severity == AlarmSeverity.CRITICAL, 0),
+    (Alarm.severity == AlarmSeverity.HIGH, 1),
+    else_=2,
+)
 
 
-def alarm_key(kind: str, subject: int, since: dt.datetime | None = None) -> str:
-    """One alarm's identity, the same in the live event and in the snapshot."""
-    return f"{kind}:{subject}" + (f":{since.isoformat()}" if since else "")
-
-
-def unit_alarm(
+def raise_alarm(
     kind: str,
-    assignment: Assignment,
-    unit: Unit,
-    incident: Incident,
-    since: dt.datetime | None = None,
-) -> dict[str, Any]:
-    """An alarm about a unit on an incident (no acknowledgement, welfare check)."""
+    key: str,
+    *,
+    incident: Incident | None = None,
+    unit: Unit | None = None,
+    assignment_id: int | None = None,
+    message_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> Alarm | None:
+    """Raise the alarm for a cause unless one stands for it already (then None)."""
+    alarm = Alarm(
+        key=key,
+        kind=kind,
+        severity=SEVERITY[kind],
+        audience="supervisors" if kind in SUPERVISORS_ONLY else "board",
+        incident_id=incident.id if incident else None,
+        unit_id=unit.id if unit else None,
+        assignment_id=assignment_id,
+        message_id=message_id,
+        detail=detail or {},
+        raised_at=clock.now(),
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(alarm)
+            db.session.flush()
+    except IntegrityError:
+        return None  # insert first: the standing alarm for this cause won
+    _publish("alarm.raised", alarm)
+    return alarm
+
+
+def sms_failed(message_id: int, reason: str) -> Alarm | None:
+    """An SMS that will not reach its unit: stands until the unit acknowledges (or someone
+    acknowledges the alarm, for an SMS outside an assignment)."""
+    message = db.session.get(Message, message_id)
+    if message is None:
+        return None
+    return raise_alarm(
+        "sms_failed",
+        f"sms_failed:{message.id}",
+        incident=db.session.get(Incident, message.incident_id) if message.incident_id else None,
+        unit=db.session.get(Unit, message.unit_id) if message.unit_id else None,
+        assignment_id=message.assignment_id,
+        message_id=message.id,
+        detail={"reason": reason},
+    )
+
+
+def ends_with_acknowledgement(alarm: Alarm) -> bool:
+    """Texts are read once acknowledged, and a failed SMS outside an assignment has no other
+    end; the rest stand (quiet) until their cause ends."""
+    return alarm.kind in ENDS_WITH_ACKNOWLEDGEMENT or (
+        alarm.kind == "sms_failed" and alarm.assignment_id is None
+    )
+
+
+def acknowledge(alarm: Alarm, actor: Actor) -> Alarm:
+    """Quiet the alarm on every console (once: a second acknowledgement changes nothing)."""
+    now = clock.now()
+    values: dict[str, Any] = {"acknowledged_at": now, "acknowledged_by_id": actor.user.id}
+    if ends_with_acknowledgement(alarm):
+        values["resolved_at"] = now
+    won = db.session.execute(
+        update(Alarm)
+        .where(Alarm.id == alarm.id, Alarm.acknowledged_at.is_(None))
+        .values(values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.refresh(alarm)
+    if not won:
+        return alarm
+    audit.record("acknowledge", "alarm", alarm.id)
+    if alarm.incident_id is not None:
+        add_timeline(
+            alarm.incident_id,
+            "alarm.acknowledged",
+            actor,
+            unit_id=alarm.unit_id,
+            data={"kind": alarm.kind},
+        )
+    _publish("alarm.acknowledged", alarm)
+    return alarm
+
+
+def resolve(
+    *,
+    key: str | None = None,
+    assignment_id: int | None = None,
+    incident_id: int | None = None,
+    kinds: tuple[str, ...] | None = None,
+) -> int:
+    """End the standing alarms of a cause that is over (the unit answered, a unit was sent)."""
+    query = select(Alarm).where(Alarm.resolved_at.is_(None))
+    if key is not None:
+        query = query.where(Alarm.key == key)
+    if assignment_id is not None:
+        query = query.where(Alarm.assignment_id == assignment_id)
+    if incident_id is not None:
+        query = query.where(Alarm.incident_id == incident_id)
+    if kinds is not None:
+        query = query.where(Alarm.kind.in_(kinds))
+    now, ended = clock.now(), 0
+    for alarm in db.session.execute(query).scalars():
+        won = db.session.execute(
+            update(Alarm)
+            .where(Alarm.id == alarm.id, Alarm.resolved_at.is_(None))
+            .values(resolved_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if won:
+            alarm.resolved_at = now
+            _publish("alarm.resolved", alarm)
+            ended += 1
+    return ended
+
+
+def standing(viewer: User) -> list[Alarm]:
+    """Alarms whose cause has not ended, most severe first, then oldest first (bounded)."""
+    query = select(Alarm).where(Alarm.resolved_at.is_(None))
+    if Role(viewer.role) != Role.SUPERVISOR:
+        query = query.where(Alarm.audience == "board")
+    rows = db.session.execute(query.order_by(_RANK, Alarm.raised_at, Alarm.id).limit(LIMIT))
+    return [a for a in rows.scalars() if may_see(viewer, a)]
+
+
+def may_see(viewer: User, alarm: Alarm) -> bool:
+    """Supervisor-only alarms stay with supervisors; an alarm about a restricted incident
+    with those who may see the incident (they act on it; the board sees its placeholder)."""
+    if alarm.audience != "board" and Role(viewer.role) != Role.SUPERVISOR:
+        return False
+    incident = db.session.get(Incident, alarm.incident_id) if alarm.incident_id else None
+    return incident is None or visibility.can_see(viewer, incident)
+
+
+def serialise(alarms: list[Alarm], viewer: User) -> list[dict[str, Any]]:
+    """Alarms as a console shows them, with the SMS text where this viewer may read it.
+
+    Reading an unknown sender's number and text is audited (it may be a victim's phone).
+    """
+    rows = [_payload(a) for a in alarms]
+    texts = _texts(alarms, viewer)
+    for row in rows:
+        row.update(texts.get(row["id"], {}))
+    shown = [a.message_id for a in alarms if a.kind == "unknown_sender" and a.message_id]
+    if shown:
+        audit.record("read", "message", object_ids=shown)
+    return rows
+
+
+def _texts(alarms: list[Alarm], viewer: User) -> dict[int, dict[str, Any]]:
+    ids = [a.message_id for a in alarms if a.kind in ENDS_WITH_ACKNOWLEDGEMENT and a.message_id]
+    if not ids:
+        return {}
+    messages = {
+        m.id: m for m in db.session.execute(select(Message).where(Message.id.in_(ids))).scalars()
+    }
+    result = {}
+    for alarm in alarms:
+        message = messages.get(alarm.message_id or 0)
+        if message is None:
+            continue
+        if not may_see(viewer, alarm):
+            continue
+        result[alarm.id] = {"text": message.body}
+        if alarm.kind == "unknown_sender":
+            result[alarm.id]["from_number"] = message.from_number
+    return result
+
+
+def _payload(alarm: Alarm) -> dict[str, Any]:
+    """An alarm's fields for consoles (no SMS text: that is read per viewer)."""
+    incident = db.session.get(Incident, alarm.incident_id) if alarm.incident_id else None
+    unit = db.session.get(Unit, alarm.unit_id) if alarm.unit_id else None
+    by = db.session.get(User, alarm.acknowledged_by_id) if alarm.acknowledged_by_id else None
     return {
-        "key": alarm_key(kind, assignment.id, since),
-        "kind": kind,
-        "assignment_id": assignment.id,
-        "incident_id": incident.id,
-        "reference": incident.reference,
-        "unit_id": unit.id,
-        "call_sign": unit.call_sign,
+        "id": alarm.id,
+        "key": alarm.key,
+        "kind": alarm.kind,
+        "severity": str(alarm.severity),
+        "incident_id": alarm.incident_id,
+        "reference": incident.reference if incident else None,
+        "priority": incident.priority if incident else None,
+        "unit_id": alarm.unit_id,
+        "call_sign": unit.call_sign if unit else None,
+        "assignment_id": alarm.assignment_id,
+        "message_id": alarm.message_id,
+        "detail": dict(alarm.detail or {}),
+        "raised_at": _iso(alarm.raised_at),
+        "acknowledged_at": _iso(alarm.acknowledged_at),
+        "acknowledged_by": by.username if by else None,
+        "resolved_at": _iso(alarm.resolved_at),
+        "has_text": alarm.kind in ENDS_WITH_ACKNOWLEDGEMENT,
     }
 
 
-def sms_failed_alarm(
-    message_id: int, unit_id: int | None, incident_id: int | None, reason: str, **more: Any
-) -> dict[str, Any]:
-    """An alarm about an SMS that will not reach its unit."""
-    return {
-        "key": alarm_key("sms_failed", message_id),
-        "kind": "sms_failed",
-        "message_id": message_id,
-        "unit_id": unit_id,
-        "incident_id": incident_id,
-        "reason": reason,
-        **more,
-    }
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None
 
 
-def unknown_sender_alarm(message_id: int) -> dict[str, Any]:
-    """An SMS from a number that is no unit's: it may be a victim texting."""
-    return {"kind": "unknown_sender", "message_id": message_id}
-
-
-def open_alarms() -> list[dict[str, Any]]:
-    """Every alarm that stands now, oldest first (bounded)."""
-    rows = db.session.execute(
-        select(Assignment, Unit, Incident)
-        .join(Unit, Unit.id == Assignment.unit_id)
-        .join(Incident, Incident.id == Assignment.incident_id)
-        .where(Assignment.status == AssignmentStatus.ACTIVE)
-        .where(
-            or_(
-                (Assignment.acknowledged_at.is_(None)) & (Assignment.escalation_level >= 1),
-                (Unit.status == UnitStatus.ON_SCENE) & Assignment.welfare_checked_at.isnot(None),
-            )
-        )
-        .order_by(Assignment.assigned_at, Assignment.id)
-        .limit(LIMIT)
-    ).all()
-    alarms = []
-    for assignment, unit, incident in rows:
-        if assignment.acknowledged_at is None and assignment.escalation_level >= 1:
-            kind = "no_ack_supervisor" if assignment.escalation_level >= 2 else "no_ack"
-            alarms.append(unit_alarm(kind, assignment, unit, incident))
-        answered = assignment.last_update_at
-        checked = assignment.welfare_checked_at
-        if unit.status == UnitStatus.ON_SCENE and checked and (not answered or answered < checked):
-            alarms.append(unit_alarm("welfare_check", assignment, unit, incident, checked))
-    failed = db.session.execute(
-        select(Message, Assignment, Incident)
-        .join(Assignment, Assignment.id == Message.assignment_id)
-        .join(Incident, Incident.id == Assignment.incident_id)
-        .where(
-            Message.direction == MessageDirection.OUTBOUND,
-            Message.status.in_([MessageStatus.FAILED, MessageStatus.UNDELIVERED]),
-            Assignment.status == AssignmentStatus.ACTIVE,
-            # Once the unit has acknowledged (by SMS, radio or on the console) it got the news.
-            Assignment.acknowledged_at.is_(None),
-        )
-        .order_by(Message.id)
-        .limit(LIMIT)
-    ).all()
-    for message, assignment, incident in failed:
-        alarms.append(
-            sms_failed_alarm(
-                message.id,
-                message.unit_id,
-                incident.id,
-                str(message.status),
-                assignment_id=assignment.id,
-                reference=incident.reference,
-            )
-        )
-    return alarms
+def _publish(name: str, alarm: Alarm) -> None:
+    """Every console hears it; supervisor-only kinds only supervisors, a restricted incident's
+    only those who may see it. The text never travels live: a console that shows a text alarm
+    reads it through `GET /api/v1/alarms/<id>`."""
+    payload = _payload(alarm)
+    incident = db.session.get(Incident, alarm.incident_id) if alarm.incident_id else None
+    if alarm.audience != "board":
+        publish(name, payload, (rooms.SUPERVISORS,))
+    elif incident is not None and incident.restricted:
+        publish(name, payload, visibility.live_audience(incident)[0])
+    else:
+        publish(name, payload, rooms.board())

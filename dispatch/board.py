@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from flask import current_app
 from flask_login import current_user
 from pydantic import Field
 from sqlalchemy import select
@@ -13,28 +15,49 @@ from core.api import api, endpoint
 from core.db import db
 from core.policies import BOARD
 from core.schemas import Output
-from dispatch.alarms import open_alarms
+from dispatch import alarms
+from dispatch.access import visible_alarm
 from dispatch.models import Unit
 from dispatch.routes import units_read
 from dispatch.schemas import UnitRead
 from dispatch.service import current_incidents
+from triage.access import current_actor
 from triage.events import summaries
 from triage.models import Incident, IncidentStatus
 from triage.schemas import IncidentSummary
 
 
-class Alarm(Output):
-    """An alarm that still stands (same fields as the live `escalation` event)."""
+class AlarmRead(Output):
+    """An alarm whose cause has not ended (the same fields as `alarm.raised`)."""
 
-    key: str = Field(description="the alarm's identity, the same as in the live event")
-    kind: str
-    incident_id: int
-    reference: str
-    assignment_id: int | None = None
+    id: int
+    key: str = Field(description="the cause: one standing alarm per key")
+    kind: str = Field(
+        description="p1_waiting, no_ack, no_ack_supervisor, welfare_check, sms_failed, "
+        "unit_text, unknown_sender, handover_overdue"
+    )
+    severity: str = Field(description="critical, high or normal")
+    incident_id: int | None = None
+    reference: str | None = None
+    priority: str | None = None
     unit_id: int | None = None
     call_sign: str | None = None
+    assignment_id: int | None = None
     message_id: int | None = None
-    reason: str | None = None
+    detail: dict[str, Any] = Field(default_factory=dict)
+    raised_at: str
+    acknowledged_at: str | None = None
+    acknowledged_by: str | None = None
+    resolved_at: str | None = None
+    has_text: bool = False
+    text: str | None = Field(None, description="the SMS text, for those who may read it")
+    from_number: str | None = Field(None, description="an unknown sender's number (audited)")
+
+
+class AlarmList(Output):
+    """Standing alarms, most severe first, then oldest first."""
+
+    alarms: list[AlarmRead]
 
 
 class BoardSnapshot(Output):
@@ -43,8 +66,12 @@ class BoardSnapshot(Output):
     as_of: str
     incidents: list[IncidentSummary]
     units: list[UnitRead]
-    alarms: list[Alarm]
+    alarms: list[AlarmRead]
     user: str = Field(description="who asked")
+    sound_muted: bool = Field(False, description="this user's console sound is off")
+    late_after_s: dict[str, int] = Field(
+        default_factory=dict, description="seconds without a unit before a row is late"
+    )
 
 
 @dataclass(frozen=True)
@@ -83,6 +110,32 @@ def board_snapshot():
         as_of=clock.now().isoformat(),
         incidents=summaries(board.incidents, current_user),
         units=units_read(board.units, board.current),
-        alarms=open_alarms(),
+        alarms=alarms.serialise(alarms.standing(current_user), current_user),
         user=current_user.username,
+        sound_muted=bool(current_user.sound_muted),
+        late_after_s=current_app.config["LATE_AFTER_S"],
     )
+
+
+@api.get("/alarms")
+@endpoint("Standing alarms", BOARD, response=AlarmList, tags=("console",))
+def list_alarms():
+    """Alarms whose cause has not ended, most severe first (texts only for those allowed)."""
+    return AlarmList(alarms=alarms.serialise(alarms.standing(current_user), current_user))
+
+
+@api.get("/alarms/<int:alarm_id>")
+@endpoint("One alarm", BOARD, response=AlarmRead, errors=(404,), tags=("console",))
+def read_alarm(alarm_id: int):
+    """One alarm with its SMS text where the viewer may read it (unknown senders: audited)."""
+    alarm = visible_alarm(current_actor(), alarm_id)
+    return AlarmRead(**alarms.serialise([alarm], current_user)[0])
+
+
+@api.post("/alarms/<int:alarm_id>/acknowledge")
+@endpoint("Acknowledge an alarm", BOARD, response=AlarmRead, errors=(404,), tags=("console",))
+def acknowledge_alarm(alarm_id: int):
+    """Quiet the alarm on every console; the timeline records who acknowledged it."""
+    actor = current_actor()
+    alarm = alarms.acknowledge(visible_alarm(actor, alarm_id), actor)
+    return AlarmRead(**alarms.serialise([alarm], current_user)[0])

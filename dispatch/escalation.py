@@ -9,17 +9,15 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import func, or_, select, update
 
 from accounts.actor import Actor
 from core import clock
 from core.db import db
-from core.realtime import board_rooms, publish, rooms
-from dispatch import flows
-from dispatch.alarms import unit_alarm
-from dispatch.models import Assignment, AssignmentStatus, Unit, UnitStatus
+from dispatch import alarms, flows
+from dispatch.models import Alarm, Assignment, AssignmentStatus, Unit, UnitStatus
 from dispatch.replies import compose_repage_sms, compose_welfare_sms
-from triage.models import Incident, TimelineSource
+from triage.models import Incident, IncidentStatus, Priority, TimelineSource
 from triage.service import add_timeline
 
 SYSTEM = Actor(None, None, TimelineSource.SYSTEM)
@@ -44,10 +42,10 @@ def _alarm(
     assignment: Assignment,
     unit: Unit,
     incident: Incident,
-    rooms: tuple[str, ...],
     since: dt.datetime | None = None,
 ) -> None:
-    publish("escalation", unit_alarm(kind, assignment, unit, incident, since), rooms)
+    key = f"{kind}:{assignment.id}" + (f":{since.isoformat()}" if since else "")
+    alarms.raise_alarm(kind, key, incident=incident, unit=unit, assignment_id=assignment.id)
 
 
 def _unacknowledged(now: dt.datetime, timeout: dt.timedelta) -> list[Assignment]:
@@ -91,9 +89,10 @@ def check_acknowledgements(now: dt.datetime, timeout_s: int) -> int:
                 "repage",
                 a,
             )
-            _alarm("no_ack", a, unit, incident, board_rooms())
+            _alarm("no_ack", a, unit, incident)
         else:
-            _alarm("no_ack_supervisor", a, unit, incident, (rooms.SUPERVISORS, *board_rooms()))
+            alarms.resolve(assignment_id=a.id, kinds=("no_ack",))  # the louder one replaces it
+            _alarm("no_ack_supervisor", a, unit, incident)
         add_timeline(
             incident.id,
             f"escalation.level{due_level}",
@@ -131,7 +130,8 @@ def check_welfare(now: dt.datetime, welfare_s: int) -> int:
         flows.outbox(
             unit, incident, compose_welfare_sms(unit.call_sign, incident.reference), "welfare", a
         )
-        _alarm("welfare_check", a, unit, incident, board_rooms(), since=now)
+        alarms.resolve(assignment_id=a.id, kinds=("welfare_check",))  # the newer one stands
+        _alarm("welfare_check", a, unit, incident, since=now)
         add_timeline(
             incident.id,
             "escalation.welfare_check",
@@ -143,11 +143,56 @@ def check_welfare(now: dt.datetime, welfare_s: int) -> int:
     return acted
 
 
+def check_p1_waiting(now: dt.datetime, wait_s: int) -> int:
+    """A P1 without a unit for `wait_s` raises a critical alarm; one that got a unit, was
+    closed or lowered since has its alarm resolved."""
+    waiting = _waiting_p1(now - dt.timedelta(seconds=wait_s))
+    stale = db.session.execute(
+        select(Alarm.incident_id).where(
+            Alarm.kind == "p1_waiting",
+            Alarm.resolved_at.is_(None),
+            Alarm.incident_id.notin_([i.id for i in waiting] or [0]),
+        )
+    ).scalars()
+    for incident_id in list(stale):
+        alarms.resolve(incident_id=incident_id, kinds=("p1_waiting",))
+    raised = 0
+    for incident in waiting:
+        if alarms.raise_alarm("p1_waiting", f"p1_waiting:{incident.id}", incident=incident):
+            raised += 1
+    return raised
+
+
+def _waiting_p1(limit: dt.datetime) -> list[Incident]:
+    """Open P1s with no active unit, waiting since before `limit` (since the call, or since
+    their last unit left)."""
+    active = select(Assignment.id).where(
+        Assignment.incident_id == Incident.id, Assignment.status == AssignmentStatus.ACTIVE
+    )
+    last_end = (
+        select(func.max(Assignment.ended_at))
+        .where(Assignment.incident_id == Incident.id)
+        .scalar_subquery()
+    )
+    return list(
+        db.session.execute(
+            select(Incident).where(
+                Incident.priority == Priority.P1,
+                Incident.status != IncidentStatus.CLOSED,
+                ~active.exists(),
+                Incident.received_at <= limit,
+                or_(last_end.is_(None), last_end <= limit),
+            )
+        ).scalars()
+    )
+
+
 def scan(app: Flask, now: dt.datetime | None = None) -> int:
-    """The scheduler job: both checks, one transaction, then hand new SMS to the sender."""
+    """The scheduler job: every check, one transaction, then hand new SMS to the sender."""
     now = now or clock.now()
     acted = check_acknowledgements(now, int(app.config.get("ACK_TIMEOUT_S", 120)))
     acted += check_welfare(now, int(app.config.get("WELFARE_CHECK_S", 1800)))
+    acted += check_p1_waiting(now, int(app.config.get("P1_WAIT_ALARM_S", 60)))
     db.session.commit()
     if acted:
         flows.deliver_soon(app)

@@ -8,6 +8,7 @@ exactly one success.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 
@@ -15,8 +16,10 @@ from accounts.actor import Actor
 from core import audit, clock
 from core.db import after_commit, db
 from core.errors import DomainError
+from core.i18n import lazy_gettext as _l
 from core.realtime import board_rooms, publish
-from dispatch import events
+from dispatch import alarms, events
+from dispatch.labels import status_label
 from dispatch.models import (
     Assignment,
     AssignmentStatus,
@@ -42,7 +45,7 @@ from triage.service import add_timeline
 class DispatchError(DomainError):
     """A dispatch action refused, with an HTTP status and the offending field."""
 
-    def __init__(self, status: int, message: str, fields: dict[str, str] | None = None):
+    def __init__(self, status: int, message: Any, fields: dict[str, Any] | None = None):
         code = "conflict" if status == 409 else "validation_error"
         super().__init__(status, code, message, fields)
 
@@ -75,7 +78,11 @@ def _move(
     old = UnitStatus(unit.status)
     if not compare_and_set_status(unit.id, old, new, now):
         db.session.refresh(unit)
-        raise TransitionError(unit.status, new, f"unit {unit.call_sign} is no longer {old}")
+        raise TransitionError(
+            unit.status,
+            new,
+            _l("Unit %(unit)s is no longer %(old)s.", unit=unit.call_sign, old=status_label(old)),
+        )
     unit.status, unit.status_changed_at = new, now
     add_timeline(incident_id, "unit.status", actor, unit_id=unit.id, from_state=old, to_state=new)
     whole = events.unit_event(unit, incident_id, str(actor.source))
@@ -90,16 +97,21 @@ def assign_unit(
     """Send a unit: unit → assigned, incident → dispatched, SMS in the outbox, one transaction."""
     now = now or clock.now()
     if incident.status == IncidentStatus.CLOSED:
-        raise DispatchError(409, "The incident is closed.", {"incident": "closed"})
+        raise DispatchError(
+            409, _l("The incident is closed."), {"incident": _l("The incident is closed.")}
+        )
     if not on_shift(unit, now, clock.zone()):
         raise DispatchError(
-            409, f"{unit.call_sign} is outside its shift.", {"unit_id": "outside shift"}
+            409,
+            _l("%(unit)s is outside its shift.", unit=unit.call_sign),
+            {"unit_id": _l("Outside its shift.")},
         )
     if unit.status != UnitStatus.AVAILABLE:
+        busy = status_label(unit.status)
         raise DispatchError(
             409,
-            f"{unit.call_sign} is {unit.status}, not available.",
-            {"unit_id": f"unit is {unit.status}"},
+            _l("%(unit)s is %(status)s, not available.", unit=unit.call_sign, status=busy),
+            {"unit_id": _l("The unit is %(status)s.", status=busy)},
         )
     try:
         _move(unit, UnitStatus.ASSIGNED, actor, incident.id, now)
@@ -114,6 +126,7 @@ def assign_unit(
     )
     db.session.add(assignment)
     db.session.flush()
+    alarms.resolve(incident_id=incident.id, kinds=("p1_waiting",))
     _incident_status(incident, IncidentStatus.DISPATCHED, actor)
     body = compose_assignment_sms(
         unit.call_sign, incident.reference, incident.priority, incident.sms_address
@@ -149,6 +162,7 @@ def end_assignment(
 ) -> None:
     """Close an assignment (cleared by the unit, or released by a dispatcher)."""
     assignment.status, assignment.ended_at = how, now
+    alarms.resolve(assignment_id=assignment.id, kinds=alarms.ASSIGNMENT_KINDS)
     incident = db.session.get(Incident, assignment.incident_id)
     unit = db.session.get(Unit, assignment.unit_id)
     add_timeline(
@@ -175,7 +189,9 @@ def release(
     now = now or clock.now()
     if assignment.status != AssignmentStatus.ACTIVE:
         raise DispatchError(
-            409, "This assignment has already ended.", {"assignment": str(assignment.status)}
+            409,
+            _l("This assignment has already ended."),
+            {"assignment": status_label(assignment.status)},
         )
     unit = db.session.get(Unit, assignment.unit_id)
     if unit.status in ON_INCIDENT:
@@ -206,7 +222,7 @@ def change_status(
     assignment = _pick(current, reference)
     if new == UnitStatus.ASSIGNED:
         raise TransitionError(
-            unit.status, new, "a unit is assigned through an assignment, not a status change"
+            unit.status, new, _l("A unit is assigned through an assignment, not a status change.")
         )
     check_transition(UnitStatus(unit.status), new, bool(current))
     _move(unit, new, actor, assignment.incident_id if assignment else None, now)
@@ -227,16 +243,38 @@ def _pick(assignments: list[Assignment], reference: str | None) -> Assignment | 
 def _follow(assignment: Assignment, new: UnitStatus, actor: Actor, now: dt.datetime) -> None:
     """What a unit's status means for its assignment and incident."""
     assignment.last_update_at = now
+    alarms.resolve(assignment_id=assignment.id, kinds=("welfare_check",))
     if (
         new in (UnitStatus.ACKNOWLEDGED, UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE)
         and not assignment.acknowledged_at
     ):
         assignment.acknowledged_at = now
+        alarms.resolve(assignment_id=assignment.id, kinds=alarms.ASSIGNMENT_KINDS)
     incident = db.session.get(Incident, assignment.incident_id)
     if new == UnitStatus.ON_SCENE:
         _incident_status(incident, IncidentStatus.ON_SCENE, actor)
     if new == UnitStatus.AVAILABLE:
         end_assignment(assignment, AssignmentStatus.CLEARED, actor, now)
+
+
+def message_unit(unit: Unit, incident: Incident | None, text: str, actor: Actor) -> Message:
+    """Text a unit from the console: about an incident only while the unit is on it."""
+    assignment = None
+    if incident is not None:
+        assignment = next(
+            (a for a in active_assignments(unit.id) if a.incident_id == incident.id), None
+        )
+        if assignment is None:
+            raise DispatchError(
+                409,
+                _l("%(unit)s is not on this incident.", unit=unit.call_sign),
+                {"unit_id": _l("Not assigned to this incident.")},
+            )
+    message = outbox(unit, incident, f"NW {unit.call_sign}: {text}", "free_text", assignment)
+    add_timeline(incident.id if incident else None, "sms.sent", actor, unit_id=unit.id, detail=text)
+    db.session.flush()
+    audit.record("create", "message", message.id)
+    return message
 
 
 def deliver_soon(app) -> None:

@@ -1,10 +1,12 @@
-"""Translated labels for dispatch codes (unit and assignment statuses, skills), for templates."""
+"""Translated labels for dispatch codes (unit and assignment statuses, skills, timeline kinds)."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from typing import Any
 
-LABELS = {
+from core.i18n import lazy_gettext as _l
+
+STATUSES = {
     "off_duty": _l("off duty"),
     "available": _l("available"),
     "assigned": _l("assigned"),
@@ -12,9 +14,33 @@ LABELS = {
     "en_route": _l("en route"),
     "on_scene": _l("on scene"),
     "transporting": _l("transporting"),
+    # assignments
+    "active": _l("active"),
     "cleared": _l("cleared"),
+    "released": _l("released"),
+}
+SKILLS = {
     "child_interviewing": _l("child interviewing"),
     "female_officer": _l("female officer"),
     "shelter_transport": _l("shelter transport"),
     "first_aid": _l("first aid"),
 }
+# Timeline kinds written by dispatch (flows, webhooks, escalation).
+KINDS = {
+    "unit.status": _l("Unit status changed"),
+    "assignment.created": _l("Unit assigned"),
+    "assignment.cleared": _l("Unit cleared"),
+    "assignment.released": _l("Unit released"),
+    "assignment.release_reason": _l("Reason for the release"),
+    "sms.received": _l("SMS reply received"),
+    "sms.unparsed": _l("SMS reply for the dispatcher"),
+    "escalation.level1": _l("No acknowledgement: paged again"),
+    "escalation.level2": _l("No acknowledgement: supervisor alerted"),
+    "escalation.welfare_check": _l("Welfare check sent"),
+}
+LABELS = {**STATUSES, **SKILLS}
+
+
+def status_label(code: Any) -> Any:
+    """The (lazy) label of a unit or assignment status; an unknown code as it is."""
+    return STATUSES.get(str(code), str(code))

@@ -10,6 +10,7 @@ from sqlalchemy import (
     JSON,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     insert,
     literal,
     select,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -177,3 +179,44 @@ class Message(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime, default=clock.now, onupdate=clock.now
     )
+
+
+class AlarmSeverity(enum.StrEnum):
+    """How loud an alarm is: consoles order and sound by it."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    NORMAL = "normal"
+
+
+class Alarm(Base):
+    """Something a person must notice, kept until its cause ends (resolved) and quieted for
+    every console once someone acknowledges it. `key` names the cause: one standing alarm per
+    cause (a partial unique index), so two scheduler runs raise it once. No case content here:
+    texts stay in their SMS (`message_id`), read through the alarm only by those allowed."""
+
+    __tablename__ = "alarm"
+    __table_args__ = (
+        Index(
+            "uq_alarm_standing_key",
+            "key",
+            unique=True,
+            sqlite_where=text("resolved_at IS NULL"),
+            postgresql_where=text("resolved_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[AlarmSeverity] = mapped_column(String(16))
+    audience: Mapped[str] = mapped_column(String(16), default="board")  # or "supervisors"
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incident.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    assignment_id: Mapped[int | None] = mapped_column(ForeignKey("assignment.id"), index=True)
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("message.id"))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    raised_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -12,6 +12,7 @@ from core.policies import ADMIN, AUTHENTICATED, BOARD, allow, protect
 from dispatch.board import load_board
 from dispatch.models import Unit, UnitMember
 from triage.events import summaries
+from triage.service import BASE_PRIORITY
 
 bp = Blueprint("pages", __name__)
 
@@ -45,6 +46,9 @@ def console():
         queue=rows,
         references=references,
         map_tile_url=current_app.config.get("MAP_TILE_URL") or "",
+        base_priority=str(BASE_PRIORITY),
+        late_after_s=current_app.config["LATE_AFTER_S"],
+        is_supervisor=Role(current_user.role) == Role.SUPERVISOR,
     )
 
 

@@ -37,6 +37,24 @@ REPLY_STATUS: dict[str, str] = {
     "on_scene": "on_scene",
     "clear": "available",
 }
+# What the confirmation SMS says was noted, per reply code. Officers' phones have no locale: SMS
+# are Dutch, in GSM-7 characters only (no accents, no typographic quotes).
+CONFIRMATIONS: dict[str, str] = {
+    "ack": "ontvangst bevestigd",
+    "en_route": "onderweg genoteerd",
+    "on_scene": "ter plaatse genoteerd",
+    "clear": "vrij genoteerd",
+}
+# Unit statuses as an SMS names them.
+STATUS_WORDS: dict[str, str] = {
+    "off_duty": "buiten dienst",
+    "available": "vrij",
+    "assigned": "toegewezen",
+    "acknowledged": "ontvangst bevestigd",
+    "en_route": "onderweg",
+    "on_scene": "ter plaatse",
+    "transporting": "in transport",
+}
 
 # NW-2026-000123, nw 2026 123, nw2026000123: "NW", a four-digit year, a sequence number.
 _REFERENCE = re.compile(r"(?<![A-Z0-9])NW[^A-Z0-9?]{0,3}(\d{4})[^A-Z0-9?]{0,3}(\d{1,6})(?!\d)")
@@ -125,6 +143,20 @@ def compose_welfare_sms(call_sign: str, reference: str) -> str:
         f"NW {_clean(call_sign)}: controle {ref}. Alles in orde? "
         f"Antwoord TERPLAATSE of VRIJ {ref}. Geen antwoord = melding aan supervisor."
     )
+
+
+def compose_confirmation_sms(call_sign: str, code: str) -> str:
+    """Confirm a reply that changed the unit's status, e.g. "NT-21: ontvangst bevestigd."."""
+    return f"{_clean(call_sign)}: {CONFIRMATIONS[code]}."
+
+
+def compose_refusal_sms(call_sign: str, current: str, requested: str) -> str:
+    """Say that a reply asked for a status change the unit cannot make now."""
+    now = STATUS_WORDS.get(current, _clean(current).replace("_", " "))
+    asked = STATUS_WORDS.get(requested, _clean(requested).replace("_", " "))
+    return (f"{_clean(call_sign)}: van {now} kan niet naar {asked}. Antwoord HELP voor de codes.")[
+        :MAX_SMS_CHARS
+    ]
 
 
 def compose_help_sms() -> str:

@@ -9,10 +9,12 @@ from accounts.models import Role
 from core import audit, clock
 from core.api import api, endpoint, not_found, problem
 from core.db import db
+from core.i18n import lazy_gettext as _l
 from core.policies import BOARD, allow
 from core.schemas import PageInfo, PageQuery
 from dispatch import access, flows, ranking, service
 from dispatch.models import Assignment, Message, Unit, UnitStatus
+from dispatch.reasons import reason_lines
 from dispatch.schemas import (
     AssignmentCreate,
     AssignmentList,
@@ -24,6 +26,7 @@ from dispatch.schemas import (
     ReleaseBody,
     UnitCreate,
     UnitList,
+    UnitMessage,
     UnitRead,
     UnitStatusChange,
     UnitUpdate,
@@ -31,6 +34,7 @@ from dispatch.schemas import (
 from dispatch.service import TransitionError, on_shift
 from triage.access import current_actor, incident_or_404
 from triage.models import Incident, PersonRole
+from triage.service import add_timeline
 
 UNIT_ADMIN = allow(Role.ADMIN, Role.SUPERVISOR)
 
@@ -117,8 +121,8 @@ def update_unit(unit_id: int, body: UnitUpdate):
         raise problem(
             409,
             "conflict",
-            "Change a unit's phone when it is on no incident.",
-            {"phone": "the unit is on an incident"},
+            _l("Change a unit's phone when it is on no incident."),
+            {"phone": _l("The unit is on an incident.")},
         )
     service.update_unit(unit, changes)
     return units_read([unit], current)[0]
@@ -141,7 +145,13 @@ def change_unit_status(unit_id: int, body: UnitStatusChange):
     unit = access.reachable_unit(current_actor(), unit_id)
     if body.lat is not None and body.lon is not None:  # before: ending an assignment may blur it
         unit.lat, unit.lon, unit.position_at = body.lat, body.lon, clock.now()
-    assignment = flows.change_status(unit, UnitStatus(body.status), current_actor())
+    actor = current_actor()
+    assignment = flows.change_status(unit, UnitStatus(body.status), actor)
+    if body.reason and body.reason.strip():
+        incident_id = assignment.incident_id if assignment else None
+        add_timeline(
+            incident_id, "unit.status_reason", actor, unit_id=unit.id, detail=body.reason.strip()
+        )
     return unit_read(
         unit, assignment.incident_id if assignment and assignment.status == "active" else None
     )
@@ -157,7 +167,8 @@ def _language(incident: Incident) -> str | None:
     "Rank available units", BOARD, response=RecommendationList, errors=(404,), tags=("dispatch",)
 )
 def recommend(incident_id: int):
-    """Available, on-shift units ranked by travel time, skills and the victim's language."""
+    """Available, on-shift units ranked by skills, the victim's language and travel time, as the
+    incident's priority weighs them (SKILL_MARGIN_S), each with why in the user's language."""
     incident = incident_or_404(incident_id)
     audit.read("incident", incident.id)  # the ranking carries its location and the language
     now, zone = clock.now(), clock.zone()
@@ -173,9 +184,12 @@ def recommend(incident_id: int):
         for u in units
         if on_shift(u, now, zone)
     ]
+    priority = str(incident.priority)
+    margin = current_app.config.get("SKILL_MARGIN_S", {}).get(priority)  # absent: unlimited
     params = ranking.RankingParams(
         speed_kmh=current_app.config.get("RANKING_SPEED_KMH", 40.0),
         detour_factor=current_app.config.get("RANKING_DETOUR_FACTOR", 1.3),
+        skill_margin_s=margin,
     )
     language = _language(incident)
     ranked = ranking.rank_units(
@@ -190,12 +204,17 @@ def recommend(incident_id: int):
             matched=list(r.matched),
             missing=list(r.missing),
             language_match=r.language_match,
-            reasons=list(r.reasons),
+            rule=r.rule.code,
+            reasons=reason_lines(r, priority),
         )
         for r in ranked
     ]
     return RecommendationList(
-        items=items, required_skills=incident.requested_skills, language=language
+        items=items,
+        required_skills=incident.requested_skills,
+        language=language,
+        priority=priority,
+        skill_margin_s=margin,
     )
 
 
@@ -269,7 +288,7 @@ def release_assignment(assignment_id: int, body: ReleaseBody):
     try:
         flows.release(assignment, current_actor(), body.reason)
     except (flows.DispatchError, TransitionError) as exc:
-        raise problem(409, "conflict", str(exc)) from None  # the edge rolls back
+        raise problem(409, "conflict", exc.message, exc.fields) from None  # the edge rolls back
     flows.deliver_soon(current_app._get_current_object())
     return assignment_read(assignment)
 
@@ -290,3 +309,24 @@ def list_messages(incident_id: int):
     )
     audit.record("list", "message", object_ids=[m.id for m in rows])
     return MessageList(items=[MessageRead.model_validate(m) for m in rows])
+
+
+@api.post("/units/<int:unit_id>/messages")
+@endpoint(
+    "Send a unit an SMS",
+    BOARD,
+    body=UnitMessage,
+    response=MessageRead,
+    status=201,
+    errors=(404, 409),
+    tags=("units",),
+)
+def message_unit(unit_id: int, body: UnitMessage):
+    """A free-text SMS to a unit, about the incident it is on (on that incident's timeline)."""
+    actor = current_actor()
+    unit = access.reachable_unit(actor, unit_id)
+    incident = incident_or_404(body.incident_id) if body.incident_id is not None else None
+    message = flows.message_unit(unit, incident, body.text.strip(), actor)
+    db.session.flush()
+    flows.deliver_soon(current_app._get_current_object())
+    return MessageRead.model_validate(message)

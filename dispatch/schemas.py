@@ -89,6 +89,16 @@ class UnitStatusChange(Input):
     status: UnitStatus
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
+    reason: str | None = Field(
+        None, max_length=500, description="why it was set by hand (radio call, no phone): timeline"
+    )
+
+
+class UnitMessage(Input):
+    """A free-text SMS from the console to a unit (it lands on the incident's timeline)."""
+
+    text: str = Field(min_length=1, max_length=300, description="no names or case details")
+    incident_id: int | None = Field(None, description="the incident the unit is on, if any")
 
 
 class RecommendationRead(Output):
@@ -101,7 +111,14 @@ class RecommendationRead(Output):
     matched: list[str]
     missing: list[str]
     language_match: bool | None
-    reasons: list[str]
+    rule: str = Field(
+        description="the rule that placed the unit: match_first, nearest, within_margin, "
+        "beyond_margin, farther, position_unknown_last or no_travel_times"
+    )
+    reasons: list[str] = Field(
+        description="one line each, in the user's language: the rule first, then travel, "
+        "skills and language"
+    )
 
 
 class RecommendationList(Output):
@@ -110,6 +127,11 @@ class RecommendationList(Output):
     items: list[RecommendationRead]
     required_skills: list[str]
     language: str | None
+    priority: str
+    skill_margin_s: float | None = Field(
+        description="seconds of travel a better match may cost per step at this priority; "
+        "null: the match class comes strictly first"
+    )
 
 
 class AssignmentCreate(Input):

@@ -13,7 +13,9 @@ from accounts.models import Role, User
 from core import audit, clock
 from core.db import db
 from core.errors import DomainError
+from core.i18n import lazy_gettext as _l
 from core.phones import normalise_phone
+from dispatch.labels import status_label
 from dispatch.models import Assignment, AssignmentStatus, Unit, UnitMember, UnitStatus
 from triage.models import Incident
 
@@ -37,9 +39,15 @@ def _officers(usernames: list[str]) -> list[User]:
     for name in usernames:
         user = db.session.execute(select(User).where(User.username == name)).scalar_one_or_none()
         if user is None or user.role != Role.OFFICER:
-            raise UnitError("members", f"{name!r} is not an officer")
+            raise UnitError("members", _l("%(name)s is not an officer.", name=name))
         users.append(user)
     return users
+
+
+UNIQUE_FIELDS = {
+    "call_sign": _l("Another unit already has this call sign."),
+    "phone": _l("Another unit already has this phone number."),
+}
 
 
 def _check_unique(unit: Unit | None, call_sign: str | None, phone: str | None) -> None:
@@ -51,7 +59,7 @@ def _check_unique(unit: Unit | None, call_sign: str | None, phone: str | None) -
             continue
         other = db.session.execute(select(Unit).where(column == value)).scalar_one_or_none()
         if other is not None and other is not unit:
-            raise UnitError(field, f"another unit already has this {field}", status=409)
+            raise UnitError(field, UNIQUE_FIELDS[field], status=409)
 
 
 def set_members(unit: Unit, usernames: list[str]) -> None:
@@ -156,10 +164,11 @@ ON_INCIDENT = frozenset({S.ASSIGNED, S.ACKNOWLEDGED, S.EN_ROUTE, S.ON_SCENE, S.T
 class TransitionError(DomainError):
     """A status change the state machine (or a concurrent change) does not allow (409)."""
 
-    def __init__(self, current: str, requested: str, message: str | None = None):
+    def __init__(self, current: str, requested: str, message: Any = None):
         self.current, self.requested = current, requested
-        message = message or f"a unit cannot go from {current} to {requested}"
-        fields = {"status": f"current {current}, requested {requested}"}
+        now, asked = status_label(current), status_label(requested)
+        message = message or _l("A unit cannot go from %(now)s to %(asked)s.", now=now, asked=asked)
+        fields = {"status": _l("Now %(now)s, asked %(asked)s.", now=now, asked=asked)}
         super().__init__(409, "conflict", message, fields)
 
 

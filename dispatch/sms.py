@@ -27,8 +27,7 @@ from twilio.rest import Client
 
 from core import clock, realtime
 from core.db import db
-from dispatch import events
-from dispatch.alarms import sms_failed_alarm
+from dispatch import alarms, events
 from dispatch.models import Message, MessageDirection, MessageStatus
 from dispatch.replies import (  # noqa: F401 - the texts belong to the SMS API too
     MAX_SMS_CHARS,
@@ -241,10 +240,7 @@ def _settle(claim: Claim, now: dt.datetime, **values: Any) -> bool:
 
 
 def _alarm(claim: Claim, reason: str) -> None:
-    alarm = sms_failed_alarm(
-        claim.message_id, claim.unit_id, claim.incident_id, reason, attempts=claim.attempts
-    )
-    realtime.publish("escalation", alarm, realtime.board_rooms())
+    alarms.sms_failed(claim.message_id, reason)
 
 
 def _status_event(claim: Claim, status: MessageStatus) -> None:

@@ -21,17 +21,18 @@ from core.db import db
 from core.phones import normalise_phone
 from core.policies import WEBHOOK, protect
 from core.realtime import board_rooms, publish
-from dispatch import events, flows, service
-from dispatch.alarms import sms_failed_alarm, unknown_sender_alarm
+from dispatch import alarms, events, flows, service
 from dispatch.models import Message, MessageDirection, MessageStatus, Unit, UnitStatus
 from dispatch.replies import (
     REPLY_STATUS,
+    compose_confirmation_sms,
     compose_help_sms,
+    compose_refusal_sms,
     compose_unknown_sender_reply,
     parse_reply,
 )
 from dispatch.service import TransitionError
-from triage.models import TimelineSource
+from triage.models import Incident, TimelineSource
 from triage.service import add_timeline
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
@@ -105,7 +106,7 @@ def inbound_sms():
 def _apply(message: Message, unit: Unit | None, body: str) -> str | None:
     """Apply a reply to the unit and its incident; return the confirmation text."""
     if unit is None:
-        publish("escalation", unknown_sender_alarm(message.id), board_rooms())
+        alarms.raise_alarm("unknown_sender", f"unknown_sender:{message.id}", message_id=message.id)
         return compose_unknown_sender_reply()
     _touch(unit)
     reply = parse_reply(body)
@@ -121,7 +122,7 @@ def _apply(message: Message, unit: Unit | None, body: str) -> str | None:
             )
         except TransitionError as exc:
             return _unparsed(
-                message, unit, body, f"{unit.call_sign}: {exc}. Antwoord HELP voor de codes."
+                message, unit, body, compose_refusal_sms(unit.call_sign, exc.current, exc.requested)
             )
         message.incident_id = assignment.incident_id if assignment else None
         add_timeline(
@@ -133,7 +134,7 @@ def _apply(message: Message, unit: Unit | None, body: str) -> str | None:
             data={"code": reply.code},
         )
         events.publish_received(message, unit, reply.code)
-        return f"{unit.call_sign}: {REPLY_STATUS[reply.code].replace('_', ' ')} ontvangen."
+        return compose_confirmation_sms(unit.call_sign, reply.code)
     return _unparsed(message, unit, body, None)
 
 
@@ -141,6 +142,7 @@ def _touch(unit: Unit) -> None:
     """Any SMS from a unit counts as a sign of life for its welfare timer."""
     for assignment in flows.active_assignments(unit.id):
         assignment.last_update_at = clock.now()
+        alarms.resolve(assignment_id=assignment.id, kinds=("welfare_check",))
 
 
 def _unit_actor(unit: Unit) -> Actor:
@@ -161,6 +163,10 @@ def _unparsed(message: Message, unit: Unit, body: str, answer: str | None) -> st
         message.incident_id, "sms.unparsed", _unit_actor(unit), unit_id=unit.id, detail=body
     )
     events.publish_received(message, unit, None)
+    incident = db.session.get(Incident, message.incident_id) if message.incident_id else None
+    alarms.raise_alarm(
+        "unit_text", f"unit_text:{message.id}", incident=incident, unit=unit, message_id=message.id
+    )
     return answer or f"{unit.call_sign}: bericht doorgegeven aan de dispatcher."
 
 
@@ -192,8 +198,7 @@ def delivery_status():
     message.status = status
     publish("message.status", events.message_event(message), board_rooms())
     if status in FINAL_BAD:
-        alarm = sms_failed_alarm(message.id, message.unit_id, message.incident_id, status)
-        publish("escalation", alarm, board_rooms())
+        alarms.sms_failed(message.id, str(status))
     return Response(status=204)
 
 

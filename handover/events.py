@@ -12,6 +12,7 @@ from typing import Any
 
 from accounts.models import Organisation
 from core.realtime import publish, rooms
+from dispatch import alarms
 from handover.models import HandoverNote, HandoverPacket
 
 
@@ -56,17 +57,17 @@ def packet_acknowledged(packet: HandoverPacket, organisation: Organisation) -> N
         },
         [rooms.SUPERVISORS],
     )
+    alarms.resolve(key=f"handover_overdue:{packet.id}")
 
 
 def packet_not_acknowledged(packet: HandoverPacket, organisation: Organisation) -> None:
-    """Escalate an unacknowledged packet to the supervisor console."""
-    publish(
-        "escalation",
-        {
-            "kind": "handover_not_acknowledged",
+    """Raise the supervisors' alarm for a packet not picked up (it stands until pickup)."""
+    alarms.raise_alarm(
+        "handover_overdue",
+        f"handover_overdue:{packet.id}",
+        detail={
             "packet_id": packet.id,
             "organisation": organisation.slug,
             "handover_date": packet.handover_date.isoformat(),
         },
-        [rooms.SUPERVISORS],
     )

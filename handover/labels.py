@@ -1,8 +1,8 @@
-"""Translated labels for handover codes (legal bases, consent, roles, actions), for templates."""
+"""Translated labels for handover codes (legal bases, consent, roles, actions, timeline kinds)."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from core.i18n import lazy_gettext as _l
 
 LABELS = {
     "basis": {
@@ -37,6 +37,11 @@ LABELS = {
         "actions": _l("actions taken"),
         "follow_up": _l("requested follow-up"),
     },
+}
+# Timeline kinds written by handover.
+KINDS = {
+    "handover.note": _l("Handover note written"),
+    "handover.note_corrected": _l("Handover note corrected"),
 }
 PERSON_ROLES = tuple(LABELS["role"])
 ACTIONS = tuple(LABELS["action"])

@@ -22,6 +22,7 @@ from accounts.models import Organisation, Role, User
 from core import audit, clock
 from core.db import db
 from core.errors import DomainError
+from core.i18n import lazy_gettext as _l
 from dispatch import queries
 from handover import events, settings, sharing
 from handover.models import HandoverNote, note_target, packet_note
@@ -68,8 +69,12 @@ def resolve_organisations(slugs: list[str]) -> list[Organisation]:
         raise NoteError(
             422,
             "validation_error",
-            "Some fields are not valid.",
-            {"organisations": "unknown or not a handover partner: " + ", ".join(missing)},
+            _l("Some fields are not valid."),
+            {
+                "organisations": _l(
+                    "Unknown or not a handover partner: %(slugs)s.", slugs=", ".join(missing)
+                )
+            },
         )
     return [found[s] for s in wanted]
 
@@ -117,6 +122,19 @@ def note_content(body: HandoverNoteCreate, incident: Incident) -> dict[str, Any]
     }
 
 
+def _share_problem(field: str, problem: str, outside: list[str]) -> Any:
+    """sharing.check_share's problem with a field, said in the user's language."""
+    if field == "consent":
+        return _l("The legal basis “consent” needs the person's consent (yes).")
+    if field == "organisations":
+        return _l(
+            "A 458ter case consultation is shared only with Veilig Huis and CAW, not with "
+            "%(slugs)s.",
+            slugs=", ".join(outside),
+        )
+    return problem
+
+
 def _check(body: HandoverNoteCreate, correcting: bool) -> list[Organisation]:
     if not body.organisations:
         if correcting:  # withdrawn consent, or the wrong incident: the partners lose it
@@ -124,14 +142,16 @@ def _check(body: HandoverNoteCreate, correcting: bool) -> list[Organisation]:
         raise NoteError(
             422,
             "validation_error",
-            "Name at least one organisation.",
-            {"organisations": "name at least one organisation"},
+            _l("Name at least one organisation."),
+            {"organisations": _l("Name at least one organisation.")},
         )
     organisations = resolve_organisations(body.organisations)
     kinds = {o.slug: str(o.kind) for o in organisations}
     problems = sharing.check_share(body.legal_basis, body.consent, kinds)
     if problems:
-        raise NoteError(422, "validation_error", "The legal basis does not allow this.", problems)
+        outside = sorted(s for s, k in kinds.items() if k not in sharing.CASE_CONSULTATION_KINDS)
+        fields = {field: _share_problem(field, problems[field], outside) for field in problems}
+        raise NoteError(422, "validation_error", _l("The legal basis does not allow this."), fields)
     return organisations
 
 
@@ -211,8 +231,8 @@ def correct_note(
         raise NoteError(
             409,
             "conflict",
-            "This version was already corrected; correct the latest version.",
-            {"note_id": f"superseded by {newer}"},
+            _l("This version was already corrected; correct the latest version."),
+            {"note_id": _l("Superseded by %(id)s.", id=newer)},
         )
     incident = db.session.get(Incident, note.incident_id)
     assert incident is not None
@@ -220,7 +240,7 @@ def correct_note(
         return write_note(incident, body, actor, now, previous=note)
     except IntegrityError:  # a concurrent correction won the unique supersedes_id
         raise NoteError(
-            409, "conflict", "This version was corrected at the same time; correct the latest."
+            409, "conflict", _l("This version was corrected at the same time; correct the latest.")
         ) from None
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from accounts.actor import Actor
 from core import audit, clock
 from core.errors import DomainError
+from core.i18n import lazy_gettext as _l
 from triage import events, links
 from triage.models import Incident, IncidentStatus
 from triage.service import add_timeline
@@ -29,17 +30,22 @@ def close(incident: Incident, disposition: str, note: str | None, actor: Actor) 
         raise DomainError(
             422,
             "validation_error",
-            "Unknown disposition.",
-            {"disposition": f"one of {', '.join(DISPOSITIONS)}"},
+            _l("Unknown disposition."),
+            {"disposition": _l("One of: %(choices)s.", choices=", ".join(DISPOSITIONS))},
         )
     if incident.status == IncidentStatus.CLOSED:
-        raise DomainError(409, "conflict", "The incident is already closed.", {"status": "closed"})
+        raise DomainError(
+            409,
+            "conflict",
+            _l("The incident is already closed."),
+            {"status": _l("The incident is closed.")},
+        )
     if links.assignments().has_active_assignment(incident.id):
         raise DomainError(
             409,
             "conflict",
-            "A unit is still on this incident; it must clear first.",
-            {"status": "units still assigned"},
+            _l("A unit is still on this incident; it must clear first."),
+            {"status": _l("Units still assigned.")},
         )
     old = incident.status
     incident.status, incident.closed_at, incident.disposition = (

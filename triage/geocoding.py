@@ -7,25 +7,34 @@ nothing in Antwerp): the dispatcher pins the map. Geocoding never raises to the 
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
 import math
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import Nominatim
 
+from triage import fuzzy
+from triage.gazetteer import (  # noqa: F401 - DATA_PATH and the data functions are re-exported
+    DATA_PATH,
+    Entry,
+    antwerp_districts,
+    antwerp_postcodes,
+    contains,
+    find_postcode,
+    match_area,
+    normalise_address,
+    streets,
+)
+from triage.gazetteer import data as _data
+
 log = logging.getLogger(__name__)
 
 QUALITIES = ("exact", "street", "postcode", "district", "unverified")  # best -> worst
-DATA_PATH = Path(__file__).resolve().parent / "data" / "antwerp.json"
 USER_AGENT = "nachtwacht"
 DISTRICT_RADIUS_KM = 6.0
 MAX_QUERY_CHARS = 255
@@ -57,133 +66,9 @@ class Geocoder(Protocol):
         ...
 
 
-# --- normalisation -------------------------------------------------------------------------
-
-_FOLD = str.maketrans({"æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "ı": "i"})
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-_WORDS = (  # abbreviation -> word; also Antwerp's other names
-    {"str": "straat", "stw": "steenweg", "stwg": "steenweg", "stnwg": "steenweg", "ln": "laan"}
-    | {"bn": "baan", "st": "sint", "gen": "generaal", "burg": "burgemeester", "kol": "kolonel"}
-    | {"kon": "koning", "kard": "kardinaal", "antwerp": "antwerpen", "anvers": "antwerpen"}
-)
-_SUFFIXES = (("stwg", "steenweg"), ("str", "straat"), ("ln", "laan"))
-# Street-type words written apart ("Vlaamse Kaai", "carnot str.") are glued to the name.
-_GLUE = frozenset(
-    {"straat", "laan", "steenweg", "lei", "plein", "plaats", "baan", "kaai", "vest", "dreef"}
-    | {"weg", "dijk"}
-)
-_FILLER = frozenset({"nr", "belgie", "belgium", "belgique", "belgien"})
-_COUNTRY_PREFIX = frozenset({"b", "be"})
-
-
-def normalise_address(text: str) -> str:
-    """Return a canonical, idempotent form of address text (the cache key material)."""
-    folded = unicodedata.normalize("NFKD", text.casefold().translate(_FOLD))
-    ascii_only = "".join(c for c in folded if not unicodedata.combining(c)).casefold()
-    tokens = [_expand(t) for t in _NON_WORD.sub(" ", ascii_only).split()]
-    tokens = _drop_country_prefix([t for t in tokens if t not in _FILLER])
-    return " ".join(_glue_street_types(tokens))
-
-
-def _expand(token: str) -> str:
-    """Expand one abbreviated word ("str" -> "straat", "carnotstr" -> "carnotstraat")."""
-    if token in _WORDS:
-        return _WORDS[token]
-    for short, full in _SUFFIXES:
-        if token.isalpha() and len(token) > len(short) + 1 and token.endswith(short):
-            return token[: -len(short)] + full
-    return token
-
-
-def _drop_country_prefix(tokens: list[str]) -> list[str]:
-    """Drop "B"/"BE" in front of a postcode ("B-2060" -> "2060")."""
-    kept: list[str] = []
-    for token in reversed(tokens):
-        if token in _COUNTRY_PREFIX and kept and _is_postcode_like(kept[-1]):
-            continue
-        kept.append(token)
-    return kept[::-1]
-
-
-def _glue_street_types(tokens: list[str]) -> list[str]:
-    """Join a separate street-type word to the name before it."""
-    out: list[str] = []
-    for token in tokens:
-        if token in _GLUE and out and out[-1].isalpha():
-            out[-1] += token
-        else:
-            out.append(token)
-    return out
-
-
-def _is_postcode_like(token: str) -> bool:
-    return len(token) == 4 and token.isdigit()
-
-
-# --- shipped data --------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Entry:
-    """A named thing the offline geocoder can match: street, place or district."""
-
-    kind: str  # "street" | "place" | "district"
-    name: str
-    tokens: tuple[str, ...]
-    lat: float
-    lon: float
-    district: str
-    postcode: str | None = None
-    locality: str | None = None
-
-
-@functools.cache
-def _data() -> dict[str, Any]:
-    """Load the shipped Antwerp data once."""
-    with DATA_PATH.open(encoding="utf-8") as fh:
-        data: dict[str, Any] = json.load(fh)
-    return data
-
-
-def antwerp_postcodes() -> dict[str, dict]:
-    """Return postcode -> {district, lat, lon, name} for every Antwerp postcode."""
-    return {code: dict(info) for code, info in _data()["postcodes"].items()}
-
-
-def antwerp_districts() -> dict[str, dict]:
-    """Return district -> {lat, lon} for every Antwerp district."""
-    return {name: {"lat": d["lat"], "lon": d["lon"]} for name, d in _data()["districts"].items()}
-
-
-def _entry(kind: str, name: str, alias: str, rec: dict[str, Any]) -> _Entry:
-    """Build one index entry from a JSON record."""
-    tokens = tuple(normalise_address(alias).split())
-    fields: dict[str, Any] = {key: rec.get(key) for key in ("lat", "lon", "postcode", "locality")}
-    return _Entry(kind, name, tokens, district=rec.get("district", name), **fields)
-
-
-@functools.cache
-def _streets() -> tuple[_Entry, ...]:
-    """Index the demo streets by normalised name tokens."""
-    return tuple(_entry("street", s["name"], s["name"], s) for s in _data()["streets"])
-
-
-@functools.cache
-def _areas() -> tuple[_Entry, ...]:
-    """Index places and districts; longest name first, "Antwerpen" (the city too) last."""
-    entries = [
-        _entry(kind, name, alias, rec)
-        for kind, key in (("place", "places"), ("district", "districts"))
-        for name, rec in _data()[key].items()
-        for alias in [name, *rec["aliases"]]
-    ]
-    return tuple(sorted(entries, key=lambda e: (e.name == "Antwerpen", -len(e.tokens))))
-
-
-def _contains(tokens: Sequence[str], needle: tuple[str, ...]) -> bool:
-    """Tell whether needle occurs as a contiguous run of tokens."""
-    n = len(needle)
-    return any(tuple(tokens[i : i + n]) == needle for i in range(len(tokens) - n + 1))
+def antwerp_bbox() -> dict[str, float]:
+    """The Antwerp area's bounding box: south, north, west, east (degrees)."""
+    return dict(_data()["bbox"])
 
 
 def _in_bbox(lat: float, lon: float) -> bool:
@@ -211,29 +96,22 @@ def district_for_point(lat: float, lon: float) -> str | None:
 # --- offline geocoder ----------------------------------------------------------------------
 
 
-def _find_postcode(tokens: Sequence[str]) -> str | None:
-    """Return the last token that is a Belgian postcode (it follows the house number)."""
-    known = _data()["postcodes"].keys() | _data()["other_postcodes"].keys()
-    return next((t for t in reversed(tokens) if _is_postcode_like(t) and t in known), None)
+def _match_street(tokens: Sequence[str], postcode: str | None) -> Entry | None:
+    """Find the street named in the text; None if absent, contradicted or ambiguous.
 
-
-def _match_street(tokens: Sequence[str], postcode: str | None) -> _Entry | None:
-    """Find the demo street named in the text; None if absent, contradicted or ambiguous."""
-    found = [s for s in _streets() if _contains(tokens, s.tokens)]
+    Spelled as shipped first; failing that, a fuzzy match (triage.fuzzy) that is unambiguous.
+    A street named exactly but contradicted or ambiguous is never replaced by a fuzzy guess.
+    """
+    found = [s for s in streets() if contains(tokens, s.tokens)]
     if not found:
-        return None
+        return fuzzy.unambiguous(fuzzy.scored_streets(tokens, postcode), match_area(tokens))
     longest = max(len(s.tokens) for s in found)
     found = [s for s in found if len(s.tokens) == longest]
     if postcode is not None:
         found = [s for s in found if s.postcode == postcode]
-    elif len(found) > 1 and (area := _match_area(tokens)) is not None:
+    elif len(found) > 1 and (area := match_area(tokens)) is not None:
         found = [s for s in found if s.district == area.district]
     return found[0] if len(found) == 1 else None
-
-
-def _match_area(tokens: Sequence[str]) -> _Entry | None:
-    """Find the most specific place or district named in the text."""
-    return next((a for a in _areas() if _contains(tokens, a.tokens)), None)
 
 
 class OfflineGeocoder:
@@ -245,14 +123,14 @@ class OfflineGeocoder:
         """Geocode by street, then postcode, then district or place name."""
         norm = normalise_address(address)
         tokens = norm.split()
-        postcode = _find_postcode(tokens)
+        postcode = find_postcode(tokens)
         if postcode is not None and postcode not in _data()["postcodes"]:
             name = _data()["other_postcodes"][postcode]
             return GeoResult(None, None, "unverified", norm, postcode, None, f"{postcode} {name}")
         street = _match_street(tokens, postcode)
         if street is not None:
             return self._street(norm, street)
-        area = _match_area(tokens)
+        area = match_area(tokens)
         if postcode is not None:
             return self._postcode(norm, postcode, area)
         if area is not None:
@@ -261,7 +139,7 @@ class OfflineGeocoder:
         return GeoResult(None, None, "unverified", norm)
 
     @staticmethod
-    def _street(norm: str, street: _Entry) -> GeoResult:
+    def _street(norm: str, street: Entry) -> GeoResult:
         """Build a street-quality result."""
         code = street.postcode or ""
         locality = street.locality or _data()["postcodes"][code]["name"]
@@ -271,7 +149,7 @@ class OfflineGeocoder:
         )
 
     @staticmethod
-    def _postcode(norm: str, code: str, area: _Entry | None) -> GeoResult:
+    def _postcode(norm: str, code: str, area: Entry | None) -> GeoResult:
         """Build a postcode-quality result; a named sub-area of that postcode refines it."""
         info = _data()["postcodes"][code]
         lat, lon, district, label = info["lat"], info["lon"], info["district"], info["name"]

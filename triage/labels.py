@@ -1,11 +1,57 @@
-"""Translated labels for incident codes (statuses), for templates."""
+"""Translated labels for triage codes: incident statuses, risk levels, priorities, timeline."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+from typing import Any
 
-LABELS = {
+from core.i18n import lazy_gettext as _l
+
+STATUSES = {
     "new": _l("new"),
     "dispatched": _l("dispatched"),
+    "on_scene": _l("on scene"),
+    "cleared": _l("cleared"),
     "closed": _l("closed"),
 }
+# The levels of the shipped instruments and of the weighted (Danger-Assessment-style) model.
+LEVELS = {
+    "standard": _l("standard"),
+    "medium": _l("medium"),
+    "high": _l("high"),
+    "not_screened_in": _l("not screened in"),
+    "screened_in": _l("screened in"),
+    "none": _l("no immediate danger"),
+    "immediate": _l("immediate danger"),
+    "variable": _l("variable danger"),
+    "increased": _l("increased danger"),
+    "severe": _l("severe danger"),
+    "extreme": _l("extreme danger"),
+}
+PRIORITIES = {
+    "P1": _l("P1 (very urgent)"),
+    "P2": _l("P2 (urgent)"),
+    "P3": _l("P3 (normal)"),
+    "P4": _l("P4 (low)"),
+}
+# Timeline kinds written by triage (intake, corrections, screens, priority, closing).
+KINDS = {
+    "incident.created": _l("Call taken"),
+    "incident.corrected": _l("Incident corrected"),
+    "incident.status": _l("Incident status changed"),
+    "incident.closed": _l("Incident closed"),
+    "assessment.scored": _l("Risk screen scored"),
+    "flag.escalation_pattern": _l("Escalation pattern flagged"),
+    "priority.raised": _l("Priority raised"),
+    "priority.lowered": _l("Priority lowered"),
+    "legal_hold.set": _l("Legal hold set"),
+    "legal_hold.lifted": _l("Legal hold lifted"),
+    "restriction.set": _l("Access restricted"),
+    "restriction.lifted": _l("Restriction lifted"),
+}
+LABELS = {**STATUSES, **LEVELS, **PRIORITIES}
+
+
+def level_label(code: Any) -> str:
+    """A risk level in the user's language; an organisation's own level as written."""
+    key = str(code)
+    return str(LEVELS[key]) if key in LEVELS else key.replace("_", " ")

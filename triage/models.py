@@ -42,6 +42,7 @@ class LocationQuality(enum.StrEnum):
     """How well the incident's point is known, best first."""
 
     EXACT = "exact"
+    MANUAL = "manual"  # set on the map by a dispatcher
     STREET = "street"
     POSTCODE = "postcode"
     DISTRICT = "district"

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_login import current_user
 
 from accounts.models import Role
 from core import audit
 from core.api import api, endpoint, not_found, problem
+from core.extensions import limiter
+from core.i18n import lazy_gettext as _l
 from core.policies import BOARD, allow, protect
 from core.schemas import PageInfo
-from triage import events, screening, service
+from triage import events, fuzzy, pinning, screening, service
 from triage.access import (
     current_actor,
     incident_or_404,
@@ -22,6 +24,9 @@ from triage.schemas import (
     AssessmentCreate,
     AssessmentList,
     AssessmentRead,
+    GeocodeCandidate,
+    GeocodeCandidates,
+    GeocodeQuery,
     IncidentCreate,
     IncidentDetail,
     IncidentList,
@@ -63,6 +68,7 @@ def incident_read(
         "narrative": incident.narrative,
         "requested_skills": incident.requested_skills,
         "persons": [PersonRead.model_validate(p) for p in incident.persons],
+        "legal_hold": bool(incident.legal_hold),
     }
     if actor.token is not None and actor.token.scopes:
         data, extra = _as_sent(data, extra)
@@ -93,11 +99,11 @@ def assessment_read(a: Assessment, incident_priority: str) -> AssessmentRead:
         level=a.level,
         computed_level=a.computed_level,
         unknown_count=a.unknown_count,
-        reasons=a.result.get("reasons", []),
+        reasons=screening.reasons_of(a),
         priority=a.priority,
         incident_priority=incident_priority,
         recommendations=[
-            RecommendationRead.model_validate(r) for r in a.result.get("recommendations", [])
+            RecommendationRead.model_validate(r) for r in screening.recommendations_of(a)
         ],
         judgement=judgement,
         created_at=a.created_at,
@@ -121,8 +127,8 @@ def create_incident(body: IncidentCreate):
         raise problem(
             422,
             "validation_error",
-            "Idempotency-Key is too long.",
-            {"Idempotency-Key": "at most 128 characters"},
+            _l("Idempotency-Key is too long."),
+            {"Idempotency-Key": _l("May be at most %(n)s characters.", n=128)},
         )
     actor = current_actor()
     incident, created = service.create_incident(body, actor, key)
@@ -200,10 +206,43 @@ def get_incident(incident_id: int):
     tags=("incidents",),
 )
 def update_incident(incident_id: int, body: IncidentUpdate):
-    """Correct address, point, phone, persons, flags or narrative; changes go on the timeline."""
+    """Correct address, point, phone, persons, flags or narrative; changes go on the timeline.
+
+    With `"location_source": "manual"`, `lat`/`lon` are a point the dispatcher set on the map:
+    quality `manual`, a `location.manual` timeline line, refused (422) outside Antwerp.
+    """
     incident = incident_or_404(incident_id)
+    if body.location_source == "manual":  # a point set on the map: its own rule and timeline
+        pinning.pin_location(incident, body.lat, body.lon, current_actor())
+        rest = body.model_fields_set - {"lat", "lon", "location_source"}
+        body = IncidentUpdate.model_validate(body.model_dump(include=rest))
     service.update_incident(incident, body, current_actor())
     return incident_read(incident)
+
+
+def _geocode_key() -> str:
+    """Geocode look-ups count per user (dispatchers may share one address behind a proxy)."""
+    return f"geocode:{current_user.get_id()}:{request.remote_addr}"
+
+
+@api.get("/geocode")
+@limiter.limit(
+    lambda: current_app.config.get("GEOCODE_RATE_LIMIT", "120 per minute"), key_func=_geocode_key
+)
+@endpoint(
+    "Address candidates",
+    BOARD,
+    query=GeocodeQuery,
+    response=GeocodeCandidates,
+    tags=("incidents",),
+)
+def geocode_candidates(query: GeocodeQuery):
+    """Streets (fuzzy), postcode and district the typed address may mean, from shipped data.
+
+    The text is case data: it is not stored, cached, audited or logged.
+    """
+    found = fuzzy.candidates(query.q, query.limit)
+    return GeocodeCandidates(items=[GeocodeCandidate.model_validate(vars(c)) for c in found])
 
 
 @api.post("/incidents/<int:incident_id>/assessments")
@@ -281,8 +320,8 @@ def change_priority(incident_id: int, body: PriorityChange):
         raise problem(
             403,
             "forbidden",
-            "Only a supervisor may lower a priority.",
-            {"priority": "supervisor only"},
+            _l("Only a supervisor may lower a priority."),
+            {"priority": _l("Only a supervisor may lower it.")},
         )
     if body.priority != previous:
         service.set_priority(incident, body.priority, body.reason, current_actor())

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from core.schemas import Input, LongText, Output, PageInfo, Phone, ShortText
 from triage import addresses
-from triage.models import IncidentStatus, LocationQuality, PersonRole, Priority
+from triage.models import IncidentStatus, PersonRole, Priority
 
 Tag = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z][a-z0-9_]{1,47}$")]
 Lang = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z]{2,3}$")]
@@ -44,6 +44,12 @@ BoxNo = Annotated[
 STREET = "official street name for the unit's SMS (else the geocoder's match is used)"
 ACCESS_NOTES = "how to get in (bell, code, entrance): for the crew, never sent by SMS"
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
+LOCATION_SOURCE = (
+    "'manual': lat/lon were set on the map by the dispatcher (quality `manual`, own timeline "
+    "line); without it, lat/lon are a device's point (quality `exact`)"
+)
+# `manual` (a point set on the map) until triage.models.LocationQuality names it too.
+QualityRead = Literal["exact", "manual", "street", "postcode", "district", "unverified"]
 
 
 class PersonIn(Input):
@@ -98,6 +104,7 @@ class IncidentUpdate(Input):
     )
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
+    location_source: Literal["manual"] | None = Field(None, description=LOCATION_SOURCE)
     caller_phone: Phone | None = None
     children_present: bool | None = None
     flags: list[Tag] | None = Field(None, max_length=20)
@@ -109,6 +116,8 @@ class IncidentUpdate(Input):
     def _point_is_complete(self) -> IncidentUpdate:
         if ("lat" in self.model_fields_set) != ("lon" in self.model_fields_set):
             raise ValueError("lat and lon go together")
+        if self.location_source == "manual" and (self.lat is None or self.lon is None):
+            raise ValueError("location_source manual needs the pinned lat and lon")
         return self
 
 
@@ -171,10 +180,13 @@ class IncidentSummary(Output):
     postcode: str | None
     lat: float | None
     lon: float | None
-    location_quality: LocationQuality
+    location_quality: QualityRead
     flags: list[str]
     dispatched_at: dt.datetime | None = None
     restricted: bool = False
+    sms_address: str | None = Field(
+        None, description="street, number and box (or postcode and district): the queue's address"
+    )
 
 
 class IncidentRead(IncidentSummary):
@@ -189,6 +201,7 @@ class IncidentRead(IncidentSummary):
     children_present: bool | None
     narrative: str | None
     requested_skills: list[str]
+    legal_hold: bool = Field(False, description="kept past retention (a supervisor's decision)")
     persons: list[PersonRead]
 
 
@@ -310,6 +323,35 @@ class ScorePreviewRead(Output):
     priority: Priority
     unknown_count: int
     reasons: list[str]
+
+
+class GeocodeQuery(Input):
+    """Typed address text to find candidates for; never stored or logged."""
+
+    q: str = Field(min_length=1, max_length=300, description="the address as typed")
+    limit: int = Field(5, ge=1, le=10)
+
+
+class GeocodeCandidate(Output):
+    """One place the typed address may mean."""
+
+    street: str | None
+    house_number: str | None
+    box: str | None
+    postcode: str | None
+    district: str | None
+    locality: str | None
+    lat: float
+    lon: float
+    score: float = Field(description="0-100, how well the text matches")
+    quality: Literal["street", "postcode", "district"]
+    display: str
+
+
+class GeocodeCandidates(Output):
+    """Candidates, best first; empty if nothing in Antwerp matches."""
+
+    items: list[GeocodeCandidate]
 
 
 IncidentDetail.model_rebuild()

@@ -4,13 +4,16 @@ Pure functions over a loaded :class:`~triage.instruments.Instrument` and plain a
 Rules: "unknown" is never counted as yes and is always reported; professional judgement may
 raise a level with a reason but never lower it; a higher level never means a less urgent
 priority (checked by the loader).
+
+Every "why" is a :class:`Reason`: a code and its parameters. The core writes it in English (for
+logs and tests); the services render the same reason in the user's language.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from typing import Any, Literal
 
 from triage.instruments import PRIORITIES, Band, Instrument
 
@@ -19,6 +22,55 @@ ANSWER_VALUES: tuple[str, ...] = ("yes", "no", "unknown")
 ScreenedInBy = Literal["trigger", "count", "judgement"]
 
 REPEAT_THRESHOLD = 3  # incidents in 12 months: the DASH "potential escalation" referral criterion
+
+
+# English text of each reason code; the Dutch (and any other language) lives in the catalogue.
+REASON_TEXTS: dict[str, str] = {
+    "count": "{count} of {total} answered yes ({band} → {level})",
+    "weighted": "weighted score {score} of {max} ({band} → {level})",
+    "trigger": "trigger answered yes: {items} → {level}",
+    "count_met": "no trigger; {count} of {total} non-trigger items answered yes "
+    "(≥ {threshold} → {level})",
+    "count_below": "no trigger; {count} of {total} non-trigger items answered yes "
+    "(< {threshold} → {level})",
+    "immediate": "immediate danger: {items} → {level}",
+    "no_immediate": "no immediate-danger sign answered yes → {level}",
+    "unknown": "{count} unknown or unanswered (not counted as yes)",
+    "judgement_same": "professional judgement: {reason} (level stays {level})",
+    "judgement_raised": "professional judgement: {reason} ({old} → {level})",
+    "escalation": "{count} incidents in 12 months (≥ {threshold}: potential escalation)"
+    " ({old} → {level})",
+    # why a recommendation was made
+    "screened_in": "{instrument} screened in (by {how})",
+    "top_level": "{instrument} level {level} is the highest level",
+    "motive_aggravating": "motive {tags}: an aggravating circumstance",
+    "motive_theme": "tag {tags} → theme {theme}",
+    "motive_support": "tag {tags}: hate-crime and sexual-violence victims get it",
+    "every_victim": "offered to every victim, whatever the level",
+}
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One line of why: a code from REASON_TEXTS and its parameters (lists become tuples)."""
+
+    code: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, code: str, **params: Any) -> Reason:
+        """Build a reason; list parameters are kept as tuples (the reason stays hashable)."""
+        frozen = {k: tuple(v) if isinstance(v, list | tuple) else v for k, v in params.items()}
+        return cls(code, tuple(frozen.items()))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The stored form: `{"code": ..., "params": {...}}` (tuples as lists)."""
+        params = {k: list(v) if isinstance(v, tuple) else v for k, v in self.params}
+        return {"code": self.code, "params": params}
+
+    def __str__(self) -> str:
+        params = {k: ", ".join(v) if isinstance(v, tuple) else v for k, v in self.params}
+        return REASON_TEXTS[self.code].format(**params)
 
 
 class AnswerError(ValueError):
@@ -42,7 +94,15 @@ class AnswerError(ValueError):
 
 
 class JudgementError(ValueError):
-    """A professional-judgement override is not allowed (e.g. it would lower the level)."""
+    """A professional-judgement override is not allowed (e.g. it would lower the level).
+
+    `kind` says which rule refused it ("instrument", "level", "reason", "lower"), so that a
+    service can say it in the user's language.
+    """
+
+    def __init__(self, message: str, kind: str = "instrument") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -55,9 +115,14 @@ class ScoreResult:
     level: str
     unknown_count: int
     yes_items: tuple[str, ...]
-    reasons: tuple[str, ...]
+    explanation: tuple[Reason, ...]
     screened_in_by: ScreenedInBy | None = None
     judgement_reason: str | None = None  # set when professional judgement raised the level
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        """The explanation in English, one line per reason."""
+        return tuple(str(reason) for reason in self.explanation)
 
 
 @dataclass(frozen=True)
@@ -66,15 +131,20 @@ class Recommendation:
 
     code: str
     text: dict[str, str] = field(hash=False)
-    reason: str
+    why: Reason
     theme: str | None = None  # reference-officer theme, for notify_reference_officer
+
+    @property
+    def reason(self) -> str:
+        """Why, in English."""
+        return str(self.why)
 
 
 @dataclass(frozen=True)
 class _Outcome:
     score: int
     level: str
-    reason: str
+    reason: Reason
     screened_in_by: ScreenedInBy | None = None
 
 
@@ -105,15 +175,15 @@ def _count_threshold(instrument: Instrument, answers: Mapping[str, str]) -> _Out
     count = len(_yes(answers, instrument.item_ids))
     band = _band_for(instrument, count)
     total = len(instrument.items)
-    reason = f"{count} of {total} answered yes ({band.describe()} → {band.level})"
+    reason = Reason.of("count", count=count, total=total, band=band.describe(), level=band.level)
     return _Outcome(count, band.level, reason)
 
 
 def _weighted_bins(instrument: Instrument, answers: Mapping[str, str]) -> _Outcome:
     total = sum(item.weight or 0 for item in instrument.items if answers[item.id] == "yes")
     band = _band_for(instrument, total)
-    reason = (
-        f"weighted score {total} of {instrument.max_score()} ({band.describe()} → {band.level})"
+    reason = Reason.of(
+        "weighted", score=total, max=instrument.max_score(), band=band.describe(), level=band.level
     )
     return _Outcome(total, band.level, reason)
 
@@ -126,22 +196,22 @@ def _trigger_or_count(instrument: Instrument, answers: Mapping[str, str]) -> _Ou
     score = len(triggers) + len(others_yes)
     top, bottom = instrument.top_level, instrument.bottom_level
     if triggers:
-        return _Outcome(
-            score, top, f"trigger answered yes: {', '.join(triggers)} → {top}", "trigger"
-        )
-    counted = f"{len(others_yes)} of {len(others)} non-trigger items answered yes"
+        why = Reason.of("trigger", instrument=instrument.id, items=triggers, level=top)
+        return _Outcome(score, top, why, "trigger")
+    counted = {"count": len(others_yes), "total": len(others), "threshold": threshold}
     if len(others_yes) >= threshold:
-        return _Outcome(score, top, f"no trigger; {counted} (≥ {threshold} → {top})", "count")
-    return _Outcome(score, bottom, f"no trigger; {counted} (< {threshold} → {bottom})")
+        return _Outcome(score, top, Reason.of("count_met", **counted, level=top), "count")
+    return _Outcome(score, bottom, Reason.of("count_below", **counted, level=bottom))
 
 
 def _immediate_danger(instrument: Instrument, answers: Mapping[str, str]) -> _Outcome:
     signs = _yes(answers, instrument.item_ids)
     if signs:
         top = instrument.top_level
-        return _Outcome(len(signs), top, f"immediate danger: {', '.join(signs)} → {top}")
+        why = Reason.of("immediate", instrument=instrument.id, items=signs, level=top)
+        return _Outcome(len(signs), top, why)
     bottom = instrument.bottom_level
-    return _Outcome(0, bottom, f"no immediate-danger sign answered yes → {bottom}")
+    return _Outcome(0, bottom, Reason.of("no_immediate", level=bottom))
 
 
 SCORING_MODELS: dict[str, Callable[[Instrument, Mapping[str, str]], _Outcome]] = {
@@ -159,7 +229,7 @@ def score(instrument: Instrument, answers: Mapping[str, str]) -> ScoreResult:
     unknown = [item_id for item_id, value in complete.items() if value == "unknown"]
     reasons = [outcome.reason]
     if unknown:
-        reasons.append(f"{len(unknown)} unknown or unanswered (not counted as yes)")
+        reasons.append(Reason.of("unknown", count=len(unknown)))
     return ScoreResult(
         instrument=instrument.id,
         version=instrument.version,
@@ -167,7 +237,7 @@ def score(instrument: Instrument, answers: Mapping[str, str]) -> ScoreResult:
         level=outcome.level,
         unknown_count=len(unknown),
         yes_items=tuple(_yes(complete, instrument.item_ids)),
-        reasons=tuple(reasons),
+        explanation=tuple(reasons),
         screened_in_by=outcome.screened_in_by,
     )
 
@@ -210,25 +280,27 @@ def apply_judgement(
     """Raise the level on professional judgement (reason required); never lower it."""
     _check_same_instrument(instrument, result, JudgementError)
     if level not in instrument.levels:
-        raise JudgementError(f"unknown level {level!r}; expected one of {instrument.levels}")
+        raise JudgementError(
+            f"unknown level {level!r}; expected one of {instrument.levels}", "level"
+        )
     if not reason or not reason.strip():
-        raise JudgementError("professional judgement needs a reason")
+        raise JudgementError("professional judgement needs a reason", "reason")
     if level_rank(instrument, level) < level_rank(instrument, result.level):
         raise JudgementError(
-            f"judgement may raise the level, not lower it ({result.level} → {level})"
+            f"judgement may raise the level, not lower it ({result.level} → {level})", "lower"
         )
     reason = " ".join(reason.split())  # one line
     if level == result.level:
-        line = f"professional judgement: {reason} (level stays {level})"
-        return replace(result, reasons=(*result.reasons, line))
+        line = Reason.of("judgement_same", reason=reason, level=level)
+        return replace(result, explanation=(*result.explanation, line))
     screened_in_by = result.screened_in_by
     if instrument.model == "trigger_or_count" and level == instrument.top_level:
         screened_in_by = "judgement"
-    line = f"professional judgement: {reason} ({result.level} → {level})"
+    line = Reason.of("judgement_raised", reason=reason, old=result.level, level=level)
     return replace(
         result,
         level=level,
-        reasons=(*result.reasons, line),
+        explanation=(*result.explanation, line),
         screened_in_by=screened_in_by,
         judgement_reason=reason,
     )
@@ -260,11 +332,14 @@ def apply_escalation(
     target = escalation_level(instrument)
     if level_rank(instrument, target) <= level_rank(instrument, result.level):
         return result
-    line = (
-        f"{incidents_12m} incidents in 12 months (≥ {REPEAT_THRESHOLD}: potential escalation)"
-        f" ({result.level} → {target})"
+    line = Reason.of(
+        "escalation",
+        count=incidents_12m,
+        threshold=REPEAT_THRESHOLD,
+        old=result.level,
+        level=target,
     )
-    return replace(result, level=target, reasons=(*result.reasons, line))
+    return replace(result, level=target, explanation=(*result.explanation, line))
 
 
 @dataclass(frozen=True)
@@ -337,7 +412,7 @@ def _motive_in_report(motives: list[tuple[str, Motive]]) -> list[Recommendation]
         "nl": f"Vermeld in het PV het motief als verzwarende omstandigheid: {names['nl']}.",
         "en": f"Record the motive in the police report as aggravating: {names['en']}.",
     }
-    why = f"motive {', '.join(t for t, _ in aggravating)}: an aggravating circumstance"
+    why = Reason.of("motive_aggravating", tags=[t for t, _ in aggravating])
     return [Recommendation("motive_in_police_report", text, why)]
 
 
@@ -349,7 +424,7 @@ def _reference_officers(motives: list[tuple[str, Motive]]) -> list[Recommendatio
                 "nl": f"Breng de referentieambtenaar {label['nl']} op de hoogte.",
                 "en": f"Notify the reference officer for {label['en']}.",
             }
-            why = f"tag {', '.join(theme_tags)} → theme {label['en']}"
+            why = Reason.of("motive_theme", tags=theme_tags, theme=label["en"], theme_code=theme)
             recs.append(Recommendation("notify_reference_officer", text, why, theme))
     return recs
 
@@ -358,7 +433,7 @@ def _motive_recommendations(tags: set[str]) -> list[Recommendation]:
     motives = [(tag, MOTIVES[tag]) for tag in MOTIVE_TAGS if tag in tags]
     if not motives:
         return []
-    why = f"tag {', '.join(t for t, _ in motives)}: hate-crime and sexual-violence victims get it"
+    why = Reason.of("motive_support", tags=[t for t, _ in motives])
     support = Recommendation(
         "offer_psychosocial_support", _TEXTS["offer_psychosocial_support"], why
     )
@@ -373,15 +448,16 @@ def recommendations(
     recs: list[Recommendation] = []
     at_top = result.level == instrument.top_level
     if at_top and instrument.model == "trigger_or_count":
-        why = f"{instrument.id} screened in (by {result.screened_in_by or 'rule'})"
+        how = result.screened_in_by or "rule"
+        why = Reason.of("screened_in", instrument=instrument.id, how=how)
         recs.append(Recommendation("support_line_1712", _TEXTS["support_line_1712"], why))
     # The case consultation is for risk screens (DASH, LAP, an organisation's checklist); the
     # immediate-danger screen says "send now", not "this is a high-risk case".
     if at_top and instrument.model != "immediate_danger":
-        why = f"{instrument.id} level {result.level} is the highest level"
+        why = Reason.of("top_level", instrument=instrument.id, level=result.level)
         text = _TEXTS["veilig_huis_case_consultation"]
         recs.append(Recommendation("veilig_huis_case_consultation", text, why))
     recs.extend(_motive_recommendations(set(motive_tags)))
-    why = "offered to every victim, whatever the level"
+    why = Reason.of("every_victim")
     recs.append(Recommendation("offer_victim_support", _TEXTS["offer_victim_support"], why))
     return recs

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from flask import Flask, current_app
 from sqlalchemy import func, select
@@ -16,7 +17,8 @@ from sqlalchemy import func, select
 from core import audit
 from core.db import db
 from core.errors import DomainError
-from triage import events, scoring
+from core.i18n import lazy_gettext as _l
+from triage import events, explain, scoring
 from triage.instruments import SHIPPED_DIR, Instrument, load_instruments
 from triage.models import Assessment, Incident, IncidentStatus, Priority
 from triage.scoring import REPEAT_THRESHOLD, ScoreResult
@@ -71,19 +73,17 @@ def preview(instrument: Instrument, answers: dict[str, str], partial: bool) -> S
     """Score without storing; with `partial`, unanswered items count as unknown."""
     if partial:
         answers = {item: answers.get(item, "unknown") for item in instrument.item_ids} | answers
-    return _score(instrument, answers)
+    return explain.explained(_score(instrument, answers), instruments())
 
 
 def _score(instrument: Instrument, answers: dict[str, str]) -> ScoreResult:
     try:
         return scoring.score(instrument, answers)
     except scoring.AnswerError as exc:
-        fields = {f"answers.{i}": "required" for i in exc.missing}
-        fields |= {f"answers.{i}": "not an item of this instrument" for i in exc.unknown_items}
-        fields |= {
-            f"answers.{i}": f"must be yes, no or unknown, not {v!r}" for i, v in exc.invalid.items()
-        }
-        raise ScreeningError("Some answers are missing or not valid.", fields) from None
+        fields: dict[str, Any] = {f"answers.{i}": _l("Required.") for i in exc.missing}
+        fields |= {f"answers.{i}": _l("Not an item of this instrument.") for i in exc.unknown_items}
+        fields |= {f"answers.{i}": _l("Must be yes, no or unknown.") for i in exc.invalid}
+        raise ScreeningError(_l("Some answers are missing or not valid."), fields) from None
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,17 @@ def _judged(instrument: Instrument, result: ScoreResult, level: str, reason: str
     try:
         return scoring.apply_judgement(instrument, result, level, reason)
     except scoring.JudgementError as exc:
-        raise ScreeningError(str(exc), {"judgement.level": str(exc)}) from None
+        message = JUDGEMENT_ERRORS.get(exc.kind, JUDGEMENT_ERRORS["instrument"])
+        field = "judgement.reason" if exc.kind == "reason" else "judgement.level"
+        raise ScreeningError(message, {field: message}) from None
+
+
+JUDGEMENT_ERRORS = {
+    "level": _l("This level is not one of the instrument's levels."),
+    "reason": _l("Professional judgement needs a reason."),
+    "lower": _l("Professional judgement may raise the level, never lower it."),
+    "instrument": _l("This judgement is for another instrument."),
+}
 
 
 def assess(
@@ -117,14 +127,12 @@ def assess(
         raise DomainError(
             409,
             "conflict",
-            "This incident is closed; a screen is not scored on it.",
-            {"incident": "closed"},
+            _l("This incident is closed; a screen is not scored on it."),
+            {"incident": _l("The incident is closed.")},
         )
     instrument = instruments().get(instrument_id)
     if instrument is None:
-        raise ScreeningError(
-            "Unknown instrument.", {"instrument": f"no instrument {instrument_id!r}"}
-        )
+        raise ScreeningError(_l("Unknown instrument."), {"instrument": _l("No such instrument.")})
     computed = _score(instrument, answers)
     result = scoring.apply_escalation(instrument, computed, prior_count + 1)
     if judgement:
@@ -174,10 +182,12 @@ def _store(
         unknown_count=result.unknown_count,
         priority=priority,
         result={
-            "reasons": list(result.reasons),
+            # The codes, to render in each reader's language; the text as first written.
+            "explanation": [r.as_dict() for r in result.explanation],
+            "reasons": explain.texts(list(result.explanation), instruments()),
             "yes_items": list(result.yes_items),
             "screened_in_by": result.screened_in_by,
-            "recommendations": [r.__dict__ for r in recs],
+            "recommendations": [explain.recommendation_dict(r, instruments()) for r in recs],
         },
         override_level=judgement[0] if judgement else None,
         override_reason=judgement[1] if judgement else None,
@@ -187,6 +197,16 @@ def _store(
     db.session.add(assessment)
     db.session.flush()
     return assessment
+
+
+def reasons_of(assessment: Assessment) -> list[str]:
+    """Why the assessment has its level, in the reader's language."""
+    return explain.stored_reasons(assessment.result, instruments())
+
+
+def recommendations_of(assessment: Assessment) -> list[dict[str, Any]]:
+    """The assessment's recommendations, each reason in the reader's language."""
+    return explain.stored_recommendations(assessment.result, instruments())
 
 
 def assessments(incident_id: int) -> list[Assessment]:

@@ -18,6 +18,7 @@ from accounts.actor import Actor
 from core import audit, clock, crypto
 from core.db import db
 from core.errors import DomainError
+from core.i18n import lazy_gettext as _l
 from core.phones import normalise_phone
 from triage import addresses, events, screening
 from triage.geocoding import normalise_address
@@ -71,8 +72,14 @@ def check_flags(flags: list[str], field: str = "flags") -> list[str]:
     allowed = screening.intake_flags()
     bad = [f for f in flags if f not in allowed]
     if bad:
-        message = f"unknown or system flag: {', '.join(bad)}; allowed: {', '.join(sorted(allowed))}"
-        raise IntakeError(422, "validation_error", "Some fields are not valid.", {field: message})
+        message = _l(
+            "Unknown or system flag: %(bad)s; allowed: %(allowed)s.",
+            bad=", ".join(bad),
+            allowed=", ".join(sorted(allowed)),
+        )
+        raise IntakeError(
+            422, "validation_error", _l("Some fields are not valid."), {field: message}
+        )
     return sorted(set(flags))
 
 
@@ -204,13 +211,13 @@ def _replay(key: str | None, print_: str | None) -> Incident:
         select(Incident).where(Incident.idempotency_key == key)
     ).scalar_one_or_none()
     if key is None or existing is None:
-        raise IntakeError(409, "conflict", "The incident could not be stored; retry.")
+        raise IntakeError(409, "conflict", _l("The incident could not be stored; retry."))
     if existing.idempotency_fingerprint != print_:
         raise IntakeError(
             409,
             "idempotency_conflict",
-            "This Idempotency-Key was already used with a different request.",
-            {"Idempotency-Key": "reused with a different body"},
+            _l("This Idempotency-Key was already used with a different request."),
+            {"Idempotency-Key": _l("Reused with a different body.")},
         )
     return existing
 
@@ -375,6 +382,9 @@ def _update_lists(incident: Incident, body: IncidentUpdate, changes: dict[str, A
     return changed
 
 
+PINNED = ("exact", "manual")  # a point given or set by hand survives an address correction
+
+
 def _update_location(
     incident: Incident, body: IncidentUpdate, changes: dict[str, Any]
 ) -> list[str]:
@@ -389,12 +399,12 @@ def _update_location(
         lat = (
             body.lat
             if "lat" in changes
-            else (incident.lat if incident.location_quality == "exact" else None)
+            else (incident.lat if incident.location_quality in PINNED else None)
         )
         lon = (
             body.lon
             if "lon" in changes
-            else (incident.lon if incident.location_quality == "exact" else None)
+            else (incident.lon if incident.location_quality in PINNED else None)
         )
         _apply_location(incident, locate(incident.address_text, lat, lon))
         if "lat" in changes:

@@ -14,39 +14,41 @@ from typing import Any
 
 from flask import Blueprint, abort, jsonify, request
 from flask.json.provider import DefaultJSONProvider
+from flask_babel.speaklater import LazyString
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import HTTPException
 
+from core.api.messages import field_message, not_found_message
 from core.db import in_transaction
+from core.i18n import lazy_gettext as _l
 from core.policies import Policy, enforce
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 class ApiError(HTTPException):
-    """An error answered in the API's JSON shape."""
+    """An error answered in the API's JSON shape; message and field messages may be lazy
+    (translated when the answer is written, in the request's language)."""
 
-    def __init__(self, status: int, code: str, message: str, fields: dict | None = None):
+    def __init__(self, status: int, code: str, message: Any, fields: dict | None = None):
         super().__init__(description=message)
         self.code = status
         self.error_code = code
         self.fields = fields or {}
 
 
-def problem(status: int, code: str, message: str, fields: dict | None = None) -> ApiError:
+def problem(status: int, code: str, message: Any, fields: dict | None = None) -> ApiError:
     """Build an ApiError for `raise problem(...)`."""
     return ApiError(status, code, message, fields)
 
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
-    """Turn pydantic errors into `{"dotted.field": "message"}`."""
+    """Turn pydantic errors into `{"dotted.field": "message"}`, messages in the user's language."""
     fields: dict[str, str] = {}
     for err in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in err["loc"]) or "body"
-        message = err["msg"]
-        if err["type"] == "extra_forbidden":
-            message = "unknown field"
-        fields.setdefault(loc, message)
+        if loc not in fields:
+            fields[loc] = field_message(err)
     return fields
 
 
@@ -112,27 +114,27 @@ class DepthLimitedJSON(DefaultJSONProvider):
 def _json_body(schema: type[BaseModel]) -> BaseModel:
     if not request.is_json:
         raise problem(
-            400, "invalid_json", "The body must be JSON (Content-Type: application/json)."
+            400, "invalid_json", _l("The body must be JSON (Content-Type: application/json).")
         )
     payload = request.get_json(silent=True)
     if payload is None:
         raise problem(
             400,
             "invalid_json",
-            f"The body is not valid JSON (or nests deeper than {MAX_JSON_DEPTH} levels).",
+            _l("The body is not valid JSON (or nests deeper than %(n)s levels).", n=MAX_JSON_DEPTH),
         )
     if not isinstance(payload, dict):
         raise problem(
             422,
             "validation_error",
-            "The body must be a JSON object.",
-            {"body": "expected an object"},
+            _l("The body must be a JSON object."),
+            {"body": _l("Must be an object.")},
         )
     try:
         return schema.model_validate(payload)
     except ValidationError as exc:
         raise problem(
-            422, "validation_error", "Some fields are not valid.", field_errors(exc)
+            422, "validation_error", _l("Some fields are not valid."), field_errors(exc)
         ) from None
 
 
@@ -141,7 +143,7 @@ def _query(schema: type[BaseModel]) -> BaseModel:
         return schema.model_validate(request.args.to_dict())
     except ValidationError as exc:
         raise problem(
-            422, "validation_error", "Some query parameters are not valid.", field_errors(exc)
+            422, "validation_error", _l("Some query parameters are not valid."), field_errors(exc)
         ) from None
 
 
@@ -194,8 +196,8 @@ def paginate(page: int, per_page: int, total: int) -> dict[str, Any]:
 
 
 def not_found(what: str = "resource") -> ApiError:
-    """404 in the API's shape."""
-    return problem(404, "not_found", f"No such {what}.")
+    """404 in the API's shape, saying in the user's language what was not found."""
+    return problem(404, "not_found", LazyString(not_found_message, what))
 
 
 __all__ = ["ApiError", "abort", "api", "endpoint", "not_found", "paginate", "problem"]

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from core.api import api, endpoint, problem
 from core.audit import AuditEvent
 from core.db import db
+from core.i18n import lazy_gettext as _l
 from core.policies import Role, allow
 from core.schemas import DbId, Input, Output, PageInfo
 
@@ -66,8 +67,8 @@ def audit_trail(query: AuditQuery):
             raise problem(
                 403,
                 "forbidden",
-                "Administrators see only administrative audit.",
-                {"object_type": f"one of {', '.join(ADMIN_OBJECTS)}"},
+                _l("Administrators see only administrative audit."),
+                {"object_type": _l("One of: %(choices)s.", choices=", ".join(ADMIN_OBJECTS))},
             )
         stmt = stmt.where(AuditEvent.object_type.in_(ADMIN_OBJECTS))
     if query.object_type:

@@ -103,7 +103,7 @@ def init_app(app: Flask) -> None:
     socketio.init_app(
         app,
         async_mode="threading",
-        cors_allowed_origins=[app.config["PUBLIC_BASE_URL"]],
+        cors_allowed_origins=list(app.config["ALLOWED_ORIGINS"]),  # as core.policies
         manage_session=False,
         namespaces=[NAMESPACE],  # the default namespace "/" and any other are refused
         **queue,

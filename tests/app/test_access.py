@@ -42,6 +42,7 @@ PAGES = HANDOVER_PAGES + (
 # callers get 422 (validation) rather than a change.
 MATRIX = [
     ("GET", "/healthz", {"anonymous": 200, **dict.fromkeys(ROLES, 200)}),
+    ("GET", "/favicon.ico", {"anonymous": 200, **dict.fromkeys(ROLES, 200)}),
     ("GET", "/api/v1/openapi.json", {"anonymous": 200, **dict.fromkeys(ROLES, 200)}),
     ("GET", "/api/v1/me", {"anonymous": 401, **dict.fromkeys(ROLES, 200)}),
     ("GET", "/api/v1/organisations", {"anonymous": 401, **dict.fromkeys(ROLES, 200)}),
@@ -185,6 +186,17 @@ MATRIX = [
     ("POST", "/webhooks/twilio/status", {"anonymous": 403, **dict.fromkeys(ROLES, 403)}),
     *HANDOVER_ROWS,
     ("GET", "/api/v1/board", BOARD_ONLY),
+    ("GET", "/api/v1/alarms", BOARD_ONLY),
+    ("POST", "/api/v1/units/999999/messages", {**BOARD_ONLY, "dispatcher": 422, "supervisor": 422}),
+    ("GET", "/api/v1/geocode", {**BOARD_ONLY, "dispatcher": 422, "supervisor": 422}),
+    ("POST", "/api/v1/incidents/duplicates", BOARD_ONLY),
+    ("GET", "/api/v1/alarms/999999", {**BOARD_ONLY, "dispatcher": 404, "supervisor": 404}),
+    (
+        "POST",
+        "/api/v1/alarms/999999/acknowledge",
+        {**BOARD_ONLY, "dispatcher": 404, "supervisor": 404},
+    ),
+    ("POST", "/api/v1/me/sound", {**BOARD_ONLY, "dispatcher": 422, "supervisor": 422}),
     (
         "GET",
         "/api/v1/audit",
@@ -294,6 +306,7 @@ OTHER_ORG = "social_worker_other_org"
 INTAKE_TOKEN = "intake_token"
 INTAKE_ALLOWED = {
     ("GET", "/healthz"): 200,
+    ("GET", "/favicon.ico"): 200,
     ("GET", "/api/v1/openapi.json"): 200,
     ("POST", "/api/v1/incidents"): 201,
     ("GET", "/api/v1/incidents/999999"): 404,

@@ -27,6 +27,7 @@ def test_dispatcher_logs_in_and_lands_on_the_console(app, client):
         "username": "an",
         "role": "dispatcher",
         "organisation": "politie-antwerpen",
+        "sound_muted": False,
     }
 
 

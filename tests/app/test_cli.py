@@ -33,6 +33,7 @@ def test_user_create_reads_the_password_from_stdin(app, runner, client):
         "username": "lotte",
         "role": "social_worker",
         "organisation": "caw-antwerpen",
+        "sound_muted": False,
     }
 
 

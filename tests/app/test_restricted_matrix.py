@@ -108,6 +108,7 @@ class Night:
     assignment_id: int = 0
     note_id: int = 0
     packet_id: int = 0
+    alarm_id: int = 0
     pages: dict[str, tuple[FlaskClient, str]] = field(default_factory=dict)
 
     def ids(self) -> dict[str, int]:
@@ -131,6 +132,7 @@ PARAMS = {  # a path parameter → the Night attribute holding R's object of tha
     "note_id": "note_id",  # the police view and the partner view of R's handover note
     "unit_id": "unit_id",  # the unit serving R
     "packet_id": "packet_id",  # CAW's 07:00 packet, which carries R's note
+    "alarm_id": "alarm_id",  # the alarm for NT-11's free text about R
 }
 LISTINGS = {  # routes without parameters whose answer may include R
     "GET /": "sends each role to its page",
@@ -140,6 +142,8 @@ LISTINGS = {  # routes without parameters whose answer may include R
     "GET /morning": "a social worker's morning page",
     "GET /handover": "a social worker's packets and urgent notes",
     "GET /api/v1/board": "the console's snapshot: queue, units, alarms",
+    "GET /api/v1/alarms": "standing alarms, with the texts their viewer may read",
+    "POST /api/v1/incidents/duplicates": "open incidents at R's address or from R's phone",
     "GET /api/v1/incidents": "the queue",
     "POST /api/v1/incidents": "a new call from R's caller: its prior incidents and repeat flag",
     "GET /api/v1/units": "units with position and current incident",
@@ -151,6 +155,7 @@ LISTINGS = {  # routes without parameters whose answer may include R
 INCIDENT_FREE = {  # with the reason no incident data can be in the answer
     "GET /static/<path:filename>": "files shipped with the app",
     "GET /healthz": "liveness, no data",
+    "GET /favicon.ico": "the app's icon",
     "GET /api/v1/openapi.json": "the API description",
     "GET /login": "the login form",
     "POST /login": "logging in",
@@ -177,6 +182,8 @@ INCIDENT_FREE = {  # with the reason no incident data can be in the answer
     "POST /api/v1/instruments/<instrument_id>/preview": "scores answers, stores nothing",
     "POST /webhooks/twilio/sms": "Twilio-signed; its answer goes to the texting unit's phone",
     "POST /webhooks/twilio/status": "Twilio-signed delivery status; answers 204",
+    "POST /api/v1/me/sound": "one's own console sound setting",
+    "GET /api/v1/geocode": "address candidates from the shipped street list; stores nothing",
 }
 # Valid bodies, so the guard (not validation) is what refuses: `{}` for any route not named here.
 BODIES: dict[str, Callable[[Night], dict[str, Any]]] = {
@@ -184,6 +191,7 @@ BODIES: dict[str, Callable[[Night], dict[str, Any]]] = {
         "address": "Kiel 5, 2020 Antwerpen",
         "caller_phone": PHONE,
     },
+    "POST /api/v1/incidents/duplicates": lambda n: {"address": R_CALL["address"]},
     "POST /api/v1/incidents/<int:incident_id>/assessments": lambda n: {
         "instrument": "dash",
         "answers": answers(DASH_ITEMS, 2),
@@ -200,6 +208,10 @@ BODIES: dict[str, Callable[[Night], dict[str, Any]]] = {
     "POST /api/v1/assignments/<int:assignment_id>/release": lambda n: {"reason": "nodig elders"},
     "POST /api/v1/handover-notes/<int:note_id>/versions": lambda n: R_NOTE,
     "POST /api/v1/units/<int:unit_id>/status": lambda n: {"status": "on_scene"},
+    "POST /api/v1/units/<int:unit_id>/messages": lambda n: {
+        "text": "Kom terug",
+        "incident_id": n.rid,
+    },
 }
 # Where the addressed organisation's reader gets R's note by design (its shared content only).
 PARTNER_SHARES = {
@@ -306,6 +318,7 @@ def work_on_r(night: Night) -> None:
     ok(client.post(status, json={"status": "transporting"}, headers=an))  # from where it stood
     sms = {"MessageSid": "SM-R-1", "From": "+32470000011", "To": "+3230000000", "Body": SMS_TEXT}
     assert signed_post(client, "/webhooks/twilio/sms", sms).status_code == 200
+    night.alarm_id = ok(client.get("/api/v1/alarms", headers=chef))["alarms"][0]["id"]
     ok(assess(client, an, rid, "dash", answers(DASH_ITEMS, 6)))
     narrative = {"narrative": R_CALL["narrative"] + " Twee kinderen slapen boven."}
     ok(client.patch(f"/api/v1/incidents/{rid}", json=narrative, headers=an))

@@ -103,10 +103,10 @@ def test_dash_screen_with_14_yes_is_high_and_recommends_veilig_huis(page, expect
     expect(result.locator(".facts .prio")).to_have_attribute("data-priority", "P2")
     dash = result.locator(".assessment[data-instrument=dash]")
     expect(dash).to_have_attribute("data-level", "high")
-    expect(dash).to_contain_text("10 unknown or unanswered")  # reported, not counted as no
+    expect(dash).to_contain_text("10 onbekend of onbeantwoord")  # reported, not counted as no
     veilig_huis = result.locator(".recommendations [data-code=veilig_huis_case_consultation]")
     expect(veilig_huis).to_contain_text("Veilig Huis")
-    expect(veilig_huis.locator(".why")).to_contain_text("dash")
+    expect(veilig_huis.locator(".why")).to_contain_text("DASH")
 
     page.locator("a.open-incident").click()
     expect(page.locator("#incident[data-loaded]")).to_be_attached()

@@ -291,7 +291,7 @@ def test_console_shows_case_text_sms_and_alarms_as_text(page, watch, expect, cas
 
     case.texts["alarm"] = hostile("alarm")
     unit_sms(live_server, case.unit_phone, case.texts["alarm"])
-    alarm = page.locator("#alarms li.alarm[data-kind=unparsed] .alarm-text")
+    alarm = page.locator("#alarms li.alarm[data-kind=unit_text] .alarm-text").last  # the newest
     expect(alarm).to_have_text(case.texts["alarm"])
     screenshot(page, "xss-console.png")
     shown = ["address", "narrative", "sms", "priority", "release", "hold", "alarm"]

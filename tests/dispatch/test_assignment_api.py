@@ -79,7 +79,7 @@ def test_unavailable_unit_is_409(app, client):
     response = client.post(
         f"/api/v1/incidents/{incident['id']}/assignments", json={"unit_id": busy}, headers=headers
     )
-    assert response.status_code == 409 and "en_route" in response.get_json()["message"]
+    assert response.status_code == 409 and "onderweg" in response.get_json()["message"]
     with app.app_context():
         assert db.session.execute(select(Message)).first() is None
 
@@ -92,7 +92,7 @@ def test_unit_outside_its_shift_is_refused(app, client, clock):
     sleeping = make_unit(app, shift=("03:00", "03:01"))
     path = f"/api/v1/incidents/{incident['id']}/assignments"
     response = client.post(path, json={"unit_id": sleeping}, headers=headers)
-    assert response.status_code == 409 and "shift" in response.get_json()["message"]
+    assert response.status_code == 409 and "buiten zijn dienst" in response.get_json()["message"]
     clock.set(dt.datetime(2027, 3, 28, 3, 0, 30, tzinfo=bxl))  # within it
     assert client.post(path, json={"unit_id": sleeping}, headers=headers).status_code == 201
 
@@ -203,3 +203,45 @@ def test_demo_seed_sms_never_carry_names_answers_or_narrative(app, client, runne
         assert re.search(r"NW-\d{4}-\d{6}", body) and len(body) <= 320
         assert "Fatima" not in body and "Benali" not in body and "wurgen" not in body
         assert "0499" not in body and "12 34 99" not in body
+
+
+def test_a_dispatcher_texts_the_unit_on_an_incident_and_it_is_on_the_timeline(app, client):
+    headers = board(app)
+    incident, unit_id, _ = incident_with_unit(app, client, headers)
+    sent = client.post(
+        f"/api/v1/units/{unit_id}/messages",
+        json={"text": "Bel de meldkamer", "incident_id": incident["id"]},
+        headers=headers,
+    )
+    assert sent.status_code == 201, sent.get_json()
+    assert sent.get_json()["body"] == "NW NT-11: Bel de meldkamer"
+    thread = client.get(f"/api/v1/incidents/{incident['id']}/messages", headers=headers).get_json()
+    assert [m["kind"] for m in thread["items"]] == ["assignment", "free_text"]
+    detail = client.get(f"/api/v1/incidents/{incident['id']}", headers=headers).get_json()
+    [line] = [e for e in detail["timeline"] if e["kind"] == "sms.sent"]
+    assert line["detail"] == "Bel de meldkamer"
+    other = new_incident(client, headers, address="Kiel 5, 2020 Antwerpen")
+    elsewhere = client.post(
+        f"/api/v1/units/{unit_id}/messages",
+        json={"text": "Ga naar Kiel", "incident_id": other["id"]},
+        headers=headers,
+    )
+    assert elsewhere.status_code == 409 and "unit_id" in elsewhere.get_json()["fields"]
+    too_long = client.post(
+        f"/api/v1/units/{unit_id}/messages", json={"text": "x" * 301}, headers=headers
+    )
+    assert too_long.status_code == 422 and "text" in too_long.get_json()["fields"]
+
+
+def test_a_status_set_by_hand_keeps_its_reason_on_the_timeline(app, client):
+    headers = board(app)
+    incident, unit_id, _ = incident_with_unit(app, client, headers)
+    moved = client.post(
+        f"/api/v1/units/{unit_id}/status",
+        json={"status": "en_route", "reason": "Per radio gemeld"},
+        headers=headers,
+    )
+    assert moved.status_code == 200
+    detail = client.get(f"/api/v1/incidents/{incident['id']}", headers=headers).get_json()
+    [line] = [e for e in detail["timeline"] if e["kind"] == "unit.status_reason"]
+    assert line["detail"] == "Per radio gemeld"

@@ -30,7 +30,8 @@ def console(app, username, role):
 
 
 def alarms(sock) -> list[str]:
-    return [e["args"][0]["kind"] for e in sock.get_received(NAMESPACE) if e["name"] == "escalation"]
+    received = sock.get_received(NAMESPACE)
+    return [e["args"][0]["kind"] for e in received if e["name"] == "alarm.raised"]
 
 
 def scan_at(app, when: dt.datetime) -> int:

@@ -8,7 +8,16 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from dispatch.replies import KEYWORDS, REPLY_STATUS, Reply, parse_reply, reply_status
+from dispatch.replies import (
+    KEYWORDS,
+    MAX_SMS_CHARS,
+    REPLY_STATUS,
+    Reply,
+    compose_confirmation_sms,
+    compose_refusal_sms,
+    parse_reply,
+    reply_status,
+)
 
 VARIANTS = {
     "ack": ["OK", "ok", "Ok.", "ACK", "ack!", " o.k. "],
@@ -133,3 +142,34 @@ def test_any_text_parses_without_error_and_is_kept(text):
     reply = parse_reply(text)
     assert reply.raw == text
     assert reply.code in {None, *KEYWORDS.values()}
+
+
+# The GSM 03.38 basic character set: an SMS outside it is sent as UCS-2 (70 characters a part).
+GSM7 = set(
+    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
+)
+
+
+@pytest.mark.parametrize(
+    ("code", "text"),
+    [
+        ("ack", "NT-21: ontvangst bevestigd."),
+        ("en_route", "NT-21: onderweg genoteerd."),
+        ("on_scene", "NT-21: ter plaatse genoteerd."),
+        ("clear", "NT-21: vrij genoteerd."),
+    ],
+)
+def test_officers_get_their_confirmation_in_dutch(code, text):
+    assert compose_confirmation_sms("NT-21", code) == text
+    assert set(text) <= GSM7
+
+
+def test_a_refused_status_change_is_told_in_dutch_within_one_sms():
+    text = compose_refusal_sms("NT-21", "off_duty", "on_scene")
+    assert text == (
+        "NT-21: van buiten dienst kan niet naar ter plaatse. Antwoord HELP voor de codes."
+    )
+    assert set(text) <= GSM7 and len(text) <= MAX_SMS_CHARS
+    assert set(compose_refusal_sms("NT-" + "9" * 400, "a", "b")) <= GSM7
+    assert len(compose_refusal_sms("NT-" + "9" * 400, "a", "b")) <= MAX_SMS_CHARS

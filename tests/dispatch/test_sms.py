@@ -76,8 +76,8 @@ def capture(monkeypatch, names: set[str]) -> list[tuple[str, dict, dict]]:
 
 @pytest.fixture
 def emitted(monkeypatch) -> list[tuple[str, dict, dict]]:
-    """The alarms (escalation events) sent to consoles."""
-    return capture(monkeypatch, {"escalation"})
+    """The alarms raised on consoles."""
+    return capture(monkeypatch, {"alarm.raised"})
 
 
 def make_unit(app, call_sign: str = "NT-11", phone: str = PHONE) -> int:
@@ -207,7 +207,7 @@ def test_rejected_message_fails_at_once_and_alarms_the_board(app, twilio, emitte
     assert (failed.status, failed.attempts) == ("failed", 1)
     assert "21211" in failed.last_error and "\x1b" not in failed.last_error
     [(name, payload, target)] = emitted
-    assert (name, target) == ("escalation", {"to": ["board"], "namespace": NAMESPACE})
+    assert (name, target) == ("alarm.raised", {"to": ["board"], "namespace": NAMESPACE})
     assert payload["kind"] == "sms_failed"
     assert (payload["message_id"], payload["unit_id"], payload["incident_id"]) == (
         message_id,
@@ -232,8 +232,8 @@ def test_transient_errors_fail_after_max_attempts(app, twilio, emitted, monkeypa
     message = load(app, message_id)
     assert (message.status, message.attempts) == ("failed", expected)
     assert len(twilio.posts) == expected
-    assert [(n, p["kind"], p["reason"]) for n, p, _ in emitted] == [
-        ("escalation", "sms_failed", "max_attempts")
+    assert [(n, p["kind"], p["detail"]["reason"]) for n, p, _ in emitted] == [
+        ("alarm.raised", "sms_failed", "max_attempts")
     ]
     assert deliver(app, T0 + dt.timedelta(days=1)) == 0
 
@@ -511,8 +511,8 @@ def test_permanent_errors_fail_at_once_and_alarm_the_board(
     assert deliver(app) == 1
     failed = load(app, message_id)
     assert (failed.status, failed.attempts) == ("failed", 1) and str(code) in failed.last_error
-    assert [(n, p["kind"], p["reason"]) for n, p, _ in emitted] == [
-        ("escalation", "sms_failed", "rejected")
+    assert [(n, p["kind"], p["detail"]["reason"]) for n, p, _ in emitted] == [
+        ("alarm.raised", "sms_failed", "rejected")
     ]
     assert deliver(app, T0 + dt.timedelta(days=1)) == 0 and len(twilio.posts) == 1
 

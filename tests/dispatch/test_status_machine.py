@@ -63,7 +63,7 @@ def test_invalid_transition_is_409_naming_both_states(app, client):
     )
     assert response.status_code == 409
     body = response.get_json()
-    assert "off_duty" in body["message"] and "on_scene" in body["message"]
+    assert "buiten dienst" in body["message"] and "ter plaatse" in body["message"]
     assert unit_status(app, unit_id) == "off_duty"
 
 

@@ -208,5 +208,5 @@ def test_socket_events_reach_only_the_addressed_organisation(live_app, socket_cl
     assert caw[0][1]["organisations"] == [CAW] and caw[0][1]["urgent"] is True
     assert "summary" not in caw[0][1]
     assert [name for name, _ in sup].count("handover.note") == 2
-    assert {p["organisation"] for n, p in sup if n == "escalation"} == {CAW, VH}
+    assert {p["detail"]["organisation"] for n, p in sup if n == "alarm.raised"} == {CAW, VH}
     assert [p["packet_id"] for n, p in sup if n == "handover.acknowledged"] == [vh_packet]

@@ -25,9 +25,9 @@ def who(app):
 
 def reminders(emitted):
     return [
-        (payload["organisation"], payload["packet_id"], rooms)
+        (payload["detail"]["organisation"], payload["detail"]["packet_id"], rooms)
         for name, payload, rooms in emitted
-        if name == "escalation" and payload["kind"] == "handover_not_acknowledged"
+        if name == "alarm.raised" and payload["kind"] == "handover_overdue"
     ]
 
 

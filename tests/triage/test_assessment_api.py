@@ -166,7 +166,7 @@ def test_escalation_pattern_raises_the_dash_level(client, headers):
     third = new_incident(client, headers)
     body = assess(client, headers, third["id"], "dash", answers(DASH_ITEMS, 3)).get_json()
     assert body["computed_level"] == "standard" and body["level"] == "high"
-    assert any("3 incidents in 12 months" in r for r in body["reasons"])
+    assert any("3 incidenten in 12 maanden" in r for r in body["reasons"])
 
 
 def test_motive_tags_bring_their_recommendations(client, headers):

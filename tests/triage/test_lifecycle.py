@@ -120,7 +120,8 @@ def test_a_screen_sent_after_closing_is_refused_not_scored_into_a_p1(app, client
     )
     assert closed.status_code == 200
     late = assess(client, headers, incident["id"], "dash", answers(DASH_ITEMS, 20))
-    assert late.status_code == 409 and late.get_json()["fields"] == {"incident": "closed"}
+    assert late.status_code == 409
+    assert late.get_json()["fields"] == {"incident": "Het incident is afgesloten."}
     after = client.get(f"/api/v1/incidents/{incident['id']}", headers=headers).get_json()
     assert after["status"] == "closed" and after["priority"] == incident["priority"]
     assert after["assessments"] == []

@@ -21,11 +21,12 @@ from typing import Any
 import requests
 from twilio.request_validator import RequestValidator
 
-from dispatch.replies import REPLY_STATUS, parse_reply
+from dispatch.replies import CONFIRMATIONS, REPLY_STATUS, parse_reply
 from tools.simulator.http import Api, FlowError, Stats
 from tools.simulator.model import Call, Step
 
 SMS_PATH = "/webhooks/twilio/sms"
+CONFIRMED = tuple(CONFIRMATIONS.values())  # what the webhook answers when a reply applied
 UNIT_RETRY_S = 30.0
 BASIS = {
     "consent": "consent",
@@ -238,7 +239,7 @@ class NightDriver:
         if status == 403:
             self._webhook_refused()
             return False
-        if "ontvangen" not in str(answer):
+        if not any(word in str(answer) for word in CONFIRMED):
             raise FlowError("sms_reply", status, f"reply {text!r} not applied: {answer}")
         self.stats.count("sms_replies")
         return True

@@ -1,30 +1,28 @@
-/* Nachtwacht console: the alarm list (escalations, failed SMS, free-text SMS) and its sound.
- * The sound is two short tones made with WebAudio (no audio files); muting is remembered in
- * localStorage. Alarm texts come from officers' phones: they are put in the page as text only. */
+/* Nachtwacht console: the alarm bar. Alarms live on the server (GET /api/v1/alarms, in the board
+ * snapshot, and live as alarm.raised / alarm.acknowledged / alarm.resolved): one acknowledgement
+ * quiets every console and survives a reload. Most severe first, then oldest. The sound is made
+ * with WebAudio (no files): critical alarms and a new P1 have their own tone; the mute setting is
+ * kept per user on the server. Texts from phones are hostile: textContent only. */
 (function () {
   "use strict";
-  const { el, t } = window.NW;
+  const { api, el, label, t } = window.NW;
   const C = (window.NWConsole = window.NWConsole || {});
-  const MUTE_KEY = "nachtwacht.console.muted";
-  const REPEAT_MS = 20000; // an unacknowledged alarm sounds again until someone acknowledges it
   const $ = (id) => document.getElementById(id);
   const list = $("alarms");
+  const RANK = { critical: 0, high: 1, normal: 2 };
+  const REPEAT_MS = { critical: 10000, high: 20000 }; // normal alarms sound once
+  const alarms = new Map(); // id -> alarm (server fields, plus text once read)
+  const notices = []; // local notes that need no acknowledgement (handover notes, account alerts)
   let audio = null;
-  let muted = readMuted();
-  let serial = 0;
-  const seen = new Set(); // keys of standing alarms already shown
+  let muted = false;
+  const lastSound = new Map(); // id -> when it last sounded
 
-  function readMuted() {
-    try {
-      return window.localStorage.getItem(MUTE_KEY) === "1";
-    } catch (err) {
-      return false;
-    }
+  function timeText(iso) {
+    return new Date(iso).toLocaleTimeString("nl-BE", { timeZone: "Europe/Brussels",
+      hour: "2-digit", minute: "2-digit" });
   }
 
-  function timeText(date) {
-    return date.toLocaleTimeString("nl-BE", { timeZone: "Europe/Brussels" });
-  }
+  /* ---- sound -------------------------------------------------------------------------- */
 
   /* Browsers only let a page make sound after the user pressed a key or clicked on it. */
   function unlock() {
@@ -39,33 +37,41 @@
     renderMute();
   }
 
-  function tone(ctx, frequency, start) {
-    const osc = ctx.createOscillator();
-    const gain = ctx.createGain();
-    osc.type = "sine";
+  function tone(frequency, start, length, type) {
+    const osc = audio.createOscillator();
+    const gain = audio.createGain();
+    osc.type = type || "sine";
     osc.frequency.value = frequency;
     gain.gain.setValueAtTime(0.0001, start);
     gain.gain.exponentialRampToValueAtTime(0.35, start + 0.02);
-    gain.gain.exponentialRampToValueAtTime(0.0001, start + 0.16);
-    osc.connect(gain).connect(ctx.destination);
+    gain.gain.exponentialRampToValueAtTime(0.0001, start + length);
+    osc.connect(gain).connect(audio.destination);
     osc.start(start);
-    osc.stop(start + 0.18);
+    osc.stop(start + length + 0.02);
   }
 
-  /** Play the alarm sound unless muted; returns whether it played. */
-  function beep() {
+  const PATTERNS = {
+    critical: [[988, 0, 0.14, "square"], [740, 0.16, 0.14, "square"], [988, 0.32, 0.14, "square"],
+      [740, 0.48, 0.14, "square"]],
+    high: [[880, 0, 0.16], [660, 0.2, 0.16], [880, 0.4, 0.16]],
+    normal: [[660, 0, 0.2]],
+    p1: [[523, 0, 0.12, "triangle"], [659, 0.13, 0.12, "triangle"], [784, 0.26, 0.12, "triangle"],
+      [1047, 0.39, 0.25, "triangle"]],
+  };
+
+  /** Play a pattern (critical, high, normal, p1) unless muted; returns whether it played. */
+  function sound(kind) {
     if (muted || !audio) return false;
     try {
       if (audio.state === "suspended") audio.resume().catch(() => {});
       const now = audio.currentTime + 0.01;
-      tone(audio, 880, now);
-      tone(audio, 660, now + 0.2);
-      tone(audio, 880, now + 0.4);
+      PATTERNS[kind].forEach(([f, at, len, type]) => tone(f, now + at, len, type));
     } catch (err) {
       return false;
     }
     const root = $("console");
     root.dataset.alarmSounds = String(Number(root.dataset.alarmSounds || 0) + 1);
+    root.dataset.lastSound = kind;
     return true;
   }
 
@@ -73,120 +79,202 @@
     const button = $("mute");
     button.setAttribute("aria-pressed", muted ? "true" : "false");
     button.classList.toggle("is-muted", muted);
+    const locked = !muted && (!audio || audio.state !== "running");
     let text = t("alarm_sound_on");
     if (muted) text = t("alarm_sound_off");
-    else if (!audio || audio.state !== "running") text = t("alarm_sound_locked");
+    else if (locked) text = t("alarm_sound_locked");
     $("mute-label").textContent = text;
+    $("sound-unlock").hidden = !locked;
   }
 
-  /** Switch the alarm sound off or on (remembered in this browser). */
-  function toggleMute() {
+  /** Switch the alarm sound off or on for this user (kept on the server). */
+  async function toggleMute() {
     muted = !muted;
-    try {
-      window.localStorage.setItem(MUTE_KEY, muted ? "1" : "0");
-    } catch (err) {
-      /* private mode: the choice lasts until the page is left */
-    }
     renderMute();
     C.announce(muted ? t("alarm_sound_off") : t("alarm_sound_on"));
-  }
-
-  function refreshCount() {
-    const items = list.querySelectorAll("li.alarm");
-    const open = list.querySelectorAll("li.alarm:not(.acked)").length;
-    $("alarm-count").textContent = String(open);
-    $("alarm-count").classList.toggle("has-open", open > 0);
-    $("no-alarms").hidden = items.length > 0;
-    $("alarms-card").classList.toggle("has-open", open > 0);
-  }
-
-  function acknowledge(item) {
-    const hadFocus = item.contains(document.activeElement);
-    item.classList.add("acked");
-    item.dataset.acked = "1";
-    const ack = item.querySelector("button.ack");
-    const note = el("span", { class: "acked-note",
-      text: t("acknowledged_at", { time: timeText(new Date()) }) });
-    if (ack) ack.replaceWith(note);
-    refreshCount();
-    if (!hadFocus) return;
-    const next = list.querySelector("li.alarm:not(.acked) button.ack") ||
-      item.querySelector("button.dismiss");
-    if (next) next.focus();
-  }
-
-  function dismiss(item) {
-    const items = [...list.querySelectorAll("li.alarm")];
-    const index = items.indexOf(item);
-    const hadFocus = item.contains(document.activeElement);
-    item.remove();
-    refreshCount();
-    if (!hadFocus) return;
-    const rest = [...list.querySelectorAll("li.alarm")];
-    const target = rest[Math.min(index, rest.length - 1)];
-    if (target) target.querySelector("button").focus();
-    else $("h-alarms").focus();
-  }
-
-  /**
-   * Add an alarm at the top of the list.
-   * spec: {kind, title, text (hostile, optional), incidentId, reference, severity, sound,
-   *        key (optional: an alarm with a key already shown is not added again)}
-   */
-  function add(spec) {
-    // The same standing alarm may arrive live and again in a later board snapshot: once only.
-    if (spec.key) {
-      if (seen.has(spec.key)) return null;
-      seen.add(spec.key);
+    try {
+      await api("POST", "/api/v1/me/sound", { muted });
+    } catch (err) {
+      C.announce(t("sound_failed", { message: err.message }), true);
     }
-    serial += 1;
-    const item = el("li", {
-      class: `alarm alarm-${spec.severity || "high"}`,
-      dataset: { kind: spec.kind, alarmId: String(serial), incidentId: spec.incidentId || "" },
-      role: spec.severity === "info" ? null : "alert",
+  }
+
+  /* ---- the list ----------------------------------------------------------------------- */
+
+  function title(a) {
+    const vars = {
+      unit: a.call_sign || "?",
+      reference: a.reference || (a.incident_id ? `#${a.incident_id}` : "—"),
+      reason: a.detail && a.detail.reason ? label("reason", a.detail.reason) : "",
+      organisation: (a.detail && a.detail.organisation) || "",
+      date: (a.detail && a.detail.handover_date) || "",
+      number: a.from_number || "?",
+      kind: a.kind,
+    };
+    let key = `alarm_${a.kind}`;
+    if (a.kind === "unit_text" && !a.incident_id) key = "alarm_unit_text_no_incident";
+    if (a.kind === "unknown_sender" && a.from_number) key = "alarm_unknown_sender_from";
+    return t(key, vars) === key ? t("alarm_other", vars) : t(key, vars);
+  }
+
+  function sorted() {
+    return [...alarms.values()].sort((a, b) =>
+      (a.acknowledged_at ? 1 : 0) - (b.acknowledged_at ? 1 : 0) ||
+      RANK[a.severity] - RANK[b.severity] || Date.parse(a.raised_at) - Date.parse(b.raised_at) ||
+      a.id - b.id);
+  }
+
+  function item(a) {
+    const acked = Boolean(a.acknowledged_at);
+    const node = el("li", {
+      class: `alarm alarm-${a.severity}${acked ? " acked" : ""}`,
+      dataset: { kind: a.kind, alarmId: String(a.id), severity: a.severity,
+        incidentId: a.incident_id ? String(a.incident_id) : "" },
+      role: acked ? null : "alert",
     });
-    const head = el("div", { class: "alarm-head" },
-      el("time", { class: "alarm-time", datetime: new Date().toISOString(), text: timeText(new Date()) }),
-      el("strong", { class: "alarm-title", text: spec.title }));
-    item.append(head);
-    if (spec.text !== undefined && spec.text !== null) {
-      item.append(el("blockquote", { class: "alarm-text", text: spec.text || "—" }));
-    }
+    node.append(el("div", { class: "alarm-head" },
+      el("span", { class: `sev sev-${a.severity}`, text: t(`severity_${a.severity}`) }),
+      el("time", { class: "alarm-time", datetime: a.raised_at, text: timeText(a.raised_at) }),
+      el("strong", { class: "alarm-title", text: title(a) })));
+    if (a.has_text) node.append(el("blockquote", { class: "alarm-text", text: a.text || "…" }));
     const actions = el("div", { class: "alarm-actions" });
-    if (spec.incidentId && C.detail) {
+    if (a.incident_id && C.detail) {
       const open = el("button", { type: "button", class: "secondary open",
-        text: t("open", { reference: spec.reference || `#${spec.incidentId}` }) });
-      open.addEventListener("click", () => C.detail.open(Number(spec.incidentId), { focus: true }));
+        text: t("open", { reference: a.reference || `#${a.incident_id}` }) });
+      open.addEventListener("click", () => C.detail.open(Number(a.incident_id), { focus: true }));
       actions.append(open);
     }
-    const ack = el("button", { type: "button", class: "save ack", text: t("acknowledge") });
-    ack.addEventListener("click", () => acknowledge(item));
-    const gone = el("button", { type: "button", class: "secondary dismiss", text: t("dismiss") });
-    gone.addEventListener("click", () => dismiss(item));
-    actions.append(ack, gone);
-    item.append(actions);
-    if (spec.severity === "info") acknowledge(item);
-    list.prepend(item);
-    refreshCount();
-    if (spec.sound !== false) beep();
-    return item;
+    if (acked) {
+      actions.append(el("span", { class: "acked-note",
+        text: t("acknowledged_by", { user: a.acknowledged_by || "?", time: timeText(a.acknowledged_at) }) }));
+    } else {
+      const ack = el("button", { type: "button", class: "save ack", text: t("acknowledge") });
+      ack.addEventListener("click", () => acknowledge(a.id, node));
+      actions.append(ack);
+    }
+    node.append(actions);
+    return node;
   }
 
-  /** Focus the first open alarm (or the list's heading). */
+  function noticeItem(n, index) {
+    const node = el("li", { class: "alarm alarm-info acked", dataset: { kind: n.kind } });
+    node.append(el("div", { class: "alarm-head" },
+      el("time", { class: "alarm-time", datetime: n.at, text: timeText(n.at) }),
+      el("strong", { class: "alarm-title", text: n.title })));
+    const actions = el("div", { class: "alarm-actions" });
+    if (n.incidentId && C.detail) {
+      const open = el("button", { type: "button", class: "secondary open",
+        text: t("open", { reference: n.reference || `#${n.incidentId}` }) });
+      open.addEventListener("click", () => C.detail.open(Number(n.incidentId), { focus: true }));
+      actions.append(open);
+    }
+    const gone = el("button", { type: "button", class: "secondary dismiss", text: t("dismiss") });
+    gone.addEventListener("click", () => {
+      notices.splice(index, 1);
+      render();
+      $("h-alarms").focus();
+    });
+    actions.append(gone);
+    node.append(actions);
+    return node;
+  }
+
+  function render() {
+    const hadFocus = list.contains(document.activeElement);
+    const nodes = sorted().map(item).concat(notices.map(noticeItem));
+    list.replaceChildren(...nodes);
+    const open = [...alarms.values()].filter((a) => !a.acknowledged_at).length;
+    $("alarm-count").textContent = String(open);
+    $("alarm-count").classList.toggle("has-open", open > 0);
+    $("no-alarms").hidden = nodes.length > 0;
+    const worst = sorted().find((a) => !a.acknowledged_at);
+    $("alarms-card").dataset.worst = worst ? worst.severity : "";
+    if (hadFocus && !list.contains(document.activeElement)) focus();
+  }
+
+  async function readText(a) {
+    try {
+      const full = await api("GET", `/api/v1/alarms/${a.id}`);
+      if (alarms.has(a.id)) alarms.set(a.id, { ...alarms.get(a.id), ...full });
+      render();
+    } catch (err) {
+      /* not allowed or gone: the title says enough */
+    }
+  }
+
+  async function acknowledge(id, node) {
+    const button = node.querySelector("button.ack");
+    if (button) button.disabled = true;
+    try {
+      const updated = await api("POST", `/api/v1/alarms/${id}/acknowledge`);
+      update(updated);
+    } catch (err) {
+      if (button) button.disabled = false;
+      C.announce(t("ack_failed", { message: err.message }), true);
+    }
+  }
+
+  /** A raised alarm (live or from the snapshot); `live`: it sounds at once. */
+  function raised(a, live) {
+    const known = alarms.get(a.id);
+    alarms.set(a.id, { ...known, ...a, text: a.text || (known && known.text) || null });
+    if (a.has_text && !a.text && !(known && known.text)) readText(a);
+    render();
+    if (live && !a.acknowledged_at && !muted) {
+      sound(a.severity === "critical" ? "critical" : a.severity === "high" ? "high" : "normal");
+      lastSound.set(a.id, Date.now());
+    }
+  }
+
+  function update(a) {
+    if (!alarms.has(a.id)) return;
+    if (a.resolved_at) alarms.delete(a.id);
+    else alarms.set(a.id, { ...alarms.get(a.id), ...a, text: alarms.get(a.id).text || a.text });
+    render();
+  }
+
+  /** Replace the standing alarms with the server's list (after a (re)connect). */
+  function load(standing, mutedOnServer) {
+    alarms.clear();
+    (standing || []).forEach((a) => alarms.set(a.id, a));
+    if (typeof mutedOnServer === "boolean") muted = mutedOnServer;
+    renderMute();
+    render();
+    for (const a of alarms.values()) if (a.has_text && !a.text) readText(a);
+  }
+
+  /** A note that needs no acknowledgement (kept in this page only). */
+  function notice(spec) {
+    notices.unshift({ ...spec, at: new Date().toISOString() });
+    notices.splice(8);
+    render();
+    if (spec.sound) sound("normal");
+  }
+
+  /** Focus the first unacknowledged alarm (or the bar's heading). */
   function focus() {
     const target = list.querySelector("li.alarm:not(.acked) button.ack") ||
       list.querySelector("li.alarm button");
     (target || $("h-alarms")).focus();
   }
 
+  // Unacknowledged critical and high alarms sound again until someone acknowledges them.
   setInterval(() => {
-    if (list.querySelector("li.alarm:not(.acked)")) beep();
-  }, REPEAT_MS);
+    const now = Date.now();
+    for (const a of alarms.values()) {
+      const every = REPEAT_MS[a.severity];
+      if (a.acknowledged_at || !every || now - (lastSound.get(a.id) || 0) < every) continue;
+      lastSound.set(a.id, now);
+      sound(a.severity);
+      break; // one pattern at a time
+    }
+  }, 1000);
   document.addEventListener("keydown", unlock, { capture: true });
   document.addEventListener("pointerdown", unlock, { capture: true });
   $("mute").addEventListener("click", toggleMute);
+  $("sound-unlock").addEventListener("click", unlock);
   renderMute();
-  refreshCount();
+  render();
 
-  C.alarms = { add, focus, toggleMute, isMuted: () => muted };
+  C.alarms = { raised, update, load, notice, focus, toggleMute, sound, isMuted: () => muted };
 })();

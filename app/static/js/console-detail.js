@@ -15,6 +15,7 @@
   let assignments = [];
   let busy = false;
   let confirmUnit = null; // Alt+A on an incident that already has a unit asks twice
+  let detail = null; // the open incident as last loaded
 
   function setStatus(text, kind) {
     const node = $("detail-status");
@@ -67,6 +68,13 @@
   }
 
   function renderFacts(d) {
+    detail = d;
+    $("detail-address").textContent = d.sms_address || d.address || "";
+    $("detail-link").hidden = false;
+    const restrict = document.querySelector('#actions [data-action="restrict"]');
+    if (restrict) restrict.setAttribute("aria-pressed", d.restricted ? "true" : "false");
+    const hold = document.querySelector('#actions [data-action="hold"]');
+    if (hold) hold.setAttribute("aria-pressed", d.legal_hold ? "true" : "false");
     setBadge($("detail-priority"), d.priority);
     const status = $("detail-status-label");
     status.textContent = label("status", d.status);
@@ -88,6 +96,7 @@
   }
 
   function recReason(r, language) {
+    if (r.reasons && r.reasons.length) return r.reasons.join(" · "); // the server's, translated
     const parts = [];
     const incident = C.state.incidents.get(current);
     if (r.distance_m === null || r.eta_s === null) {
@@ -146,12 +155,27 @@
       const facts = [fmtTime(a.assigned_at)];
       if (a.acknowledged_at) facts.push(t("ack_at", { time: clock(a.acknowledged_at) }));
       if (a.page_count > 1) facts.push(t("pages", { n: a.page_count }));
+      const active = a.status === "active";
+      const buttons = [];
+      if (active) {
+        const release = el("button", { type: "button", class: "secondary small release",
+          text: t("release"), "aria-label": `${t("release")} ${a.call_sign}` });
+        release.addEventListener("click", () => C.actions.release(a));
+        buttons.push(release);
+        if (unit) {
+          const status = el("button", { type: "button", class: "secondary small",
+            text: t("set_status"), "aria-label": `${t("set_status")} ${a.call_sign}` });
+          status.addEventListener("click", () => C.actions.unitStatus(unit));
+          buttons.push(status);
+        }
+      }
       return el("li", { class: `assignment assignment-${a.status}`, dataset: { unitId: String(a.unit_id) } },
         el("strong", { text: a.call_sign }), " ",
-        unit && a.status === "active"
+        unit && active
           ? el("span", { class: `status status-${unit.status}`, text: label("unit", unit.status) })
           : el("span", { class: "tag", text: label("assignment", a.status) }),
-        el("span", { class: "muted", text: ` ${facts.join(" · ")}` }));
+        el("span", { class: "muted", text: ` ${facts.join(" · ")}` }),
+        buttons.length ? el("span", { class: "assignment-actions" }, buttons) : null);
     });
     $("assignments").replaceChildren(el("ul", { class: "assignment-list" }, rows));
   }
@@ -243,10 +267,14 @@
     confirmUnit = null;
     $("detail-empty").hidden = true;
     $("detail-body").hidden = false;
+    $("actions").hidden = false;
     $("detail").dataset.incidentId = String(id);
     $("detail-reference").textContent = summary ? summary.reference : `#${id}`;
     $("detail-link").href = `/incidents/${id}`;
+    $("note-link").href = `/incidents/${id}/note`;
     if (changed) {
+      detail = null;
+      $("detail-address").textContent = summary && summary.sms_address ? summary.sms_address : "";
       delete $("detail").dataset.loaded;
       showAssignError("");
       for (const part of ["recs", "assignments", "messages", "timeline", "detail-facts"]) {
@@ -314,5 +342,13 @@
     assign(first);
   }
 
-  C.detail = { open, touch, assignFirst, current: () => current };
+  /** Bring the recommended units into view and focus the first Assign button. */
+  function showRecs() {
+    $("h-recs").scrollIntoView({ block: "start" });
+    const first = $("recs").querySelector("button.assign");
+    if (first) first.focus({ preventScroll: true });
+  }
+
+  C.detail = { open, touch, assignFirst, showRecs, current: () => current, data: () => detail,
+    activeAssignments: () => assignments.filter((a) => a.status === "active") };
 })();

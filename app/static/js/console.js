@@ -1,8 +1,9 @@
 /* Nachtwacht console: the live queue and unit board over Socket.IO (namespace /console).
  * On every (re)connect the page reloads GET /api/v1/board, holding back events that arrive
  * meanwhile and replaying them after the snapshot, so a dropped connection heals itself.
- * Keyboard: Alt+N new call, Alt+Q queue, arrows + Enter in the queue, Alt+A assign,
- * Alt+L alarms, Alt+M alarm sound, Esc back to the queue. */
+ * Keyboard: Alt+N new call (the intake panel), Alt+Q queue, arrows + Enter in the queue,
+ * Alt+A assign, Alt+T SMS, Alt+C close, Alt+P priority, Alt+O note, Alt+L alarms,
+ * Alt+M alarm sound, Esc back to the queue, ? help. */
 (function () {
   "use strict";
   const { api, badge, el, label, PRIORITIES, t } = window.NW;
@@ -18,6 +19,8 @@
   let held = [];
   let offlineSince = null;
   const freshUntil = new Map(); // new calls stay highlighted for a few seconds
+  // Seconds without a unit before a row is late, per priority (LATE_AFTER_S).
+  let lateAfter = JSON.parse(root.dataset.lateAfter || "{}");
 
   /** Say something to screen-reader users (and, for errors, on the page). */
   C.announce = function (text, visible) {
@@ -49,32 +52,62 @@
       if (!cell.dataset.since) continue;
       const ms = now - Date.parse(cell.dataset.since);
       cell.textContent = elapsed(ms);
-      // NFPA 1225: 90 % of calls dispatched within 60 s; show the ones past it.
-      cell.classList.toggle("late", cell.dataset.late === "1" && ms > 60000);
+      // Late after LATE_AFTER_S for the row's priority (P1 60 s: NFPA 1225's 90 % within 60 s).
+      const limit = lateAfter[cell.dataset.priority];
+      cell.classList.toggle("late", cell.dataset.late === "1" && limit !== undefined && ms > limit * 1000);
     }
   }
 
   /* ---- queue -------------------------------------------------------------------------- */
 
+  /** The units on an incident now (from the unit board). */
+  function unitsOn(incidentId) {
+    return [...state.units.values()].filter((u) => u.current_incident === incidentId &&
+      !["available", "off_duty"].includes(u.status));
+  }
+
+  function waiting(i) {
+    return i.status !== "closed" && i.status !== "cleared" && !unitsOn(i.id).length;
+  }
+
+  /** Most urgent first; within a priority the ones still without a unit, then the oldest. */
   function ordered() {
     const rank = (p) => (PRIORITIES.includes(p) ? PRIORITIES.indexOf(p) : 9);
     return [...state.incidents.values()].sort((a, b) =>
-      rank(a.priority) - rank(b.priority) || Date.parse(a.received_at) - Date.parse(b.received_at) ||
-      a.id - b.id);
+      rank(a.priority) - rank(b.priority) || (waiting(b) ? 1 : 0) - (waiting(a) ? 1 : 0) ||
+      Date.parse(a.received_at) - Date.parse(b.received_at) || a.id - b.id);
+  }
+
+  function unitCell(i) {
+    const units = unitsOn(i.id);
+    if (!units.length) {
+      return el("td", { class: waiting(i) ? "units-on none" : "units-on", text: waiting(i) ? t("no_unit_yet") : "—" });
+    }
+    return el("td", { class: "units-on" }, ...units.map((u) => el("span", {
+      class: `unit-chip status-${u.status}`, title: label("unit", u.status),
+      text: u.status === "assigned" ? `${u.call_sign} ?` : u.call_sign,
+      "aria-label": `${u.call_sign}: ${u.status === "assigned" ? t("not_acked") : label("unit", u.status)}`,
+    })));
   }
 
   function queueRow(i) {
-    const waiting = !i.dispatched_at && i.status === "new";
+    const unassigned = waiting(i);
     const fresh = (freshUntil.get(i.id) || 0) > Date.now();
-    const classes = [i.id === selected ? "selected" : "", fresh ? "fresh" : ""];
+    const classes = [i.id === selected ? "selected" : "", fresh ? "fresh" : "",
+      unassigned ? "waiting" : "", i.restricted ? "restricted" : ""];
+    const limit = lateAfter[i.priority];
     return el("tr", { tabindex: "-1", class: classes.join(" ").trim() || null,
       "aria-current": i.id === selected ? "true" : null,
       dataset: { id: String(i.id), reference: i.reference, priority: i.priority, status: i.status } },
       el("td", {}, badge(i.priority)),
       el("td", {}, el("a", { href: `/incidents/${i.id}`, tabindex: "-1", text: i.reference })),
+      el("td", { class: "addr", text: i.sms_address || "—", title: i.sms_address || null }),
       el("td", { text: i.district || "—" }),
+      unitCell(i),
       el("td", { class: `incident-status-${i.status}`, text: label("status", i.status) }),
-      el("td", { class: "timer since-call", dataset: { since: i.received_at, late: waiting ? "1" : "0" } }),
+      el("td", { class: "timer since-call", title: limit ? t("late_title",
+        { min: Math.round(limit / 60), priority: i.priority }) : null,
+      dataset: { since: i.received_at, late: unassigned ? "1" : "0", priority: i.priority } }),
       el("td", { class: "timer since-dispatch", dataset: { since: i.dispatched_at || "" },
         text: i.dispatched_at ? "" : "—" }));
   }
@@ -98,7 +131,7 @@
     const list = ordered();
     const nodes = list.map(queueRow);
     if (!nodes.length) {
-      nodes.push(el("tr", { class: "empty" }, el("td", { colspan: "6", text: t("no_incidents") })));
+      nodes.push(el("tr", { class: "empty" }, el("td", { colspan: "8", text: t("no_incidents") })));
     }
     queueBody.replaceChildren(...nodes);
     const focused = focusedId && queueBody.querySelector(`tr[data-id="${focusedId}"]`);
@@ -165,14 +198,22 @@
         el("span", { class: "skills" }, (u.skills || []).map((s) => label("skill", s)).join(", "),
           el("span", { class: "langs", text: (u.languages || []).join(", ") }))),
       el("td", {}, el("span", { class: `status status-${u.status}`, text: label("unit", u.status) })),
-      el("td", {}, where));
+      el("td", {}, where),
+      el("td", {}, unitButton(u)));
+  }
+
+  function unitButton(u) {
+    const button = el("button", { type: "button", class: "secondary small",
+      text: t("set_status"), "aria-label": `${t("set_status")} ${u.call_sign}` });
+    button.addEventListener("click", () => C.actions.unitStatus(u));
+    return button;
   }
 
   function renderUnits() {
     const list = [...state.units.values()].sort((a, b) => a.call_sign.localeCompare(b.call_sign));
     const nodes = list.map(unitRow);
     if (!nodes.length) {
-      nodes.push(el("tr", { class: "empty" }, el("td", { colspan: "3", text: t("no_units") })));
+      nodes.push(el("tr", { class: "empty" }, el("td", { colspan: "4", text: t("no_units") })));
     }
     $("units-body").replaceChildren(...nodes);
     const free = list.filter((u) => u.status === "available").length;
@@ -219,14 +260,16 @@
     };
     const key = `alarm_${p.kind}`;
     const title = t(key, vars) === key ? t("alarm_other", vars) : t(key, vars);
-    C.alarms.add({ kind: p.kind, title, incidentId: p.incident_id, reference: vars.reference,
-      key: p.key });
+    // Supervisors' account alerts (accounts domain): a note on this console, no acknowledgement.
+    C.alarms.notice({ kind: p.kind, title, incidentId: p.incident_id, reference: vars.reference,
+      sound: true });
   }
 
   const handlers = {
     "incident.created": (p) => {
       upsertIncident(p, true);
       C.announce(t("new_incident", { reference: p.reference, priority: p.priority }));
+      if (p.priority === "P1") C.alarms.sound("p1"); // a P1 from the console or the API
     },
     "incident.updated": (p) => {
       upsertIncident(p, false);
@@ -252,18 +295,13 @@
     },
     "message.status": (p) => C.detail.touch(p.incident_id, ["messages"]),
     "board.resync": () => sync(), // the server's Redis link was down: events may have been missed
-    "message.received": (p) => {
-      C.detail.touch(p.incident_id, ["messages", "detail"]);
-      if (p.code === null || p.code === undefined) {
-        const vars = { unit: p.call_sign || callSign(p.unit_id), reference: reference(p.incident_id) };
-        const key = p.incident_id ? "alarm_unparsed" : "alarm_unparsed_no_incident";
-        C.alarms.add({ kind: "unparsed", severity: "message", title: t(key, vars),
-          text: p.text, incidentId: p.incident_id, reference: vars.reference });
-      }
-    },
+    "message.received": (p) => C.detail.touch(p.incident_id, ["messages", "detail"]),
+    "alarm.raised": (p) => C.alarms.raised(p, true),
+    "alarm.acknowledged": (p) => C.alarms.update(p),
+    "alarm.resolved": (p) => C.alarms.update(p),
     escalation: escalationAlarm,
-    "handover.note": (p) => C.alarms.add({ kind: "handover_note", severity: p.urgent ? "high" : "info",
-      sound: Boolean(p.urgent), incidentId: p.incident_id, reference: p.reference,
+    "handover.note": (p) => C.alarms.notice({ kind: "handover_note", sound: Boolean(p.urgent),
+      incidentId: p.incident_id, reference: p.reference,
       title: t(p.urgent ? "alarm_handover_note_urgent" : "alarm_handover_note",
         { reference: p.reference, organisations: (p.organisations || []).join(", ") }) }),
   };
@@ -288,7 +326,9 @@
     renderUnits();
     C.map.setIncidents(board.incidents);
     C.map.setUnits(board.units);
-    (board.alarms || []).forEach(escalationAlarm); // alarms raised while this console was away
+    if (board.late_after_s) lateAfter = board.late_after_s;
+    C.alarms.load(board.alarms, board.sound_muted); // as they stand on the server
+    renderQueue();
     if (selected !== null) C.selectRow(selected);
     if (C.detail.current() !== null) C.detail.touch(C.detail.current());
   }
@@ -353,7 +393,26 @@
     // The server ended the session (e.g. logged out elsewhere): try again, it may be back.
     if (reason === "io server disconnect") window.setTimeout(() => socket.connect(), 3000);
   });
-  socket.on("connect_error", () => {
+  /* Why the live connection failed, as socket.io-client tells it: the handshake's HTTP status
+     (400 "Not an accepted origin": this page's address is not the server's; 401: not logged in;
+     0: unreachable). Retrying cannot fix a refused origin. */
+  socket.on("connect_error", (err) => {
+    const status = err && err.type === "TransportError" ? err.description : undefined;
+    const body = err && err.context && typeof err.context.responseText === "string"
+      ? err.context.responseText : "";
+    if (status === 400 && body.includes("Not an accepted origin")) {
+      offline(t("conn_origin"));
+      socket.disconnect();
+      return;
+    }
+    if (status === 401) {
+      offline(t("conn_refused"));
+      return;
+    }
+    if (status === 0) {
+      offline(t("conn_unreachable"));
+      return;
+    }
     if (socket.active) {
       offline();
       return;
@@ -395,11 +454,15 @@
   function onKeydown(event) {
     if (event.altKey && !event.ctrlKey && !event.metaKey) {
       const action = {
-        KeyN: () => window.location.assign(root.dataset.intakeUrl),
-        KeyQ: focusQueue,
+        KeyN: () => C.intake.open(),
+        KeyQ: () => { C.intake.hide(); focusQueue(); },
         KeyA: () => C.detail.assignFirst(),
         KeyL: () => C.alarms.focus(),
         KeyM: () => C.alarms.toggleMute(),
+        KeyT: () => C.actions.open("message"),
+        KeyC: () => C.actions.open("close"),
+        KeyP: () => C.actions.open("priority"),
+        KeyO: () => C.actions.open("note"),
       }[event.code];
       if (action) {
         event.preventDefault();
@@ -410,6 +473,12 @@
     if (event.key === "Escape" && $("detail").contains(document.activeElement)) {
       event.preventDefault();
       focusQueue();
+      return;
+    }
+    const typing = event.target.closest && event.target.closest("input, textarea, select, [contenteditable]");
+    if (event.key === "?" && !typing && !event.ctrlKey && !event.metaKey) {
+      event.preventDefault();
+      $("help").showModal();
     }
   }
 
@@ -421,8 +490,10 @@
     state.incidents.set(Number(row.dataset.id), { id: Number(row.dataset.id),
       reference: row.dataset.reference, priority: row.dataset.priority, status: row.dataset.status,
       received_at: cells[0].dataset.since, dispatched_at: cells[1].dataset.since || null,
-      lat: null, lon: null, district: null, flags: [] });
+      lat: null, lon: null, district: null, flags: [], sms_address: row.querySelector("td.addr").textContent });
   }
+  C.focusQueue = focusQueue;
+  $("help-open").addEventListener("click", () => $("help").showModal());
   queueBody.addEventListener("keydown", onQueueKey);
   queueBody.addEventListener("click", onQueueClick);
   document.addEventListener("keydown", onKeydown);

@@ -108,7 +108,8 @@
     const head = el("tr", {}, [t("when"), t("who"), t("what"), t("change"), t("details")].map(
       (h) => el("th", { scope: "col", text: h })));
     const rows = d.timeline.map((e) => {
-      const change = e.from_state || e.to_state ? `${e.from_state || "—"} → ${e.to_state || "—"}` : "";
+      const state = (code) => (code ? label("state", code) : "—");
+      const change = e.from_state || e.to_state ? `${state(e.from_state)} → ${state(e.to_state)}` : "";
       return el("tr", { dataset: { kind: e.kind } },
         el("td", { class: "when" }, el("time", { datetime: e.occurred_at, text: fmtTime(e.occurred_at) })),
         el("td", {}, e.actor || "—", el("div", { class: "data", text: label("source", e.source) })),

@@ -10,6 +10,10 @@
   if (!form) return;
   const $ = (id) => document.getElementById(id);
   const BASE_PRIORITY = form.dataset.basePriority || "P3";
+  // Inside the console's intake panel: the console owns Alt+N, and "save and assign" hands the
+  // saved call back to it (window.NWConsole.intake.saved).
+  const EMBEDDED = form.dataset.embedded === "1";
+  const newCallButton = form.querySelector('[data-action="new-call"]');
   const INSTRUMENTS = ["immediate-danger", "dash", "lap"];
   const IMMEDIATE = "immediate-danger";
   const ANSWERS = ["yes", "no", "unknown"];
@@ -269,15 +273,16 @@
 
   function onKeydown(event) {
     const target = event.target;
-    if (event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyN") {
+    if (!EMBEDDED && event.altKey && !event.ctrlKey && !event.metaKey && event.code === "KeyN") {
       event.preventDefault();
       newCall();
       return;
     }
     if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
       if (target.closest && target.closest("form") && !form.contains(target)) return;
+      if (EMBEDDED && !form.contains(target)) return; // the console's own keys elsewhere
       event.preventDefault();
-      submit();
+      submit(event.shiftKey && EMBEDDED ? "assign" : "save");
       return;
     }
     if (!form.contains(target) || event.ctrlKey || event.metaKey || event.altKey) return;
@@ -437,8 +442,9 @@
     lockCall();
   }
 
-  async function submit() {
+  async function submit(mode) {
     if (state.busy) return;
+    const handBack = mode === "assign" && EMBEDDED && window.NWConsole && window.NWConsole.intake;
     clearErrors();
     const body = state.incident ? null : collectCall();
     if (!state.incident && body === null) {
@@ -448,7 +454,8 @@
     }
     const pending = () => INSTRUMENTS.filter(needsStoring);
     if (state.incident && !pending().length && $("result").dataset.shown) {
-      setStatus(t("nothing_new"));
+      if (handBack) window.NWConsole.intake.saved(state.incident);
+      else setStatus(t("nothing_new"));
       return;
     }
     setBusy(true);
@@ -460,7 +467,8 @@
         await storeAssessment(id);
       }
       current = null;
-      await reloadResult();
+      await reloadResult(!handBack);
+      if (handBack) window.NWConsole.intake.saved(state.incident);
     } catch (err) {
       showSaveError(err, current);
     } finally {
@@ -486,12 +494,13 @@
     focusFirstError();
   }
 
-  async function reloadResult() {
+  async function reloadResult(moveFocus) {
     const first = !$("result").dataset.shown;
     const detail = await api("GET", `/api/v1/incidents/${state.incident.id}`);
     state.incident = detail;
     renderResult(detail);
     setStatus(first ? t("saved_as", { reference: detail.reference }) : t("saved_screen"), "ok");
+    if (moveFocus === false) return;
     if (first && !counts("dash").answered) {
       const next = $("step-risk").querySelector("input");
       if (next) next.focus();
@@ -644,8 +653,10 @@
     form.querySelectorAll(".q.answered").forEach((q) => q.classList.remove("answered"));
     refresh();
     setStatus(t("new_call_ready"));
-    window.scrollTo(0, 0);
+    if (EMBEDDED) form.closest(".drawer").scrollTop = 0;
+    else window.scrollTo(0, 0);
     $("address").focus();
+    form.dispatchEvent(new CustomEvent("intake:reset"));
   }
 
   /* ---------- persons ---------- */
@@ -695,7 +706,9 @@
   form.addEventListener("change", onChange);
   document.addEventListener("keydown", onKeydown);
   $("add-person").addEventListener("click", addPerson);
-  $("new-call").addEventListener("click", newCall);
+  newCallButton.addEventListener("click", newCall);
+  const saveAssign = document.getElementById("save-assign");
+  if (saveAssign) saveAssign.addEventListener("click", () => submit("assign"));
   window.addEventListener("beforeunload", (event) => {
     if (hasUnsaved()) {
       event.preventDefault();
@@ -710,4 +723,5 @@
   });
   refresh();
   loadInstruments();
+  window.NWIntake = { newCall, submit, hasUnsaved, saved: () => state.incident };
 })();
