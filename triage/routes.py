@@ -410,5 +410,8 @@ def incident_page(incident_id: int):
     """One incident: case data, assessments and timeline (loaded from the API by the page)."""
     incident = incident_or_404(incident_id)
     return render_template(
-        "triage/incident.html", incident_id=incident.id, reference=incident.reference
+        "triage/incident.html",
+        incident_id=incident.id,
+        reference=incident.reference,
+        is_supervisor=Role(current_user.role) == Role.SUPERVISOR,
     )

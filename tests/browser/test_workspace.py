@@ -201,3 +201,13 @@ def test_the_console_fits_one_screen(page, expect, size):
     # No page scroll: every panel scrolls on its own.
     assert page.evaluate("document.documentElement.scrollHeight") <= height + 1
     screenshot(page, f"workspace-{width}x{height}.png")
+
+
+def test_the_incident_page_offers_a_dispatcher_only_higher_priorities(page, expect):
+    open_console(page, expect)
+    incident = post_incident(page, "Lange Kievitstraat 14, 2018 Antwerpen")  # P3
+    page.goto(f"/incidents/{incident['id']}")
+    expect(page.locator("#inc-priority")).to_have_attribute("data-priority", "P3")
+    offered = page.locator("#raise-priority option:not([disabled])")
+    expect(offered).to_have_count(2)
+    assert offered.evaluate_all("(nodes) => nodes.map((n) => n.value)") == ["P1", "P2"]

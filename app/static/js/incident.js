@@ -132,7 +132,21 @@
     $("prior").replaceChildren(priorTable(d));
     renderAssessments(d);
     renderTimeline(d);
-    $("raise-priority").value = d.priority;
+    offerPriorities(d.priority);
+  }
+
+  /* A dispatcher may only raise urgency: lower levels are not offered (a supervisor lowers). */
+  function offerPriorities(current) {
+    const supervisor = $("incident").dataset.supervisor === "1";
+    const select = $("raise-priority");
+    let first = null;
+    for (const option of select.options) {
+      const allowed = supervisor || option.value < current;
+      option.hidden = option.disabled = !allowed;
+      if (allowed && first === null) first = option.value;
+    }
+    select.value = supervisor ? current : first || current;
+    $("raise").hidden = first === null;
   }
 
   async function load() {
