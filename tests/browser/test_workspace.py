@@ -211,3 +211,8 @@ def test_the_incident_page_offers_a_dispatcher_only_higher_priorities(page, expe
     offered = page.locator("#raise-priority option:not([disabled])")
     expect(offered).to_have_count(2)
     assert offered.evaluate_all("(nodes) => nodes.map((n) => n.value)") == ["P1", "P2"]
+    # The incident page is no dead end: it opens the incident on the console, with its actions.
+    page.get_by_role("link", name="Op de console openen").click()
+    wait_live(page, expect)
+    expect(page.locator("#detail")).to_have_attribute("data-loaded", str(incident["id"]))
+    expect(page.locator("#actions")).to_be_visible()

@@ -342,6 +342,9 @@
       if (generation !== syncGeneration) return;
       applySnapshot(board);
       root.dataset.syncs = String(Number(root.dataset.syncs || 0) + 1);
+      // /console#incident-<id> (from an incident page): open it once the board is in.
+      const asked = /^#incident-(\d+)$/.exec(window.location.hash);
+      if (asked && root.dataset.syncs === "1") C.detail.open(Number(asked[1]), { focus: true });
       root.dataset.syncedAt = board.as_of;
     } catch (err) {
       if (generation !== syncGeneration) return;
