@@ -15,8 +15,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import case, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import case, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from accounts.actor import Actor
 from accounts.models import Role, User
@@ -28,7 +29,9 @@ from triage import visibility
 from triage.models import Incident
 from triage.service import add_timeline
 
-LIMIT = 200
+LIMIT = 500  # alarms about units and incidents: bounded by the work of one night
+TEXT_LIMIT = 50  # texts from phones: a flood of them must not push the others away
+STANDING = text("resolved_at IS NULL")
 SEVERITY = {
     "p1_waiting": AlarmSeverity.CRITICAL,
     "no_ack_supervisor": AlarmSeverity.CRITICAL,
@@ -42,8 +45,12 @@ SEVERITY = {
 SUPERVISORS_ONLY = {"handover_overdue"}
 # A text has been read once acknowledged: nothing else ends these.
 ENDS_WITH_ACKNOWLEDGEMENT = {"unit_text", "unknown_sender"}
+# Alarms that name only the incident's reference and priority (its board placeholder): a
+# restricted P1 waiting without a unit must sound for the whole board.
+PLACEHOLDER_KINDS = {"p1_waiting"}
 # Alarms about a unit on an assignment that end with the assignment (or its acknowledgement).
 ASSIGNMENT_KINDS = ("no_ack", "no_ack_supervisor", "sms_failed", "welfare_check")
+RANK = {"critical": 0, "high": 1, "normal": 2}
 _RANK = case(
     (Alarm.severity == AlarmSeverity.CRITICAL, 0),
     (Alarm.severity == AlarmSeverity.HIGH, 1),
@@ -61,25 +68,54 @@ def raise_alarm(
     message_id: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> Alarm | None:
-    """Raise the alarm for a cause unless one stands for it already (then None)."""
-    alarm = Alarm(
-        key=key,
-        kind=kind,
-        severity=SEVERITY[kind],
-        audience="supervisors" if kind in SUPERVISORS_ONLY else "board",
-        incident_id=incident.id if incident else None,
-        unit_id=unit.id if unit else None,
-        assignment_id=assignment_id,
-        message_id=message_id,
-        detail=detail or {},
-        raised_at=clock.now(),
+    """Raise the alarm for a cause unless one stands for it already (then None).
+
+    Insert first, in the caller's transaction: a conflict on the standing key (the partial
+    unique index) inserts nothing, on SQLite and PostgreSQL alike. No savepoint: on pysqlite a
+    savepoint before the first write commits on its own and would outlive a rollback.
+    """
+    values = {
+        "key": key,
+        "kind": kind,
+        "severity": SEVERITY[kind],
+        "audience": "supervisors" if kind in SUPERVISORS_ONLY else "board",
+        "incident_id": incident.id if incident else None,
+        "unit_id": unit.id if unit else None,
+        "assignment_id": assignment_id,
+        "message_id": message_id,
+        "detail": detail or {},
+        "raised_at": clock.now(),
+    }
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(Alarm)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["key"], index_where=STANDING)
+        .returning(Alarm.id)
     )
-    try:
-        with db.session.begin_nested():
-            db.session.add(alarm)
-            db.session.flush()
-    except IntegrityError:
-        return None  # insert first: the standing alarm for this cause won
+    new_id = db.session.execute(statement).scalar_one_or_none()
+    if new_id is None:
+        return None  # the standing alarm for this cause won
+    alarm = db.session.get(Alarm, new_id)
+    _publish("alarm.raised", alarm)
+    return alarm
+
+
+def unknown_sender(message: Message, sender_index: str) -> Alarm:
+    """An SMS from a number that is no unit's: one standing alarm per number, showing its latest
+    text (a flood from one phone is one alarm, and never pushes other alarms away)."""
+    key = f"unknown_sender:{sender_index[:48]}"
+    raised = raise_alarm("unknown_sender", key, message_id=message.id, detail={"messages": 1})
+    if raised is not None:
+        return raised
+    alarm = db.session.execute(
+        select(Alarm).where(Alarm.key == key, Alarm.resolved_at.is_(None))
+    ).scalar_one()
+    alarm.message_id = message.id
+    alarm.detail = {"messages": int((alarm.detail or {}).get("messages", 1)) + 1}
+    alarm.acknowledged_at, alarm.acknowledged_by_id = None, None  # news: it sounds again
+    db.session.flush()
     _publish("alarm.raised", alarm)
     return alarm
 
@@ -174,8 +210,17 @@ def standing(viewer: User) -> list[Alarm]:
     query = select(Alarm).where(Alarm.resolved_at.is_(None))
     if Role(viewer.role) != Role.SUPERVISOR:
         query = query.where(Alarm.audience == "board")
-    rows = db.session.execute(query.order_by(_RANK, Alarm.raised_at, Alarm.id).limit(LIMIT))
-    return [a for a in rows.scalars() if may_see(viewer, a)]
+    texts = tuple(ENDS_WITH_ACKNOWLEDGEMENT)
+    order = (_RANK, Alarm.raised_at, Alarm.id)
+    work = db.session.execute(query.where(Alarm.kind.notin_(texts)).order_by(*order).limit(LIMIT))
+    phones = db.session.execute(
+        query.where(Alarm.kind.in_(texts)).order_by(*order).limit(TEXT_LIMIT)
+    )
+    rows = sorted(
+        [*work.scalars(), *phones.scalars()],
+        key=lambda a: (RANK[str(a.severity)], a.raised_at, a.id),
+    )
+    return [a for a in rows if may_see(viewer, a)]
 
 
 def may_see(viewer: User, alarm: Alarm) -> bool:
@@ -183,22 +228,30 @@ def may_see(viewer: User, alarm: Alarm) -> bool:
     with those who may see the incident (they act on it; the board sees its placeholder)."""
     if alarm.audience != "board" and Role(viewer.role) != Role.SUPERVISOR:
         return False
+    if alarm.kind in PLACEHOLDER_KINDS:
+        return True  # reference and priority only: what the board's placeholder shows
     incident = db.session.get(Incident, alarm.incident_id) if alarm.incident_id else None
     return incident is None or visibility.can_see(viewer, incident)
 
 
-def serialise(alarms: list[Alarm], viewer: User) -> list[dict[str, Any]]:
+def serialise(alarms: list[Alarm], viewer: User, *, opened: bool = False) -> list[dict[str, Any]]:
     """Alarms as a console shows them, with the SMS text where this viewer may read it.
 
-    Reading an unknown sender's number and text is audited (it may be a victim's phone).
+    A unit's text comes with the list (the same text is in the incident's SMS thread; audited as a
+    `list` of messages). An unknown sender's number and text (it may be a victim's phone) come
+    only when one alarm is opened (`opened`), and each such read is audited.
     """
     rows = [_payload(a) for a in alarms]
-    texts = _texts(alarms, viewer)
+    shown = [a for a in alarms if a.kind == "unit_text" or (opened and a.kind == "unknown_sender")]
+    texts = _texts(shown, viewer)
     for row in rows:
         row.update(texts.get(row["id"], {}))
-    shown = [a.message_id for a in alarms if a.kind == "unknown_sender" and a.message_id]
-    if shown:
-        audit.record("read", "message", object_ids=shown)
+    listed = [a.message_id for a in shown if a.id in texts and a.kind == "unit_text"]
+    read = [a.message_id for a in shown if a.id in texts and a.kind == "unknown_sender"]
+    if listed:
+        audit.record("list", "message", object_ids=listed)
+    if read:
+        audit.record("read", "message", object_ids=read)
     return rows
 
 
@@ -260,7 +313,7 @@ def _publish(name: str, alarm: Alarm) -> None:
     incident = db.session.get(Incident, alarm.incident_id) if alarm.incident_id else None
     if alarm.audience != "board":
         publish(name, payload, (rooms.SUPERVISORS,))
-    elif incident is not None and incident.restricted:
+    elif incident is not None and incident.restricted and alarm.kind not in PLACEHOLDER_KINDS:
         publish(name, payload, visibility.live_audience(incident)[0])
     else:
         publish(name, payload, rooms.board())

@@ -129,7 +129,7 @@ def list_alarms():
 def read_alarm(alarm_id: int):
     """One alarm with its SMS text where the viewer may read it (unknown senders: audited)."""
     alarm = visible_alarm(current_actor(), alarm_id)
-    return AlarmRead(**alarms.serialise([alarm], current_user)[0])
+    return AlarmRead(**alarms.serialise([alarm], current_user, opened=True)[0])
 
 
 @api.post("/alarms/<int:alarm_id>/acknowledge")

@@ -10,6 +10,7 @@ import datetime as dt
 
 from flask import Flask
 from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from accounts.actor import Actor
 from core import clock
@@ -23,13 +24,18 @@ from triage.service import add_timeline
 SYSTEM = Actor(None, None, TimelineSource.SYSTEM)
 
 
-def _claim(assignment: Assignment, column, expected, new) -> bool:
-    """Move one escalation marker with compare-and-set; False when another run did it."""
+def _claim(assignment: Assignment, column, expected, new, *still) -> bool:
+    """Move one escalation marker with compare-and-set; False when another run did it, or when
+    the cause ended meanwhile (`still`: the assignment is active and the unit silent). A unit's
+    answer racing the scan holds the row; PostgreSQL re-checks only this WHERE once it commits,
+    so the cause must be in it, or the scan re-pages and alarms a unit that has just answered."""
     result = db.session.execute(
         update(Assignment)
         .where(
             Assignment.id == assignment.id,
+            Assignment.status == AssignmentStatus.ACTIVE,
             column.is_(expected) if expected is None else column == expected,
+            *still,
         )
         .values({column.key: new})
         .execution_options(synchronize_session=False)
@@ -70,7 +76,11 @@ def check_acknowledgements(now: dt.datetime, timeout_s: int) -> int:
     for a in _unacknowledged(now, timeout):
         due_level = 2 if now - a.assigned_at >= 2 * timeout else 1
         if due_level <= a.escalation_level or not _claim(
-            a, Assignment.escalation_level, a.escalation_level, due_level
+            a,
+            Assignment.escalation_level,
+            a.escalation_level,
+            due_level,
+            Assignment.acknowledged_at.is_(None),
         ):
             continue
         unit, incident = db.session.get(Unit, a.unit_id), db.session.get(Incident, a.incident_id)
@@ -124,7 +134,10 @@ def check_welfare(now: dt.datetime, welfare_s: int) -> int:
         last = max(
             t for t in (a.last_update_at, a.welfare_checked_at, a.assigned_at) if t is not None
         )
-        if last > limit or not _claim(a, Assignment.welfare_checked_at, a.welfare_checked_at, now):
+        silent = or_(Assignment.last_update_at.is_(None), Assignment.last_update_at <= limit)
+        if last > limit or not _claim(
+            a, Assignment.welfare_checked_at, a.welfare_checked_at, now, silent
+        ):
             continue
         unit, incident = db.session.get(Unit, a.unit_id), db.session.get(Incident, a.incident_id)
         flows.outbox(
@@ -165,7 +178,8 @@ def check_p1_waiting(now: dt.datetime, wait_s: int) -> int:
 
 def _waiting_p1(limit: dt.datetime) -> list[Incident]:
     """Open P1s with no active unit, waiting since before `limit` (since the call, or since
-    their last unit left)."""
+    a dispatcher released their last unit). A P1 whose last unit cleared it (VRIJ) is done, not
+    waiting: it stays open only until someone closes it."""
     active = select(Assignment.id).where(
         Assignment.incident_id == Incident.id, Assignment.status == AssignmentStatus.ACTIVE
     )
@@ -174,12 +188,21 @@ def _waiting_p1(limit: dt.datetime) -> list[Incident]:
         .where(Assignment.incident_id == Incident.id)
         .scalar_subquery()
     )
+    later = aliased(Assignment)
+    cleared_last = select(Assignment.id).where(
+        Assignment.incident_id == Incident.id,
+        Assignment.status == AssignmentStatus.CLEARED,
+        ~select(later.id)
+        .where(later.incident_id == Incident.id, later.ended_at > Assignment.ended_at)
+        .exists(),
+    )
     return list(
         db.session.execute(
             select(Incident).where(
                 Incident.priority == Priority.P1,
                 Incident.status != IncidentStatus.CLOSED,
                 ~active.exists(),
+                ~cleared_last.exists(),
                 Incident.received_at <= limit,
                 or_(last_end.is_(None), last_end <= limit),
             )

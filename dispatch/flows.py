@@ -28,7 +28,7 @@ from dispatch.models import (
     Unit,
     UnitStatus,
 )
-from dispatch.replies import compose_assignment_sms
+from dispatch.replies import MAX_SMS_CHARS, compose_assignment_sms
 from dispatch.service import (
     ON_INCIDENT,
     TransitionError,
@@ -270,7 +270,14 @@ def message_unit(unit: Unit, incident: Incident | None, text: str, actor: Actor)
                 _l("%(unit)s is not on this incident.", unit=unit.call_sign),
                 {"unit_id": _l("Not assigned to this incident.")},
             )
-    message = outbox(unit, incident, f"NW {unit.call_sign}: {text}", "free_text", assignment)
+    body = f"NW {unit.call_sign}: {text}"
+    if not text or len(body) > MAX_SMS_CHARS:
+        raise DispatchError(
+            422,
+            _l("The text must fit in one SMS."),
+            {"text": _l("At most %(n)s characters with the call sign.", n=MAX_SMS_CHARS)},
+        )
+    message = outbox(unit, incident, body, "free_text", assignment)
     add_timeline(incident.id if incident else None, "sms.sent", actor, unit_id=unit.id, detail=text)
     db.session.flush()
     audit.record("create", "message", message.id)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.models import Role
 from core import audit, clock
 from core.api import api, endpoint, not_found, problem
 from core.db import db
+from core.extensions import limiter
 from core.i18n import lazy_gettext as _l
 from core.policies import BOARD, allow
 from core.schemas import PageInfo, PageQuery
@@ -311,7 +313,16 @@ def list_messages(incident_id: int):
     return MessageList(items=[MessageRead.model_validate(m) for m in rows])
 
 
+def _texts_per_user() -> str:
+    """Free texts to units count per user (a unit's phone is not a chat line)."""
+    return f"unit-texts:{current_user.get_id()}"
+
+
 @api.post("/units/<int:unit_id>/messages")
+@limiter.limit(
+    lambda: current_app.config.get("UNIT_TEXT_RATE_LIMIT", "20 per minute"),
+    key_func=_texts_per_user,
+)
 @endpoint(
     "Send a unit an SMS",
     BOARD,

@@ -33,7 +33,7 @@ from dispatch.replies import (
 )
 from dispatch.service import TransitionError
 from triage.models import Incident, TimelineSource
-from triage.service import add_timeline
+from triage.service import add_timeline, phone_index
 
 bp = Blueprint("webhooks", __name__, url_prefix="/webhooks/twilio")
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def inbound_sms():
 def _apply(message: Message, unit: Unit | None, body: str) -> str | None:
     """Apply a reply to the unit and its incident; return the confirmation text."""
     if unit is None:
-        alarms.raise_alarm("unknown_sender", f"unknown_sender:{message.id}", message_id=message.id)
+        alarms.unknown_sender(message, phone_index(message.from_number) or f"sms-{message.id}")
         return compose_unknown_sender_reply()
     _touch(unit)
     reply = parse_reply(body)

@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
+from flask_login import current_user
 from pydantic import Field
 from sqlalchemy import or_, select
 
 from core import audit, clock
 from core.api import api, endpoint
 from core.db import db
+from core.extensions import limiter
 from core.policies import BOARD
 from core.schemas import Input, Output, Phone
 from triage import location, service
@@ -80,7 +82,15 @@ def open_matches(address: str | None, phone: str | None, now: dt.datetime, hours
     ]
 
 
+def _per_user() -> str:
+    """Duplicate checks count per user (a curious colleague cannot sweep the city's phones)."""
+    return f"duplicates:{current_user.get_id()}"
+
+
 @api.post("/incidents/duplicates")
+@limiter.limit(
+    lambda: current_app.config.get("DUPLICATE_RATE_LIMIT", "60 per minute"), key_func=_per_user
+)
 @endpoint(
     "Open incidents this call may be about",
     BOARD,
@@ -98,8 +108,13 @@ def find_duplicates(body: DuplicateQuery):
         for incident, matched in open_matches(body.address, body.caller_phone, clock.now(), hours)
         if sees(actor, incident)
     ][:LIMIT]
-    if found:
-        audit.record("search", "incident", object_ids=[i.id for i, _ in found])
+    # Every question is audited, found or not (a miss is an answer too), by what was asked.
+    asked = [n for n, v in (("address", body.address), ("phone", body.caller_phone)) if v]
+    audit.record(
+        "search",
+        "incident_by_" + "_and_".join(asked or ["nothing"]),
+        object_ids=[i.id for i, _ in found],
+    )
     return DuplicateList(
         window_h=hours,
         items=[

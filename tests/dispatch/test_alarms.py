@@ -123,18 +123,43 @@ def test_an_unknown_sender_is_readable_by_a_console_opened_later_and_the_read_is
     assert sms(client, "help mij aub hij slaat", sender="+32499887766").status_code == 200
     [alarm] = standing(client, headers)
     assert alarm["kind"] == "unknown_sender" and alarm["severity"] == "high"
-    assert alarm["text"] == "help mij aub hij slaat"
-    assert alarm["from_number"] == "+32499887766"
-    with twilio_app.app_context():
-        reads = db.session.execute(
-            select(AuditEvent).where(
-                AuditEvent.action == "read", AuditEvent.object_type == "message"
-            )
-        ).scalars()
-        assert [e.object_ids for e in reads] == [[alarm["message_id"]]]
+    # The list says there is a text; number and text come when the dispatcher opens it.
+    assert alarm["has_text"] and alarm["text"] is None and alarm["from_number"] is None
+
+    def reads() -> list:
+        with twilio_app.app_context():
+            found = db.session.execute(
+                select(AuditEvent).where(
+                    AuditEvent.action == "read", AuditEvent.object_type == "message"
+                )
+            ).scalars()
+            return [e.object_ids for e in found]
+
+    assert reads() == []  # listing it (every console, every reload) reads nothing
+    opened = client.get(f"/api/v1/alarms/{alarm['id']}", headers=headers).get_json()
+    assert (opened["text"], opened["from_number"]) == ("help mij aub hij slaat", "+32499887766")
+    assert reads() == [[alarm["message_id"]]]
     ack = client.post(f"/api/v1/alarms/{alarm['id']}/acknowledge", headers=headers)
     assert ack.status_code == 200
     assert standing(client, headers) == []  # read and acknowledged: nothing else ends it
+
+
+def test_a_flood_of_texts_is_one_alarm_per_number_and_never_hides_a_units_silence(
+    twilio_app, client, clock
+):
+    headers = board(twilio_app)
+    incident_with_unit(twilio_app, client, headers)
+    for n in range(3):
+        sms(client, f"spam {n}", sid=f"SMspam{n}", sender="+32499000001")
+    for n in range(60):
+        sms(client, f"spam {n}", sid=f"SMmany{n}", sender=f"+3249910{n:04d}")
+    scan(twilio_app, clock.advance(seconds=121))  # the unit did not acknowledge
+    listed = standing(client, headers)
+    assert "no_ack" in [a["kind"] for a in listed]
+    one = [a for a in listed if a["kind"] == "unknown_sender" and a["detail"].get("messages") == 3]
+    assert len(one) == 1  # three texts from one phone: one alarm, its latest text
+    opened = client.get(f"/api/v1/alarms/{one[0]['id']}", headers=headers).get_json()
+    assert opened["text"] == "spam 2"
 
 
 def test_an_alarm_about_a_restricted_incident_stays_with_those_who_may_see_it(twilio_app, client):
@@ -185,3 +210,45 @@ def test_alarms_are_for_the_board_only(app, client):
     make_user(app, "tel", "dispatcher")
     intake = bearer(make_token(app, "tel", scopes=["intake"]))
     assert client.get("/api/v1/alarms", headers=intake).status_code in (403, 404)
+
+
+def test_a_p1_its_unit_cleared_is_not_waiting_but_a_released_one_is(app, client, clock):
+    headers = board(app)
+    incident, unit_id, sent = incident_with_unit(app, client, headers, call_sign="NT-21")
+    p1 = new_incident(client, headers, flags=["weapon"], address="Kiel 5, 2020 Antwerpen")
+    other = make_unit(app, call_sign="NT-22", phone="+32470000022")
+    for unit in (other,):
+        response = client.post(
+            f"/api/v1/incidents/{p1['id']}/assignments", json={"unit_id": unit}, headers=headers
+        )
+        assert response.status_code == 201
+    cleared = client.post(
+        f"/api/v1/units/{other}/status", json={"status": "available"}, headers=headers
+    )
+    assert cleared.status_code == 200
+    scan(app, clock.advance(seconds=120))
+    assert [a["kind"] for a in standing(client, headers) if a["kind"] == "p1_waiting"] == []
+    # Sent again and then released by a dispatcher: the P1 waits once more.
+    again = client.post(
+        f"/api/v1/incidents/{p1['id']}/assignments", json={"unit_id": other}, headers=headers
+    ).get_json()
+    client.post(
+        f"/api/v1/assignments/{again['id']}/release",
+        json={"reason": "elders nodig"},
+        headers=headers,
+    )
+    scan(app, clock.advance(seconds=61))
+    assert [a["reference"] for a in standing(client, headers) if a["kind"] == "p1_waiting"] == [
+        p1["reference"]
+    ]
+
+
+def test_an_alarm_raised_in_work_that_rolls_back_is_gone(app):
+    from dispatch import alarms
+
+    with app.app_context():
+        alarms.raise_alarm("handover_overdue", "handover_overdue:99", detail={})
+        db.session.rollback()
+        from dispatch.models import Alarm
+
+        assert db.session.execute(select(Alarm)).scalars().all() == []

@@ -231,6 +231,8 @@ def test_a_dispatcher_texts_the_unit_on_an_incident_and_it_is_on_the_timeline(ap
         f"/api/v1/units/{unit_id}/messages", json={"text": "x" * 301}, headers=headers
     )
     assert too_long.status_code == 422 and "text" in too_long.get_json()["fields"]
+    blank = client.post(f"/api/v1/units/{unit_id}/messages", json={"text": "   "}, headers=headers)
+    assert blank.status_code == 422 and "text" in blank.get_json()["fields"]
 
 
 def test_a_status_set_by_hand_keeps_its_reason_on_the_timeline(app, client):

@@ -73,3 +73,25 @@ def test_bad_input_is_a_field_error(app, client):
     an = headers(app)
     bad = client.post(URL, json={"caller_phone": "bel me"}, headers=an)
     assert bad.status_code == 422 and "caller_phone" in bad.get_json()["fields"]
+
+
+def test_every_question_is_audited_found_or_not_and_a_sweep_is_limited(app, client, monkeypatch):
+    from sqlalchemy import select
+
+    from core.audit import AuditEvent
+    from core.db import db
+    from core.extensions import limiter
+
+    limiter.reset()
+    monkeypatch.setitem(app.config, "DUPLICATE_RATE_LIMIT", "3 per minute")
+    an = headers(app)
+    for n in range(3):
+        miss = client.post(URL, json={"caller_phone": f"0499 00 00 0{n}"}, headers=an)
+        assert miss.status_code == 200 and miss.get_json()["items"] == []
+    assert client.post(URL, json={"caller_phone": "0499 00 00 09"}, headers=an).status_code == 429
+    with app.app_context():
+        searched = db.session.execute(
+            select(AuditEvent.object_type).where(AuditEvent.action == "search")
+        ).scalars()
+        assert list(searched) == ["incident_by_phone"] * 3
+    limiter.reset()

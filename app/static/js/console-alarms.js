@@ -84,7 +84,9 @@
     if (muted) text = t("alarm_sound_off");
     else if (locked) text = t("alarm_sound_locked");
     $("mute-label").textContent = text;
-    $("sound-unlock").hidden = !locked;
+    $("sound-unlock").classList.toggle("is-unlocked", !locked);
+    $("sound-unlock").setAttribute("aria-hidden", locked ? "false" : "true");
+    $("sound-unlock").tabIndex = locked ? 0 : -1;
   }
 
   /** Switch the alarm sound off or on for this user (kept on the server). */
@@ -114,6 +116,11 @@
     let key = `alarm_${a.kind}`;
     if (a.kind === "unit_text" && !a.incident_id) key = "alarm_unit_text_no_incident";
     if (a.kind === "unknown_sender" && a.from_number) key = "alarm_unknown_sender_from";
+    const count = a.detail && a.detail.messages;
+    if (a.kind === "unknown_sender" && a.from_number && count > 1) {
+      key = "alarm_unknown_sender_more";
+      vars.n = count;
+    }
     return t(key, vars) === key ? t("alarm_other", vars) : t(key, vars);
   }
 
@@ -130,14 +137,19 @@
       class: `alarm alarm-${a.severity}${acked ? " acked" : ""}`,
       dataset: { kind: a.kind, alarmId: String(a.id), severity: a.severity,
         incidentId: a.incident_id ? String(a.incident_id) : "" },
-      role: acked ? null : "alert",
     });
     node.append(el("div", { class: "alarm-head" },
       el("span", { class: `sev sev-${a.severity}`, text: t(`severity_${a.severity}`) }),
       el("time", { class: "alarm-time", datetime: a.raised_at, text: timeText(a.raised_at) }),
       el("strong", { class: "alarm-title", text: title(a) })));
-    if (a.has_text) node.append(el("blockquote", { class: "alarm-text", text: a.text || "…" }));
+    const sealed = a.kind === "unknown_sender" && !a.text; // opened on request: the read is audited
+    if (a.has_text && !sealed) node.append(el("blockquote", { class: "alarm-text", text: a.text || "…" }));
     const actions = el("div", { class: "alarm-actions" });
+    if (sealed) {
+      const read = el("button", { type: "button", class: "secondary read", text: t("read_text") });
+      read.addEventListener("click", () => readText(a, true));
+      actions.append(read);
+    }
     if (a.incident_id && C.detail) {
       const open = el("button", { type: "button", class: "secondary open",
         text: t("open", { reference: a.reference || `#${a.incident_id}` }) });
@@ -192,11 +204,15 @@
     if (hadFocus && !list.contains(document.activeElement)) focus();
   }
 
-  async function readText(a) {
+  async function readText(a, focus) {
     try {
       const full = await api("GET", `/api/v1/alarms/${a.id}`);
       if (alarms.has(a.id)) alarms.set(a.id, { ...alarms.get(a.id), ...full });
       render();
+      if (focus) {
+        const ack = list.querySelector(`li[data-alarm-id="${a.id}"] button.ack`);
+        if (ack) ack.focus();
+      }
     } catch (err) {
       /* not allowed or gone: the title says enough */
     }
@@ -217,9 +233,14 @@
   /** A raised alarm (live or from the snapshot); `live`: it sounds at once. */
   function raised(a, live) {
     const known = alarms.get(a.id);
-    alarms.set(a.id, { ...known, ...a, text: a.text || (known && known.text) || null });
-    if (a.has_text && !a.text && !(known && known.text)) readText(a);
+    const fresh = a.kind === "unknown_sender"; // a new text from that phone: read it anew
+    alarms.set(a.id, { ...known, ...a,
+      text: a.text || (!fresh && known && known.text) || null,
+      from_number: a.from_number || (!fresh && known && known.from_number) || null });
+    // A unit's text is read at once; an unknown sender's only when a dispatcher opens it.
+    if (a.kind === "unit_text" && !a.text && !(known && known.text)) readText(a);
     render();
+    if (live && !a.acknowledged_at) C.announce(title(a)); // screen readers hear it (a list item may not be an alert)
     if (live && !a.acknowledged_at && !muted) {
       sound(a.severity === "critical" ? "critical" : a.severity === "high" ? "high" : "normal");
       lastSound.set(a.id, Date.now());
@@ -240,7 +261,7 @@
     if (typeof mutedOnServer === "boolean") muted = mutedOnServer;
     renderMute();
     render();
-    for (const a of alarms.values()) if (a.has_text && !a.text) readText(a);
+    for (const a of alarms.values()) if (a.kind === "unit_text" && !a.text) readText(a);
   }
 
   /** A note that needs no acknowledgement (kept in this page only). */

@@ -319,6 +319,12 @@
   /* ---- board snapshot and connection -------------------------------------------------- */
 
   function applySnapshot(board) {
+    // Another person logged in meanwhile (in another tab): nothing of this page is theirs.
+    if (root.dataset.user && root.dataset.user !== board.user) {
+      window.location.reload();
+      return;
+    }
+    root.dataset.user = board.user;
     skew = Date.parse(board.as_of) - Date.now();
     state.incidents = new Map(board.incidents.map((i) => [i.id, i]));
     state.units = new Map(board.units.map((u) => [u.id, u]));
