@@ -59,9 +59,10 @@
       [1047, 0.39, 0.25, "triangle"]],
   };
 
-  /** Play a pattern (critical, high, normal, p1) unless muted; returns whether it played. */
+  /** Play a pattern (critical, high, normal, p1); muting silences all but critical alarms (a
+   * P1 waiting without a unit, a unit silent after the supervisor was alerted). */
   function sound(kind) {
-    if (muted || !audio) return false;
+    if ((muted && kind !== "critical") || !audio) return false;
     try {
       if (audio.state === "suspended") audio.resume().catch(() => {});
       const now = audio.currentTime + 0.01;
@@ -241,7 +242,7 @@
     if (a.kind === "unit_text" && !a.text && !(known && known.text)) readText(a);
     render();
     if (live && !a.acknowledged_at) C.announce(title(a)); // screen readers hear it (a list item may not be an alert)
-    if (live && !a.acknowledged_at && !muted) {
+    if (live && !a.acknowledged_at && (!muted || a.severity === "critical")) {
       sound(a.severity === "critical" ? "critical" : a.severity === "high" ? "high" : "normal");
       lastSound.set(a.id, Date.now());
     }
