@@ -280,6 +280,18 @@ class BaseConfig:
         self.LATE_AFTER_S = env_priority_seconds("LATE_AFTER_S", "P1=60,P2=180,P3=600,P4=1800")
         # For P1/P2 the nearest unit comes first unless a better-matched one is this close.
         self.SKILL_MARGIN_S = env_priority_seconds("SKILL_MARGIN_S", "P1=120,P2=300")
+        # A unit's free text with one of these words is a high alarm (Dutch, French, English).
+        self.DISTRESS_WORDS = tuple(
+            w.strip()
+            for w in (
+                env_str(
+                    "DISTRESS_WORDS",
+                    "mes,wapen,pistool,versterking,bloed,couteau,arme,renfort,knife,gun,backup",
+                )
+                or ""
+            ).split(",")
+            if w.strip()
+        )
         # Intake warns of an open incident at the same address or phone this recent.
         self.DUPLICATE_WINDOW_H = env_int("DUPLICATE_WINDOW_H", 12)
         self.RANKING_SPEED_KMH = env_float("RANKING_SPEED_KMH", 40.0)

@@ -33,7 +33,10 @@ LIMIT = 500  # alarms about units and incidents: bounded by the work of one nigh
 TEXT_LIMIT = 50  # texts from phones: a flood of them must not push the others away
 STANDING = text("resolved_at IS NULL")
 SEVERITY = {
+    "distress": AlarmSeverity.CRITICAL,
     "p1_waiting": AlarmSeverity.CRITICAL,
+    "unit_help": AlarmSeverity.HIGH,
+    "unit_danger": AlarmSeverity.HIGH,
     "no_ack_supervisor": AlarmSeverity.CRITICAL,
     "no_ack": AlarmSeverity.HIGH,
     "welfare_check": AlarmSeverity.HIGH,
@@ -44,10 +47,20 @@ SEVERITY = {
 }
 SUPERVISORS_ONLY = {"handover_overdue"}
 # A text has been read once acknowledged: nothing else ends these.
-ENDS_WITH_ACKNOWLEDGEMENT = {"unit_text", "unknown_sender"}
+ENDS_WITH_ACKNOWLEDGEMENT = {
+    "unit_text",
+    "unit_help",
+    "unit_danger",
+    "unknown_sender",
+    "distress",
+}
+UNIT_TEXTS = ("unit_text", "unit_help", "unit_danger")
 # Alarms that name only the incident's reference and priority (its board placeholder): a
 # restricted P1 waiting without a unit must sound for the whole board.
 PLACEHOLDER_KINDS = {"p1_waiting"}
+# An officer in distress outweighs a restriction: every console hears it, with the unit and its
+# last position (SECURITY.md says so); the text stays with those who may see the incident.
+EVERYONE_KINDS = {"distress"}
 # Alarms about a unit on an assignment that end with the assignment (or its acknowledgement).
 ASSIGNMENT_KINDS = ("no_ack", "no_ack_supervisor", "sms_failed", "welfare_check")
 RANK = {"critical": 0, "high": 1, "normal": 2}
@@ -137,6 +150,22 @@ def sms_failed(message_id: int, reason: str) -> Alarm | None:
     )
 
 
+def distress(unit: Unit, incident: Incident | None, message_id: int | None) -> Alarm | None:
+    """NOOD/SOS from a unit: critical on every console until a dispatcher acknowledges it, with
+    the unit, its incident and its last known position."""
+    detail = {"lat": unit.lat, "lon": unit.lon}
+    if unit.position_at is not None:
+        detail["position_at"] = unit.position_at.isoformat()
+    return raise_alarm(
+        "distress",
+        f"distress:{unit.id}",
+        incident=incident,
+        unit=unit,
+        message_id=message_id,
+        detail=detail,
+    )
+
+
 def ends_with_acknowledgement(alarm: Alarm) -> bool:
     """Texts are read once acknowledged, and a failed SMS outside an assignment has no other
     end; the rest stand (quiet) until their cause ends."""
@@ -210,7 +239,7 @@ def standing(viewer: User) -> list[Alarm]:
     query = select(Alarm).where(Alarm.resolved_at.is_(None))
     if Role(viewer.role) != Role.SUPERVISOR:
         query = query.where(Alarm.audience == "board")
-    texts = tuple(ENDS_WITH_ACKNOWLEDGEMENT)
+    texts = (*UNIT_TEXTS, "unknown_sender")
     order = (_RANK, Alarm.raised_at, Alarm.id)
     work = db.session.execute(query.where(Alarm.kind.notin_(texts)).order_by(*order).limit(LIMIT))
     phones = db.session.execute(
@@ -228,8 +257,8 @@ def may_see(viewer: User, alarm: Alarm) -> bool:
     with those who may see the incident (they act on it; the board sees its placeholder)."""
     if alarm.audience != "board" and Role(viewer.role) != Role.SUPERVISOR:
         return False
-    if alarm.kind in PLACEHOLDER_KINDS:
-        return True  # reference and priority only: what the board's placeholder shows
+    if alarm.kind in PLACEHOLDER_KINDS or alarm.kind in EVERYONE_KINDS:
+        return True  # reference and priority (and, in distress, the unit): no case content
     incident = db.session.get(Incident, alarm.incident_id) if alarm.incident_id else None
     return incident is None or visibility.can_see(viewer, incident)
 
@@ -242,11 +271,11 @@ def serialise(alarms: list[Alarm], viewer: User, *, opened: bool = False) -> lis
     only when one alarm is opened (`opened`), and each such read is audited.
     """
     rows = [_payload(a) for a in alarms]
-    shown = [a for a in alarms if a.kind == "unit_text" or (opened and a.kind == "unknown_sender")]
+    shown = [a for a in alarms if a.kind in UNIT_TEXTS or (opened and a.kind == "unknown_sender")]
     texts = _texts(shown, viewer)
     for row in rows:
         row.update(texts.get(row["id"], {}))
-    listed = [a.message_id for a in shown if a.id in texts and a.kind == "unit_text"]
+    listed = [a.message_id for a in shown if a.id in texts and a.kind in UNIT_TEXTS]
     read = [a.message_id for a in shown if a.id in texts and a.kind == "unknown_sender"]
     if listed:
         audit.record("list", "message", object_ids=listed)
@@ -297,7 +326,7 @@ def _payload(alarm: Alarm) -> dict[str, Any]:
         "acknowledged_at": _iso(alarm.acknowledged_at),
         "acknowledged_by": by.username if by else None,
         "resolved_at": _iso(alarm.resolved_at),
-        "has_text": alarm.kind in ENDS_WITH_ACKNOWLEDGEMENT,
+        "has_text": alarm.kind in UNIT_TEXTS or alarm.kind == "unknown_sender",
     }
 
 
@@ -313,7 +342,11 @@ def _publish(name: str, alarm: Alarm) -> None:
     incident = db.session.get(Incident, alarm.incident_id) if alarm.incident_id else None
     if alarm.audience != "board":
         publish(name, payload, (rooms.SUPERVISORS,))
-    elif incident is not None and incident.restricted and alarm.kind not in PLACEHOLDER_KINDS:
+    elif (
+        incident is not None
+        and incident.restricted
+        and alarm.kind not in PLACEHOLDER_KINDS | EVERYONE_KINDS
+    ):
         publish(name, payload, visibility.live_audience(incident)[0])
     else:
         publish(name, payload, rooms.board())

@@ -37,6 +37,10 @@ KINDS = {
     "escalation.level1": _l("No acknowledgement: paged again"),
     "escalation.level2": _l("No acknowledgement: supervisor alerted"),
     "escalation.welfare_check": _l("Welfare check sent"),
+    "alarm.acknowledged": _l("Alarm acknowledged"),
+    "sms.sent": _l("SMS sent to the unit"),
+    "unit.status_reason": _l("Reason for the status"),
+    "unit.distress": _l("Distress (NOOD) from the unit"),
 }
 LABELS = {**STATUSES, **SKILLS}
 

@@ -29,7 +29,10 @@ KEYWORDS: dict[str, str] = {
     "VRIJ": "clear",
     "CLEAR": "clear",
     "HELP": "help",
+    "NOOD": "distress",
+    "SOS": "distress",
 }
+DISTRESS = ("NOOD", "SOS")
 
 REPLY_STATUS: dict[str, str] = {
     "ack": "acknowledged",
@@ -86,6 +89,9 @@ def parse_reply(text: str) -> Reply:
 
 
 def _code(rest: str) -> str | None:
+    words = rest.split()
+    if words and _NOT_ALNUM.sub("", words[0]) in DISTRESS:
+        return "distress"  # NOOD or SOS first, whatever follows ("SOS mes in huis")
     squashed = _NOT_ALNUM.sub("", rest)
     if squashed in KEYWORDS:
         return KEYWORDS[squashed]
@@ -143,6 +149,17 @@ def compose_welfare_sms(call_sign: str, reference: str) -> str:
         f"NW {_clean(call_sign)}: controle {ref}. Alles in orde? "
         f"Antwoord TERPLAATSE of VRIJ {ref}. Geen antwoord = melding aan supervisor."
     )
+
+
+def danger_words(text: str, words: tuple[str, ...]) -> list[str]:
+    """The distress words (mes, wapen, versterking, couteau, knife …) a free text contains."""
+    found = set(re.findall(r"\w+", text.casefold()))
+    return [w for w in words if w.casefold() in found]
+
+
+def compose_distress_sms(call_sign: str) -> str:
+    """Tell a unit in distress that every console and the supervisor were alarmed."""
+    return f"{_clean(call_sign)}: NOOD ontvangen. Alle consoles en de supervisor zijn gealarmeerd."
 
 
 def compose_confirmation_sms(call_sign: str, code: str) -> str:

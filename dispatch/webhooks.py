@@ -26,9 +26,11 @@ from dispatch.models import Message, MessageDirection, MessageStatus, Unit, Unit
 from dispatch.replies import (
     REPLY_STATUS,
     compose_confirmation_sms,
+    compose_distress_sms,
     compose_help_sms,
     compose_refusal_sms,
     compose_unknown_sender_reply,
+    danger_words,
     parse_reply,
 )
 from dispatch.service import TransitionError
@@ -110,9 +112,13 @@ def _apply(message: Message, unit: Unit | None, body: str) -> str | None:
         return compose_unknown_sender_reply()
     _touch(unit)
     reply = parse_reply(body)
+    if reply.code == "distress":
+        _unparsed(message, unit, body, None, kind="distress")
+        return compose_distress_sms(unit.call_sign)
     if reply.code == "help":
-        # The codes go back by SMS, and the board sees it too: HELP may be a call for help.
-        _unparsed(message, unit, body, None)
+        # HELP is a reserved keyword on many SMS numbers: it means "send me the codes". But an
+        # officer may mean it: the board gets a high alarm with the text, never silence.
+        _unparsed(message, unit, body, None, kind="unit_help")
         return compose_help_sms()
     assignment = None
     if reply.code in REPLY_STATUS:
@@ -150,8 +156,11 @@ def _unit_actor(unit: Unit) -> Actor:
     return Actor(None, None, TimelineSource.SMS, name=f"unit {unit.call_sign}")
 
 
-def _unparsed(message: Message, unit: Unit, body: str, answer: str | None) -> str | None:
-    """Keep text that is not a code and show it to the dispatchers."""
+def _unparsed(
+    message: Message, unit: Unit, body: str, answer: str | None, kind: str = "unit_text"
+) -> str | None:
+    """Keep text that is not a code and show it to the dispatchers (an alarm of `kind`; free
+    text with a distress word, such as mes or versterking, is a high alarm)."""
     now = clock.now()
     named = service.served_incident(unit.id, parse_reply(body).reference, now)
     current = flows.active_assignments(unit.id)
@@ -164,9 +173,15 @@ def _unparsed(message: Message, unit: Unit, body: str, answer: str | None) -> st
     )
     events.publish_received(message, unit, None)
     incident = db.session.get(Incident, message.incident_id) if message.incident_id else None
-    alarms.raise_alarm(
-        "unit_text", f"unit_text:{message.id}", incident=incident, unit=unit, message_id=message.id
-    )
+    if kind == "distress":
+        alarms.distress(unit, incident, message.id)
+        add_timeline(message.incident_id, "unit.distress", _unit_actor(unit), unit_id=unit.id)
+    else:
+        if kind == "unit_text" and danger_words(body, current_app.config["DISTRESS_WORDS"]):
+            kind = "unit_danger"
+        alarms.raise_alarm(
+            kind, f"{kind}:{message.id}", incident=incident, unit=unit, message_id=message.id
+        )
     return answer or f"{unit.call_sign}: bericht doorgegeven aan de dispatcher."
 
 

@@ -252,3 +252,46 @@ def test_an_alarm_raised_in_work_that_rolls_back_is_gone(app):
         from dispatch.models import Alarm
 
         assert db.session.execute(select(Alarm)).scalars().all() == []
+
+
+def test_nood_from_a_units_phone_is_critical_on_every_console_with_its_position(
+    twilio_app, client, socket_client
+):
+    headers = board(twilio_app)
+    incident, unit_id, _ = incident_with_unit(twilio_app, client, headers)
+    make_user(twilio_app, "d2", "dispatcher")
+    second = socket_client(twilio_app, "d2")
+    answer = sms(client, "nood nw-9999", sid="SMnood")
+    assert "NOOD ontvangen" in answer.get_data(as_text=True)
+    [alarm] = [a for a in standing(client, headers) if a["kind"] == "distress"]
+    assert (alarm["severity"], alarm["call_sign"], alarm["incident_id"]) == (
+        "critical",
+        "NT-11",
+        incident["id"],
+    )
+    assert alarm["detail"]["lat"] is not None and alarm["detail"]["lon"] is not None
+    assert [a["kind"] for a in received(second, "alarm.raised")] == ["distress"]
+    # It stands until a dispatcher acknowledges it.
+    client.post(f"/api/v1/units/{unit_id}/status", json={"status": "on_scene"}, headers=headers)
+    assert [a["kind"] for a in standing(client, headers)] == ["distress"]
+    client.post(f"/api/v1/alarms/{alarm['id']}/acknowledge", headers=headers)
+    assert standing(client, headers) == []
+
+
+def test_help_is_never_swallowed_and_danger_words_alarm_high(twilio_app, client):
+    headers = board(twilio_app)
+    incident_with_unit(twilio_app, client, headers)
+    help_answer = sms(client, "HELP", sid="SMhelp").get_data(as_text=True)
+    assert "OK" in help_answer  # the codes go back
+    sms(client, "Er ligt een mes op tafel, stuur versterking", sid="SMmes")
+    sms(client, "We zijn er bijna", sid="SMplain")
+    kinds = sorted((a["kind"], a["severity"]) for a in standing(client, headers))
+    assert kinds == [("unit_danger", "high"), ("unit_help", "high"), ("unit_text", "normal")]
+
+
+def test_sos_is_read_whatever_follows(app):
+    from dispatch.replies import parse_reply
+
+    assert parse_reply("SOS mes in huis").code == "distress"
+    assert parse_reply("nood!").code == "distress"
+    assert parse_reply("Noodzakelijk: bel mij").code is None

@@ -11,6 +11,7 @@
   const list = $("alarms");
   const RANK = { critical: 0, high: 1, normal: 2 };
   const REPEAT_MS = { critical: 10000, high: 20000 }; // normal alarms sound once
+  const UNIT_TEXTS = ["unit_text", "unit_help", "unit_danger"]; // read with the list
   const alarms = new Map(); // id -> alarm (server fields, plus text once read)
   const notices = []; // local notes that need no acknowledgement (handover notes, account alerts)
   let audio = null;
@@ -239,7 +240,7 @@
       text: a.text || (!fresh && known && known.text) || null,
       from_number: a.from_number || (!fresh && known && known.from_number) || null });
     // A unit's text is read at once; an unknown sender's only when a dispatcher opens it.
-    if (a.kind === "unit_text" && !a.text && !(known && known.text)) readText(a);
+    if (UNIT_TEXTS.includes(a.kind) && !a.text && !(known && known.text)) readText(a);
     render();
     if (live && !a.acknowledged_at) C.announce(title(a)); // screen readers hear it (a list item may not be an alert)
     if (live && !a.acknowledged_at && (!muted || a.severity === "critical")) {
@@ -262,7 +263,7 @@
     if (typeof mutedOnServer === "boolean") muted = mutedOnServer;
     renderMute();
     render();
-    for (const a of alarms.values()) if (a.kind === "unit_text" && !a.text) readText(a);
+    for (const a of alarms.values()) if (UNIT_TEXTS.includes(a.kind) && !a.text) readText(a);
   }
 
   /** A note that needs no acknowledgement (kept in this page only). */
