@@ -274,6 +274,24 @@ class BaseConfig:
         self.MAX_SOCKETS_PER_USER = env_int("MAX_SOCKETS_PER_USER", 5)  # a console or two each
         self.ACK_TIMEOUT_S = env_int("ACK_TIMEOUT_S", 120)
         self.WELFARE_CHECK_S = env_int("WELFARE_CHECK_S", 1800)
+        # A welfare check unanswered this long after it was sent alarms the supervisors (once).
+        self.WELFARE_GRACE_S = env_int("WELFARE_GRACE_S", 300)
+        # A unit position older than this is marked stale and ranked as unknown.
+        self.UNIT_POSITION_STALE_S = env_int("UNIT_POSITION_STALE_S", 900)
+        # The officer-safety flags that may travel in an assignment SMS (short Dutch codes, never
+        # names or answers): weapon, suspect_present, children, intoxicated_aggressive,
+        # order_in_force, prior_incidents.
+        self.SMS_SAFETY_FLAGS = tuple(
+            f.strip()
+            for f in (
+                env_str(
+                    "SMS_SAFETY_FLAGS",
+                    "weapon,suspect_present,children,intoxicated_aggressive,order_in_force",
+                )
+                or ""
+            ).split(",")
+            if f.strip()
+        )
         # A P1 waiting this long without a unit raises an alarm on every console.
         self.P1_WAIT_ALARM_S = env_int("P1_WAIT_ALARM_S", 60)
         # The queue marks an incident late after this long without a unit, per priority.

@@ -40,6 +40,7 @@ SEVERITY = {
     "no_ack_supervisor": AlarmSeverity.CRITICAL,
     "no_ack": AlarmSeverity.HIGH,
     "welfare_check": AlarmSeverity.HIGH,
+    "welfare_supervisor": AlarmSeverity.CRITICAL,
     "sms_failed": AlarmSeverity.HIGH,
     "unknown_sender": AlarmSeverity.HIGH,
     "unit_text": AlarmSeverity.NORMAL,
@@ -62,7 +63,9 @@ PLACEHOLDER_KINDS = {"p1_waiting"}
 # last position (SECURITY.md says so); the text stays with those who may see the incident.
 EVERYONE_KINDS = {"distress"}
 # Alarms about a unit on an assignment that end with the assignment (or its acknowledgement).
-ASSIGNMENT_KINDS = ("no_ack", "no_ack_supervisor", "sms_failed", "welfare_check")
+# A welfare check sent, and (after WELFARE_GRACE_S of silence) the supervisor alerted.
+WELFARE_KINDS = ("welfare_check", "welfare_supervisor")
+ASSIGNMENT_KINDS = ("no_ack", "no_ack_supervisor", "sms_failed", *WELFARE_KINDS)
 RANK = {"critical": 0, "high": 1, "normal": 2}
 _RANK = case(
     (Alarm.severity == AlarmSeverity.CRITICAL, 0),
@@ -113,6 +116,14 @@ def raise_alarm(
     alarm = db.session.get(Alarm, new_id)
     _publish("alarm.raised", alarm)
     return alarm
+
+
+def standing_key(key: str) -> bool:
+    """Whether an alarm for this cause stands (raised, not yet resolved)."""
+    found = db.session.execute(
+        select(Alarm.id).where(Alarm.key == key, Alarm.resolved_at.is_(None)).limit(1)
+    ).first()
+    return found is not None
 
 
 def unknown_sender(message: Message, sender_index: str) -> Alarm:

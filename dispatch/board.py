@@ -15,7 +15,7 @@ from core.api import api, endpoint
 from core.db import db
 from core.policies import BOARD
 from core.schemas import Output
-from dispatch import alarms
+from dispatch import alarms, positions
 from dispatch.access import visible_alarm
 from dispatch.models import Unit
 from dispatch.routes import units_read
@@ -33,8 +33,9 @@ class AlarmRead(Output):
     id: int
     key: str = Field(description="the cause: one standing alarm per key")
     kind: str = Field(
-        description="p1_waiting, no_ack, no_ack_supervisor, welfare_check, sms_failed, "
-        "unit_text, unknown_sender, handover_overdue"
+        description="p1_waiting, distress, no_ack, no_ack_supervisor, welfare_check, "
+        "welfare_supervisor, sms_failed, unit_text, unit_help, unit_danger, unknown_sender, "
+        "handover_overdue"
     )
     severity: str = Field(description="critical, high or normal")
     incident_id: int | None = None
@@ -71,6 +72,9 @@ class BoardSnapshot(Output):
     sound_muted: bool = Field(False, description="this user's console sound is off")
     late_after_s: dict[str, int] = Field(
         default_factory=dict, description="seconds without a unit before a row is late"
+    )
+    unit_position_stale_s: int = Field(
+        900, description="a unit position older than this is stale (the console ages them)"
     )
 
 
@@ -114,6 +118,7 @@ def board_snapshot():
         user=current_user.username,
         sound_muted=bool(current_user.sound_muted),
         late_after_s=current_app.config["LATE_AFTER_S"],
+        unit_position_stale_s=positions.stale_limit_s(),
     )
 
 

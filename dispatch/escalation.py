@@ -17,7 +17,7 @@ from core import clock
 from core.db import db
 from dispatch import alarms, flows
 from dispatch.models import Alarm, Assignment, AssignmentStatus, Unit, UnitStatus
-from dispatch.replies import compose_repage_sms, compose_welfare_sms
+from dispatch.texts import compose_repage_sms, compose_welfare_sms
 from triage.models import Incident, IncidentStatus, Priority, TimelineSource
 from triage.service import add_timeline
 
@@ -43,15 +43,13 @@ def _claim(assignment: Assignment, column, expected, new, *still) -> bool:
     return result.rowcount == 1
 
 
-def _alarm(
-    kind: str,
-    assignment: Assignment,
-    unit: Unit,
-    incident: Incident,
-    since: dt.datetime | None = None,
-) -> None:
-    key = f"{kind}:{assignment.id}" + (f":{since.isoformat()}" if since else "")
-    alarms.raise_alarm(kind, key, incident=incident, unit=unit, assignment_id=assignment.id)
+def _alarm(kind: str, assignment: Assignment, unit: Unit, incident: Incident) -> bool:
+    """Raise the alarm of this kind for the assignment unless it stands (then False)."""
+    key = f"{kind}:{assignment.id}"
+    raised = alarms.raise_alarm(
+        kind, key, incident=incident, unit=unit, assignment_id=assignment.id
+    )
+    return raised is not None
 
 
 def _unacknowledged(now: dt.datetime, timeout: dt.timedelta) -> list[Assignment]:
@@ -95,6 +93,8 @@ def check_acknowledgements(now: dt.datetime, timeout_s: int) -> int:
                     incident.priority,
                     incident.sms_address,
                     a.page_count,
+                    lang=unit.sms_language,
+                    danger=flows.danger_line(unit, incident),
                 ),
                 "repage",
                 a,
@@ -114,8 +114,9 @@ def check_acknowledgements(now: dt.datetime, timeout_s: int) -> int:
     return acted
 
 
-def check_welfare(now: dt.datetime, welfare_s: int) -> int:
-    """A unit on scene too long without an update gets a welfare SMS and the console an alarm."""
+def check_welfare(now: dt.datetime, welfare_s: int, grace_s: int = 300) -> int:
+    """A unit on scene too long without news gets a welfare SMS and the board an alarm; the
+    check repeats every `welfare_s` while the silence lasts."""
     limit, acted = now - dt.timedelta(seconds=welfare_s), 0
     rows = (
         db.session.execute(
@@ -139,21 +140,59 @@ def check_welfare(now: dt.datetime, welfare_s: int) -> int:
             a, Assignment.welfare_checked_at, a.welfare_checked_at, now, silent
         ):
             continue
-        unit, incident = db.session.get(Unit, a.unit_id), db.session.get(Incident, a.incident_id)
-        flows.outbox(
-            unit, incident, compose_welfare_sms(unit.call_sign, incident.reference), "welfare", a
-        )
-        alarms.resolve(assignment_id=a.id, kinds=("welfare_check",))  # the newer one stands
-        _alarm("welfare_check", a, unit, incident, since=now)
-        add_timeline(
-            incident.id,
-            "escalation.welfare_check",
-            SYSTEM,
-            unit_id=unit.id,
-            data={"call_sign": unit.call_sign, "after_s": welfare_s},
-        )
+        _send_welfare_check(a, welfare_s, grace_s)
         acted += 1
     return acted
+
+
+def _send_welfare_check(a: Assignment, welfare_s: int, grace_s: int) -> None:
+    unit, incident = db.session.get(Unit, a.unit_id), db.session.get(Incident, a.incident_id)
+    body = compose_welfare_sms(
+        unit.call_sign, incident.reference, max(1, round(grace_s / 60)), lang=unit.sms_language
+    )
+    flows.outbox(unit, incident, body, "welfare", a)
+    if not alarms.standing_key(f"welfare_supervisor:{a.id}"):
+        _alarm("welfare_check", a, unit, incident)  # the supervisor's, once raised, says more
+    add_timeline(
+        incident.id,
+        "escalation.welfare_check",
+        SYSTEM,
+        unit_id=unit.id,
+        data={"call_sign": unit.call_sign, "after_s": welfare_s},
+    )
+
+
+def check_welfare_answers(now: dt.datetime, grace_s: int) -> int:
+    """A welfare check unanswered for `grace_s` alarms the supervisor, once per silence: the
+    alarm stands until the unit answers, whatever the checks that follow."""
+    rows = db.session.execute(
+        select(Assignment)
+        .join(Unit, Unit.id == Assignment.unit_id)
+        .where(
+            Assignment.status == AssignmentStatus.ACTIVE,
+            Unit.status == UnitStatus.ON_SCENE,
+            Assignment.welfare_checked_at <= now - dt.timedelta(seconds=grace_s),
+            or_(
+                Assignment.last_update_at.is_(None),
+                Assignment.last_update_at < Assignment.welfare_checked_at,
+            ),
+        )
+    ).scalars()
+    raised = 0
+    for a in list(rows):
+        unit, incident = db.session.get(Unit, a.unit_id), db.session.get(Incident, a.incident_id)
+        if not _alarm("welfare_supervisor", a, unit, incident):
+            continue  # raised before (perhaps acknowledged): once per silence
+        alarms.resolve(assignment_id=a.id, kinds=("welfare_check",))  # the louder one replaces it
+        add_timeline(
+            incident.id,
+            "escalation.welfare_supervisor",
+            SYSTEM,
+            unit_id=unit.id,
+            data={"call_sign": unit.call_sign, "grace_s": grace_s},
+        )
+        raised += 1
+    return raised
 
 
 def check_p1_waiting(now: dt.datetime, wait_s: int) -> int:
@@ -214,7 +253,9 @@ def scan(app: Flask, now: dt.datetime | None = None) -> int:
     """The scheduler job: every check, one transaction, then hand new SMS to the sender."""
     now = now or clock.now()
     acted = check_acknowledgements(now, int(app.config.get("ACK_TIMEOUT_S", 120)))
-    acted += check_welfare(now, int(app.config.get("WELFARE_CHECK_S", 1800)))
+    grace_s = int(app.config.get("WELFARE_GRACE_S", 300))
+    check_welfare_answers(now, grace_s)  # an alarm, no SMS: nothing to hand to the sender
+    acted += check_welfare(now, int(app.config.get("WELFARE_CHECK_S", 1800)), grace_s)
     acted += check_p1_waiting(now, int(app.config.get("P1_WAIT_ALARM_S", 60)))
     db.session.commit()
     if acted:

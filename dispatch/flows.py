@@ -8,8 +8,10 @@ exactly one success.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
 from accounts.actor import Actor
@@ -18,7 +20,7 @@ from core.db import after_commit, db
 from core.errors import DomainError
 from core.i18n import lazy_gettext as _l
 from core.realtime import board_rooms, publish
-from dispatch import alarms, events
+from dispatch import alarms, events, texts
 from dispatch.labels import status_label
 from dispatch.models import (
     Assignment,
@@ -28,7 +30,7 @@ from dispatch.models import (
     Unit,
     UnitStatus,
 )
-from dispatch.replies import MAX_SMS_CHARS, compose_assignment_sms
+from dispatch.replies import MAX_SMS_CHARS, REPLY_STATUS
 from dispatch.service import (
     ON_INCIDENT,
     TransitionError,
@@ -36,8 +38,11 @@ from dispatch.service import (
     check_transition,
     compare_and_set_status,
     on_shift,
+    recent_assignment,
+    served_incident,
 )
 from triage import events as triage_events
+from triage import safety
 from triage.models import Incident, IncidentStatus, coarse
 from triage.service import add_timeline
 
@@ -128,8 +133,13 @@ def assign_unit(
     db.session.flush()
     alarms.resolve(incident_id=incident.id, kinds=("p1_waiting",))
     _incident_status(incident, IncidentStatus.DISPATCHED, actor)
-    body = compose_assignment_sms(
-        unit.call_sign, incident.reference, incident.priority, incident.sms_address
+    body = texts.compose_assignment_sms(
+        unit.call_sign,
+        incident.reference,
+        incident.priority,
+        incident.sms_address,
+        lang=unit.sms_language,
+        danger=danger_line(unit, incident),
     )
     outbox(unit, incident, body, "assignment", assignment)
     add_timeline(
@@ -146,6 +156,14 @@ def assign_unit(
         board_rooms(),
     )
     return assignment
+
+
+def danger_line(unit: Unit, incident: Incident) -> str:
+    """The officer-safety codes SMS_SAFETY_FLAGS lets travel to this unit ("GEVAAR: WAPEN. ")."""
+    found = safety.safety_of(incident)
+    allowed = current_app.config["SMS_SAFETY_FLAGS"]
+    flags = [f for f in found.flags if f in allowed]
+    return texts.danger_line(unit.sms_language, flags, found.prior_incidents)
 
 
 def _incident_status(incident: Incident, new: IncidentStatus, actor: Actor) -> None:
@@ -198,13 +216,8 @@ def release(
         _move(unit, UnitStatus.AVAILABLE, actor, assignment.incident_id, now)
     end_assignment(assignment, AssignmentStatus.RELEASED, actor, now)
     incident = db.session.get(Incident, assignment.incident_id)
-    outbox(
-        unit,
-        incident,
-        f"NW {unit.call_sign}: vrijgegeven van {incident.reference}. Geen actie meer nodig.",
-        "release",
-        assignment,
-    )
+    body = texts.compose_release_sms(unit.call_sign, incident.reference, lang=unit.sms_language)
+    outbox(unit, incident, body, "release", assignment)
     add_timeline(incident.id, "assignment.release_reason", actor, unit_id=unit.id, detail=reason)
     audit.record("update", "assignment", assignment.id)
 
@@ -243,7 +256,7 @@ def _pick(assignments: list[Assignment], reference: str | None) -> Assignment | 
 def _follow(assignment: Assignment, new: UnitStatus, actor: Actor, now: dt.datetime) -> None:
     """What a unit's status means for its assignment and incident."""
     assignment.last_update_at = now
-    alarms.resolve(assignment_id=assignment.id, kinds=("welfare_check",))
+    alarms.resolve(assignment_id=assignment.id, kinds=alarms.WELFARE_KINDS)
     if (
         new in (UnitStatus.ACKNOWLEDGED, UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE)
         and not assignment.acknowledged_at
@@ -255,6 +268,74 @@ def _follow(assignment: Assignment, new: UnitStatus, actor: Actor, now: dt.datet
         _incident_status(incident, IncidentStatus.ON_SCENE, actor)
     if new == UnitStatus.AVAILABLE:
         end_assignment(assignment, AssignmentStatus.CLEARED, actor, now)
+
+
+@dataclass(frozen=True)
+class Report:
+    """What a unit's report did: its code, the assignment it was about, whether it was a
+    check-in on scene (no status change) and the distress alarm it raised, if any."""
+
+    code: str
+    assignment: Assignment | None
+    checked_in: bool = False
+
+
+CHECK_IN = ("ack", "on_scene")  # OK or TERPLAATSE while on scene: "all well"
+
+
+def report(
+    unit: Unit,
+    code: str,
+    actor: Actor,
+    reference: str | None = None,
+    message_id: int | None = None,
+) -> Report:
+    """Apply a unit's report, from an SMS code or the officer's page (the same effect): a
+    status change, a check-in while on scene, or distress. Raises TransitionError when the
+    unit cannot make that move now."""
+    now = clock.now()
+    touch(unit, now)
+    if code == "distress":
+        return Report(code, distress(unit, actor, reference, message_id, now))
+    if code not in REPLY_STATUS:
+        raise DispatchError(422, _l("Unknown report."), {"code": _l("Unknown report.")})
+    if unit.status == UnitStatus.ON_SCENE and code in CHECK_IN:
+        return Report(code, check_in(unit, actor, reference, now), checked_in=True)
+    return Report(code, change_status(unit, UnitStatus(REPLY_STATUS[code]), actor, reference, now))
+
+
+def touch(unit: Unit, now: dt.datetime) -> None:
+    """Any word from a unit is a sign of life: its welfare timers start again."""
+    for assignment in active_assignments(unit.id):
+        assignment.last_update_at = now
+        alarms.resolve(assignment_id=assignment.id, kinds=alarms.WELFARE_KINDS)
+
+
+def check_in(unit: Unit, actor: Actor, reference: str | None, now: dt.datetime) -> Assignment:
+    """ "All well" from a unit on scene: on the timeline, the welfare timer reset (by `touch`)."""
+    assignment = _pick(active_assignments(unit.id), reference)
+    if assignment is None:
+        raise TransitionError(unit.status, UnitStatus.ON_SCENE)
+    add_timeline(assignment.incident_id, "unit.check_in", actor, unit_id=unit.id)
+    return assignment
+
+
+def distress(
+    unit: Unit,
+    actor: Actor,
+    reference: str | None,
+    message_id: int | None,
+    now: dt.datetime,
+) -> Assignment | None:
+    """NOOD: a critical alarm on every console with the unit, its incident and last position."""
+    current = active_assignments(unit.id)
+    named = served_incident(unit.id, reference, now)
+    assignment = _pick(current, reference) if current else recent_assignment(unit.id, now)
+    incident_id = named or (assignment.incident_id if assignment else None)
+    incident = db.session.get(Incident, incident_id) if incident_id else None
+    alarms.distress(unit, incident, message_id)
+    add_timeline(incident_id, "unit.distress", actor, unit_id=unit.id)
+    return assignment
 
 
 def message_unit(unit: Unit, incident: Incident | None, text: str, actor: Actor) -> Message:

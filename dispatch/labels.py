@@ -37,6 +37,8 @@ KINDS = {
     "escalation.level1": _l("No acknowledgement: paged again"),
     "escalation.level2": _l("No acknowledgement: supervisor alerted"),
     "escalation.welfare_check": _l("Welfare check sent"),
+    "escalation.welfare_supervisor": _l("Welfare check unanswered: supervisor alerted"),
+    "unit.check_in": _l("Unit checked in: all well"),
     "alarm.acknowledged": _l("Alarm acknowledged"),
     "sms.sent": _l("SMS sent to the unit"),
     "unit.status_reason": _l("Reason for the status"),

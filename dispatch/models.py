@@ -50,10 +50,14 @@ class Unit(Base):
     phone: Mapped[str] = mapped_column(String(32), unique=True)
     skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The language the system's SMS to this unit are written in (nl, fr or en).
+    sms_language: Mapped[str] = mapped_column(String(2), default="nl", server_default="nl")
     status: Mapped[UnitStatus] = mapped_column(String(16), default=UnitStatus.OFF_DUTY)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
     position_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Radius of the last shared position (the phone's Geolocation accuracy), when known.
+    position_accuracy_m: Mapped[float | None] = mapped_column(Float)
     shift_start: Mapped[dt.time | None] = mapped_column(Time)
     shift_end: Mapped[dt.time | None] = mapped_column(Time)
     status_changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, field_validator
 
@@ -15,6 +15,7 @@ Lang = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z]{
 CallSign = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9 -]{2,32}$")
 ]
+SmsLanguage = Literal["nl", "fr", "en"]
 ClockTime = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 
 
@@ -26,10 +27,14 @@ class UnitRead(Output):
     status: UnitStatus
     skills: list[str]
     languages: list[str]
+    sms_language: str = "nl"
     phone: str
     lat: float | None
     lon: float | None
     position_at: dt.datetime | None
+    position_stale: bool = Field(
+        False, description="position older than UNIT_POSITION_STALE_S: ranked as unknown"
+    )
     shift_start: str | None
     shift_end: str | None
     members: list[str]
@@ -55,6 +60,7 @@ class UnitCreate(Input):
     phone: Phone
     skills: list[Tag] = Field(default_factory=list, max_length=20)
     languages: list[Lang] = Field(default_factory=list, max_length=20)
+    sms_language: SmsLanguage = Field("nl", description="language of the SMS the unit gets")
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
     shift_start: ClockTime | None = None
@@ -69,13 +75,14 @@ class UnitUpdate(Input):
     phone: Phone | None = None
     skills: list[Tag] | None = Field(None, max_length=20)
     languages: list[Lang] | None = Field(None, max_length=20)
+    sms_language: SmsLanguage | None = None
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
     shift_start: ClockTime | None = None
     shift_end: ClockTime | None = None
     members: list[str] | None = Field(None, max_length=4)
 
-    @field_validator("call_sign", "phone", mode="before")
+    @field_validator("call_sign", "phone", "sms_language", mode="before")
     @classmethod
     def _not_null(cls, value: object) -> object:
         if value is None:

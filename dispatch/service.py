@@ -86,6 +86,7 @@ def create_unit(data: dict[str, Any]) -> Unit:
         phone=phone,
         skills=sorted(set(data.get("skills") or [])),
         languages=sorted(set(data.get("languages") or [])),
+        sms_language=data.get("sms_language") or "nl",
         lat=data.get("lat"),
         lon=data.get("lon"),
         shift_start=parse_clock(data.get("shift_start")),
@@ -103,7 +104,7 @@ def update_unit(unit: Unit, changes: dict[str, Any]) -> Unit:
     if "phone" in changes and changes["phone"] is not None:
         changes["phone"] = normalise_phone(changes["phone"])
     _check_unique(unit, changes.get("call_sign"), changes.get("phone"))
-    for name in ("call_sign", "phone", "lat", "lon"):
+    for name in ("call_sign", "phone", "sms_language", "lat", "lon"):
         if name in changes:
             setattr(unit, name, changes[name])
     for name in ("skills", "languages"):

@@ -5,7 +5,7 @@ assignment. `deliver_due` later claims each due row with one compare-and-set UPD
 the claim, calls the provider and records the outcome in a second transaction, so no outbox
 row is ever handed to the provider by two workers. A retry first asks the provider whether an
 earlier, unanswered attempt got through; rows left in "sending" by a crash are settled by
-`reconcile_sending`. The texts themselves are composed in `dispatch.replies`.
+`reconcile_sending`. The texts themselves are composed in `dispatch.texts`.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ from core import clock, realtime
 from core.db import db
 from dispatch import alarms, events
 from dispatch.models import Message, MessageDirection, MessageStatus
-from dispatch.replies import (  # noqa: F401 - the texts belong to the SMS API too
-    MAX_SMS_CHARS,
+from dispatch.replies import MAX_SMS_CHARS  # noqa: F401 - part of the SMS API
+from dispatch.texts import (  # noqa: F401 - the texts belong to the SMS API too
     compose_assignment_sms,
     compose_help_sms,
     compose_repage_sms,

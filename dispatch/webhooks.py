@@ -22,18 +22,18 @@ from core.phones import normalise_phone
 from core.policies import WEBHOOK, protect
 from core.realtime import board_rooms, publish
 from dispatch import alarms, events, flows, service
-from dispatch.models import Message, MessageDirection, MessageStatus, Unit, UnitStatus
-from dispatch.replies import (
-    REPLY_STATUS,
+from dispatch.models import Message, MessageDirection, MessageStatus, Unit
+from dispatch.replies import danger_words, parse_reply
+from dispatch.service import TransitionError
+from dispatch.texts import (
+    compose_check_in_sms,
     compose_confirmation_sms,
     compose_distress_sms,
+    compose_forwarded_sms,
     compose_help_sms,
     compose_refusal_sms,
     compose_unknown_sender_reply,
-    danger_words,
-    parse_reply,
 )
-from dispatch.service import TransitionError
 from triage.models import Incident, TimelineSource
 from triage.service import add_timeline, phone_index
 
@@ -106,49 +106,48 @@ def inbound_sms():
 
 
 def _apply(message: Message, unit: Unit | None, body: str) -> str | None:
-    """Apply a reply to the unit and its incident; return the confirmation text."""
+    """Apply a reply to the unit and its incident; return the answer SMS (in its language)."""
     if unit is None:
         alarms.unknown_sender(message, phone_index(message.from_number) or f"sms-{message.id}")
         return compose_unknown_sender_reply()
-    _touch(unit)
-    reply = parse_reply(body)
-    if reply.code == "distress":
-        _unparsed(message, unit, body, None, kind="distress")
-        return compose_distress_sms(unit.call_sign)
+    reply, lang = parse_reply(body), unit.sms_language
     if reply.code == "help":
         # HELP is a reserved keyword on many SMS numbers: it means "send me the codes". But an
         # officer may mean it: the board gets a high alarm with the text, never silence.
-        _unparsed(message, unit, body, None, kind="unit_help")
-        return compose_help_sms()
-    assignment = None
-    if reply.code in REPLY_STATUS:
-        try:
-            assignment = flows.change_status(
-                unit, UnitStatus(REPLY_STATUS[reply.code]), _unit_actor(unit), reply.reference
-            )
-        except TransitionError as exc:
-            return _unparsed(
-                message, unit, body, compose_refusal_sms(unit.call_sign, exc.current, exc.requested)
-            )
-        message.incident_id = assignment.incident_id if assignment else None
-        add_timeline(
-            message.incident_id,
-            "sms.received",
-            _unit_actor(unit),
-            unit_id=unit.id,
-            detail=body,
-            data={"code": reply.code},
-        )
-        events.publish_received(message, unit, reply.code)
-        return compose_confirmation_sms(unit.call_sign, reply.code)
-    return _unparsed(message, unit, body, None)
+        flows.touch(unit, clock.now())
+        _unparsed(message, unit, body, kind="unit_help")
+        return compose_help_sms(lang=lang)
+    if reply.code is None:
+        flows.touch(unit, clock.now())
+        _unparsed(message, unit, body)
+        return compose_forwarded_sms(unit.call_sign, lang=lang)
+    try:
+        if reply.code == "distress":
+            _unparsed(message, unit, body, kind=None)  # the text on the timeline, for the record
+        done = flows.report(unit, reply.code, _unit_actor(unit), reply.reference, message.id)
+    except TransitionError as exc:
+        _unparsed(message, unit, body)
+        return compose_refusal_sms(unit.call_sign, exc.current, exc.requested, lang=lang)
+    if reply.code == "distress":
+        return compose_distress_sms(unit.call_sign, lang=lang)
+    _received(message, unit, body, done)
+    if done.checked_in:
+        return compose_check_in_sms(unit.call_sign, lang=lang)
+    return compose_confirmation_sms(unit.call_sign, reply.code, lang=lang)
 
 
-def _touch(unit: Unit) -> None:
-    """Any SMS from a unit counts as a sign of life for its welfare timer."""
-    for assignment in flows.active_assignments(unit.id):
-        assignment.last_update_at = clock.now()
-        alarms.resolve(assignment_id=assignment.id, kinds=("welfare_check",))
+def _received(message: Message, unit: Unit, body: str, done: flows.Report) -> None:
+    """A code that did what it says: on the timeline of its incident and on the board."""
+    message.incident_id = done.assignment.incident_id if done.assignment else None
+    add_timeline(
+        message.incident_id,
+        "sms.received",
+        _unit_actor(unit),
+        unit_id=unit.id,
+        detail=body,
+        data={"code": done.code, **({"check_in": True} if done.checked_in else {})},
+    )
+    events.publish_received(message, unit, done.code)
 
 
 def _unit_actor(unit: Unit) -> Actor:
@@ -156,9 +155,7 @@ def _unit_actor(unit: Unit) -> Actor:
     return Actor(None, None, TimelineSource.SMS, name=f"unit {unit.call_sign}")
 
 
-def _unparsed(
-    message: Message, unit: Unit, body: str, answer: str | None, kind: str = "unit_text"
-) -> str | None:
+def _unparsed(message: Message, unit: Unit, body: str, kind: str | None = "unit_text") -> None:
     """Keep text that is not a code and show it to the dispatchers (an alarm of `kind`; free
     text with a distress word, such as mes or versterking, is a high alarm)."""
     now = clock.now()
@@ -172,17 +169,14 @@ def _unparsed(
         message.incident_id, "sms.unparsed", _unit_actor(unit), unit_id=unit.id, detail=body
     )
     events.publish_received(message, unit, None)
+    if kind is None:
+        return
+    if kind == "unit_text" and danger_words(body, current_app.config["DISTRESS_WORDS"]):
+        kind = "unit_danger"
     incident = db.session.get(Incident, message.incident_id) if message.incident_id else None
-    if kind == "distress":
-        alarms.distress(unit, incident, message.id)
-        add_timeline(message.incident_id, "unit.distress", _unit_actor(unit), unit_id=unit.id)
-    else:
-        if kind == "unit_text" and danger_words(body, current_app.config["DISTRESS_WORDS"]):
-            kind = "unit_danger"
-        alarms.raise_alarm(
-            kind, f"{kind}:{message.id}", incident=incident, unit=unit, message_id=message.id
-        )
-    return answer or f"{unit.call_sign}: bericht doorgegeven aan de dispatcher."
+    alarms.raise_alarm(
+        kind, f"{kind}:{message.id}", incident=incident, unit=unit, message_id=message.id
+    )
 
 
 @bp.post("/status")

@@ -11,15 +11,14 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
-from flask_login import current_user
 from pydantic import Field
 from sqlalchemy import or_, select
 
 from core import audit, clock
 from core.api import api, endpoint
 from core.db import db
-from core.extensions import limiter
 from core.policies import BOARD
+from core.ratelimit import per_user
 from core.schemas import Input, Output, Phone
 from triage import location, service
 from triage.access import current_actor, sees
@@ -82,15 +81,9 @@ def open_matches(address: str | None, phone: str | None, now: dt.datetime, hours
     ]
 
 
-def _per_user() -> str:
-    """Duplicate checks count per user (a curious colleague cannot sweep the city's phones)."""
-    return f"duplicates:{current_user.get_id()}"
-
-
 @api.post("/incidents/duplicates")
-@limiter.limit(
-    lambda: current_app.config.get("DUPLICATE_RATE_LIMIT", "60 per minute"), key_func=_per_user
-)
+# Per user: a curious colleague cannot sweep the city's phones.
+@per_user("duplicates", "DUPLICATE_RATE_LIMIT", "60 per minute")
 @endpoint(
     "Open incidents this call may be about",
     BOARD,

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import current_user
 
 from accounts.models import Role
 from core import audit
 from core.api import api, endpoint, not_found, problem
-from core.extensions import limiter
 from core.i18n import lazy_gettext as _l
 from core.policies import BOARD, allow, protect
+from core.ratelimit import per_user
 from core.schemas import PageInfo
 from triage import events, fuzzy, pinning, screening, service
 from triage.access import (
@@ -220,15 +220,8 @@ def update_incident(incident_id: int, body: IncidentUpdate):
     return incident_read(incident)
 
 
-def _geocode_key() -> str:
-    """Geocode look-ups count per user (dispatchers may share one address behind a proxy)."""
-    return f"geocode:{current_user.get_id()}:{request.remote_addr}"
-
-
 @api.get("/geocode")
-@limiter.limit(
-    lambda: current_app.config.get("GEOCODE_RATE_LIMIT", "120 per minute"), key_func=_geocode_key
-)
+@per_user("geocode", "GEOCODE_RATE_LIMIT", "120 per minute")
 @endpoint(
     "Address candidates",
     BOARD,

@@ -87,27 +87,38 @@ def test_escalation_survives_a_restart_because_timers_live_in_the_database(live_
     assert scan_at(restarted, assigned_at(live_app) + dt.timedelta(seconds=125)) == 1
 
 
-def test_welfare_check_after_long_silence_on_scene(live_app):
+def test_welfare_check_after_long_silence_on_scene_alarms_the_supervisor_once(live_app):
     headers = board(live_app)
     client = live_app.test_client()
     incident, unit_id, _ = incident_with_unit(live_app, client, headers)
     client.post(f"/api/v1/units/{unit_id}/status", json={"status": "on_scene"}, headers=headers)
     dispatcher = console(live_app, "d2", "dispatcher")
+    supervisor = console(live_app, "chef", "supervisor")
     with live_app.app_context():
         since = db.session.get(Unit, unit_id).status_changed_at
     assert scan_at(live_app, since + dt.timedelta(seconds=1799)) == 0
     assert scan_at(live_app, since + dt.timedelta(seconds=1801)) == 1
-    assert scan_at(live_app, since + dt.timedelta(seconds=1900)) == 0
+    scan_at(live_app, since + dt.timedelta(seconds=1801 + 299))  # within WELFARE_GRACE_S
+    assert alarms(supervisor) == ["welfare_check"]
+    scan_at(live_app, since + dt.timedelta(seconds=1801 + 301))  # no answer: the supervisor
+    scan_at(live_app, since + dt.timedelta(seconds=2500))
     assert scan_at(live_app, since + dt.timedelta(seconds=3602)) == 1  # still silent: ask again
-    assert messages(live_app) == ["assignment", "welfare", "welfare"]
-    assert alarms(dispatcher) == ["welfare_check", "welfare_check"]
+    scan_at(live_app, since + dt.timedelta(seconds=3602 + 301))
+    scan_at(live_app, since + dt.timedelta(seconds=5403))
+    scan_at(live_app, since + dt.timedelta(seconds=5403 + 301))
+    assert messages(live_app) == ["assignment", "welfare", "welfare", "welfare"]
+    assert alarms(dispatcher) == ["welfare_check", "welfare_supervisor"]  # exactly one
+    assert alarms(supervisor) == ["welfare_supervisor"]
     kinds = [
         e["kind"]
         for e in client.get(f"/api/v1/incidents/{incident['id']}", headers=headers).get_json()[
             "timeline"
         ]
     ]
-    assert kinds.count("escalation.welfare_check") == 2
+    assert kinds.count("escalation.welfare_check") == 3
+    assert kinds.count("escalation.welfare_supervisor") == 1
+    standing = client.get("/api/v1/alarms", headers=headers).get_json()["alarms"]
+    assert [(a["kind"], a["severity"]) for a in standing] == [("welfare_supervisor", "critical")]
 
 
 def test_a_console_that_opens_later_still_sees_the_alarms_that_stand(live_app):

@@ -13,11 +13,10 @@ from dispatch.replies import (
     MAX_SMS_CHARS,
     REPLY_STATUS,
     Reply,
-    compose_confirmation_sms,
-    compose_refusal_sms,
     parse_reply,
     reply_status,
 )
+from dispatch.texts import GSM7, compose_confirmation_sms, compose_refusal_sms
 
 VARIANTS = {
     "ack": ["OK", "ok", "Ok.", "ACK", "ack!", " o.k. "],
@@ -144,11 +143,6 @@ def test_any_text_parses_without_error_and_is_kept(text):
     assert reply.code in {None, *KEYWORDS.values()}
 
 
-# The GSM 03.38 basic character set: an SMS outside it is sent as UCS-2 (70 characters a part).
-GSM7 = set(
-    "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
-)
 
 
 @pytest.mark.parametrize(
@@ -167,6 +161,9 @@ def test_officers_get_their_confirmation_in_dutch(code, text):
 
 def test_a_refused_status_change_is_told_in_dutch_within_one_sms():
     text = compose_refusal_sms("NT-21", "off_duty", "on_scene")
+    assert compose_refusal_sms("NT-21", "on_scene", "assigned", lang="fr") == (
+        "NT-21: impossible de passer de sur place a assignee. Repondez HELP pour les codes."
+    )
     assert text == (
         "NT-21: van buiten dienst kan niet naar ter plaatse. Antwoord HELP voor de codes."
     )

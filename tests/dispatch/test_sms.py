@@ -339,7 +339,7 @@ def test_jobs_are_registered_with_the_scheduler(app):
     assert jobs["sms.reconcile_sending"] == (60, sms.reconcile_sending)
 
 
-ALLOWED = {"call_sign", "reference", "priority", "address", "page"}
+ALLOWED = {"call_sign", "reference", "priority", "address", "page", "lang", "danger", "grace_min"}
 
 
 @pytest.mark.parametrize(
@@ -370,8 +370,8 @@ def test_assignment_text_carries_reference_priority_address_and_codes_only(app):
             "NT-11", incident.reference, incident.priority, incident.address_text
         )
     assert text == (
-        "NW NT-11: P1 NW-2026-000123, Carnotstraat 12, 2060 Antwerpen. "
-        "Antwoord OK=ontvangen, ONDERWEG, TERPLAATSE, VRIJ (+ref)"
+        "NW NT-11: P1 NW-2026-000123. Carnotstraat 12, 2060 Antwerpen. "
+        "Antwoord OK=ontvangen, ONDERWEG, TERPLAATSE, VRIJ (+ref). NOOD=gevaar"
     )
     for secret in ("Marie", "Janssens", "mes", "dreigt"):
         assert secret not in text
@@ -387,7 +387,7 @@ def test_repage_texts_differ_per_page():
 def test_long_addresses_are_shortened_to_fit(address):
     text = sms.compose_assignment_sms("NT-11", "NW-2026-000123", "P2", address)
     assert len(text) <= sms.MAX_SMS_CHARS
-    assert text.startswith("NW NT-11: P2 NW-2026-000123, ") and text.endswith("VRIJ (+ref)")
+    assert text.startswith("NW NT-11: P2 NW-2026-000123. ") and text.endswith("NOOD=gevaar")
     assert "\n" not in text
 
 

@@ -21,12 +21,14 @@ from typing import Any
 import requests
 from twilio.request_validator import RequestValidator
 
-from dispatch.replies import CONFIRMATIONS, REPLY_STATUS, parse_reply
+from dispatch.replies import REPLY_STATUS, parse_reply
+from dispatch.texts import CONFIRMATIONS, t
 from tools.simulator.http import Api, FlowError, Stats
 from tools.simulator.model import Call, Step
 
 SMS_PATH = "/webhooks/twilio/sms"
-CONFIRMED = tuple(CONFIRMATIONS.values())  # what the webhook answers when a reply applied
+# What the webhook answers (to a Dutch unit) when a reply applied.
+CONFIRMED = tuple(t("nl", m, call_sign="").strip(": ") for m in CONFIRMATIONS.values())
 UNIT_RETRY_S = 30.0
 BASIS = {
     "consent": "consent",

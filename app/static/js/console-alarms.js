@@ -56,6 +56,9 @@
       [740, 0.48, 0.14, "square"]],
     high: [[880, 0, 0.16], [660, 0.2, 0.16], [880, 0.4, 0.16]],
     normal: [[660, 0, 0.2]],
+    // An officer in distress: a fast siren sweep no other alarm makes.
+    distress: [[1200, 0, 0.1, "sawtooth"], [600, 0.1, 0.1, "sawtooth"], [1200, 0.2, 0.1, "sawtooth"],
+      [600, 0.3, 0.1, "sawtooth"], [1200, 0.4, 0.1, "sawtooth"], [600, 0.5, 0.1, "sawtooth"]],
     p1: [[523, 0, 0.12, "triangle"], [659, 0.13, 0.12, "triangle"], [784, 0.26, 0.12, "triangle"],
       [1047, 0.39, 0.25, "triangle"]],
   };
@@ -63,7 +66,7 @@
   /** Play a pattern (critical, high, normal, p1); muting silences all but critical alarms (a
    * P1 waiting without a unit, a unit silent after the supervisor was alerted). */
   function sound(kind) {
-    if ((muted && kind !== "critical") || !audio) return false;
+    if ((muted && kind !== "critical" && kind !== "distress") || !audio) return false;
     try {
       if (audio.state === "suspended") audio.resume().catch(() => {});
       const now = audio.currentTime + 0.01;
@@ -75,6 +78,12 @@
     root.dataset.alarmSounds = String(Number(root.dataset.alarmSounds || 0) + 1);
     root.dataset.lastSound = kind;
     return true;
+  }
+
+  /** The tone of an alarm: distress has its own, the rest sound by severity. */
+  function pattern(a) {
+    if (a.kind === "distress") return "distress";
+    return a.severity === "critical" ? "critical" : a.severity === "high" ? "high" : "normal";
   }
 
   function renderMute() {
@@ -244,7 +253,7 @@
     render();
     if (live && !a.acknowledged_at) C.announce(title(a)); // screen readers hear it (a list item may not be an alert)
     if (live && !a.acknowledged_at && (!muted || a.severity === "critical")) {
-      sound(a.severity === "critical" ? "critical" : a.severity === "high" ? "high" : "normal");
+      sound(pattern(a));
       lastSound.set(a.id, Date.now());
     }
   }
@@ -288,7 +297,7 @@
       const every = REPEAT_MS[a.severity];
       if (a.acknowledged_at || !every || now - (lastSound.get(a.id) || 0) < every) continue;
       lastSound.set(a.id, now);
-      sound(a.severity);
+      sound(pattern(a));
       break; // one pattern at a time
     }
   }, 1000);

@@ -1,0 +1,25 @@
+"""Per-user rate limits: one decorator for every route a person (not an address) may overuse.
+
+Dispatchers share one address behind the police proxy, so the limit counts per user and scope;
+the limit itself comes from the configuration when the request arrives (tests and deployments
+tune it without a restart of the code that declared it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import current_app
+from flask_login import current_user
+
+from core.extensions import limiter
+
+
+def per_user(scope: str, setting: str, default: str) -> Callable[[Any], Any]:
+    """Limit a route to the configured `setting` (e.g. "60 per minute") per user and scope."""
+
+    def key() -> str:
+        return f"{scope}:{current_user.get_id()}"
+
+    return limiter.limit(lambda: current_app.config.get(setting, default), key_func=key)
