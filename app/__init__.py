@@ -105,23 +105,27 @@ def register_blueprints(app: Flask) -> None:
     from app import health, sockets
     from core.api import api, openapi  # noqa: F401 - openapi registers /openapi.json
     from core.audit import routes as audit_routes  # noqa: F401 - API views
-    from dispatch import board, escalation, pages, sms, webhooks  # noqa: F401 - API views  # noqa: F401 - jobs register themselves
+    from dispatch import board, escalation, officer, pages, sms, webhooks  # noqa: F401 - API views
     from dispatch import routes as dispatch_routes  # noqa: F401 - registers API views
     from handover import routes as handover_routes
     from triage import duplicates, lifecycle  # noqa: F401 - registers API views
     from triage import routes as triage_routes
     from triage.location import init_geocoder
+    from triage.safety import check_sms_flags
     from triage.screening import init_instruments
 
     app.register_blueprint(health.bp)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.register_blueprint(auth_routes.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(officer.bp)
+    app.register_blueprint(officer.api)
     app.register_blueprint(triage_routes.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(handover_routes.bp)
     init_geocoder(app)
     init_instruments(app)
+    check_sms_flags(app.config["SMS_SAFETY_FLAGS"])  # a typo would keep a danger out of every SMS
     app.register_blueprint(api)
     sockets.register_handlers(app)
 

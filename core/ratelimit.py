@@ -16,10 +16,11 @@ from flask_login import current_user
 from core.extensions import limiter
 
 
-def per_user(scope: str, setting: str, default: str) -> Callable[[Any], Any]:
-    """Limit a route to the configured `setting` (e.g. "60 per minute") per user and scope."""
+def per_user(scope: str, setting: str, default: str, **options: Any) -> Callable[[Any], Any]:
+    """Limit a route to the configured `setting` (e.g. "60 per minute") per user and scope;
+    `options` go to Flask-Limiter (e.g. `exempt_when`)."""
 
     def key() -> str:
         return f"{scope}:{current_user.get_id()}"
 
-    return limiter.limit(lambda: current_app.config.get(setting, default), key_func=key)
+    return limiter.limit(lambda: current_app.config.get(setting, default), key_func=key, **options)

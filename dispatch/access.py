@@ -1,8 +1,9 @@
 """Dispatch's guard: assignments and units reached through the incident guard of triage.
 
 An assignment is visible when its incident is (`triage.access.visible_incident`); a unit is
-reachable when every incident it is serving now is. Otherwise the answer is 404, the same as
-for one that does not exist.
+reachable when every incident it is serving now is. An officer reaches an assignment only as
+its crew, while it is active and for OFFICER_ACCESS_GRACE_H after it ended. Otherwise the answer
+is 404, the same as for one that does not exist.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from accounts.actor import Actor
 from core.api import not_found
 from core.db import db
-from dispatch import alarms, service
+from dispatch import alarms, queries, service
 from dispatch.models import Alarm, Assignment, Unit
 from triage.access import sees
 from triage.models import Incident
@@ -22,6 +23,23 @@ def visible_assignment(actor: Actor, assignment_id: int) -> Assignment:
     if assignment is None or not _sees(actor, assignment.incident_id):
         raise not_found("assignment")
     return assignment
+
+
+def crew_assignment(actor: Actor, assignment_id: int) -> Assignment:
+    """The assignment if the actor was on its crew and it is active or ended less than
+    OFFICER_ACCESS_GRACE_H ago; else 404."""
+    found = crew_assignments(actor, assignment_id)
+    if not found:
+        raise not_found("assignment")
+    return found[0]
+
+
+def crew_assignments(actor: Actor, assignment_id: int | None = None) -> list[Assignment]:
+    """The actor's crew assignments by the `crew_assignment` rule, oldest first."""
+    if actor.user is None:
+        return []
+    found = queries.crew_assignments(actor.user.id, assignment_id)
+    return [a for a in found if _sees(actor, a.incident_id)]
 
 
 def reachable_unit(actor: Actor, unit_id: int) -> Unit:

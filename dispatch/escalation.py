@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from accounts.actor import Actor
 from core import clock
 from core.db import db
-from dispatch import alarms, flows
+from dispatch import alarms, danger, flows
 from dispatch.models import Alarm, Assignment, AssignmentStatus, Unit, UnitStatus
 from dispatch.texts import compose_repage_sms, compose_welfare_sms
 from triage.models import Incident, IncidentStatus, Priority, TimelineSource
@@ -94,7 +94,7 @@ def check_acknowledgements(now: dt.datetime, timeout_s: int) -> int:
                     incident.sms_address,
                     a.page_count,
                     lang=unit.sms_language,
-                    danger=flows.danger_line(unit, incident),
+                    danger=danger.sms_line(unit, incident, a),
                 ),
                 "repage",
                 a,

@@ -19,8 +19,23 @@ def unit_event(unit: Unit, incident_id: int | None, source: str) -> dict[str, An
         "status": str(unit.status),
         "lat": unit.lat,
         "lon": unit.lon,
+        "position_at": unit.position_at.isoformat() if unit.position_at else None,
         "incident_id": incident_id,
         "source": source,
+    }
+
+
+def position_event(unit: Unit, stale: bool) -> dict[str, Any]:
+    """A unit's new position, for the board's map (no incident, no case data)."""
+    at = unit.position_at
+    return {
+        "id": unit.id,
+        "call_sign": unit.call_sign,
+        "lat": unit.lat,
+        "lon": unit.lon,
+        "position_at": at.isoformat() if at is not None else None,
+        "accuracy_m": unit.position_accuracy_m,
+        "stale": stale,
     }
 
 

@@ -11,7 +11,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
 from accounts.actor import Actor
@@ -20,16 +19,16 @@ from core.db import after_commit, db
 from core.errors import DomainError
 from core.i18n import lazy_gettext as _l
 from core.realtime import board_rooms, publish
-from dispatch import alarms, events, texts
+from dispatch import alarms, danger, events, texts
 from dispatch.labels import status_label
 from dispatch.models import (
     Assignment,
     AssignmentStatus,
     Message,
-    MessageDirection,
     Unit,
     UnitStatus,
 )
+from dispatch.outbox import outbox
 from dispatch.replies import MAX_SMS_CHARS, REPLY_STATUS
 from dispatch.service import (
     ON_INCIDENT,
@@ -42,7 +41,6 @@ from dispatch.service import (
     served_incident,
 )
 from triage import events as triage_events
-from triage import safety
 from triage.models import Incident, IncidentStatus, coarse
 from triage.service import add_timeline
 
@@ -53,27 +51,6 @@ class DispatchError(DomainError):
     def __init__(self, status: int, message: Any, fields: dict[str, Any] | None = None):
         code = "conflict" if status == 409 else "validation_error"
         super().__init__(status, code, message, fields)
-
-
-def outbox(
-    unit: Unit,
-    incident: Incident | None,
-    body: str,
-    kind: str,
-    assignment: Assignment | None = None,
-) -> Message:
-    """Write an SMS to the outbox in the current transaction (a sender delivers it later)."""
-    message = Message(
-        direction=MessageDirection.OUTBOUND,
-        incident_id=incident.id if incident else None,
-        unit_id=unit.id,
-        assignment_id=assignment.id if assignment else None,
-        kind=kind,
-        to_number=unit.phone,
-        body=body,
-    )
-    db.session.add(message)
-    return message
 
 
 def _move(
@@ -92,7 +69,7 @@ def _move(
     add_timeline(incident_id, "unit.status", actor, unit_id=unit.id, from_state=old, to_state=new)
     whole = events.unit_event(unit, incident_id, str(actor.source))
     incident = db.session.get(Incident, incident_id) if incident_id else None
-    hidden = {"lat": None, "lon": None}  # on scene, the unit's position is the home's
+    hidden = {"lat": None, "lon": None, "position_at": None}  # on scene: the home's position
     triage_events.publish_about("unit.status", incident, whole, {**whole, **hidden})
 
 
@@ -139,7 +116,7 @@ def assign_unit(
         incident.priority,
         incident.sms_address,
         lang=unit.sms_language,
-        danger=danger_line(unit, incident),
+        danger=danger.sms_line(unit, incident, assignment),
     )
     outbox(unit, incident, body, "assignment", assignment)
     add_timeline(
@@ -156,14 +133,6 @@ def assign_unit(
         board_rooms(),
     )
     return assignment
-
-
-def danger_line(unit: Unit, incident: Incident) -> str:
-    """The officer-safety codes SMS_SAFETY_FLAGS lets travel to this unit ("GEVAAR: WAPEN. ")."""
-    found = safety.safety_of(incident)
-    allowed = current_app.config["SMS_SAFETY_FLAGS"]
-    flags = [f for f in found.flags if f in allowed]
-    return texts.danger_line(unit.sms_language, flags, found.prior_incidents)
 
 
 def _incident_status(incident: Incident, new: IncidentStatus, actor: Actor) -> None:

@@ -39,6 +39,7 @@ KINDS = {
     "escalation.welfare_check": _l("Welfare check sent"),
     "escalation.welfare_supervisor": _l("Welfare check unanswered: supervisor alerted"),
     "unit.check_in": _l("Unit checked in: all well"),
+    "sms.danger": _l("New danger texted to the unit"),
     "alarm.acknowledged": _l("Alarm acknowledged"),
     "sms.sent": _l("SMS sent to the unit"),
     "unit.status_reason": _l("Reason for the status"),

@@ -107,6 +107,8 @@ class Assignment(Base):
     # When the unit last reported (status change or SMS) and when a welfare check went out.
     last_update_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     welfare_checked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The officer-safety flags the unit has been told by SMS (a new one is texted once).
+    danger_sent: Mapped[list[str] | None] = mapped_column(JSON)
 
     unit: Mapped[Unit] = relationship(lazy="joined")
 

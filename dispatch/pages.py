@@ -9,8 +9,10 @@ from sqlalchemy import select
 from accounts.models import Organisation, Role, User
 from core.db import db
 from core.policies import ADMIN, AUTHENTICATED, BOARD, allow, protect
+from dispatch import officer
 from dispatch.board import load_board
-from dispatch.models import Unit, UnitMember
+from dispatch.models import Unit
+from triage.access import current_actor
 from triage.events import summaries
 from triage.service import BASE_PRIORITY
 
@@ -65,11 +67,9 @@ def admin():
 @bp.get("/unit")
 @protect(allow(Role.OFFICER))
 def my_unit():
-    """An officer's phone page: their unit and its status."""
-    member = db.session.execute(
-        select(UnitMember).where(UnitMember.user_id == current_user.id)
-    ).scalar_one_or_none()
-    return render_template("unit.html", unit=member.unit if member else None)
+    """An officer's phone page: their unit, its status and their crew's assignments."""
+    view = officer.current_view(current_actor())
+    return officer.render_page(view, url_for("officer_api.my_assignment"))
 
 
 @bp.get("/morning")

@@ -27,7 +27,9 @@ Point = tuple[float, float]
 
 
 class Positioned(Protocol):
-    """Anything with a last known position (a unit candidate)."""
+    """Anything with a last known position (a unit candidate); a stale one comes with lat/lon
+    None, so no band or bound below takes it for a far-away unit: it is left to the caller's
+    position-unknown path."""
 
     @property
     def lat(self) -> float | None: ...

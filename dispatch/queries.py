@@ -9,7 +9,7 @@ from sqlalchemy import exists, func, or_, select
 
 from core import clock
 from core.db import db
-from dispatch.models import Assignment, AssignmentCrew, AssignmentStatus
+from dispatch.models import Assignment, AssignmentCrew, AssignmentStatus, UnitMember
 from triage import links
 
 
@@ -58,12 +58,40 @@ def involved_users(incident_id: int) -> set[int]:
     assigners = select(Assignment.assigned_by_id).where(
         Assignment.incident_id == incident_id, Assignment.assigned_by_id.is_not(None)
     )
-    crew = select(AssignmentCrew.user_id).where(
+    return set(db.session.execute(assigners.union(_crew_ids(incident_id))).scalars())
+
+
+def crew_users(incident_id: int) -> set[int]:
+    """The officers on the crews of the incident's assignments, active or in the grace."""
+    return set(db.session.execute(_crew_ids(incident_id)).scalars())
+
+
+def _crew_ids(incident_id: int):
+    return select(AssignmentCrew.user_id).where(
         AssignmentCrew.assignment_id == Assignment.id,
         Assignment.incident_id == incident_id,
         _in_time(),
     )
-    return set(db.session.execute(assigners.union(crew)).scalars())
+
+
+def unit_officers(unit_id: int) -> set[int]:
+    """The officers on the unit now."""
+    rows = db.session.execute(select(UnitMember.user_id).where(UnitMember.unit_id == unit_id))
+    return set(rows.scalars())
+
+
+def crew_assignments(user_id: int, assignment_id: int | None = None) -> list[Assignment]:
+    """The assignments the user was crew of that are active or ended less than
+    OFFICER_ACCESS_GRACE_H ago (only `assignment_id`, when given), oldest first."""
+    query = (
+        select(Assignment)
+        .join(AssignmentCrew, AssignmentCrew.assignment_id == Assignment.id)
+        .where(AssignmentCrew.user_id == user_id, _in_time())
+        .order_by(Assignment.id)
+    )
+    if assignment_id is not None:
+        query = query.where(Assignment.id == assignment_id)
+    return list(db.session.execute(query).scalars())
 
 
 def has_active_assignment(incident_id: int) -> bool:
@@ -80,6 +108,14 @@ def has_active_assignment(incident_id: int) -> bool:
     )
 
 
+def danger_changed(incident_id: int) -> None:
+    """Text the units on the incident a danger learnt after they were sent (after the commit)."""
+    from dispatch import danger, flows  # the flows sit above these queries
+
+    if danger.tell_new_danger(incident_id):
+        flows.deliver_soon(current_app._get_current_object())
+
+
 def register(app: Flask) -> None:
     """Answer triage's assignment questions for this app."""
     links.register(
@@ -89,5 +125,8 @@ def register(app: Flask) -> None:
             involved=involved,
             has_active_assignment=has_active_assignment,
             involved_users=involved_users,
+            crew_users=crew_users,
+            unit_officers=unit_officers,
+            danger_changed=danger_changed,
         ),
     )

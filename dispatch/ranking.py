@@ -26,8 +26,12 @@ the nearest: ``gap_s`` farther, at most ``margin_s`` = m x steps), ``beyond_marg
 matched but more than ``margin_s`` farther, so after it), ``farther`` (not better matched),
 ``position_unknown_last`` and ``no_travel_times`` (no unit or incident position known).
 Facts: ``incident_location_unknown``, ``unit_position_unknown``, ``travel`` (``distance_m``,
-``eta_s``), ``has_skill``/``lacks_skill`` (``skill``), ``speaks``/``does_not_speak``
-(``language``).
+``eta_s``), ``position_age`` (``age_s``), ``position_stale`` (``age_s`` when known),
+``has_skill``/``lacks_skill`` (``skill``), ``speaks``/``does_not_speak`` (``language``).
+
+Whether a position is too old to rank by is the caller's rule (``dispatch.positions``): it
+passes a stale unit without coordinates (``position_stale``), so it ranks as one whose position
+is unknown everywhere, the spherical prefilter included, and says why.
 
 ETA is distance x detour factor / speed, the same for every unit, so ordering by exact
 geodesic distance within a class is ordering by ETA. The fast path computes the exact WGS-84
@@ -67,7 +71,8 @@ Nearest = tuple[float, int]  # distance of the nearest unit and the best class a
 
 @dataclass(frozen=True, slots=True)
 class UnitCandidate:
-    """A unit the caller already found available; lat/lon is its last known position."""
+    """A unit the caller already found available; lat/lon is its last known position (None when
+    unknown or stale), ``position_age_s`` how old it is (None: unknown)."""
 
     unit_id: int
     call_sign: str
@@ -75,6 +80,13 @@ class UnitCandidate:
     lon: float | None
     skills: frozenset[str] = frozenset()
     languages: frozenset[str] = frozenset()
+    position_age_s: float | None = None
+    position_stale: bool = False
+
+    def __post_init__(self) -> None:
+        """Reject a stale position that still has coordinates (it would be ranked by them)."""
+        if self.position_stale and (self.lat is not None or self.lon is not None):
+            raise ValueError("a stale position is passed without lat/lon")
 
 
 @dataclass(frozen=True, slots=True)
@@ -326,7 +338,7 @@ def _ranked(
     missing = tuple(sorted(query.required - unit.skills))
     speaks = None if query.language is None else query.language in unit.languages
     eta = None if dist is None else eta_seconds(dist, query.params)
-    reasons = [_travel_reason(dist, eta, query.origin is None)]
+    reasons = _where(unit, _travel_reason(dist, eta, query.origin is None))
     reasons += [_reason("has_skill", skill=skill) for skill in matched]
     reasons += [_reason("lacks_skill", skill=skill) for skill in missing]
     if speaks is not None and query.language is not None:
@@ -362,6 +374,17 @@ def _rule(
     )
     code = "within_margin" if ahead else "beyond_margin"
     return _reason(code, gap_s=gap_s, margin_s=margin * (near_cls - cls))
+
+
+def _where(unit: UnitCandidate, travel: Reason) -> list[Reason]:
+    """Return the travel fact and the position's age; a stale position replaces "unknown"."""
+    age = unit.position_age_s
+    if unit.position_stale:
+        stale = _reason("position_stale") if age is None else _reason("position_stale", age_s=age)
+        return [stale] if travel.code == "unit_position_unknown" else [travel, stale]
+    if age is None or not _has_position(unit):
+        return [travel]
+    return [travel, _reason("position_age", age_s=age)]
 
 
 def _travel_reason(dist: float | None, eta: float | None, incident_unknown: bool) -> Reason:

@@ -48,6 +48,24 @@ def _travel(args: Args, _priority: str) -> str:
     return _("{km} km, ~{min} min").format(km=km, min=max(1, round(float(args["eta_s"]) / 60)))
 
 
+def _age(args: Args, _priority: str) -> str:
+    """Return e.g. 'positie 3 min oud' (a fresh position's age, whole minutes)."""
+    minutes = int(float(args["age_s"]) // 60)
+    if minutes < 1:
+        return _("position under a minute old")
+    return _("position {min} min old").format(min=format_decimal(minutes))
+
+
+def _stale(args: Args, _priority: str) -> str:
+    """Return e.g. 'positie verouderd (20 min oud)'; hours from two hours on."""
+    if "age_s" not in args:
+        return _("position stale (time unknown)")
+    minutes = int(float(args["age_s"]) // 60)
+    if minutes < 120:
+        return _("position stale ({min} min old)").format(min=format_decimal(minutes))
+    return _("position stale ({hours} h old)").format(hours=format_decimal(minutes // 60))
+
+
 _RENDER: dict[str, Callable[[Args, str], str]] = {
     "match_first": lambda a, p: _("{priority}: best match first, then travel time").format(
         priority=p
@@ -67,6 +85,8 @@ _RENDER: dict[str, Callable[[Args, str], str]] = {
         gap=_gap_minutes(float(a["gap_s"]))
     ),
     "travel": _travel,
+    "position_age": _age,
+    "position_stale": _stale,
     "incident_location_unknown": lambda a, p: _("incident location unknown"),
     "unit_position_unknown": lambda a, p: _("unit position unknown"),
     "has_skill": lambda a, p: _("has {skill}").format(skill=_skill(a)),

@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from flask import current_app
-from flask_login import current_user
 from sqlalchemy import select
 
 from accounts.models import Role
 from core import audit, clock
 from core.api import api, endpoint, not_found, problem
 from core.db import db
-from core.extensions import limiter
 from core.i18n import lazy_gettext as _l
 from core.policies import BOARD, allow
+from core.ratelimit import per_user
 from core.schemas import PageInfo, PageQuery
-from dispatch import access, flows, ranking, service
+from dispatch import access, flows, positions, ranking, service
 from dispatch.models import Assignment, Message, Unit, UnitStatus
 from dispatch.reasons import reason_lines
 from dispatch.schemas import (
@@ -48,18 +47,41 @@ def unit_read(unit: Unit, incident_id: int | None = None, *, hidden: bool = Fals
         {
             **{
                 c: getattr(unit, c)
-                for c in ("id", "call_sign", "status", "skills", "languages", "phone")
+                for c in (
+                    "id",
+                    "call_sign",
+                    "status",
+                    "skills",
+                    "languages",
+                    "sms_language",
+                    "phone",
+                )
             },
             **{
                 c: getattr(unit, c)
-                for c in ("lat", "lon", "position_at", "shift_start", "shift_end")
+                for c in (
+                    "lat",
+                    "lon",
+                    "position_at",
+                    "position_accuracy_m",
+                    "shift_start",
+                    "shift_end",
+                )
             },
             "members": [m.user.display_name for m in unit.members],
             "current_incident": incident_id,
+            "position_stale": positions.marked_stale(unit, clock.now(), positions.stale_limit_s()),
         }
     )
     if hidden:
-        return read.model_copy(update={"lat": None, "lon": None, "position_at": None})
+        gone = {
+            "lat": None,
+            "lon": None,
+            "position_at": None,
+            "position_accuracy_m": None,
+            "position_stale": False,
+        }
+        return read.model_copy(update=gone)
     return read
 
 
@@ -146,7 +168,7 @@ def change_unit_status(unit_id: int, body: UnitStatusChange):
     """Move a unit through its state machine (409 names the current and requested state)."""
     unit = access.reachable_unit(current_actor(), unit_id)
     if body.lat is not None and body.lon is not None:  # before: ending an assignment may blur it
-        unit.lat, unit.lon, unit.position_at = body.lat, body.lon, clock.now()
+        positions.record_position(unit, body.lat, body.lon, None, clock.now())
     actor = current_actor()
     assignment = flows.change_status(unit, UnitStatus(body.status), actor)
     if body.reason and body.reason.strip():
@@ -179,13 +201,8 @@ def recommend(incident_id: int):
         .unique()
         .scalars()
     )
-    candidates = [
-        ranking.UnitCandidate(
-            u.id, u.call_sign, u.lat, u.lon, frozenset(u.skills), frozenset(u.languages)
-        )
-        for u in units
-        if on_shift(u, now, zone)
-    ]
+    stale_s = positions.stale_limit_s()  # an older position ranks as unknown, and says so
+    candidates = [positions.candidate(u, now, stale_s) for u in units if on_shift(u, now, zone)]
     priority = str(incident.priority)
     margin = current_app.config.get("SKILL_MARGIN_S", {}).get(priority)  # absent: unlimited
     params = ranking.RankingParams(
@@ -313,16 +330,8 @@ def list_messages(incident_id: int):
     return MessageList(items=[MessageRead.model_validate(m) for m in rows])
 
 
-def _texts_per_user() -> str:
-    """Free texts to units count per user (a unit's phone is not a chat line)."""
-    return f"unit-texts:{current_user.get_id()}"
-
-
 @api.post("/units/<int:unit_id>/messages")
-@limiter.limit(
-    lambda: current_app.config.get("UNIT_TEXT_RATE_LIMIT", "20 per minute"),
-    key_func=_texts_per_user,
-)
+@per_user("unit-texts", "UNIT_TEXT_RATE_LIMIT", "20 per minute")  # not a chat line
 @endpoint(
     "Send a unit an SMS",
     BOARD,

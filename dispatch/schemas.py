@@ -32,6 +32,7 @@ class UnitRead(Output):
     lat: float | None
     lon: float | None
     position_at: dt.datetime | None
+    position_accuracy_m: float | None = None
     position_stale: bool = Field(
         False, description="position older than UNIT_POSITION_STALE_S: ranked as unknown"
     )

@@ -89,6 +89,7 @@ def create_unit(data: dict[str, Any]) -> Unit:
         sms_language=data.get("sms_language") or "nl",
         lat=data.get("lat"),
         lon=data.get("lon"),
+        position_at=clock.now() if data.get("lat") is not None else None,
         shift_start=parse_clock(data.get("shift_start")),
         shift_end=parse_clock(data.get("shift_end")),
     )
@@ -107,6 +108,8 @@ def update_unit(unit: Unit, changes: dict[str, Any]) -> Unit:
     for name in ("call_sign", "phone", "sms_language", "lat", "lon"):
         if name in changes:
             setattr(unit, name, changes[name])
+    if changes.get("lat") is not None and changes.get("lon") is not None:
+        unit.position_at, unit.position_accuracy_m = clock.now(), None  # set by hand, now
     for name in ("skills", "languages"):
         if changes.get(name) is not None:
             setattr(unit, name, sorted(set(changes[name])))

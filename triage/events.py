@@ -8,7 +8,7 @@ from typing import Any
 from accounts.models import User
 from core.realtime import publish, publish_split, rooms
 from triage import links, visibility
-from triage.models import Assessment, Incident
+from triage.models import Assessment, Incident, IncidentStatus
 from triage.schemas import IncidentSummary
 
 
@@ -47,8 +47,10 @@ def publish_about(
 
     Every live payload that carries incident data goes through here (and so through
     `visibility.live_audience`): the whole version to those who may see the incident, the redacted
-    one (marked `restricted: true`) to the rest of the board.
+    one (marked `restricted: true`) to the rest of the board. The crews' phones are told to
+    re-read their own view (`refresh_officers`).
     """
+    refresh_officers(name, incident, whole)
     if incident is None or not incident.restricted:
         publish(name, whole, rooms.board())
         return
@@ -60,6 +62,25 @@ def publish_about(
         full_rooms=full_rooms,
         redacted_rooms=redacted_rooms,
     )
+
+
+# Events that change nothing on an officer's page (the phone sent its own position).
+QUIET_FOR_OFFICERS = frozenset({"unit.position"})
+
+
+def refresh_officers(name: str, incident: Incident | None, whole: dict[str, Any]) -> None:
+    """`officer.refresh` to the phones of the incident's crews (active or in the grace) and, for
+    a unit's status, of the unit's officers: an id only, the phone re-reads what it may see."""
+    if name in QUIET_FOR_OFFICERS:
+        return
+    users: set[int] = set()
+    if incident is not None and incident.status != IncidentStatus.NEW:  # never sent: no crew
+        users |= links.assignments().crew_users(incident.id)
+    if name == "unit.status" and whole.get("id") is not None:  # the payload names the unit
+        users |= links.assignments().unit_officers(int(whole["id"]))
+    if users:
+        payload = {"incident_id": incident.id if incident is not None else None}
+        publish("officer.refresh", payload, [rooms.officer(u) for u in sorted(users)])
 
 
 def publish_incident(name: str, incident: Incident) -> None:

@@ -28,6 +28,12 @@ class AssignmentQueries:
     """incident id → a unit is still on it"""
     involved_users: Callable[[int], set[int]]
     """incident id → the users `involved` answers yes for (assigners, crew within the grace)"""
+    crew_users: Callable[[int], set[int]]
+    """incident id → the officers on its assignments' crews (active, or within the grace)"""
+    unit_officers: Callable[[int], set[int]]
+    """unit id → the officers on the unit now"""
+    danger_changed: Callable[[int], None] = lambda incident_id: None
+    """incident id → its officer-safety facts changed: tell the units on it what is new"""
 
 
 NOTHING_ASSIGNED = AssignmentQueries(
@@ -35,6 +41,8 @@ NOTHING_ASSIGNED = AssignmentQueries(
     involved=lambda user_id, incident_id: False,
     has_active_assignment=lambda incident_id: False,
     involved_users=lambda incident_id: set(),
+    crew_users=lambda incident_id: set(),
+    unit_officers=lambda unit_id: set(),
 )
 
 

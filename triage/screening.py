@@ -18,7 +18,7 @@ from core import audit
 from core.db import db
 from core.errors import DomainError
 from core.i18n import lazy_gettext as _l
-from triage import events, explain, scoring
+from triage import events, explain, links, scoring
 from triage.instruments import SHIPPED_DIR, Instrument, load_instruments
 from triage.models import Assessment, Incident, IncidentStatus, Priority
 from triage.scoring import REPEAT_THRESHOLD, ScoreResult
@@ -146,6 +146,8 @@ def assess(
     )
     audit.record("create", "assessment", assessment.id)
     events.publish_assessment(assessment, incident)
+    if instrument.id == IMMEDIATE:
+        links.assignments().danger_changed(incident.id)
     if incident.priority != previous:
         events.publish_incident("incident.updated", incident)
     return Outcome(assessment, recs, previous)

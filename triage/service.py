@@ -20,7 +20,7 @@ from core.db import db
 from core.errors import DomainError
 from core.i18n import lazy_gettext as _l
 from core.phones import normalise_phone
-from triage import addresses, events, screening
+from triage import addresses, events, links, screening
 from triage.geocoding import normalise_address
 from triage.location import Location, locate
 from triage.models import (
@@ -361,6 +361,8 @@ def update_incident(incident: Incident, body: IncidentUpdate, actor: Actor) -> l
         add_timeline(incident.id, "incident.corrected", actor, data={"fields": changed})
         audit.record("update", "incident", incident.id)
         events.publish_incident("incident.updated", incident)
+    if {"flags", "children_present"} & set(changed):
+        links.assignments().danger_changed(incident.id)
     return changed
 
 

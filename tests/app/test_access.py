@@ -24,6 +24,8 @@ BOARD_ONLY = {
 }
 BOARD_PAGE = {**BOARD_ONLY, "anonymous": 302}
 SUPERVISOR_ONLY = {**BOARD_ONLY, "dispatcher": 403}
+OFFICER_ONLY = {"anonymous": 401, **dict.fromkeys(ROLES, 403), "officer": 200}
+OFFICER_PAGE = {**OFFICER_ONLY, "anonymous": 302}
 PAGES = HANDOVER_PAGES + (
     "/login/2fa",
     "/2fa/enrol",
@@ -33,6 +35,8 @@ PAGES = HANDOVER_PAGES + (
     "/console",
     "/admin",
     "/unit",
+    "/unit/assignments/999999",
+    "/manifest.webmanifest",
     "/morning",
     "/intake",
     "/incidents/999999",
@@ -282,6 +286,12 @@ MATRIX = [
             "admin": 403,
         },
     ),
+    ("GET", "/unit/assignments/999999", {**OFFICER_PAGE, "officer": 404}),
+    ("GET", "/manifest.webmanifest", {"anonymous": 200, **dict.fromkeys(ROLES, 200)}),
+    ("GET", "/api/v1/me/assignment", OFFICER_ONLY),
+    ("GET", "/api/v1/me/assignments/999999", {**OFFICER_ONLY, "officer": 404}),
+    ("POST", "/api/v1/me/report", {**OFFICER_ONLY, "officer": 422}),
+    ("POST", "/api/v1/me/position", {**OFFICER_ONLY, "officer": 422}),
     (
         "GET",
         "/morning",
@@ -307,6 +317,7 @@ INTAKE_TOKEN = "intake_token"
 INTAKE_ALLOWED = {
     ("GET", "/healthz"): 200,
     ("GET", "/favicon.ico"): 200,
+    ("GET", "/manifest.webmanifest"): 200,
     ("GET", "/api/v1/openapi.json"): 200,
     ("POST", "/api/v1/incidents"): 201,
     ("GET", "/api/v1/incidents/999999"): 404,

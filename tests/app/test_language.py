@@ -217,6 +217,7 @@ def night(app, client, clock) -> dict[str, Any]:
         "incident_id": inc["id"],
         "unit_id": unit_id,
         "packet_id": packet_id(app, CAW, NIGHT),
+        "assignment_id": sent.get_json()["id"],
     }
 
 
@@ -246,7 +247,7 @@ def pages_for(app, role: str, ids: dict[str, int]) -> list[str]:
 
 
 def test_every_page_each_role_sees_is_dutch(app, night, looked_up):
-    ids = {"incident_id": night["incident_id"], "packet_id": night["packet_id"]}
+    ids = {k: night[k] for k in ("incident_id", "packet_id", "assignment_id")}
     problems: dict[str, list[str]] = {}
     shown = {}
     anonymous = app.test_client()

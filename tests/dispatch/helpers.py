@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from twilio.request_validator import RequestValidator
 
+from core import clock
 from core.db import db
 from dispatch import service
 from dispatch.models import Unit, UnitStatus
@@ -40,6 +41,8 @@ def make_unit(
             }
         )
         unit.status = status
+        if lat is not None and lon is not None:
+            unit.position_at = clock.now()  # a position of unknown time is stale: ranked unknown
         db.session.flush()
         return unit.id
 

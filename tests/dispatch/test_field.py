@@ -167,3 +167,18 @@ def test_every_answer_to_a_dutch_unit_is_dutch(twilio_app, client):
     for text in answers:
         for english in ("acknowledged", "received", "noted", "Reply", "cannot"):
             assert english not in text
+
+
+def test_a_danger_learnt_after_the_unit_was_sent_is_texted_once(app, client):
+    headers = board(app)
+    incident, _, _ = incident_with_unit(app, client, headers)
+    path = f"/api/v1/incidents/{incident['id']}"
+    assert client.patch(path, json={"flags": ["weapon"]}, headers=headers).status_code == 200
+    assert client.patch(path, json={"flags": ["weapon"]}, headers=headers).status_code == 200
+    assert client.patch(path, json={"children_present": True}, headers=headers).status_code == 200
+    assert sent(app, "danger") == [
+        f"NW NT-11: {incident['reference']} NIEUW GEVAAR: WAPEN.",
+        f"NW NT-11: {incident['reference']} NIEUW GEVAAR: KINDEREN.",
+    ]
+    timeline = client.get(path, headers=headers).get_json()["timeline"]
+    assert [e["kind"] for e in timeline].count("sms.danger") == 2

@@ -48,10 +48,11 @@ def recommendations(client, headers, incident: dict, query: str = "") -> dict:
     return response.get_json()
 
 
-def test_p1_recommends_the_nearest_unit_and_says_why_in_dutch(app, client):
+def test_p1_recommends_the_nearest_unit_and_says_why_in_dutch(app, client, clock):
     headers = board(app)
     issue_example(app)
     incident = incident_with_priority(client, headers, "P1")
+    clock.advance(minutes=3, seconds=20)  # the units' positions are this old now
     body = recommendations(client, headers, incident)
     assert body["priority"] == "P1" and body["skill_margin_s"] == 120
     first, second = body["items"]
@@ -60,6 +61,7 @@ def test_p1_recommends_the_nearest_unit_and_says_why_in_dutch(app, client):
     assert first["reasons"] == [
         "dichtstbij (P1: reistijd gaat voor)",
         "0,5 km, ~1 min",
+        "positie 3 min oud",
         "heeft vrouwelijke inspecteur",
         "geen kinderverhoor",
         "spreekt nl",
@@ -97,14 +99,16 @@ def test_p2_sends_the_better_match_when_it_is_within_the_margin(app, client):
     )
 
 
-def test_reasons_are_in_english_for_an_english_user(app, client):
+def test_reasons_are_in_english_for_an_english_user(app, client, clock):
     headers = board(app)
     issue_example(app)
     incident = incident_with_priority(client, headers, "P1")
+    clock.advance(minutes=3, seconds=20)
     first, second = recommendations(client, headers, incident, "?lang=en")["items"]
     assert first["reasons"] == [
         "nearest (P1: travel time comes first)",
         "0.5 km, ~1 min",
+        "position 3 min old",
         "has female officer",
         "lacks child interviewing",
         "speaks nl",

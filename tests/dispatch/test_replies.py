@@ -143,8 +143,6 @@ def test_any_text_parses_without_error_and_is_kept(text):
     assert reply.code in {None, *KEYWORDS.values()}
 
 
-
-
 @pytest.mark.parametrize(
     ("code", "text"),
     [

@@ -21,9 +21,11 @@
 
   function noop() {}
 
+  C.positions = { age: positionAge, text: positionText }; // the unit board marks them too
+
   if (!window.L || !box) {
     C.map = { setIncidents: noop, upsertIncident: noop, removeIncident: noop, setUnits: noop,
-      upsertUnit: noop, select: noop, placeAt: noop };
+      upsertUnit: noop, select: noop, placeAt: noop, agePositions: noop };
     return;
   }
   const L = window.L;
@@ -134,9 +136,30 @@
     list.forEach(upsertIncident);
   }
 
+  /** How old a unit's position is, and whether it is stale (older than the board's limit, or
+   * of unknown time): a stale unit is ranked as position-unknown, so the map must not hide it. */
+  function positionAge(unit) {
+    const limit = C.positionStaleS || 900;
+    const at = unit.position_at ? Date.parse(unit.position_at) : NaN;
+    if (Number.isNaN(at)) return { stale: true, min: null };
+    const ms = Math.max(0, (C.now ? C.now() : Date.now()) - at);
+    return { stale: ms > limit * 1000, min: Math.floor(ms / 60000) };
+  }
+
+  /** "positie 3 min oud", "positie verouderd (20 min oud)" ... in the page language. */
+  function positionText(unit) {
+    const { stale, min } = positionAge(unit);
+    if (min === null) return t("position_stale_unknown");
+    if (stale) return min < 120 ? t("position_stale", { min }) : t("position_stale_hours", { hours: Math.floor(min / 60) });
+    return min < 1 ? t("position_fresh") : t("position_age", { min });
+  }
+
   function unitIcon(unit) {
-    const pin = el("span", { class: `unit-pin status-${unit.status}`, text: unit.call_sign,
-      title: `${unit.call_sign} · ${label("unit", unit.status)}` });
+    const { stale, min } = positionAge(unit);
+    const accuracy = unit.position_accuracy_m ? ` ±${Math.round(unit.position_accuracy_m)} m` : "";
+    const pin = el("span", { class: `unit-pin status-${unit.status}${stale ? " stale" : ""}`,
+      title: `${unit.call_sign} · ${label("unit", unit.status)} · ${positionText(unit)}${accuracy}` },
+      unit.call_sign, stale ? el("span", { class: "pos-age", text: min === null ? "?" : `${Math.min(min, 99)}′${min > 99 ? "+" : ""}` }) : null);
     return L.divIcon({ className: "unit-icon", html: pin, iconSize: null });
   }
 
@@ -151,10 +174,16 @@
     declutter();
     if (marker) {
       marker.setLatLng([unit.lat, unit.lon]).setIcon(unitIcon(unit));
+      marker.options.unit = unit;
       return;
     }
     units.set(unit.id, L.marker([unit.lat, unit.lon], { icon: unitIcon(unit), keyboard: false,
-      interactive: false, pane: "units" }).addTo(map));
+      interactive: false, pane: "units", unit }).addTo(map));
+  }
+
+  /** Positions age without events: redraw the pins so a silent unit turns stale in time. */
+  function agePositions() {
+    for (const marker of units.values()) marker.setIcon(unitIcon(marker.options.unit));
   }
 
   function setUnits(list) {
@@ -260,5 +289,5 @@
 
   init();
   C.map = { setIncidents, upsertIncident, removeIncident, setUnits, upsertUnit, select, placeAt,
-    leaflet: map };
+    agePositions, leaflet: map };
 })();

@@ -14,6 +14,7 @@
   const state = (C.state = { incidents: new Map(), units: new Map() });
   let selected = null;
   let skew = 0; // server clock minus ours, from the snapshot's as_of
+  C.now = () => Date.now() + skew; // the server's "now", for ageing unit positions
   let syncing = false;
   let syncGeneration = 0;
   let held = [];
@@ -195,11 +196,30 @@
       : "—";
     return el("tr", { dataset: { unitId: String(u.id), status: u.status, callSign: u.call_sign } },
       el("th", { scope: "row" }, el("span", { class: "call-sign", text: u.call_sign }), " ",
+        positionNote(u), " ",
         el("span", { class: "skills" }, (u.skills || []).map((s) => label("skill", s)).join(", "),
           el("span", { class: "langs", text: (u.languages || []).join(", ") }))),
       el("td", {}, el("span", { class: `status status-${u.status}`, text: label("unit", u.status) })),
       el("td", {}, where),
       el("td", {}, unitButton(u)));
+  }
+
+  /** A stale position, marked on the unit's row (a shown position only: a hidden one is not). */
+  function positionNote(u) {
+    const stale = u.lat !== null && u.lat !== undefined && C.positions.age(u).stale;
+    return el("span", { class: "pos-note", text: stale ? C.positions.text(u) : null });
+  }
+
+  /** Re-mark one unit's row in place (a focused button in the board keeps its focus). */
+  function markRow(unit) {
+    const note = $("units-body").querySelector(`tr[data-unit-id="${unit.id}"] .pos-note`);
+    if (note) note.replaceWith(positionNote(unit));
+  }
+
+  /** Positions age without events: re-mark the rows and the map's pins. */
+  function agePositions() {
+    state.units.forEach(markRow);
+    C.map.agePositions();
   }
 
   function unitButton(u) {
@@ -284,6 +304,7 @@
     "unit.status": (p) => {
       const unit = state.units.get(p.id) || { id: p.id, call_sign: p.call_sign, skills: [], languages: [] };
       const next = { ...unit, status: p.status, lat: p.lat, lon: p.lon,
+        position_at: p.position_at === undefined ? unit.position_at : p.position_at,
         current_incident: p.status === "available" || p.status === "off_duty" ? null
           : p.incident_id || unit.current_incident };
       state.units.set(p.id, next);
@@ -292,6 +313,16 @@
       C.detail.touch(null, ["recs"]); // availability changes every ranking
       const incidentId = p.incident_id || unit.current_incident;
       if (incidentId) C.detail.touch(incidentId, ["assignments", "detail"]);
+    },
+    "unit.position": (p) => {
+      const unit = state.units.get(p.id);
+      if (!unit) return; // a snapshot brings it
+      const next = { ...unit, lat: p.lat, lon: p.lon, position_at: p.position_at,
+        position_accuracy_m: p.accuracy_m, position_stale: p.stale };
+      state.units.set(p.id, next);
+      markRow(next);
+      C.map.upsertUnit(next);
+      if (next.status === "available") C.detail.touch(null, ["recs"]); // travel times moved
     },
     "message.status": (p) => C.detail.touch(p.incident_id, ["messages"]),
     "board.resync": () => sync(), // the server's Redis link was down: events may have been missed
@@ -326,6 +357,7 @@
     }
     root.dataset.user = board.user;
     skew = Date.parse(board.as_of) - Date.now();
+    if (board.unit_position_stale_s) C.positionStaleS = board.unit_position_stale_s;
     state.incidents = new Map(board.incidents.map((i) => [i.id, i]));
     state.units = new Map(board.units.map((u) => [u.id, u]));
     renderQueue();
@@ -509,4 +541,5 @@
   setConn("connecting");
   tick();
   window.setInterval(tick, 1000);
+  window.setInterval(agePositions, 30000);
 })();
