@@ -220,29 +220,31 @@ def resolve(
     incident_id: int | None = None,
     kinds: tuple[str, ...] | None = None,
 ) -> int:
-    """End the standing alarms of a cause that is over (the unit answered, a unit was sent)."""
-    query = select(Alarm).where(Alarm.resolved_at.is_(None))
+    """End the standing alarms of a cause that is over (the unit answered, a unit was sent).
+
+    One UPDATE … RETURNING (SQLite and PostgreSQL alike): on the hot paths (every status change,
+    every SMS from a unit) there is usually nothing standing, and then nothing is read."""
+    conditions = [Alarm.resolved_at.is_(None)]
     if key is not None:
-        query = query.where(Alarm.key == key)
+        conditions.append(Alarm.key == key)
     if assignment_id is not None:
-        query = query.where(Alarm.assignment_id == assignment_id)
+        conditions.append(Alarm.assignment_id == assignment_id)
     if incident_id is not None:
-        query = query.where(Alarm.incident_id == incident_id)
+        conditions.append(Alarm.incident_id == incident_id)
     if kinds is not None:
-        query = query.where(Alarm.kind.in_(kinds))
-    now, ended = clock.now(), 0
-    for alarm in db.session.execute(query).scalars():
-        won = db.session.execute(
-            update(Alarm)
-            .where(Alarm.id == alarm.id, Alarm.resolved_at.is_(None))
-            .values(resolved_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if won:
-            alarm.resolved_at = now
-            _publish("alarm.resolved", alarm)
-            ended += 1
-    return ended
+        conditions.append(Alarm.kind.in_(kinds))
+    ended = db.session.execute(
+        update(Alarm)
+        .where(*conditions)
+        .values(resolved_at=clock.now())
+        .returning(Alarm.id)
+        .execution_options(synchronize_session=False)
+    ).scalars()
+    ids = list(ended)
+    for alarm_id in ids:
+        alarm = db.session.get(Alarm, alarm_id, populate_existing=True)  # with its resolved_at
+        _publish("alarm.resolved", alarm)
+    return len(ids)
 
 
 def standing(viewer: User) -> list[Alarm]:

@@ -46,9 +46,12 @@ def tell_new_danger(incident_id: int) -> int:
             Assignment.incident_id == incident_id, Assignment.status == AssignmentStatus.ACTIVE
         )
     ).scalars()
+    assignments = list(active)
+    if not assignments:
+        return 0
+    flags, prior = sms_flags(incident)
     told = 0
-    for assignment in list(active):
-        flags, prior = sms_flags(incident)
+    for assignment in assignments:
         new = [f for f in flags if f not in (assignment.danger_sent or [])]
         if not new:
             continue

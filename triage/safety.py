@@ -65,12 +65,13 @@ def check_sms_flags(flags: tuple[str, ...]) -> None:
 
 
 def safety_of(incident: Incident) -> Safety:
-    """The officer-safety flags of an incident (two small queries)."""
+    """The officer-safety flags of an incident (two small queries; the earlier incidents are a
+    count that leaves restricted ones out, as everywhere a count is shown)."""
     items = set(incident.flags or []) | _immediate_yes(incident.id)
     found = {FROM_ITEMS[i] for i in items if i in FROM_ITEMS}
     if incident.children_present:
         found.add(CHILDREN)
-    prior = sum(1 for _, on in service.prior_incidents(incident) if "address" in on)
+    prior = service.count_prior(incident, on=("address",))
     if prior:
         found.add(PRIOR_INCIDENTS)
     return Safety(tuple(f for f in FLAGS if f in found), prior)

@@ -24,6 +24,9 @@ from triage.models import Assessment, Incident, IncidentStatus, Priority
 from triage.scoring import REPEAT_THRESHOLD, ScoreResult
 
 EXTENSION = "nachtwacht.instruments"
+# Only while a unit is on an incident is there anyone to tell of a danger learnt later.
+UNITS_ON_IT = (IncidentStatus.DISPATCHED, IncidentStatus.ON_SCENE)
+
 IMMEDIATE = "immediate-danger"
 DASH = "dash"
 __all__ = ["REPEAT_THRESHOLD"]
@@ -146,7 +149,7 @@ def assess(
     )
     audit.record("create", "assessment", assessment.id)
     events.publish_assessment(assessment, incident)
-    if instrument.id == IMMEDIATE:
+    if instrument.id == IMMEDIATE and incident.status in UNITS_ON_IT:
         links.assignments().danger_changed(incident.id)
     if incident.priority != previous:
         events.publish_incident("incident.updated", incident)

@@ -258,12 +258,15 @@ def _prior_conditions(incident: Incident, keys: dict, now: dt.datetime) -> list:
     ]
 
 
-def count_prior(incident: Incident, now: dt.datetime | None = None) -> int:
+def count_prior(
+    incident: Incident, now: dt.datetime | None = None, *, on: tuple[str, ...] | None = None
+) -> int:
     """How many prior incidents `prior_incidents` would list, restricted ones left out: the count
     is stored (repeat flag, a screen's "3 incidents in 12 months") and read by everyone who sees
     the incident, so it must not tell them a restricted one exists (counted, nothing decrypted).
+    `on`: only these ties (e.g. ("address",) for the crew's "earlier incidents here").
     """
-    keys = _repeat_keys(incident)
+    keys = {k: v for k, v in _repeat_keys(incident).items() if on is None or k in on}
     if not keys:
         return 0
     conditions = _prior_conditions(incident, keys, now or clock.now())
@@ -361,7 +364,7 @@ def update_incident(incident: Incident, body: IncidentUpdate, actor: Actor) -> l
         add_timeline(incident.id, "incident.corrected", actor, data={"fields": changed})
         audit.record("update", "incident", incident.id)
         events.publish_incident("incident.updated", incident)
-    if {"flags", "children_present"} & set(changed):
+    if {"flags", "children_present"} & set(changed) and incident.status in screening.UNITS_ON_IT:
         links.assignments().danger_changed(incident.id)
     return changed
 
