@@ -130,12 +130,17 @@
     say(t("sending"));
     const body = { code };
     if (assignmentId) body.assignment_id = Number(assignmentId);
+    let outcome;
     try {
       const done = await api("POST", root.dataset.reportUrl, body);
-      say(done.checked_in ? t("checked_in") : t("sent_" + code), code === "distress" ? "alert" : "ok");
+      outcome = done.checked_in ? t("checked_in") : t("sent_" + code);
+      say(outcome, code === "distress" ? "alert" : "ok");
     } catch (err) {
-      say(problem(err), "error");
+      outcome = problem(err);
+      say(outcome, "error");
     }
+    // The NOOD bar stays in view however far the page is scrolled: its outcome is shown there.
+    if (code === "distress") $("nood-hint").textContent = outcome;
     refresh();
   }
 
@@ -151,7 +156,7 @@
       window.clearTimeout(armed);
       armed = null;
       button.classList.remove("armed");
-      $("nood-hint").textContent = t("nood_hint");
+      $("nood-hint").textContent = t("sending");
       report("distress", firstAssignment());
       return;
     }

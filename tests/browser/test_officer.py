@@ -184,6 +184,7 @@ def test_nood_takes_two_taps_and_alarms_the_dispatchers(page, another_page, expe
         screenshot(page, "officer-phone-nood-armed.png")
         nood.click()
         expect(page.locator("#report-status")).to_contain_text("NOOD verstuurd")
+        expect(page.locator("#nood-hint")).to_contain_text("NOOD verstuurd")  # in the bar too
         [alarm] = distress()
         assert alarm["severity"] == "critical"
         acked = dispatcher.request.post(
