@@ -312,6 +312,11 @@ class BaseConfig:
         )
         # Intake warns of an open incident at the same address or phone this recent.
         self.DUPLICATE_WINDOW_H = env_int("DUPLICATE_WINDOW_H", 12)
+        # Repeat victimisation: this many incidents for one person or one address in the window.
+        self.REPEAT_THRESHOLD = env_int("REPEAT_THRESHOLD", 3)
+        self.REPEAT_WINDOW_DAYS = env_int("REPEAT_WINDOW_DAYS", 365)
+        # Searches of past incidents and persons, per user (each one audited with its reason).
+        self.SEARCH_RATE_LIMIT = env_str("SEARCH_RATE_LIMIT", "30 per minute")
         self.RANKING_SPEED_KMH = env_float("RANKING_SPEED_KMH", 40.0)
         self.RANKING_DETOUR_FACTOR = env_float("RANKING_DETOUR_FACTOR", 1.3)
         self.SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 5)

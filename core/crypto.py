@@ -55,7 +55,7 @@ def rotate(token: str) -> str:
     return _fernet().rotate(token.encode()).decode()
 
 
-PURPOSES = ("phone", "address", "name", "login")
+PURPOSES = ("phone", "address", "address_key", "name", "phonetic", "login")
 
 
 def purpose_key(master: bytes, purpose: str) -> bytes:

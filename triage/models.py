@@ -96,6 +96,13 @@ class Incident(Base):
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
     requested_skills: Mapped[list[str]] = mapped_column(JSON, default=list)
     children_present: Mapped[bool | None] = mapped_column(Boolean)
+    # The canonical address key (triage.canonical: street, number, box, postcode), encrypted;
+    # `address_index` is its blind index, what repeat matching, duplicates and search compare.
+    address_key: Mapped[str | None] = mapped_column(CaseText)
+    # {"count": int|None, "ages": [int], "present": bool|None, "at_risk": bool|None}; case data.
+    children: Mapped[dict[str, Any] | None] = mapped_column(CaseJSON)
+    # Motive codes (triage.scoring.MOTIVES): they reveal e.g. orientation, so encrypted too.
+    motives: Mapped[list[str] | None] = mapped_column(CaseJSON)
     disposition: Mapped[str | None] = mapped_column(String(32))
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     restricted_reason: Mapped[str | None] = mapped_column(CaseText)
@@ -141,8 +148,105 @@ class Person(Base):
     language: Mapped[str | None] = mapped_column(String(8))
     phone: Mapped[str | None] = mapped_column(CaseText)
     phone_index: Mapped[str | None] = mapped_column(BlindIndex(), index=True)
+    birth_year: Mapped[int | None] = mapped_column(Integer)
+    # The person record this person was confirmed to be (by a dispatcher, never automatically).
+    record_id: Mapped[int | None] = mapped_column(ForeignKey("person_record.id"), index=True)
 
     incident: Mapped[Incident] = relationship(back_populates="persons")
+    keys: Mapped[list[PersonKey]] = relationship(cascade="all, delete-orphan")
+
+
+class PersonRecord(Base):
+    """One real person across incidents: the persons a dispatcher confirmed to be the same."""
+
+    __tablename__ = "person_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+
+
+class PersonKey(Base):
+    """A blind index a person can be found by: phone, name (with birth year), phonetic name."""
+
+    __tablename__ = "person_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # triage.keys.KINDS
+    value: Mapped[str] = mapped_column(BlindIndex(), index=True)
+
+
+class PersonRejection(Base):
+    """A dispatcher said two persons are not the same: the pair is not offered again."""
+
+    __tablename__ = "person_rejection"
+    __table_args__ = (UniqueConstraint("person_id", "other_person_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    other_person_id: Mapped[int] = mapped_column(
+        ForeignKey("person.id", ondelete="CASCADE"), index=True
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class ProtectiveOrder(Base):
+    """A temporary house ban (law of 15 May 2012) or a court order: who must stay away from
+    whom and where, from when to when, issued by whom."""
+
+    __tablename__ = "protective_order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))  # house_ban | court_order | ...
+    subject_name: Mapped[str | None] = mapped_column(CaseText)
+    subject_birth_year: Mapped[int | None] = mapped_column(Integer)
+    subject_phone: Mapped[str | None] = mapped_column(CaseText)
+    # [{"name": str, "birth_year": int|None, "phone": str|None}]
+    protected_persons: Mapped[list[dict[str, Any]]] = mapped_column(CaseJSON, default=list)
+    address_text: Mapped[str | None] = mapped_column(CaseText)
+    address_key: Mapped[str | None] = mapped_column(CaseText)
+    address_index: Mapped[str | None] = mapped_column(BlindIndex(), index=True)
+    valid_from: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    valid_to: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    issuing_authority: Mapped[str] = mapped_column(CaseText)
+    order_reference: Mapped[str | None] = mapped_column(CaseText)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+    keys: Mapped[list[OrderKey]] = relationship(cascade="all, delete-orphan")
+
+
+class OrderKey(Base):
+    """A blind index of a person named in an order (`role`: subject or protected)."""
+
+    __tablename__ = "order_key"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(
+        ForeignKey("protective_order.id", ondelete="CASCADE"), index=True
+    )
+    role: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))
+    value: Mapped[str] = mapped_column(BlindIndex(), index=True)
+
+
+class Referral(Base):
+    """A referral offered to the victim (victim support, psychosocial support, the child-abuse
+    confidence centre): suggested by a rule or offered by a person, then accepted or declined."""
+
+    __tablename__ = "referral"
+    __table_args__ = (UniqueConstraint("incident_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))  # suggested | offered | accepted | declined
+    reason: Mapped[str | None] = mapped_column(String(64))  # why it was suggested (a code)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 
 
 class Assessment(Base):
@@ -166,6 +270,8 @@ class Assessment(Base):
     override_level: Mapped[str | None] = mapped_column(String(32))
     override_reason: Mapped[str | None] = mapped_column(CaseText)
     override_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    # The victim's own fear, in their words' scale (triage.trajectory), its own item: case data.
+    victim_fear: Mapped[str | None] = mapped_column(CaseText)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 

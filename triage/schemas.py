@@ -58,8 +58,32 @@ class PersonIn(Input):
     role: PersonRole
     name: str | None = Field(None, max_length=200)
     age: int | None = Field(None, ge=0, le=120)
+    birth_year: int | None = Field(
+        None, ge=1900, le=2100, description="when known: with the name, what links earlier calls"
+    )
     language: Lang | None = None
     phone: Phone | None = None
+
+
+class ChildrenIn(Input):
+    """The children in the household: how many, their ages, whether present and at risk."""
+
+    count: int | None = Field(None, ge=0, le=20)
+    ages: list[Annotated[int, Field(ge=0, le=17)]] = Field(default_factory=list, max_length=20)
+    present: bool | None = Field(None, description="on the scene now (sets children_present)")
+    at_risk: bool | None = Field(
+        None, description="at risk: the child-abuse confidence centre (VK) referral is suggested"
+    )
+
+    @model_validator(mode="after")
+    def _ages_fit_count(self) -> ChildrenIn:
+        if self.count is not None and len(self.ages) > self.count:
+            raise ValueError("more ages than children")
+        return self
+
+
+MotiveCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=48)]
+MOTIVES_DOC = "motive codes (GET /api/v1/instruments lists them); an unknown code is refused (422)"
 
 
 class IncidentCreate(Input):
@@ -79,6 +103,8 @@ class IncidentCreate(Input):
     caller_phone: Phone | None = None
     persons: list[PersonIn] = Field(default_factory=list, max_length=20)
     children_present: bool | None = None
+    children: ChildrenIn | None = None
+    motives: list[MotiveCode] = Field(default_factory=list, max_length=10, description=MOTIVES_DOC)
     flags: list[Tag] = Field(default_factory=list, max_length=20)
     narrative: LongText | None = None
     requested_skills: list[Tag] = Field(default_factory=list, max_length=10)
@@ -107,6 +133,8 @@ class IncidentUpdate(Input):
     location_source: Literal["manual"] | None = Field(None, description=LOCATION_SOURCE)
     caller_phone: Phone | None = None
     children_present: bool | None = None
+    children: ChildrenIn | None = None
+    motives: list[MotiveCode] | None = Field(None, max_length=10, description=MOTIVES_DOC)
     flags: list[Tag] | None = Field(None, max_length=20)
     narrative: LongText | None = None
     requested_skills: list[Tag] | None = Field(None, max_length=10)
@@ -138,8 +166,10 @@ class PersonRead(Output):
     role: PersonRole
     name: str | None
     age: int | None
+    birth_year: int | None = None
     language: str | None
     phone: str | None
+    record_id: int | None = Field(None, description="the person record it was confirmed to be")
 
 
 class PriorIncident(Output):
@@ -199,6 +229,8 @@ class IncidentRead(IncidentSummary):
     access_notes: str | None
     caller_phone: str | None
     children_present: bool | None
+    children: dict[str, Any] | None = None
+    motives: list[str] = Field(default_factory=list)
     narrative: str | None
     requested_skills: list[str]
     legal_hold: bool = Field(False, description="kept past retention (a supervisor's decision)")

@@ -20,22 +20,25 @@ from core.db import db
 from core.errors import DomainError
 from core.i18n import lazy_gettext as _l
 from core.phones import normalise_phone
-from triage import addresses, events, links, screening
+from triage import addresses, events, keys, links, orders, screening
 from triage.geocoding import normalise_address
 from triage.location import Location, locate
 from triage.models import (
     Incident,
     IncidentStatus,
     Person,
+    PersonKey,
     Priority,
     TimelineEvent,
     format_reference,
 )
-from triage.schemas import IncidentCreate, IncidentUpdate, PersonIn
+from triage.schemas import ChildrenIn, IncidentCreate, IncidentUpdate, PersonIn
+from triage.scoring import MOTIVE_TAGS
 
 REPEAT_WINDOW = dt.timedelta(days=365)
 ESCALATION_FLAG = "escalation_pattern"
-SYSTEM_FLAGS = frozenset({ESCALATION_FLAG})
+# Set by the system, never by a client: the repeat pattern and the protective-order checks.
+SYSTEM_FLAGS = frozenset({ESCALATION_FLAG, *orders.FLAGS})
 BASE_PRIORITY = Priority.P3
 
 
@@ -83,6 +86,25 @@ def check_flags(flags: list[str], field: str = "flags") -> list[str]:
     return sorted(set(flags))
 
 
+def check_motives(motives: list[str], field: str = "motives") -> list[str]:
+    """Accept known motive codes only: a typo must not silently drop an aggravating motive."""
+    bad = [m for m in motives if m not in MOTIVE_TAGS]
+    if bad:
+        message = _l(
+            "Unknown motive: %(bad)s; known: %(known)s.",
+            bad=", ".join(bad),
+            known=", ".join(MOTIVE_TAGS),
+        )
+        raise IntakeError(
+            422, "validation_error", _l("Some fields are not valid."), {field: message}
+        )
+    return [m for m in MOTIVE_TAGS if m in set(motives)]
+
+
+def _children(children: ChildrenIn | None) -> dict[str, Any] | None:
+    return children.model_dump() if children is not None else None
+
+
 def _reference(incident: Incident) -> str:
     return format_reference(incident.received_at.astimezone(clock.zone()).year, incident.id)
 
@@ -93,9 +115,14 @@ def _persons(items: list[PersonIn]) -> list[Person]:
             role=p.role,
             name=p.name,
             age=p.age,
+            birth_year=p.birth_year,
             language=p.language,
             phone=p.phone,
             phone_index=phone_index(p.phone),
+            keys=[
+                PersonKey(kind=kind, value=value)
+                for kind, value in keys.person_keys(p.name, p.birth_year, p.phone)
+            ],
         )
         for p in items
     ]
@@ -136,6 +163,9 @@ def _new_incident(
     body: IncidentCreate, actor: Actor, key: str | None, print_: str | None
 ) -> Incident:
     flags = check_flags(body.flags)
+    motives = check_motives(body.motives)
+    children = _children(body.children)
+    present = body.children.present if body.children and body.children.present is not None else None
     incident = Incident(
         reference=f"TMP-{uuid.uuid4().hex[:24]}",
         idempotency_key=key,
@@ -147,7 +177,9 @@ def _new_incident(
         narrative=body.narrative,
         flags=flags,
         requested_skills=sorted(set(body.requested_skills)),
-        children_present=body.children_present,
+        children_present=present if present is not None else body.children_present,
+        children=children,
+        motives=motives,
         status=IncidentStatus.NEW,
         priority=screening.flags_priority(flags, BASE_PRIORITY),
         created_by_id=actor.user.id if actor.user else None,
@@ -178,7 +210,8 @@ def create_incident(
         return _replay(idempotency_key, print_), False
     incident.reference = _reference(incident)  # needs the id
     db.session.flush()
-    _mark_repeat(incident, actor)
+    mark_repeat(incident, actor)
+    apply_orders(incident, actor)
     add_timeline(
         incident.id,
         "incident.created",
@@ -275,7 +308,32 @@ def count_prior(
     ).scalar_one()
 
 
-def _mark_repeat(incident: Incident, actor: Actor) -> None:
+def apply_orders(incident: Incident, actor: Actor) -> bool:
+    """Raise (or drop) the protective-order flags the register gives for the incident's address
+    and persons (triage.orders); each change on the timeline. True if the flags changed."""
+    found = orders.flags_for(incident)
+    kept = [f for f in incident.flags if f not in orders.FLAGS]
+    flags = sorted({*kept, *found.flags})
+    if flags == sorted(incident.flags):
+        return False
+    added = sorted(set(flags) - set(incident.flags))
+    incident.flags = flags
+    raised = screening.flags_priority(flags, Priority(incident.priority))
+    for flag in added:
+        add_timeline(
+            incident.id,
+            f"flag.{flag}",
+            actor,
+            from_state=incident.priority,
+            to_state=raised,
+            data={"orders": found.order_ids},
+        )
+    incident.priority = raised
+    return True
+
+
+def mark_repeat(incident: Incident, actor: Actor) -> None:
+    """Flag the repeat-victimisation pattern (and raise the priority) when it holds."""
     if ESCALATION_FLAG in incident.flags:
         return
     prior = count_prior(incident)
@@ -338,6 +396,26 @@ def timeline(incident_id: int) -> list[TimelineEvent]:
 SIMPLE_FIELDS = {"children_present": "children_present", "narrative": "narrative"}
 
 
+def _update_case(incident: Incident, body: IncidentUpdate, changes: dict[str, Any]) -> list[str]:
+    """Children and motives: structured case data, each a named change."""
+    changed = []
+    if "children" in changes:
+        children = _children(body.children)
+        if children != incident.children:
+            incident.children = children
+            changed.append("children")
+        present = body.children.present if body.children else None
+        if present is not None and present != incident.children_present:
+            incident.children_present = present
+            changed.append("children_present")
+    if changes.get("motives") is not None:
+        motives = check_motives(body.motives or [])
+        if motives != (incident.motives or []):
+            incident.motives = motives
+            changed.append("motives")
+    return changed
+
+
 def update_incident(incident: Incident, body: IncidentUpdate, actor: Actor) -> list[str]:
     """Apply corrections; each changed field is named on the timeline (not its content)."""
     changes = body.model_dump(exclude_unset=True)
@@ -353,6 +431,7 @@ def update_incident(incident: Incident, body: IncidentUpdate, actor: Actor) -> l
         )
         changed.append("caller_phone")
     changed += _update_lists(incident, body, changes)
+    changed += _update_case(incident, body, changes)
     changed += _update_location(incident, body, changes)
     if body.persons is not None:
         incident.persons.clear()
@@ -360,11 +439,15 @@ def update_incident(incident: Incident, body: IncidentUpdate, actor: Actor) -> l
         changed.append("persons")
     if changed:
         db.session.flush()
-        _mark_repeat(incident, actor)
+        mark_repeat(incident, actor)
+        if apply_orders(incident, actor):
+            changed.append("flags")
         add_timeline(incident.id, "incident.corrected", actor, data={"fields": changed})
         audit.record("update", "incident", incident.id)
         events.publish_incident("incident.updated", incident)
-    if {"flags", "children_present"} & set(changed) and incident.status in screening.UNITS_ON_IT:
+    if {"flags", "children_present", "children"} & set(
+        changed
+    ) and incident.status in screening.UNITS_ON_IT:
         links.assignments().danger_changed(incident.id)
     return changed
 

@@ -133,6 +133,8 @@
     renderAssessments(d);
     renderTimeline(d);
     offerPriorities(d.priority);
+    // Panels of other features (persons, trajectory, case facts) render from the same detail.
+    document.dispatchEvent(new CustomEvent("incident:loaded", { detail: d }));
   }
 
   /* A dispatcher may only raise urgency: lower levels are not offered (a supervisor lowers). */

@@ -610,6 +610,8 @@
     result.hidden = false;
     result.dataset.shown = "1";
     result.dataset.reference = detail.reference;
+    // Panels of other features (persons, trajectory) follow the saved call from here.
+    form.dispatchEvent(new CustomEvent("intake:saved", { detail }));
   }
 
   /* ---------- new call ---------- */
