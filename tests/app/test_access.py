@@ -11,6 +11,8 @@ from core.policies import Policy
 from tests.conftest import bearer, csrf_token, login, make_token, make_user
 from tests.handover.access_rows import PAGES as HANDOVER_PAGES
 from tests.handover.access_rows import ROWS as HANDOVER_ROWS
+from tests.triage.rows import PAGES as TRIAGE_PAGES
+from tests.triage.rows import ROWS as TRIAGE_ROWS
 
 ROLES = ["dispatcher", "officer", "supervisor", "social_worker", "admin"]
 
@@ -26,7 +28,7 @@ BOARD_PAGE = {**BOARD_ONLY, "anonymous": 302}
 SUPERVISOR_ONLY = {**BOARD_ONLY, "dispatcher": 403}
 OFFICER_ONLY = {"anonymous": 401, **dict.fromkeys(ROLES, 403), "officer": 200}
 OFFICER_PAGE = {**OFFICER_ONLY, "anonymous": 302}
-PAGES = HANDOVER_PAGES + (
+PAGES = HANDOVER_PAGES + TRIAGE_PAGES + (
     "/login/2fa",
     "/2fa/enrol",
     "/",
@@ -189,6 +191,7 @@ MATRIX = [
     ("POST", "/webhooks/twilio/sms", {"anonymous": 403, **dict.fromkeys(ROLES, 403)}),
     ("POST", "/webhooks/twilio/status", {"anonymous": 403, **dict.fromkeys(ROLES, 403)}),
     *HANDOVER_ROWS,
+    *TRIAGE_ROWS,
     ("GET", "/api/v1/board", BOARD_ONLY),
     ("GET", "/api/v1/alarms", BOARD_ONLY),
     ("POST", "/api/v1/units/999999/messages", {**BOARD_ONLY, "dispatcher": 422, "supervisor": 422}),
