@@ -108,7 +108,15 @@ def register_blueprints(app: Flask) -> None:
     from dispatch import board, escalation, officer, pages, sms, webhooks  # noqa: F401 - API views
     from dispatch import routes as dispatch_routes  # noqa: F401 - registers API views
     from handover import routes as handover_routes
-    from triage import duplicates, lifecycle  # noqa: F401 - registers API views
+    from triage import (  # noqa: F401 - registers API views  # noqa: F401
+        duplicates,
+        lifecycle,
+        order_routes,
+        person_routes,
+        referrals,
+        search,
+        trajectory,
+    )
     from triage import routes as triage_routes
     from triage.location import init_geocoder
     from triage.safety import check_sms_flags
@@ -121,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(officer.bp)
     app.register_blueprint(officer.api)
     app.register_blueprint(triage_routes.bp)
+    app.register_blueprint(order_routes.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(handover_routes.bp)
     init_geocoder(app)

@@ -65,6 +65,8 @@ def incident_read(
         "access_notes": incident.access_notes,
         "caller_phone": incident.caller_phone,
         "children_present": incident.children_present,
+        "children": incident.children,
+        "motives": incident.motives or [],
         "narrative": incident.narrative,
         "requested_skills": incident.requested_skills,
         "persons": [PersonRead.model_validate(p) for p in incident.persons],
@@ -106,6 +108,7 @@ def assessment_read(a: Assessment, incident_priority: str) -> AssessmentRead:
             RecommendationRead.model_validate(r) for r in screening.recommendations_of(a)
         ],
         judgement=judgement,
+        victim_fear=int(a.victim_fear) if a.victim_fear is not None else None,
         created_at=a.created_at,
     )
 
@@ -253,15 +256,19 @@ def create_assessment(incident_id: int, body: AssessmentCreate):
     incident = incident_or_404(incident_id)
     judgement = (body.judgement.level, body.judgement.reason) if body.judgement else None
     prior = service.count_prior(incident)  # stored and read by all: restricted ones left out
+    motives = service.record_motives(incident, body.motives, current_actor())
     outcome = screening.assess(
         incident,
         body.instrument,
         dict(body.answers),
         judgement,
-        body.motives,
+        motives,
         prior,
         current_user.id,
+        body.victim_fear,
     )
+    if body.instrument == screening.IMMEDIATE:  # "suspect present" may mean a breached order
+        service.apply_orders(incident, current_actor())
     a = outcome.assessment
     service.add_timeline(
         incident.id,

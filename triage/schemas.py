@@ -265,7 +265,10 @@ class AssessmentCreate(Input):
     instrument: ShortText
     answers: dict[str, AnswerValue] = Field(max_length=200)
     judgement: Judgement | None = None
-    motives: list[Tag] = Field(default_factory=list, max_length=10)
+    motives: list[MotiveCode] = Field(default_factory=list, max_length=10, description=MOTIVES_DOC)
+    victim_fear: int | None = Field(
+        None, ge=0, le=10, description="the victim's own fear, 0 (none) to 10 (fears for life)"
+    )
 
 
 class RecommendationRead(Output):
@@ -293,6 +296,7 @@ class AssessmentRead(Output):
     incident_priority: Priority
     recommendations: list[RecommendationRead]
     judgement: dict[str, str] | None
+    victim_fear: int | None = None
     created_at: dt.datetime
 
 

@@ -123,6 +123,7 @@ def assess(
     motives: list[str],
     prior_count: int,
     actor_id: int | None,
+    victim_fear: int | None = None,
 ) -> Outcome:
     """Score and store one assessment (a new version) and raise the incident's priority; not on
     a closed incident (a late screen would turn a closed case into an open P1)."""
@@ -147,6 +148,7 @@ def assess(
     assessment = _store(
         incident, instrument, answers, computed, result, recs, priority, judgement, actor_id
     )
+    assessment.victim_fear = None if victim_fear is None else str(victim_fear)
     audit.record("create", "assessment", assessment.id)
     events.publish_assessment(assessment, incident)
     if instrument.id == IMMEDIATE and incident.status in UNITS_ON_IT:

@@ -101,6 +101,17 @@ def check_motives(motives: list[str], field: str = "motives") -> list[str]:
     return [m for m in MOTIVE_TAGS if m in set(motives)]
 
 
+def record_motives(incident: Incident, motives: list[str], actor: Actor) -> list[str]:
+    """Add a screen's motives to the incident's (validated); all the incident's motives."""
+    checked = check_motives(motives)
+    known = incident.motives or []
+    merged = [m for m in MOTIVE_TAGS if m in {*known, *checked}]
+    if merged != known:
+        incident.motives = merged
+        add_timeline(incident.id, "incident.corrected", actor, data={"fields": ["motives"]})
+    return merged
+
+
 def _children(children: ChildrenIn | None) -> dict[str, Any] | None:
     return children.model_dump() if children is not None else None
 

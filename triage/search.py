@@ -1,0 +1,1 @@
+"""(Being built for issue 19.)"""
