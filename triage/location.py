@@ -59,6 +59,14 @@ def address_key(address: str | None) -> tuple[str | None, str | None]:
     return normalised, crypto.blind_index(normalised, purpose="address")
 
 
+def canonical_index(address: str | None) -> str | None:
+    """The blind index a typed address is matched by (repeats, duplicates, search, orders).
+
+    (Until the canonical key lands this is the normalised text's index.)
+    """
+    return address_key(address)[1]
+
+
 def _cached(index: str) -> GeocodeCacheEntry | None:
     """A cached result younger than GEOCODE_CACHE_DAYS; an older one is dropped here already."""
     entry = db.session.execute(
