@@ -2,8 +2,9 @@
 
 The intake asks while the dispatcher types, before saving: a second call about the same fight
 joins the incident that is open instead of starting one that a unit is sent to twice. The
-address and phone travel in a POST body (never in a URL that a log keeps) and are compared
-through their blind indexes; every answer that names incidents is audited.
+address is matched by its canonical key (triage.canonical), however it was spelled. The address
+and phone travel in a POST body (never in a URL that a log keeps) and are compared through their
+blind indexes; every answer that names incidents is audited.
 """
 
 from __future__ import annotations
@@ -57,10 +58,10 @@ class DuplicateList(Output):
 def open_matches(address: str | None, phone: str | None, now: dt.datetime, hours: int):
     """Open incidents since `now - hours` whose address or caller phone index matches."""
     keys = {}
-    if address and address.strip():
-        _, index = location.address_key(address)
-        if index:
-            keys["address"] = (Incident.address_index, index)
+    # The canonical key (triage.canonical): "Carnot str 45" finds "Carnotstraat 45, 2060".
+    index = location.canonical_index(address)
+    if index:
+        keys["address"] = (Incident.address_index, index)
     if phone:
         keys["caller_phone"] = (Incident.caller_phone_index, service.phone_index(phone))
     if not keys:

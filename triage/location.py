@@ -13,9 +13,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core import clock, crypto
 from core.db import db
+from triage import canonical
 from triage.geocoding import (
     Geocoder,
     GeoResult,
+    OfflineGeocoder,
     district_for_point,
     make_geocoder,
     normalise_address,
@@ -52,7 +54,7 @@ def geocoder() -> Geocoder:
 
 
 def address_key(address: str | None) -> tuple[str | None, str | None]:
-    """Normalised address and its blind index (the cache and repeat-victimisation key)."""
+    """Normalised address and its blind index: the geocode cache's key (not the repeat key)."""
     if not address or not address.strip():
         return None, None
     normalised = normalise_address(address)
@@ -62,9 +64,46 @@ def address_key(address: str | None) -> tuple[str | None, str | None]:
 def canonical_index(address: str | None) -> str | None:
     """The blind index a typed address is matched by (repeats, duplicates, search, orders).
 
-    (Until the canonical key lands this is the normalised text's index.)
+    The same index intake stores in `Incident.address_index` for that text: the canonical key
+    (triage.canonical) built from the street and postcode intake's geocoding gave the text (its
+    cached result, read only), else from the offline gazetteer. Never calls an online geocoder.
     """
-    return address_key(address)[1]
+    return crypto.blind_index(canonical_text(address), purpose="address_key")
+
+
+def canonical_text(address: str | None) -> str | None:
+    """The canonical key string of a typed address (see `canonical_index`), or None."""
+    if not address or not address.strip():
+        return None
+    street, postcode = _known_street(address)
+    return canonical.canonical_key(address, street=street, postcode=postcode)
+
+
+def _known_street(address: str) -> tuple[str | None, str | None]:
+    """The official street and postcode a typed address resolves to, without going online."""
+    _, index = address_key(address)
+    hit = db.session.execute(
+        select(GeocodeCacheEntry.street, GeocodeCacheEntry.postcode).where(
+            GeocodeCacheEntry.address_index == index
+        )
+    ).first()
+    if hit is not None:
+        return hit.street, hit.postcode
+    result = OfflineGeocoder().geocode(address)
+    return result.street, result.postcode
+
+
+def incident_key(
+    text: str | None,
+    street: str | None,
+    number: str | None,
+    box: str | None,
+    postcode: str | None,
+) -> tuple[str | None, str | None]:
+    """An incident's canonical key and its blind index, from its typed text and structured
+    address (the geocoder's or a form's street, number, box; the located postcode)."""
+    key = canonical.canonical_key(text, street=street, number=number, box=box, postcode=postcode)
+    return key, crypto.blind_index(key, purpose="address_key")
 
 
 def _cached(index: str) -> GeocodeCacheEntry | None:

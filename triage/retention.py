@@ -7,6 +7,7 @@ from collections import Counter
 
 from sqlalchemy import delete, select, update
 
+from core import crypto
 from core.db import db
 from triage.models import (
     Assessment,
@@ -14,6 +15,7 @@ from triage.models import (
     Incident,
     IncidentStatus,
     Person,
+    PersonKey,
     TimelineEvent,
 )
 
@@ -38,13 +40,20 @@ def anonymise(incident: Incident, now: dt.datetime, counts: Counter) -> None:
     """Remove names, phones, narrative, raw answers and timeline texts; keep what statistics use.
 
     What remains: times, priorities, levels and scores, dispositions, the postcode, the coarse
-    coordinates (two decimals, about 1 km). The geocoder's cached result for the address goes too.
+    coordinates (two decimals, about 1 km). The geocoder's cached result for the address goes
+    too, and so do the keys it was matched by (address key, person keys and person links).
     """
     iid = incident.id
+    # A person's keys and confirmed link would still find (and tie) them: they go too.
+    counts["person_keys"] += db.session.execute(
+        delete(PersonKey).where(
+            PersonKey.person_id.in_(select(Person.id).where(Person.incident_id == iid))
+        )
+    ).rowcount
     counts["persons"] += db.session.execute(
         update(Person)
         .where(Person.incident_id == iid)
-        .values(name=None, phone=None, phone_index=None)
+        .values(name=None, phone=None, phone_index=None, birth_year=None, record_id=None)
     ).rowcount
     counts["assessments"] += db.session.execute(
         update(Assessment)
@@ -56,14 +65,14 @@ def anonymise(incident: Incident, now: dt.datetime, counts: Counter) -> None:
         .where(TimelineEvent.incident_id == iid, TimelineEvent.detail.isnot(None))
         .values(detail=None)
     ).rowcount
-    if incident.address_index is not None:
+    # The cache is keyed by the normalised text's index (not the canonical key's).
+    cached = crypto.blind_index(incident.address_normalised, purpose="address")
+    if cached is not None:
         counts["geocode_cache"] += db.session.execute(
-            delete(GeocodeCacheEntry).where(
-                GeocodeCacheEntry.address_index == incident.address_index
-            )
+            delete(GeocodeCacheEntry).where(GeocodeCacheEntry.address_index == cached)
         ).rowcount
     incident.address_text = incident.postcode
-    incident.address_normalised = incident.address_index = None
+    incident.address_normalised = incident.address_index = incident.address_key = None
     incident.address_street = incident.address_number = incident.address_box = None
     incident.access_notes = None
     incident.caller_phone = incident.caller_phone_index = incident.narrative = None

@@ -11,7 +11,7 @@ import json
 import uuid
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from accounts.actor import Actor
@@ -20,9 +20,9 @@ from core.db import db
 from core.errors import DomainError
 from core.i18n import lazy_gettext as _l
 from core.phones import normalise_phone
-from triage import addresses, events, keys, links, orders, screening
+from triage import addresses, events, keys, links, orders, repeats, screening
 from triage.geocoding import normalise_address
-from triage.location import Location, locate
+from triage.location import Location, incident_key, locate
 from triage.models import (
     Incident,
     IncidentStatus,
@@ -35,7 +35,10 @@ from triage.models import (
 from triage.schemas import ChildrenIn, IncidentCreate, IncidentUpdate, PersonIn
 from triage.scoring import MOTIVE_TAGS
 
-REPEAT_WINDOW = dt.timedelta(days=365)
+# Repeat matching lives in triage.repeats; these names are part of this service's interface.
+prior_incidents = repeats.prior_incidents
+count_prior = repeats.count_prior
+
 ESCALATION_FLAG = "escalation_pattern"
 # Set by the system, never by a client: the repeat pattern and the protective-order checks.
 SYSTEM_FLAGS = frozenset({ESCALATION_FLAG, *orders.FLAGS})
@@ -121,32 +124,54 @@ def _reference(incident: Incident) -> str:
 
 
 def _persons(items: list[PersonIn]) -> list[Person]:
-    return [
-        Person(
-            role=p.role,
-            name=p.name,
-            age=p.age,
-            birth_year=p.birth_year,
-            language=p.language,
-            phone=p.phone,
-            phone_index=phone_index(p.phone),
-            keys=[
-                PersonKey(kind=kind, value=value)
-                for kind, value in keys.person_keys(p.name, p.birth_year, p.phone)
-            ],
-        )
-        for p in items
-    ]
+    return [_fill_person(Person(role=p.role), p) for p in items]
+
+
+def _fill_person(person: Person, given: PersonIn) -> Person:
+    """Set a person's fields and keys from the input; key rows that stay the same are kept."""
+    person.name, person.age, person.birth_year = given.name, given.age, given.birth_year
+    person.language, person.phone = given.language, given.phone
+    person.phone_index = phone_index(given.phone)
+    wanted = keys.person_keys(given.name, given.birth_year, given.phone)
+    kept = [k for k in person.keys if (k.kind, k.value) in wanted]
+    have = {(k.kind, k.value) for k in kept}
+    person.keys = kept + [PersonKey(kind=k, value=v) for k, v in wanted if (k, v) not in have]
+    return person
+
+
+def _same_person(person: Person, given: PersonIn) -> bool:
+    """The same role and the same normalised name, or the same role and the same phone."""
+    if person.role != given.role:
+        return False
+    name = keys.normalise_name(given.name)
+    if name is not None and keys.normalise_name(person.name) == name:
+        return True
+    return given.phone is not None and person.phone_index == phone_index(given.phone)
+
+
+def _replace_persons(incident: Incident, items: list[PersonIn]) -> None:
+    """Replace the persons list (a PATCH sends it whole) without dropping confirmed links.
+
+    A person that stays (`_same_person`) keeps its row, so its `record_id` (the link a
+    dispatcher confirmed) and its key rows stay. A person left out of the new list is deleted
+    with its keys and rejections, and so is its link: the person record stays for the other
+    incidents, this incident is no longer tied to it (the repeat flag already set stays).
+    """
+    left = list(incident.persons)
+    kept = []
+    for given in items:
+        match = next((p for p in left if _same_person(p, given)), None)
+        if match is not None:
+            left.remove(match)
+        kept.append(_fill_person(match or Person(role=given.role), given))
+    incident.persons = kept
 
 
 def _apply_location(incident: Incident, location: Location) -> None:
     incident.lat, incident.lon = location.lat, location.lon
     incident.location_quality = location.quality
     incident.postcode, incident.district = location.postcode, location.district
-    incident.address_normalised = location.normalised
-    incident.address_index = (
-        crypto.blind_index(location.normalised, purpose="address") if location.normalised else None
-    )
+    incident.address_normalised = location.normalised  # the geocode cache's key material
     # The unit is sent the official street with number and box (triage.addresses), never the
     # typed text; without an official street, the postcode and district.
     street = location.street
@@ -154,6 +179,18 @@ def _apply_location(incident: Incident, location: Location) -> None:
     incident.address_street = street
     incident.address_number = found.number if found and street else None
     incident.address_box = found.box if found and street else None
+
+
+def _apply_key(incident: Incident) -> None:
+    """The canonical address key (triage.canonical) and its blind index, what repeats,
+    duplicates, search and orders match by: from the structured address, else the typed text."""
+    incident.address_key, incident.address_index = incident_key(
+        incident.address_text,
+        incident.address_street,
+        incident.address_number,
+        incident.address_box,
+        incident.postcode,
+    )
 
 
 def _apply_structured(incident: Incident, body: IncidentCreate | IncidentUpdate) -> bool:
@@ -212,6 +249,7 @@ def create_incident(
     incident = _new_incident(body, actor, idempotency_key, print_)
     _apply_location(incident, location)
     _apply_structured(incident, body)
+    _apply_key(incident)
     incident.persons = _persons(body.persons)  # inserted with the incident, in one flush
     db.session.add(incident)
     try:
@@ -266,59 +304,6 @@ def _replay(key: str | None, print_: str | None) -> Incident:
     return existing
 
 
-def prior_incidents(
-    incident: Incident, now: dt.datetime | None = None
-) -> list[tuple[Incident, list[str]]]:
-    """Incidents in the last 12 months at the same address or with the same caller phone."""
-    keys = _repeat_keys(incident)
-    if not keys:
-        return []
-    rows = db.session.execute(
-        select(Incident)
-        .where(*_prior_conditions(incident, keys, now or clock.now()))
-        .order_by(Incident.received_at.desc())
-    ).scalars()
-    return [
-        (row, [k for k, (col, val) in keys.items() if getattr(row, col) == val]) for row in rows
-    ]
-
-
-def _repeat_keys(incident: Incident) -> dict[str, tuple[str, str]]:
-    """What ties incidents together: the address's and the caller phone's blind indexes."""
-    keys = {}
-    if incident.address_index:
-        keys["address"] = ("address_index", incident.address_index)
-    if incident.caller_phone_index:
-        keys["caller_phone"] = ("caller_phone_index", incident.caller_phone_index)
-    return keys
-
-
-def _prior_conditions(incident: Incident, keys: dict, now: dt.datetime) -> list:
-    return [
-        or_(*(getattr(Incident, col) == val for col, val in keys.values())),
-        Incident.id != incident.id,
-        Incident.received_at >= now - REPEAT_WINDOW,
-        Incident.received_at <= incident.received_at,
-    ]
-
-
-def count_prior(
-    incident: Incident, now: dt.datetime | None = None, *, on: tuple[str, ...] | None = None
-) -> int:
-    """How many prior incidents `prior_incidents` would list, restricted ones left out: the count
-    is stored (repeat flag, a screen's "3 incidents in 12 months") and read by everyone who sees
-    the incident, so it must not tell them a restricted one exists (counted, nothing decrypted).
-    `on`: only these ties (e.g. ("address",) for the crew's "earlier incidents here").
-    """
-    keys = {k: v for k, v in _repeat_keys(incident).items() if on is None or k in on}
-    if not keys:
-        return 0
-    conditions = _prior_conditions(incident, keys, now or clock.now())
-    return db.session.execute(
-        select(func.count(Incident.id)).where(*conditions, Incident.restricted.is_(False))
-    ).scalar_one()
-
-
 def apply_orders(incident: Incident, actor: Actor) -> bool:
     """Raise (or drop) the protective-order flags the register gives for the incident's address
     and persons (triage.orders); each change on the timeline. True if the flags changed."""
@@ -343,14 +328,17 @@ def apply_orders(incident: Incident, actor: Actor) -> bool:
     return True
 
 
-def mark_repeat(incident: Incident, actor: Actor) -> None:
-    """Flag the repeat-victimisation pattern (and raise the priority) when it holds."""
-    if ESCALATION_FLAG in incident.flags:
-        return
+def mark_repeat(incident: Incident, actor: Actor) -> bool:
+    """Flag the repeat-victimisation pattern (and raise the priority) when it holds; True if
+    flagged now. Safe to call again at any time (after a person link is confirmed): the flag,
+    its timeline line and the raised priority come once. A flag once set is never withdrawn
+    here (an unlinked person does not lower a priority; a supervisor may)."""
+    if ESCALATION_FLAG in (incident.flags or []):
+        return False
     prior = count_prior(incident)
-    if prior + 1 < screening.REPEAT_THRESHOLD:
-        return
-    incident.flags = sorted({*incident.flags, ESCALATION_FLAG})
+    if prior + 1 < repeats.threshold():
+        return False
+    incident.flags = sorted({*(incident.flags or []), ESCALATION_FLAG})
     raised = screening.escalation_priority(incident.priority)
     add_timeline(
         incident.id,
@@ -358,9 +346,10 @@ def mark_repeat(incident: Incident, actor: Actor) -> None:
         actor,
         from_state=incident.priority,
         to_state=raised,
-        data={"incidents_12_months": prior + 1},
+        data={"incidents_12_months": prior + 1, "window_days": repeats.window().days},
     )
     incident.priority = raised
+    return True
 
 
 def get_incident(incident_id: int) -> Incident | None:
@@ -445,8 +434,7 @@ def update_incident(incident: Incident, body: IncidentUpdate, actor: Actor) -> l
     changed += _update_case(incident, body, changes)
     changed += _update_location(incident, body, changes)
     if body.persons is not None:
-        incident.persons.clear()
-        incident.persons.extend(_persons(body.persons))
+        _replace_persons(incident, body.persons)
         changed.append("persons")
     if changed:
         db.session.flush()
@@ -510,6 +498,8 @@ def _update_location(
             changed.append("location")
     if _apply_structured(incident, body):
         changed.append("structured_address")
+    if {"address", "location", "structured_address"} & set(changed):
+        _apply_key(incident)
     return changed
 
 

@@ -95,3 +95,14 @@ def test_every_question_is_audited_found_or_not_and_a_sweep_is_limited(app, clie
         ).scalars()
         assert list(searched) == ["incident_by_phone"] * 3
     limiter.reset()
+
+
+def test_another_spelling_of_the_same_home_is_found(app, client):
+    an = headers(app)
+    first = new_incident(client, an, address="Lange Beeldekensstraat 20", caller_phone=None)
+    for typed in ("Lange Beeldekensstraat. 20 Antwerpen", "lange beeldekens str 20, 2060"):
+        [hit] = client.post(URL, json={"address": typed}, headers=an).get_json()["items"]
+        assert (hit["reference"], hit["matched_on"]) == (first["reference"], ["address"])
+    # The neighbours' door and the flat upstairs are other households.
+    for typed in ("Lange Beeldekensstraat 22", "Lange Beeldekensstraat 20 bus 2"):
+        assert client.post(URL, json={"address": typed}, headers=an).get_json()["items"] == []

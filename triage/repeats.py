@@ -1,0 +1,125 @@
+"""Repeat victimisation: the earlier incidents tied to an incident, and how many there are.
+
+Ties: the canonical address (`Incident.address_index`, triage.canonical), the caller's phone
+(`Incident.caller_phone_index`) and a person record a dispatcher confirmed (`Person.record_id`,
+shared by a person of each incident). Only blind indexes and ids are compared, in one SQL
+statement: each tie is an indexed select of incident ids (ix_incident_address_index,
+ix_incident_caller_phone_index, ix_person_incident_id joined to ix_person_record_id), their
+union picks incidents by primary key. Nothing is decrypted to match.
+
+The window (REPEAT_WINDOW_DAYS, 365) ends at the incident itself: an incident's repeat pattern
+is the calls before it, so re-evaluating an old incident after a link is confirmed counts what
+came before it, not what came after.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app
+from sqlalchemy import Select, and_, func, or_, select, union_all
+from sqlalchemy.orm import aliased
+
+from core.db import db
+from triage.models import Incident, Person
+from triage.scoring import REPEAT_THRESHOLD
+
+TIES = ("address", "caller_phone", "person")
+
+
+def threshold() -> int:
+    """Incidents (this one included) that make a repeat pattern: REPEAT_THRESHOLD."""
+    return int(current_app.config.get("REPEAT_THRESHOLD", REPEAT_THRESHOLD))
+
+
+def window() -> dt.timedelta:
+    """How far back earlier incidents count: REPEAT_WINDOW_DAYS."""
+    return dt.timedelta(days=int(current_app.config.get("REPEAT_WINDOW_DAYS", 365)))
+
+
+def tie_selects(incident: Incident, on: tuple[str, ...] | None = None) -> dict[str, Select]:
+    """Per tie, a select of the ids of incidents sharing it (the incident itself included)."""
+    ties: dict[str, Select] = {}
+    if incident.address_index:
+        ties["address"] = select(Incident.id).where(
+            Incident.address_index == incident.address_index
+        )
+    if incident.caller_phone_index:
+        ties["caller_phone"] = select(Incident.id).where(
+            Incident.caller_phone_index == incident.caller_phone_index
+        )
+    if incident.id is not None:
+        # Read in SQL, not from `incident.persons`: a link confirmed by another request (or a
+        # bulk update) is seen even when this session's person objects are older.
+        mine = aliased(Person)
+        ties["person"] = (
+            select(Person.incident_id)
+            .join(mine, mine.record_id == Person.record_id)
+            .where(mine.incident_id == incident.id, mine.record_id.is_not(None))
+        )
+    return {k: v for k, v in ties.items() if on is None or k in on}
+
+
+def _before(incident: Incident, now: dt.datetime | None) -> list:
+    """Earlier than the incident (ties at one instant broken by id), within the window."""
+    received = incident.received_at
+    start = (now or received) - window()
+    return [
+        Incident.id != incident.id,
+        Incident.received_at >= start,
+        or_(
+            Incident.received_at < received,
+            and_(Incident.received_at == received, Incident.id < incident.id),
+        ),
+    ]
+
+
+def _tied(ties: dict[str, Select]):
+    return Incident.id.in_(union_all(*ties.values()))
+
+
+def prior_incidents(
+    incident: Incident, now: dt.datetime | None = None
+) -> list[tuple[Incident, list[str]]]:
+    """Earlier incidents in the window tied to this one, newest first, each with its ties."""
+    ties = tie_selects(incident)
+    if not ties or incident.received_at is None:
+        return []
+    rows = db.session.execute(
+        select(Incident)
+        .where(_tied(ties), *_before(incident, now))
+        .order_by(Incident.received_at.desc(), Incident.id.desc())
+    ).scalars()
+    rows = list(rows)
+    linked: set[int] = set()
+    if "person" in ties and rows:
+        linked = set(db.session.execute(ties["person"]).scalars())
+    return [(row, _matched(incident, row, linked)) for row in rows]
+
+
+def _matched(incident: Incident, row: Incident, linked: set[int]) -> list[str]:
+    found = {
+        "address": bool(incident.address_index) and row.address_index == incident.address_index,
+        "caller_phone": bool(incident.caller_phone_index)
+        and row.caller_phone_index == incident.caller_phone_index,
+        "person": row.id in linked,
+    }
+    return [tie for tie in TIES if found[tie]]
+
+
+def count_prior(
+    incident: Incident, now: dt.datetime | None = None, *, on: tuple[str, ...] | None = None
+) -> int:
+    """How many incidents `prior_incidents` would list, restricted ones left out: the count is
+    stored (repeat flag, a screen's "3 incidents in 12 months") and read by everyone who sees the
+    incident, so it must not tell them a restricted one exists (counted, nothing decrypted).
+    `on`: only these ties (e.g. ("address",) for the crew's "earlier incidents here").
+    """
+    ties = tie_selects(incident, on)
+    if not ties or incident.received_at is None:
+        return 0
+    return db.session.execute(
+        select(func.count(Incident.id)).where(
+            _tied(ties), *_before(incident, now), Incident.restricted.is_(False)
+        )
+    ).scalar_one()
