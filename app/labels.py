@@ -53,7 +53,8 @@ def instrument_title(context: object, instrument_id: object) -> str:
 
 
 def timeline_labels() -> dict[str, str]:
-    """Labels for a page script that draws a timeline: `kind_<kind>` and `state_<state>`."""
+    """Labels for a page script that draws a timeline (`kind_<kind>`, `state_<state>`) and an
+    incident's system flags (`flag_<flag>`: the protective-order flags)."""
     states = {
         **triage_labels.STATUSES,
         **triage_labels.PRIORITIES,
@@ -62,6 +63,7 @@ def timeline_labels() -> dict[str, str]:
     return {
         **{f"kind_{kind}": str(text) for kind, text in KINDS.items()},
         **{f"state_{code}": str(text) for code, text in states.items()},
+        **{f"flag_{code}": str(text) for code, text in triage_labels.FLAGS.items()},
     }
 
 

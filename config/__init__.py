@@ -280,13 +280,14 @@ class BaseConfig:
         self.UNIT_POSITION_STALE_S = env_int("UNIT_POSITION_STALE_S", 900)
         # The officer-safety flags that may travel in an assignment SMS (short Dutch codes, never
         # names or answers): weapon, suspect_present, children, intoxicated_aggressive,
-        # order_in_force, prior_incidents.
+        # order_in_force, possible_breach, prior_incidents.
         self.SMS_SAFETY_FLAGS = tuple(
             f.strip()
             for f in (
                 env_str(
                     "SMS_SAFETY_FLAGS",
-                    "weapon,suspect_present,children,intoxicated_aggressive,order_in_force",
+                    "weapon,suspect_present,children,intoxicated_aggressive,order_in_force,"
+                    "possible_breach",
                 )
                 or ""
             ).split(",")

@@ -34,6 +34,7 @@ SAFETY_CODES = {
     "children": "CHILDREN",
     "intoxicated_aggressive": "INTOXICATED AND AGGRESSIVE",
     "order_in_force": "ORDER IN FORCE",
+    "possible_breach": "POSSIBLE BREACH",
 }
 CONFIRMATIONS = {
     "ack": "%(call_sign)s: receipt confirmed.",

@@ -41,6 +41,9 @@ KINDS = {
     "incident.closed": _l("Incident closed"),
     "assessment.scored": _l("Risk screen scored"),
     "flag.escalation_pattern": _l("Escalation pattern flagged"),
+    "flag.order_in_force": _l("House ban or court order in force flagged"),
+    "flag.possible_breach": _l("Possible breach of a house ban or order flagged"),
+    "flag.order_lifted": _l("Order flag lifted (order revoked)"),
     "priority.raised": _l("Priority raised"),
     "priority.lowered": _l("Priority lowered"),
     "legal_hold.set": _l("Legal hold set"),
@@ -48,7 +51,13 @@ KINDS = {
     "restriction.set": _l("Access restricted"),
     "restriction.lifted": _l("Restriction lifted"),
 }
-LABELS = {**STATUSES, **LEVELS, **PRIORITIES}
+# Flags the system sets from the protective-order register (triage.orders), as a dispatcher
+# reads them on the console and the incident page.
+FLAGS = {
+    "order_in_force": _l("house ban or court order in force (address or person)"),
+    "possible_breach": _l("possible breach: the order's subject reported present"),
+}
+LABELS = {**STATUSES, **LEVELS, **PRIORITIES, **FLAGS}
 
 
 def level_label(code: Any) -> str:

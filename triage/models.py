@@ -213,6 +213,8 @@ class ProtectiveOrder(Base):
     issuing_authority: Mapped[str] = mapped_column(CaseText)
     order_reference: Mapped[str | None] = mapped_column(CaseText)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoke_reason: Mapped[str | None] = mapped_column(CaseText)
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
 

@@ -1,5 +1,156 @@
-"""(Being built for issue 19.) The protective-order register's API and page."""
+"""The protective-order register's API and page: supervisors write, dispatchers read.
 
-from flask import Blueprint
+Every answer that names an order's persons is audited (`list` with the order ids); the incident's
+own orders are reached through the incident guard, so a restricted incident stays hidden.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+
+from accounts.models import Role
+from core import audit
+from core.api import api, endpoint
+from core.policies import BOARD, allow, protect
+from core.schemas import PageInfo
+from triage import order_register, orders
+from triage.access import current_actor, incident_or_404, sees
+from triage.models import Incident, ProtectiveOrder
+from triage.order_schemas import (
+    KINDS,
+    FlaggedIncident,
+    IncidentOrder,
+    IncidentOrderList,
+    OrderChanged,
+    OrderCreate,
+    OrderList,
+    OrderPersonRead,
+    OrderQuery,
+    OrderRead,
+    OrderRevoke,
+)
 
 bp = Blueprint("orders", __name__)
+SUPERVISOR = allow(Role.SUPERVISOR)
+
+
+def order_data(order: ProtectiveOrder) -> dict:
+    """An order's fields as its read schemas take them (the caller audits the read)."""
+    return {
+        "id": order.id,
+        "kind": order.kind,
+        "status": order_register.status_of(order),
+        "subject": OrderPersonRead(
+            name=order.subject_name,
+            birth_year=order.subject_birth_year,
+            phone=order.subject_phone,
+        ),
+        "protected_persons": [OrderPersonRead.model_validate(p) for p in order.protected_persons],
+        "address": order.address_text,
+        "valid_from": order.valid_from,
+        "valid_to": order.valid_to,
+        "issuing_authority": order.issuing_authority,
+        "order_reference": order.order_reference,
+        "revoked_at": order.revoked_at,
+        "created_at": order.created_at,
+    }
+
+
+def changed_read(order: ProtectiveOrder, incidents: list[Incident]) -> OrderChanged:
+    """The order and the re-checked incidents the supervisor may see."""
+    actor = current_actor()
+    seen = [
+        FlaggedIncident(id=i.id, reference=i.reference, flags=list(i.flags))
+        for i in incidents
+        if sees(actor, i)
+    ]
+    return OrderChanged.model_validate(order_data(order) | {"incidents": seen})
+
+
+@api.get("/protective-orders")
+@endpoint(
+    "The register of house bans and court orders",
+    BOARD,
+    query=OrderQuery,
+    response=OrderList,
+    tags=("protective-orders",),
+)
+def list_protective_orders(query: OrderQuery):
+    """Orders in force or still to come (`?include=expired`: all), newest first; audited."""
+    rows, total = order_register.list_orders(query.include == "expired", query.page, query.per_page)
+    audit.record("list", "protective_order", object_ids=[o.id for o in rows])
+    return OrderList(
+        items=[OrderRead.model_validate(order_data(o)) for o in rows],
+        page=PageInfo(page=query.page, per_page=query.per_page, total=total),
+    )
+
+
+@api.post("/protective-orders")
+@endpoint(
+    "Register a house ban or court order",
+    SUPERVISOR,
+    body=OrderCreate,
+    response=OrderChanged,
+    status=201,
+    errors=(403,),
+    tags=("protective-orders",),
+)
+def create_protective_order(body: OrderCreate):
+    """Register an order; the open incidents it touches are flagged at once."""
+    order, incidents = order_register.register_order(body, current_actor())
+    return changed_read(order, incidents)
+
+
+@api.post("/protective-orders/<int:order_id>/revoke")
+@endpoint(
+    "Revoke a house ban or court order",
+    SUPERVISOR,
+    body=OrderRevoke,
+    response=OrderChanged,
+    errors=(403, 404, 409),
+    tags=("protective-orders",),
+)
+def revoke_protective_order(order_id: int, body: OrderRevoke):
+    """Lift an order before its end (a reason is required); its incidents are re-checked."""
+    order, incidents = order_register.revoke_order(order_id, body.reason, current_actor())
+    return changed_read(order, incidents)
+
+
+@api.get("/incidents/<int:incident_id>/protective-orders")
+@endpoint(
+    "The orders in force for an incident",
+    BOARD,
+    response=IncidentOrderList,
+    errors=(404,),
+    tags=("protective-orders", "incidents"),
+)
+def incident_protective_orders(incident_id: int):
+    """The orders that flag the incident now, with what matched and whether it may be breached."""
+    incident = incident_or_404(incident_id)
+    check = orders.flags_for(incident)
+    found = order_register.orders_by_id(check.order_ids)
+    audit.record("list", "protective_order", object_ids=[o.id for o in found])
+    return IncidentOrderList(
+        items=[
+            IncidentOrder.model_validate(
+                order_data(o)
+                | {
+                    "matched_on": list(check.matched_on.get(o.id, ())),
+                    "possible_breach": o.id in check.breached,
+                }
+            )
+            for o in found
+        ]
+    )
+
+
+@bp.get("/protective-orders")
+@protect(BOARD)
+def register_page():
+    """The register: the orders, and for the supervisor the form to add or revoke one."""
+    return render_template(
+        "triage/orders.html",
+        kinds=KINDS,
+        is_supervisor=Role(current_user.role) == Role.SUPERVISOR,
+    )

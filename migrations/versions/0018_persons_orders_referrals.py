@@ -48,12 +48,19 @@ def upgrade():
         sa.Column("issuing_authority", sa.Text(), nullable=False),
         sa.Column("order_reference", sa.Text(), nullable=True),
         sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("revoke_reason", sa.Text(), nullable=True),
+        sa.Column("revoked_by_id", sa.Integer(), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["created_by_id"],
             ["user_account.id"],
             name=op.f("fk_protective_order_created_by_id_user_account"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["revoked_by_id"],
+            ["user_account.id"],
+            name=op.f("fk_protective_order_revoked_by_id_user_account"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_protective_order")),
     )

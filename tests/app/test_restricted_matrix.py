@@ -135,6 +135,8 @@ PARAMS = {  # a path parameter → the Night attribute holding R's object of tha
     "alarm_id": "alarm_id",  # the alarm for NT-11's free text about R
 }
 LISTINGS = {  # routes without parameters whose answer may include R
+    "POST /api/v1/protective-orders": "registers an order; names the open incidents it flagged "
+    "that the supervisor may see",
     "GET /": "sends each role to its page",
     "GET /console": "the board: queue and units",
     "GET /admin": "users and units, with positions",
@@ -156,6 +158,10 @@ LISTINGS = {  # routes without parameters whose answer may include R
     "GET /api/v1/partner-notes": "urgent notes for an organisation",
 }
 INCIDENT_FREE = {  # with the reason no incident data can be in the answer
+    "GET /protective-orders": "the register page: an empty shell filled from the API",
+    "GET /api/v1/protective-orders": "the register: orders a supervisor typed in, no incident data",
+    "POST /api/v1/protective-orders/<int:order_id>/revoke": "supervisors only; the incidents it "
+    "names pass the `sees` filter",
     "GET /static/<path:filename>": "files shipped with the app",
     "GET /healthz": "liveness, no data",
     "GET /favicon.ico": "the app's icon",
