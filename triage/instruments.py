@@ -78,6 +78,21 @@ class Item(_Frozen):
         return value
 
 
+class StableItem(_Frozen):
+    """An item whose "yes" stays true for a while (a separation, a gun, a child from before):
+    an earlier screen's yes is offered as a suggestion for that many days, never copied."""
+
+    item: str
+    valid_days: int
+
+    @field_validator("valid_days")
+    @classmethod
+    def _positive_days(cls, value: int) -> int:
+        if value <= 0:
+            raise ValueError("valid_days must be a whole number of days > 0")
+        return value
+
+
 class Band(_Frozen):
     """Score range (both ends inclusive, open when omitted) that maps to a level."""
 
@@ -112,6 +127,7 @@ class Instrument(_Frozen):
     params: dict[str, int] = {}
     escalation_level: str | None = None  # level a repeat-victimisation pattern raises to
     items: tuple[Item, ...]
+    stable_items: tuple[StableItem, ...] = ()
 
     @field_validator("id")
     @classmethod
@@ -128,6 +144,7 @@ class Instrument(_Frozen):
     @model_validator(mode="after")
     def _consistent(self) -> Instrument:
         _check_items(self)
+        _check_stable(self)
         _check_levels(self)
         _check_model_fields(self)
         if self.model in BANDED_MODELS:
@@ -138,6 +155,10 @@ class Instrument(_Frozen):
     def item_ids(self) -> tuple[str, ...]:
         """Return the item ids in file order."""
         return tuple(item.id for item in self.items)
+
+    def stable_days(self) -> dict[str, int]:
+        """Return each stable item's validity in days, by item id."""
+        return {stable.item: stable.valid_days for stable in self.stable_items}
 
     @property
     def top_level(self) -> str:
@@ -178,6 +199,14 @@ def _check_items(inst: Instrument) -> None:
             raise ValueError(f"item {item.id}: 'weight' is only used by model weighted_bins")
         if item.weight is None and inst.model == "weighted_bins":
             raise ValueError(f"item {item.id}: model weighted_bins needs a weight on every item")
+
+
+def _check_stable(inst: Instrument) -> None:
+    known = set(inst.item_ids)
+    if unknown := sorted({s.item for s in inst.stable_items} - known):
+        raise ValueError(f"stable_items names unknown item(s): {', '.join(unknown)}")
+    if dups := _duplicates(s.item for s in inst.stable_items):
+        raise ValueError(f"stable_items lists an item more than once: {', '.join(dups)}")
 
 
 def _check_levels(inst: Instrument) -> None:

@@ -349,6 +349,7 @@ def _instrument_read(inst) -> InstrumentRead:
             }
             for i in inst.items
         ],
+        stable_items=[s.model_dump() for s in inst.stable_items],
     )
 
 

@@ -323,6 +323,13 @@ class ItemRead(Output):
     required: bool = True
 
 
+class StableItemRead(Output):
+    """A stable fact: an earlier screen's yes is offered as a suggestion for valid_days."""
+
+    item: str
+    valid_days: int
+
+
 class InstrumentRead(Output):
     """An instrument with its items and thresholds."""
 
@@ -336,6 +343,7 @@ class InstrumentRead(Output):
     bands: list[dict[str, Any]]
     params: dict[str, int]
     items: list[ItemRead]
+    stable_items: list[StableItemRead] = Field(default_factory=list)
 
 
 class InstrumentList(Output):

@@ -58,9 +58,14 @@ def intake_flags() -> frozenset[str]:
     return frozenset(instruments()[IMMEDIATE].item_ids)
 
 
+# A possible breach of a protective order (triage.orders.POSSIBLE_BREACH; orders imports this
+# module) is as urgent as an immediate danger, even without the quick flag.
+BREACH_P1 = frozenset({"possible_breach"})
+
+
 def flags_priority(flags: list[str], current: Priority | str) -> Priority:
-    """Any immediate-danger flag makes the incident P1; otherwise the priority stays."""
-    if set(flags) & intake_flags():
+    """Any immediate-danger flag, or a possible breach of a protective order, makes it P1."""
+    if set(flags) & (intake_flags() | BREACH_P1):
         return Priority(scoring.combine_priority(str(current), "P1"))
     return Priority(current)
 

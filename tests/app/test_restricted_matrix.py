@@ -135,6 +135,7 @@ PARAMS = {  # a path parameter → the Night attribute holding R's object of tha
     "alarm_id": "alarm_id",  # the alarm for NT-11's free text about R
 }
 LISTINGS = {  # routes without parameters whose answer may include R
+    "POST /api/v1/trajectory/lookup": "earlier screens at R's address or from R's phone",
     "POST /api/v1/protective-orders": "registers an order; names the open incidents it flagged "
     "that the supervisor may see",
     "GET /": "sends each role to its page",
@@ -197,6 +198,7 @@ INCIDENT_FREE = {  # with the reason no incident data can be in the answer
 }
 # Valid bodies, so the guard (not validation) is what refuses: `{}` for any route not named here.
 BODIES: dict[str, Callable[[Night], dict[str, Any]]] = {
+    "POST /api/v1/trajectory/lookup": lambda n: {"address": R_CALL["address"]},
     "POST /api/v1/incidents": lambda n: {
         "address": "Kiel 5, 2020 Antwerpen",
         "caller_phone": PHONE,

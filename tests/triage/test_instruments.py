@@ -97,6 +97,19 @@ def test_shipped_items_have_distinct_dutch_and_english_text(instrument_id: str) 
         assert len(set(texts)) == len(texts)
 
 
+def test_stable_facts_are_part_of_the_instrument_files(tmp_path: Path) -> None:
+    shipped = load_instruments()
+    dash, lap = shipped["dash"].stable_days(), shipped["lap"].stable_days()
+    assert dash["recent_separation"] == 365  # "in the past year"
+    assert {"pregnancy_or_new_baby", "child_contact_conflict"} <= dash.keys()
+    assert {"gun_access", "child_not_abusers", "separated_after_cohabiting"} <= lap.keys()
+    # About today or the victim's state now: never carried over from an earlier call.
+    assert not {"current_injury", "victim_very_afraid", "threats_to_kill"} & dash.keys()
+    assert shipped["immediate-danger"].stable_days() == {}
+    own = variant(stable_items=[{"item": "b", "valid_days": 90}])
+    assert load_instrument_file(write(tmp_path, own)).stable_days() == {"b": 90}
+
+
 def test_weighted_fixture_loads_with_four_levels() -> None:
     inst = load_instrument_file(FIXTURES / "weighted-example.yaml")
     assert inst.model == "weighted_bins"
@@ -186,6 +199,22 @@ BAD_VARIANTS: list[tuple[str, dict[str, Any], str]] = [
         "bands are not used by model immediate_danger",
     ),
     ("unknown param", variant(params={"cutoff": 3}), "params not used by model"),
+    (
+        "stable fact that is no item",
+        variant(stable_items=[{"item": "separated", "valid_days": 365}]),
+        "stable_items names unknown item(s): separated",
+    ),
+    (
+        "stable fact listed twice",
+        variant(stable_items=[{"item": "a", "valid_days": 30}, {"item": "a", "valid_days": 60}]),
+        "stable_items lists an item more than once: a",
+    ),
+    (
+        "stable fact valid for no days",
+        variant(stable_items=[{"item": "a", "valid_days": 0}]),
+        "valid_days must be a whole number of days > 0",
+    ),
+    ("stable fact without its validity", variant(stable_items=[{"item": "a"}]), "valid_days"),
 ]
 
 

@@ -1,4 +1,4 @@
-"""Route-matrix rows (method, path, {role or "anonymous": status}); see tests/handover/access_rows."""
+"""Route-matrix rows for the risk trajectory (see tests/handover/access_rows)."""
 
 ROLES = ("dispatcher", "officer", "supervisor", "social_worker", "admin")
 
@@ -8,5 +8,9 @@ def only(allowed: dict[str, int], anonymous: int = 401) -> dict[str, int]:
     return {"anonymous": anonymous, **dict.fromkeys(ROLES, 403), **allowed}
 
 
-ROWS: list[tuple[str, str, dict[str, int]]] = []
+ROWS: list[tuple[str, str, dict[str, int]]] = [
+    ("GET", "/api/v1/incidents/999999/trajectory", only({"dispatcher": 404, "supervisor": 404})),
+    # Nothing typed yet is a question with no answer: 200 and an empty trajectory.
+    ("POST", "/api/v1/trajectory/lookup", only({"dispatcher": 200, "supervisor": 200})),
+]
 PAGES: tuple[str, ...] = ()
