@@ -6,8 +6,9 @@ from accounts.actor import Actor
 from core import audit, clock
 from core.errors import DomainError
 from core.i18n import lazy_gettext as _l
-from triage import events, links
+from triage import events, links, referral_rules
 from triage.models import Incident, IncidentStatus
+from triage.referral_rules import ReferralChange
 from triage.service import add_timeline
 
 # code → (English, Dutch); both are returned by the API so integrations need no catalogue.
@@ -24,29 +25,20 @@ DISPOSITIONS = {
 }
 
 
-def close(incident: Incident, disposition: str, note: str | None, actor: Actor) -> None:
-    """Close with a disposition; refused (409) while a unit is still on it."""
-    if disposition not in DISPOSITIONS:
-        raise DomainError(
-            422,
-            "validation_error",
-            _l("Unknown disposition."),
-            {"disposition": _l("One of: %(choices)s.", choices=", ".join(DISPOSITIONS))},
-        )
-    if incident.status == IncidentStatus.CLOSED:
-        raise DomainError(
-            409,
-            "conflict",
-            _l("The incident is already closed."),
-            {"status": _l("The incident is closed.")},
-        )
-    if links.assignments().has_active_assignment(incident.id):
-        raise DomainError(
-            409,
-            "conflict",
-            _l("A unit is still on this incident; it must clear first."),
-            {"status": _l("Units still assigned.")},
-        )
+def close(
+    incident: Incident,
+    disposition: str,
+    note: str | None,
+    actor: Actor,
+    referrals: dict[str, ReferralChange] | None = None,
+) -> None:
+    """Close with a disposition and, in the same transaction, what happened with each referral
+    (triage.referral_rules); refused (409) while a unit is still on it. Without `referrals`
+    (integrations written before them) no answer is recorded: "not offered" is not assumed."""
+    _check_disposition(disposition)
+    referral_rules.check_answers(referrals or {})  # every 422 before anything is written
+    _check_closable(incident)
+    referral_rules.record_all(incident, referrals or {}, actor)
     old = incident.status
     incident.status, incident.closed_at, incident.disposition = (
         IncidentStatus.CLOSED,
@@ -64,6 +56,33 @@ def close(incident: Incident, disposition: str, note: str | None, actor: Actor) 
     )
     audit.record("update", "incident", incident.id)
     events.publish_incident("incident.updated", incident)
+
+
+def _check_disposition(disposition: str) -> None:
+    if disposition not in DISPOSITIONS:
+        raise DomainError(
+            422,
+            "validation_error",
+            _l("Unknown disposition."),
+            {"disposition": _l("One of: %(choices)s.", choices=", ".join(DISPOSITIONS))},
+        )
+
+
+def _check_closable(incident: Incident) -> None:
+    if incident.status == IncidentStatus.CLOSED:
+        raise DomainError(
+            409,
+            "conflict",
+            _l("The incident is already closed."),
+            {"status": _l("The incident is closed.")},
+        )
+    if links.assignments().has_active_assignment(incident.id):
+        raise DomainError(
+            409,
+            "conflict",
+            _l("A unit is still on this incident; it must clear first."),
+            {"status": _l("Units still assigned.")},
+        )
 
 
 def set_legal_hold(incident: Incident, on: bool, reason: str | None, actor: Actor) -> None:

@@ -50,6 +50,12 @@ KINDS = {
     "legal_hold.lifted": _l("Legal hold lifted"),
     "restriction.set": _l("Access restricted"),
     "restriction.lifted": _l("Restriction lifted"),
+    "referral.suggested": _l("Referral suggested"),
+    "referral.withdrawn": _l("Referral suggestion withdrawn"),
+    "referral.offered": _l("Referral offered"),
+    "referral.accepted": _l("Referral accepted"),
+    "referral.declined": _l("Referral declined"),
+    "referral.not_offered": _l("Referral not offered"),
 }
 # Flags the system sets from the protective-order register (triage.orders), as a dispatcher
 # reads them on the console and the incident page.

@@ -10,6 +10,7 @@ from core.policies import BOARD, allow
 from core.schemas import Input, Output
 from triage import closing
 from triage.access import current_actor, incident_or_404
+from triage.referral_rules import ReferralAnswer
 from triage.routes import incident_read
 from triage.schemas import IncidentRead, Reason
 
@@ -30,10 +31,17 @@ class DispositionList(Output):
 
 
 class CloseBody(Input):
-    """How the incident ended."""
+    """How the incident ended, and what happened with the referrals offered to the victim."""
 
     disposition: str = Field(max_length=32)
     note: str | None = Field(None, max_length=2000)
+    referrals: dict[str, ReferralAnswer] = Field(
+        default_factory=dict,
+        max_length=10,
+        description="kind (victim_support, psychosocial_support, child_abuse_centre) → a status "
+        '("accepted") or {"status": "not_offered", "reason": "no_contact"}; recorded with the '
+        "close. Left out: nothing is recorded (GET .../referrals shows them not yet offered).",
+    )
 
 
 class ReasonBody(Input):
@@ -64,9 +72,10 @@ def list_dispositions():
     tags=("incidents",),
 )
 def close_incident(incident_id: int, body: CloseBody):
-    """Close with a disposition; refused (409) while a unit is still on it and not clear."""
+    """Close with a disposition and the referrals' answers; refused (409) while a unit is still on
+    it and not clear; an unknown referral kind or status is 422 and nothing is written."""
     incident = incident_or_404(incident_id)
-    closing.close(incident, body.disposition, body.note, current_actor())
+    closing.close(incident, body.disposition, body.note, current_actor(), body.referrals)
     return incident_read(incident)
 
 

@@ -39,8 +39,8 @@ def due_incidents(as_of: dt.datetime, days: int) -> list[Incident]:
 def anonymise(incident: Incident, now: dt.datetime, counts: Counter) -> None:
     """Remove names, phones, narrative, raw answers and timeline texts; keep what statistics use.
 
-    What remains: times, priorities, levels and scores, dispositions, the postcode, the coarse
-    coordinates (two decimals, about 1 km). The geocoder's cached result for the address goes
+    What remains: times, priorities, levels and scores, dispositions, motives, referrals, the
+    number of children, the postcode, the coarse coordinates (two decimals, about 1 km). The geocoder's cached result for the address goes
     too, and so do the keys it was matched by (address key, person keys and person links).
     """
     iid = incident.id
@@ -77,6 +77,9 @@ def anonymise(incident: Incident, now: dt.datetime, counts: Counter) -> None:
     incident.access_notes = None
     incident.caller_phone = incident.caller_phone_index = incident.narrative = None
     incident.restricted_reason = None
+    # Ages and "at risk" with a postcode can point at a family; how many children stays.
+    if incident.children:
+        incident.children = {"count": incident.children.get("count")}
     kept = incident.lat_coarse, incident.lon_coarse
     incident.lat = incident.lon = None
     incident.lat_coarse, incident.lon_coarse = kept  # about a kilometre stays, for statistics

@@ -12,7 +12,7 @@ from core.i18n import lazy_gettext as _l
 from core.policies import BOARD, allow, protect
 from core.ratelimit import per_user
 from core.schemas import PageInfo
-from triage import events, fuzzy, pinning, screening, service
+from triage import events, fuzzy, pinning, referrals, screening, service
 from triage.access import (
     current_actor,
     incident_or_404,
@@ -135,6 +135,8 @@ def create_incident(body: IncidentCreate):
         )
     actor = current_actor()
     incident, created = service.create_incident(body, actor, key)
+    if created:  # children at risk, a hate-crime or sexual-violence motive: referrals suggested
+        referrals.suggest(incident, actor)
     if not created:  # a replay reads an existing incident: the guard and the audit apply
         incident = visible_incident(actor, incident.id)  # incident_read records the view
     response = incident_read(incident).model_dump(mode="json")
@@ -219,7 +221,9 @@ def update_incident(incident_id: int, body: IncidentUpdate):
         pinning.pin_location(incident, body.lat, body.lon, current_actor())
         rest = body.model_fields_set - {"lat", "lon", "location_source"}
         body = IncidentUpdate.model_validate(body.model_dump(include=rest))
-    service.update_incident(incident, body, current_actor())
+    changed = service.update_incident(incident, body, current_actor())
+    if {"children", "motives"} & set(changed):
+        referrals.suggest(incident, current_actor())
     return incident_read(incident)
 
 
@@ -283,6 +287,7 @@ def create_assessment(incident_id: int, body: AssessmentCreate):
             "assessment_id": a.id,
         },
     )
+    referrals.suggest(incident, current_actor())  # a screen recommends victim support
     return assessment_read(a, incident.priority)
 
 

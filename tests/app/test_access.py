@@ -378,7 +378,7 @@ def test_each_role_gets_what_the_policy_says(app, method, path, expected):
             login(client, f"u-{who}")
             headers = {"X-CSRFToken": csrf_token(client, "/")} if method == "POST" else {}
         response = client.open(
-            path, method=method, json={} if method in ("POST", "PATCH") else None, headers=headers
+            path, method=method, json={} if method in ("POST", "PATCH", "PUT") else None, headers=headers
         )
         if response.status_code != status:
             wrong.append(f"{who}: {response.status_code}, expected {status}")

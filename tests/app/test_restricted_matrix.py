@@ -109,9 +109,10 @@ class Night:
     note_id: int = 0
     packet_id: int = 0
     alarm_id: int = 0
+    referral_kind: str = "victim_support"
     pages: dict[str, tuple[FlaskClient, str]] = field(default_factory=dict)
 
-    def ids(self) -> dict[str, int]:
+    def ids(self) -> dict[str, int | str]:
         """Path parameter → the id of R's object it names (PARAMS, filled in)."""
         return {name: getattr(self, attribute) for name, attribute in PARAMS.items()}
 
@@ -132,7 +133,8 @@ PARAMS = {  # a path parameter → the Night attribute holding R's object of tha
     "note_id": "note_id",  # the police view and the partner view of R's handover note
     "unit_id": "unit_id",  # the unit serving R
     "packet_id": "packet_id",  # CAW's 07:00 packet, which carries R's note
-    "alarm_id": "alarm_id",  # the alarm for NT-11's free text about R
+    "alarm_id": "alarm_id",
+    "kind": "referral_kind",  # R's victim-support referral  # the alarm for NT-11's free text about R
 }
 LISTINGS = {  # routes without parameters whose answer may include R
     "POST /api/v1/trajectory/lookup": "earlier screens at R's address or from R's phone",
@@ -198,6 +200,7 @@ INCIDENT_FREE = {  # with the reason no incident data can be in the answer
 }
 # Valid bodies, so the guard (not validation) is what refuses: `{}` for any route not named here.
 BODIES: dict[str, Callable[[Night], dict[str, Any]]] = {
+    "PUT /api/v1/incidents/<int:incident_id>/referrals/<kind>": lambda n: {"status": "offered"},
     "POST /api/v1/trajectory/lookup": lambda n: {"address": R_CALL["address"]},
     "POST /api/v1/incidents": lambda n: {
         "address": "Kiel 5, 2020 Antwerpen",

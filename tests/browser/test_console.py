@@ -285,3 +285,44 @@ def test_console_in_dutch_and_english_works_offline_and_by_keyboard(page, expect
     assert errors == []
     elsewhere = [u for u in urls if not u.startswith((live_server, "data:"))]
     assert elsewhere == []
+
+
+def referral_select(page, kind: str):
+    """The close dialog's question for one referral (its id holds a dot: no CSS #id)."""
+    return page.locator(f"[id='action-referrals.{kind}']")
+
+
+def test_closing_asks_what_happened_with_each_referral_and_records_it(page, expect):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    open_console(page, expect)
+    at_risk = {"count": 2, "ages": [3, 8], "present": True, "at_risk": True}
+    incident = post_incident(page, "Kerkstraat 25, 2060 Antwerpen", children=at_risk)
+    open_in_detail(page, expect, incident["reference"])
+
+    page.keyboard.press("Alt+c")
+    expect(page.locator("#action-disposition")).to_be_focused()
+    questions = page.locator("#action-fields .close-referrals select")
+    expect(questions).to_have_count(3)  # victim and psychosocial support always; VK: suggested
+    expect(page.locator("#action-fields .ref-why")).to_have_text("Voorgesteld: Kinderen in gevaar")
+    page.keyboard.press("Tab")
+    expect(referral_select(page, "victim_support")).to_be_focused()
+    page.locator("#action-submit").click()  # nothing answered: the server names each question
+    error = page.locator("[id='action-referrals.victim_support-error']")
+    expect(error).to_have_text("Kies wat er met deze doorverwijzing gebeurde.")
+    expect(page.locator("#action-dialog")).to_be_visible()
+    screenshot(page, "console-close-referrals.png")
+
+    referral_select(page, "victim_support").select_option("accepted")
+    referral_select(page, "psychosocial_support").select_option("not_offered:not_safe")
+    referral_select(page, "child_abuse_centre").select_option("declined")
+    page.locator("#action-submit").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#action-dialog")).to_be_hidden()
+    row = page.locator(f"#queue-body tr[data-reference='{incident['reference']}']")
+    expect(row).to_have_count(0)
+    listed = page.request.get(f"/api/v1/incidents/{incident['id']}/referrals").json()["items"]
+    assert {i["kind"]: i["status"] for i in listed} == {
+        "victim_support": "accepted",
+        "psychosocial_support": "not_offered",
+        "child_abuse_centre": "declined",
+    }

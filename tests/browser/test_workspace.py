@@ -177,6 +177,10 @@ def test_message_release_and_close_from_the_console(page, expect):
     page.keyboard.press("Alt+c")
     expect(page.locator("#action-disposition")).to_be_visible()
     page.locator("#action-disposition").select_option("resolved_on_scene")
+    page.locator("[id='action-referrals.victim_support']").select_option("declined")
+    page.locator("[id='action-referrals.psychosocial_support']").select_option(
+        "not_offered:no_contact"
+    )
     page.locator("#action-submit").click()
     expect(page.locator(f"#queue-body tr[data-reference='{incident['reference']}']")).to_have_count(
         0

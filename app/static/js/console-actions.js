@@ -1,7 +1,8 @@
 /* Nachtwacht console: the incident's lifecycle without leaving the console — SMS to a unit, close
- * with a disposition, priority (lowering only for supervisors), release, a unit's status with a
- * reason, restriction and legal hold (supervisors), the handover note. One <dialog> serves every
- * action; the server decides (its 4xx field messages are shown next to the field). */
+ * with a disposition and the victim's referrals, priority (lowering only for supervisors),
+ * release, a unit's status with a reason, restriction and legal hold (supervisors), the handover
+ * note. One <dialog> serves every action; the server decides (its 4xx field messages are shown
+ * next to the field). */
 (function () {
   "use strict";
   const { api, el, label, PRIORITIES, t } = window.NW;
@@ -90,6 +91,33 @@
       detail: C.detail.data() || {} };
   }
 
+  // Offered to every victim at close, screened or not; the VK only when suggested (or recorded).
+  const ALWAYS_ASKED = ["victim_support", "psychosocial_support"];
+
+  function asksAtClose(r) {
+    return ALWAYS_ASKED.includes(r.kind) || r.suggested || (r.status && r.status !== "suggested");
+  }
+
+  /** One select per referral: what the victim answered, or why it was not offered. The server
+   * refuses an unanswered one (its message shows under the field). */
+  function referralQuestions(asked, list) {
+    const R = window.NWReferrals;
+    const questions = asked.map((r) => {
+      const control = select([["", t("choose")], ...R.choices(r, list)], R.current(r));
+      const box = field(`referrals.${r.kind}`, R.text(r.label), control);
+      if (r.suggested && r.reason_label) {
+        const why = el("p", { class: "ref-why", id: `action-referrals.${r.kind}-why`,
+          text: t("referral_why", { reason: R.text(r.reason_label) }) });
+        control.setAttribute("aria-describedby", why.id);
+        box.insertBefore(why, control.nextSibling);
+      }
+      return box;
+    });
+    return el("fieldset", { class: "close-referrals" },
+      el("legend", { text: t("field_referrals") }),
+      el("p", { class: "hint", text: t("referrals_hint") }), questions);
+  }
+
   function reasonField() {
     return field("reason", t("field_reason"), el("input", { maxlength: "500", required: true }));
   }
@@ -121,15 +149,28 @@
           return;
         }
       }
+      let referrals;
+      try {
+        referrals = await api("GET", `/api/v1/incidents/${inc.id}/referrals`);
+      } catch (err) {
+        C.announce(t("load_failed", { message: err.message }), true);
+        return;
+      }
+      const asked = referrals.items.filter(asksAtClose);
       const lang = document.documentElement.lang || "nl";
       show({ name: "close", title: t("action_close", inc), submit: t("action_close", inc),
         fields: [
           field("disposition", t("field_disposition"), select(dispositions.map((d) =>
             [d.code, d.label[lang] || d.label.nl || d.code]))),
+          referralQuestions(asked, referrals),
           field("note", t("field_note"), el("textarea", { rows: "2", maxlength: "2000" })),
         ],
-        run: (v) => api("POST", `/api/v1/incidents/${inc.id}/close`,
-          { disposition: v.disposition, note: v.note || null }),
+        run: (v) => api("POST", `/api/v1/incidents/${inc.id}/close`, {
+          disposition: v.disposition,
+          note: v.note || null,
+          referrals: Object.fromEntries(asked.map((r) =>
+            [r.kind, window.NWReferrals.answer(v[`referrals.${r.kind}`])])),
+        }),
         done: () => t("done_close", inc),
       });
     },
