@@ -4,10 +4,13 @@ the name (with the birth year when known) and a phonetic code of the name.
 Names are normalised first (case, accents, punctuation; Dutch and Arabic particles joined to
 the word after them, so "Van den Broucke" and "Vandenbroucke" are one word; word order ignored,
 so "Peeters Jan" is "Jan Peeters"). The phonetic code is Double Metaphone (the `Metaphone`
-package) of each word, primary and alternate: `bench/phonetic_names.py` compares it with
-jellyfish's single Metaphone on Flemish surnames; Double Metaphone alone matches Dijkstra/Dykstra,
-Huysmans/Huijsmans, Geerts/Gheerts, Thys/Thijs and Aerts/Aarts, and neither joins
-Schepens/Schepers or Peeters/Pauwels.
+package) of each word, primary and alternate, after a few Dutch spellings that sound alike are
+folded (ij/y, gh/g, ck/k, kx/ks, a final sch/sche): `bench/phonetic_names.py` compares it with
+jellyfish's Metaphone, Soundex and NYSIIS on Flemish and Dutch surnames. Double Metaphone alone
+matches Dijkstra/Dykstra, Huysmans/Huijsmans, Geerts/Gheerts, Thys/Thijs and Aerts/Aarts where
+Metaphone does not; the folds add Segers/Seghers, Meyers/Meijers, Hendrickx/Hendricks and
+Van den Bossche/Vandenbosch; none of them joins Schepens/Schepers or Peeters/Pauwels, which
+Soundex and NYSIIS (Mertens/Martin, Willems/Wellens) do.
 
 A key proposes a candidate; only a dispatcher links two persons (triage.persons).
 """
@@ -69,13 +72,35 @@ def normalise_name(name: str | None) -> str | None:
     return " ".join(words) if words else None
 
 
+# Dutch spellings of one sound, folded before coding (Double Metaphone reads English rules:
+# it codes "ij" as J and "gh" as silent, and keeps the k of "kx").
+_DUTCH_FOLDS = (
+    (re.compile(r"ij"), "y"),
+    (re.compile(r"gh"), "g"),
+    (re.compile(r"ck"), "k"),
+    (re.compile(r"kx"), "ks"),
+    (re.compile(r"sche?$"), "s"),  # Bossche, Bosch: a final "s"
+)
+
+
+def dutch_fold(word: str) -> str:
+    """A name word with Dutch spellings of one sound made one (before phonetic coding)."""
+    for pattern, replacement in _DUTCH_FOLDS:
+        word = pattern.sub(replacement, word)
+    return word
+
+
+def word_codes(word: str) -> list[str]:
+    """A word's Double Metaphone codes (primary, then the alternate if any) after folding."""
+    primary, alternate = doublemetaphone(dutch_fold(word))
+    return [c for c in dict.fromkeys((primary, alternate)) if c]
+
+
 def phonetic_codes(name: str | None) -> list[str]:
     """Double Metaphone codes of the whole name: each word's primary or alternate code."""
     options = []
     for word in name_words(name):
-        primary, alternate = doublemetaphone(word)
-        codes = [c for c in (primary, alternate) if c]
-        if codes:
+        if codes := word_codes(word):
             options.append(codes)
     if not options:
         return []
@@ -93,7 +118,7 @@ def person_keys(
     name: str | None, birth_year: int | None, phone: str | None
 ) -> list[tuple[str, str]]:
     """(kind, blind index) pairs a person is found by."""
-    keys: list[tuple[str, str]] = []
+    keys: list[tuple[str, str | None]] = []
     if phone and (normalised_phone := normalise_phone(phone)):
         keys.append((PHONE, crypto.blind_index(normalised_phone, purpose="phone")))
     if normalised := normalise_name(name):

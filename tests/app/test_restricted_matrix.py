@@ -110,6 +110,7 @@ class Night:
     packet_id: int = 0
     alarm_id: int = 0
     referral_kind: str = "victim_support"
+    person_id: int = 0
     pages: dict[str, tuple[FlaskClient, str]] = field(default_factory=dict)
 
     def ids(self) -> dict[str, int | str]:
@@ -134,7 +135,8 @@ PARAMS = {  # a path parameter → the Night attribute holding R's object of tha
     "unit_id": "unit_id",  # the unit serving R
     "packet_id": "packet_id",  # CAW's 07:00 packet, which carries R's note
     "alarm_id": "alarm_id",
-    "kind": "referral_kind",  # R's victim-support referral  # the alarm for NT-11's free text about R
+    "kind": "referral_kind",  # R's victim-support referral
+    "person_id": "person_id",  # R's victim (its candidates, links and history)  # the alarm for NT-11's free text about R
 }
 LISTINGS = {  # routes without parameters whose answer may include R
     "POST /api/v1/trajectory/lookup": "earlier screens at R's address or from R's phone",
@@ -223,6 +225,10 @@ BODIES: dict[str, Callable[[Night], dict[str, Any]]] = {
     "POST /api/v1/assignments/<int:assignment_id>/release": lambda n: {"reason": "nodig elders"},
     "POST /api/v1/handover-notes/<int:note_id>/versions": lambda n: R_NOTE,
     "POST /api/v1/units/<int:unit_id>/status": lambda n: {"status": "on_scene"},
+    "POST /api/v1/persons/<int:person_id>/links": lambda n: {
+        "other_person_id": n.person_id,
+        "decision": "different",
+    },
     "POST /api/v1/units/<int:unit_id>/messages": lambda n: {
         "text": "Kom terug",
         "incident_id": n.rid,
@@ -314,7 +320,9 @@ def build_night(app: Flask) -> Night:
     ok(client.post(f"/api/v1/incidents/{q['id']}/assignments", json={"unit_id": nt12}, headers=an))
     r = new_incident(client, an, **R_CALL)
     spare = make_unit(app, call_sign="NT-13", phone="+32470000013")
-    return Night(app, r["id"], r["reference"], users, tokens, spare)
+    night = Night(app, r["id"], r["reference"], users, tokens, spare)
+    night.person_id = r["persons"][0]["id"]
+    return night
 
 
 def work_on_r(night: Night) -> None:

@@ -182,5 +182,7 @@
   }
 
   $("raise").addEventListener("submit", raise);
+  // A person linked or unlinked (persons.js): the timeline and the repeat flag changed.
+  document.addEventListener("persons:changed", () => load());
   load();
 })();
