@@ -11,7 +11,7 @@ from accounts import labels as accounts_labels
 from core import clock
 from dispatch import labels as dispatch_labels
 from handover import labels as handover_labels
-from triage import explain, screening
+from triage import explain, scoring, screening
 from triage import labels as triage_labels
 
 # Each package owns the labels of its codes; the shell's `|label` filter reads them all.
@@ -52,6 +52,12 @@ def instrument_title(context: object, instrument_id: object) -> str:
     return titles.get(explain.language()) or titles["nl"]
 
 
+def motive_options() -> list[tuple[str, str]]:
+    """Every motive code (triage.scoring.MOTIVES) with its name in the user's language."""
+    lang = explain.language()
+    return [(code, m.name.get(lang) or m.name["nl"]) for code, m in scoring.MOTIVES.items()]
+
+
 def timeline_labels() -> dict[str, str]:
     """Labels for a page script that draws a timeline (`kind_<kind>`, `state_<state>`) and an
     incident's system flags (`flag_<flag>`: the protective-order flags)."""
@@ -70,6 +76,7 @@ def timeline_labels() -> dict[str, str]:
 def init_labels(app: Flask) -> None:
     """Expose the label filters to templates."""
     app.jinja_env.globals["timeline_labels"] = timeline_labels
+    app.jinja_env.globals["motive_options"] = motive_options
     app.jinja_env.filters["label"] = label
     app.jinja_env.filters["kind"] = kind_label
     app.jinja_env.filters["instrument"] = instrument_title

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from core.i18n import lazy_gettext as _l
+from triage.explain import language
+from triage.scoring import MOTIVES
 
 LABELS = {
     "basis": {
@@ -33,6 +35,8 @@ LABELS = {
         "consent": _l("consent to contact"),
         "persons": _l("persons"),
         "children": _l("children"),
+        "children_at_risk": _l("children at risk"),
+        "motives": _l("motives"),
         "instruments": _l("instrument results"),
         "actions": _l("actions taken"),
         "follow_up": _l("requested follow-up"),
@@ -45,3 +49,13 @@ KINDS = {
 }
 PERSON_ROLES = tuple(LABELS["role"])
 ACTIONS = tuple(LABELS["action"])
+
+
+def motive_names(codes: list[str] | None) -> list[str]:
+    """Motive codes as the reader's language names them (an unknown code as itself)."""
+    lang = language()
+    names = []
+    for code in codes or []:
+        motive = MOTIVES.get(code)
+        names.append((motive.name.get(lang) or motive.name["nl"]) if motive else code)
+    return names

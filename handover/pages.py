@@ -14,7 +14,7 @@ from core.db import db
 from core.policies import protect
 from handover import access, forms, serialise, service, settings
 from handover.access import PARTNER, WRITERS
-from handover.labels import ACTIONS, LABELS, PERSON_ROLES
+from handover.labels import ACTIONS, LABELS, PERSON_ROLES, motive_names
 from handover.models import HandoverNote
 from handover.window import latest_handover_date
 from triage.access import current_actor
@@ -26,7 +26,11 @@ LIST_DAYS = 14
 
 @bp.context_processor
 def _labels() -> dict[str, Any]:
-    return {"hl": LABELS, "handover_time": settings.handover_time().strftime("%H:%M")}
+    return {
+        "hl": LABELS,
+        "handover_time": settings.handover_time().strftime("%H:%M"),
+        "motive_names": motive_names,
+    }
 
 
 @bp.get("/handover")
@@ -95,6 +99,7 @@ def _render_form(incident: Incident, previous, values, problems, status=200):
             problems=problems,
             partners=service.handover_partners(),
             risk=service.risk_snapshot(incident, None),
+            facts=service.case_facts(incident),
             notes=[n for n in notes if n.id in latest],
             person_rows=forms.PERSON_ROWS,
             roles=PERSON_ROLES,

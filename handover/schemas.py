@@ -11,6 +11,9 @@ from core.schemas import Input, LongText, Output, ShortText, Slug
 from handover.models import Consent, LegalBasis
 
 HandoverPersonRole = Literal["victim", "suspect", "child", "witness", "caller", "other"]
+# Copied from the incident when the note is written (handover.service.case_facts).
+MOTIVES_DOC = "the incident's motive codes when the note was written (triage's motive list)"
+CHILDREN_AT_RISK_DOC = "whether the incident's children were at risk when the note was written"
 
 
 class HandoverPerson(Input):
@@ -88,6 +91,8 @@ class HandoverNoteRead(Output):
     summary: str
     persons: list[HandoverPerson]
     children: str | None
+    children_at_risk: bool | None = Field(None, description=CHILDREN_AT_RISK_DOC)
+    motives: list[str] = Field(default_factory=list, description=MOTIVES_DOC)
     risk: HandoverRisk
     actions: HandoverActions
     follow_up: str | None
@@ -116,6 +121,8 @@ class SharedNoteRead(Output):
     consent: Consent | None
     persons: list[HandoverPerson] | None
     children: str | None
+    children_at_risk: bool | None = Field(None, description=CHILDREN_AT_RISK_DOC)
+    motives: list[str] | None = Field(None, description=MOTIVES_DOC)
     instruments: list[InstrumentResult] | None
     actions: HandoverActions | None
     follow_up: str | None

@@ -53,6 +53,8 @@ def note_read(note: HandoverNote) -> HandoverNoteRead:
             "summary": content.get("summary", ""),
             "persons": content.get("persons") or [],
             "children": content.get("children"),
+            "children_at_risk": content.get("children_at_risk"),
+            "motives": content.get("motives") or [],
             "risk": content.get("risk") or {},
             "actions": content.get("actions") or {},
             "follow_up": content.get("follow_up"),

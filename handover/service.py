@@ -110,12 +110,20 @@ def risk_snapshot(incident: Incident, risk_level: str | None) -> dict[str, Any]:
     return {"level": level, "priority": str(incident.priority), "instruments": instruments}
 
 
+def case_facts(incident: Incident) -> dict[str, Any]:
+    """The incident's motives (codes) and whether its children are at risk, when the note is
+    written: a discrimination motive must reach the partners, and so must a child in danger."""
+    children = incident.children or {}
+    return {"motives": list(incident.motives or []), "children_at_risk": children.get("at_risk")}
+
+
 def note_content(body: HandoverNoteCreate, incident: Incident) -> dict[str, Any]:
     """The encrypted content of a note: everything but the sharing columns."""
     return {
         "summary": body.summary,
         "persons": [p.model_dump(mode="json") for p in body.persons],
         "children": body.children,
+        **case_facts(incident),
         "risk": risk_snapshot(incident, body.risk_level),
         "actions": body.actions.model_dump(mode="json"),
         "follow_up": body.follow_up,

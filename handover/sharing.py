@@ -11,8 +11,9 @@ Every share of case data records why it is lawful (art. 458bis / 458ter Criminal
   protection plan needs the whole picture.
 - `report_458bis`: a report of serious, imminent danger. Addressees receive only the minimal
   facts to act on: incident reference and date, risk level and priority, and the summary.
-  Persons, children, instrument results, actions, follow-up and the contact consent are withheld
-  (and listed as withheld, so the reader knows to ask through the proper channel).
+  Persons, children (and whether they are at risk), motives, instrument results, actions,
+  follow-up and the contact consent are withheld (and listed as withheld, so the reader knows to
+  ask through the proper channel).
 
 Defence in depth: when a stored note's basis does not (or no longer) allow sharing with an
 organisation, the note is not shared with it at all: it stays out of its packets and answers 404.
@@ -39,7 +40,16 @@ CASE_CONSULTATION_KINDS = frozenset({"veilig_huis", "caw"})
 # Shared under every basis, and the only content shared under art. 458bis.
 MINIMAL_FIELDS = ("summary", "risk_level", "priority")
 # Shared only where the full note is allowed.
-FULL_ONLY_FIELDS = ("consent", "persons", "children", "instruments", "actions", "follow_up")
+FULL_ONLY_FIELDS = (
+    "consent",
+    "persons",
+    "children",
+    "children_at_risk",
+    "motives",
+    "instruments",
+    "actions",
+    "follow_up",
+)
 
 
 def may_share(basis: str, consent: str, organisation_kind: str) -> bool:
@@ -83,6 +93,8 @@ def shared_content(basis: str, consent: str, content: dict[str, Any]) -> dict[st
         "consent": consent,
         "persons": content.get("persons") or [],
         "children": content.get("children"),
+        "children_at_risk": content.get("children_at_risk"),
+        "motives": content.get("motives") or [],
         "instruments": risk.get("instruments") or [],
         "actions": content.get("actions"),
         "follow_up": content.get("follow_up"),

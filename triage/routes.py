@@ -12,7 +12,7 @@ from core.i18n import lazy_gettext as _l
 from core.policies import BOARD, allow, protect
 from core.ratelimit import per_user
 from core.schemas import PageInfo
-from triage import events, fuzzy, pinning, referrals, screening, service
+from triage import corrections, events, fuzzy, pinning, referrals, screening, service
 from triage.access import (
     current_actor,
     incident_or_404,
@@ -221,7 +221,7 @@ def update_incident(incident_id: int, body: IncidentUpdate):
         pinning.pin_location(incident, body.lat, body.lon, current_actor())
         rest = body.model_fields_set - {"lat", "lon", "location_source"}
         body = IncidentUpdate.model_validate(body.model_dump(include=rest))
-    changed = service.update_incident(incident, body, current_actor())
+    changed = corrections.update_incident(incident, body, current_actor())
     if {"children", "motives"} & set(changed):
         referrals.suggest(incident, current_actor())
     return incident_read(incident)
@@ -260,7 +260,7 @@ def create_assessment(incident_id: int, body: AssessmentCreate):
     incident = incident_or_404(incident_id)
     judgement = (body.judgement.level, body.judgement.reason) if body.judgement else None
     prior = service.count_prior(incident)  # stored and read by all: restricted ones left out
-    motives = service.record_motives(incident, body.motives, current_actor())
+    motives = corrections.record_motives(incident, body.motives, current_actor())
     outcome = screening.assess(
         incident,
         body.instrument,
@@ -329,7 +329,7 @@ def change_priority(incident_id: int, body: PriorityChange):
             {"priority": _l("Only a supervisor may lower it.")},
         )
     if body.priority != previous:
-        service.set_priority(incident, body.priority, body.reason, current_actor())
+        corrections.set_priority(incident, body.priority, body.reason, current_actor())
     return incident_read(incident)
 
 

@@ -83,7 +83,10 @@ class ChildrenIn(Input):
 
 
 MotiveCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=48)]
-MOTIVES_DOC = "motive codes (GET /api/v1/instruments lists them); an unknown code is refused (422)"
+MOTIVES_DOC = (
+    "motive codes: racism_discrimination, anti_lgbt, sexual_violence, … (triage.scoring.MOTIVES); "
+    "an unknown code is refused (422)"
+)
 
 
 class IncidentCreate(Input):

@@ -20,7 +20,7 @@ from core.db import db
 from core.errors import DomainError
 from core.i18n import lazy_gettext as _l
 from core.phones import normalise_phone
-from triage import addresses, events, keys, links, orders, repeats, screening
+from triage import addresses, events, keys, orders, repeats, screening
 from triage.geocoding import normalise_address
 from triage.location import Location, incident_key, locate
 from triage.models import (
@@ -104,18 +104,7 @@ def check_motives(motives: list[str], field: str = "motives") -> list[str]:
     return [m for m in MOTIVE_TAGS if m in set(motives)]
 
 
-def record_motives(incident: Incident, motives: list[str], actor: Actor) -> list[str]:
-    """Add a screen's motives to the incident's (validated); all the incident's motives."""
-    checked = check_motives(motives)
-    known = incident.motives or []
-    merged = [m for m in MOTIVE_TAGS if m in {*known, *checked}]
-    if merged != known:
-        incident.motives = merged
-        add_timeline(incident.id, "incident.corrected", actor, data={"fields": ["motives"]})
-    return merged
-
-
-def _children(children: ChildrenIn | None) -> dict[str, Any] | None:
+def children_dict(children: ChildrenIn | None) -> dict[str, Any] | None:
     return children.model_dump() if children is not None else None
 
 
@@ -124,10 +113,10 @@ def _reference(incident: Incident) -> str:
 
 
 def _persons(items: list[PersonIn]) -> list[Person]:
-    return [_fill_person(Person(role=p.role), p) for p in items]
+    return [fill_person(Person(role=p.role), p) for p in items]
 
 
-def _fill_person(person: Person, given: PersonIn) -> Person:
+def fill_person(person: Person, given: PersonIn) -> Person:
     """Set a person's fields and keys from the input; key rows that stay the same are kept."""
     person.name, person.age, person.birth_year = given.name, given.age, given.birth_year
     person.language, person.phone = given.language, given.phone
@@ -139,35 +128,7 @@ def _fill_person(person: Person, given: PersonIn) -> Person:
     return person
 
 
-def _same_person(person: Person, given: PersonIn) -> bool:
-    """The same role and the same normalised name, or the same role and the same phone."""
-    if person.role != given.role:
-        return False
-    name = keys.normalise_name(given.name)
-    if name is not None and keys.normalise_name(person.name) == name:
-        return True
-    return given.phone is not None and person.phone_index == phone_index(given.phone)
-
-
-def _replace_persons(incident: Incident, items: list[PersonIn]) -> None:
-    """Replace the persons list (a PATCH sends it whole) without dropping confirmed links.
-
-    A person that stays (`_same_person`) keeps its row, so its `record_id` (the link a
-    dispatcher confirmed) and its key rows stay. A person left out of the new list is deleted
-    with its keys and rejections, and so is its link: the person record stays for the other
-    incidents, this incident is no longer tied to it (the repeat flag already set stays).
-    """
-    left = list(incident.persons)
-    kept = []
-    for given in items:
-        match = next((p for p in left if _same_person(p, given)), None)
-        if match is not None:
-            left.remove(match)
-        kept.append(_fill_person(match or Person(role=given.role), given))
-    incident.persons = kept
-
-
-def _apply_location(incident: Incident, location: Location) -> None:
+def apply_location(incident: Incident, location: Location) -> None:
     incident.lat, incident.lon = location.lat, location.lon
     incident.location_quality = location.quality
     incident.postcode, incident.district = location.postcode, location.district
@@ -181,7 +142,7 @@ def _apply_location(incident: Incident, location: Location) -> None:
     incident.address_box = found.box if found and street else None
 
 
-def _apply_key(incident: Incident) -> None:
+def apply_key(incident: Incident) -> None:
     """The canonical address key (triage.canonical) and its blind index, what repeats,
     duplicates, search and orders match by: from the structured address, else the typed text."""
     incident.address_key, incident.address_index = incident_key(
@@ -193,7 +154,7 @@ def _apply_key(incident: Incident) -> None:
     )
 
 
-def _apply_structured(incident: Incident, body: IncidentCreate | IncidentUpdate) -> bool:
+def apply_structured(incident: Incident, body: IncidentCreate | IncidentUpdate) -> bool:
     """The structured street, number and box a form or an integration sent win; True if any."""
     given = body.model_fields_set & {"street", "house_number", "box"}
     if not given:
@@ -212,7 +173,7 @@ def _new_incident(
 ) -> Incident:
     flags = check_flags(body.flags)
     motives = check_motives(body.motives)
-    children = _children(body.children)
+    children = children_dict(body.children)
     present = body.children.present if body.children and body.children.present is not None else None
     incident = Incident(
         reference=f"TMP-{uuid.uuid4().hex[:24]}",
@@ -247,9 +208,9 @@ def create_incident(
     print_ = fingerprint(body.model_dump(mode="json")) if idempotency_key else None
     location = locate(body.address, body.lat, body.lon)
     incident = _new_incident(body, actor, idempotency_key, print_)
-    _apply_location(incident, location)
-    _apply_structured(incident, body)
-    _apply_key(incident)
+    apply_location(incident, location)
+    apply_structured(incident, body)
+    apply_key(incident)
     incident.persons = _persons(body.persons)  # inserted with the incident, in one flush
     db.session.add(incident)
     try:
@@ -391,123 +352,3 @@ def timeline(incident_id: int) -> list[TimelineEvent]:
             .order_by(TimelineEvent.occurred_at, TimelineEvent.id)
         ).scalars()
     )
-
-
-SIMPLE_FIELDS = {"children_present": "children_present", "narrative": "narrative"}
-
-
-def _update_case(incident: Incident, body: IncidentUpdate, changes: dict[str, Any]) -> list[str]:
-    """Children and motives: structured case data, each a named change."""
-    changed = []
-    if "children" in changes:
-        children = _children(body.children)
-        if children != incident.children:
-            incident.children = children
-            changed.append("children")
-        present = body.children.present if body.children else None
-        if present is not None and present != incident.children_present:
-            incident.children_present = present
-            changed.append("children_present")
-    if changes.get("motives") is not None:
-        motives = check_motives(body.motives or [])
-        if motives != (incident.motives or []):
-            incident.motives = motives
-            changed.append("motives")
-    return changed
-
-
-def update_incident(incident: Incident, body: IncidentUpdate, actor: Actor) -> list[str]:
-    """Apply corrections; each changed field is named on the timeline (not its content)."""
-    changes = body.model_dump(exclude_unset=True)
-    changed: list[str] = []
-    for field, column in SIMPLE_FIELDS.items():
-        if field in changes and getattr(incident, column) != changes[field]:
-            setattr(incident, column, changes[field])
-            changed.append(field)
-    if "caller_phone" in changes and incident.caller_phone != body.caller_phone:
-        incident.caller_phone, incident.caller_phone_index = (
-            body.caller_phone,
-            phone_index(body.caller_phone),
-        )
-        changed.append("caller_phone")
-    changed += _update_lists(incident, body, changes)
-    changed += _update_case(incident, body, changes)
-    changed += _update_location(incident, body, changes)
-    if body.persons is not None:
-        _replace_persons(incident, body.persons)
-        changed.append("persons")
-    if changed:
-        db.session.flush()
-        mark_repeat(incident, actor)
-        if apply_orders(incident, actor):
-            changed.append("flags")
-        add_timeline(incident.id, "incident.corrected", actor, data={"fields": changed})
-        audit.record("update", "incident", incident.id)
-        events.publish_incident("incident.updated", incident)
-    if {"flags", "children_present", "children"} & set(
-        changed
-    ) and incident.status in screening.UNITS_ON_IT:
-        links.assignments().danger_changed(incident.id)
-    return changed
-
-
-def _update_lists(incident: Incident, body: IncidentUpdate, changes: dict[str, Any]) -> list[str]:
-    changed = []
-    if changes.get("flags") is not None:
-        system = [f for f in incident.flags if f in SYSTEM_FLAGS]
-        flags = sorted({*check_flags(body.flags or []), *system})
-        if flags != incident.flags:
-            incident.flags = flags
-            raised = screening.flags_priority(flags, Priority(incident.priority))
-            incident.priority = raised
-            changed.append("flags")
-    if changes.get("requested_skills") is not None:
-        skills = sorted(set(body.requested_skills or []))
-        if skills != incident.requested_skills:
-            incident.requested_skills = skills
-            changed.append("requested_skills")
-    return changed
-
-
-PINNED = ("exact", "manual")  # a point given or set by hand survives an address correction
-
-
-def _update_location(
-    incident: Incident, body: IncidentUpdate, changes: dict[str, Any]
-) -> list[str]:
-    changed = []
-    if "address" in changes and body.address != incident.address_text:
-        incident.address_text = body.address
-        changed.append("address")
-    if "access_notes" in changes and body.access_notes != incident.access_notes:
-        incident.access_notes = body.access_notes
-        changed.append("access_notes")
-    if "lat" in changes or "address" in changes:
-        lat = (
-            body.lat
-            if "lat" in changes
-            else (incident.lat if incident.location_quality in PINNED else None)
-        )
-        lon = (
-            body.lon
-            if "lon" in changes
-            else (incident.lon if incident.location_quality in PINNED else None)
-        )
-        _apply_location(incident, locate(incident.address_text, lat, lon))
-        if "lat" in changes:
-            changed.append("location")
-    if _apply_structured(incident, body):
-        changed.append("structured_address")
-    if {"address", "location", "structured_address"} & set(changed):
-        _apply_key(incident)
-    return changed
-
-
-def set_priority(incident: Incident, priority: Priority, reason: str, actor: Actor) -> None:
-    """Change the priority by hand (the route checks who may lower it); timeline and audit."""
-    previous = Priority(incident.priority)
-    incident.priority = priority
-    kind = "priority.lowered" if priority > previous else "priority.raised"
-    add_timeline(incident.id, kind, actor, from_state=previous, to_state=priority, detail=reason)
-    audit.record("priority_override", "incident", incident.id)
-    events.publish_incident("incident.updated", incident)

@@ -79,7 +79,12 @@ def test_immediate_danger_call_is_p1_before_and_after_saving(page, expect):
     expect(result.locator(".assessment[data-instrument=immediate-danger]")).to_have_attribute(
         "data-level", "immediate"
     )
-    expect(page.locator("#q-dash-current_injury input").first).to_be_focused()  # screen next
+    expect(page.locator("#victim-fear")).to_be_focused()  # the victim's own fear, then the screen
+    page.keyboard.type("6")
+    page.keyboard.press("Enter")
+    expect(page.locator("#q-dash-current_injury input").first).to_be_focused()
+    page.keyboard.press("Control+Enter")  # the fear alone is kept too (with the danger screen)
+    expect(result.locator(".fact-victim_fear dd")).to_have_text("6 op 10")
     assert incident_total(page) == before + 1
     screenshot(page, "intake-nl.png")
 
@@ -188,3 +193,78 @@ def test_intake_fits_a_phone_screen(page, expect):
     screenshot(page, "intake-phone.png")
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
+
+
+def test_children_motives_and_the_victims_fear_are_saved_and_shown(page, expect, watch):
+    open_intake(page, expect)
+    page.keyboard.type("Carnotstraat 12, 2060 Antwerpen")
+    page.locator("#p0-language").focus()
+    page.keyboard.press("Enter")  # from the victim to the children, still on the keyboard
+    expect(page.locator("#children-present input").first).to_be_focused()
+    page.keyboard.press("1")  # present
+    expect(page.locator("#children-count")).to_be_focused()
+    page.keyboard.type("1")
+    page.keyboard.press("Enter")
+    page.keyboard.type("4, 7")
+    page.keyboard.press("Enter")
+    expect(page.locator("#children-at-risk input").first).to_be_focused()
+    page.keyboard.press("1")  # at risk
+    page.locator("#motives input[value=racism_discrimination]").check()
+    page.locator("#victim-fear").fill("8")
+    page.locator("#q-dash-current_injury input").first.focus()
+    answer(page, "1", 3)
+
+    before = incident_total(page)
+    page.keyboard.press("Control+Enter")
+    ages = page.locator("#children-ages")
+    expect(ages).to_have_attribute("aria-invalid", "true")  # two ages for one child: not sent
+    expect(ages).to_be_focused()
+    assert incident_total(page) == before
+    page.locator("#children-count").fill("0")
+    expect(ages).to_be_disabled()  # no children: no ages, no risk to ask about
+    page.locator("#children-count").fill("2")
+    page.keyboard.press("Control+Enter")
+
+    result = page.locator("#result")
+    expect(result.locator(".reference")).to_have_text(REFERENCE)
+    expect(result.locator(".fact-children dd")).to_have_text(
+        "2 kinderen · leeftijden 4, 7 · aanwezig · in gevaar"
+    )
+    expect(result.locator(".fact-motives dd")).to_have_text("racisme of discriminatie")
+    expect(result.locator(".fact-victim_fear dd")).to_have_text("8 op 10")
+    support = result.locator(".recommendations [data-code=offer_psychosocial_support]")
+    expect(support).to_be_visible()  # a hate-crime victim is always offered support
+    screenshot(page, "intake-children-nl.png")
+    href = result.locator("a.open-incident").get_attribute("href")
+    detail = page.request.get(f"/api/v1{href}").json()
+    assert detail["children"] == {"count": 2, "ages": [4, 7], "present": True, "at_risk": True}
+    assert detail["motives"] == ["racism_discrimination"]
+    assert {a["instrument"]: a["victim_fear"] for a in detail["assessments"]} == {
+        "immediate-danger": None,
+        "dash": 8,
+    }
+
+    page.goto(href)
+    panel = page.locator("#case-facts[data-loaded]")
+    expect(panel.locator("[data-fact=count]")).to_have_text("2")
+    expect(panel.locator("[data-fact=ages]")).to_have_text("4, 7")
+    expect(panel.locator("[data-fact=at_risk]")).to_have_text("ja")
+    expect(panel.locator("[data-fact=motives]")).to_have_text("racisme of discriminatie")
+    expect(panel.locator("[data-fact=victim_fear]")).to_have_text("8 op 10")
+    panel.locator("summary").click()
+    panel.locator("#cf-ages").fill("4, 7, 19")
+    panel.locator("button[type=submit]").click()
+    expect(panel.locator("#cf-ages")).to_have_attribute("aria-invalid", "true")
+    panel.locator("#cf-ages").fill("4, 7")
+    panel.locator("#cf-motives input[value=anti_lgbt]").check()
+    panel.locator("#cf-at-risk input[value=no]").check()
+    panel.locator("button[type=submit]").click()
+    panel = page.locator("#case-facts[data-loaded]")  # the page reloads with the stored state
+    expect(panel.locator("#cf-status")).to_have_text("Kinderen en motieven verbeterd.")
+    expect(panel.locator("[data-fact=motives]")).to_have_text(
+        "racisme of discriminatie, haat tegen LGBTI+-personen"
+    )
+    expect(panel.locator("[data-fact=at_risk]")).to_have_text("nee")
+    expect(page.locator("#timeline tr[data-kind='incident.corrected']")).to_have_count(1)
+    screenshot(page, "incident-case-facts-nl.png")
+    assert watch.dialogs == []

@@ -28,6 +28,7 @@
     busy: false,
     discardUntil: 0,
     personSeq: 1,
+    storedFear: null, // the victim's own fear last stored with a screen
   };
 
   /* ---------- questions ---------- */
@@ -340,13 +341,73 @@
       return null;
     }
     if (lat !== "") Object.assign(body, { lat: Number(lat), lon: Number(lon) });
-    const children = form.querySelector("input[name=children_present]:checked");
-    if (children && children.value !== "unknown") body.children_present = children.value === "yes";
+    const children = childrenPayload();
+    if (children === null) return null;
+    if (children) body.children = children;
     form.querySelectorAll("input[name=requested_skills]:checked").forEach((box) => {
       body.requested_skills.push(box.value);
     });
+    const motives = [...form.querySelectorAll("input[name=motives]:checked")].map((b) => b.value);
+    if (motives.length) body.motives = motives;
     if (value("narrative")) body.narrative = value("narrative");
     return body;
+  }
+
+  /* ---------- children and the victim's own fear ---------- */
+
+  function choice(name) {
+    const checked = form.querySelector(`input[name="${name}"]:checked:not(:disabled)`);
+    if (!checked || checked.value === "unknown") return null;
+    return checked.value === "yes";
+  }
+
+  /** "4, 7" → [4, 7]; null (and the field marked) when a part is no age from 0 to 17. */
+  function parseAges() {
+    const input = $("children-ages");
+    const parts = input.disabled ? [] : input.value.split(/[\s,;/]+/).filter(Boolean);
+    if (parts.some((p) => !/^\d{1,2}$/.test(p) || Number(p) > 17)) {
+      markError(input, t("ages_invalid"));
+      return null;
+    }
+    return parts.map(Number);
+  }
+
+  /** The `children` object of the call; undefined when nothing was said, null when invalid. */
+  function childrenPayload() {
+    const ages = parseAges();
+    if (ages === null) return null;
+    const count = value("children-count");
+    const out = { ages, present: choice("children_present"), at_risk: choice("children_at_risk") };
+    if (count !== "") out.count = Number(count);
+    if (out.count !== undefined && ages.length > out.count) {
+      markError($("children-ages"), t("ages_over_count"));
+      return null;
+    }
+    const said = out.count !== undefined || ages.length || out.present !== null || out.at_risk !== null;
+    return said ? out : undefined;
+  }
+
+  /* No children: their ages and risk are not asked (and Enter skips them). */
+  function updateChildren() {
+    const none = value("children-count") === "0";
+    $("children-ages").disabled = none;
+    $("children-at-risk").disabled = none;
+  }
+
+  /** The fear typed (0–10), undefined when empty, null (and marked) when invalid. */
+  function fearValue(mark) {
+    const raw = value("victim-fear");
+    if (raw === "") return undefined;
+    if (!/^\d{1,2}$/.test(raw) || Number(raw) > 10) {
+      if (mark) markError($("victim-fear"), t("victim_fear_invalid"));
+      return null;
+    }
+    return Number(raw);
+  }
+
+  function fearPending() {
+    const fear = fearValue(false);
+    return typeof fear === "number" && fear !== state.storedFear;
   }
 
   let errorSeq = 0;
@@ -383,6 +444,10 @@
     }
     if (name === "flags" || name.startsWith("flags.")) return $(IMMEDIATE);
     if (name.startsWith("requested_skills")) return $("skills");
+    // "children" alone: the check that there are no more ages than children
+    if (name === "children" || name.startsWith("children.ages")) return $("children-ages");
+    if (name === "children_present") return $("children-present");
+    if (name.startsWith("motives")) return $("motives") || $("children-block");
     return form.querySelector(`[data-field="${CSS.escape(name)}"]`);
   }
 
@@ -418,11 +483,27 @@
     return counts(id).answered > 0 && state.stored[id] !== signature(id);
   }
 
-  async function storeAssessment(id) {
+  /** The screens to store now; the victim's fear alone stores its screen again (a new version). */
+  function pendingScreens() {
+    const ids = INSTRUMENTS.filter(needsStoring);
+    const again = state.stored.dash !== undefined ? "dash" : IMMEDIATE;
+    if (!ids.length && state.incident && fearPending() && state.instruments[again]) ids.push(again);
+    return ids;
+  }
+
+  /** The fear goes with the DASH screen, else with the first screen stored. */
+  function fearGoesWith(ids) {
+    return ids.includes("dash") ? "dash" : ids[0];
+  }
+
+  async function storeAssessment(id, fear) {
     const sig = signature(id);
     const url = `/api/v1/incidents/${state.incident.id}/assessments`;
-    const result = await api("POST", url, { instrument: id, answers: fullAnswers(id) });
+    const body = { instrument: id, answers: fullAnswers(id) };
+    if (typeof fear === "number") body.victim_fear = fear;
+    const result = await api("POST", url, body);
     state.stored[id] = sig;
+    if (typeof fear === "number") state.storedFear = fear;
     state.incident.priority = result.incident_priority;
     return result;
   }
@@ -447,12 +528,13 @@
     const handBack = mode === "assign" && EMBEDDED && window.NWConsole && window.NWConsole.intake;
     clearErrors();
     const body = state.incident ? null : collectCall();
-    if (!state.incident && body === null) {
+    const fear = fearValue(true);
+    if ((!state.incident && body === null) || fear === null) {
       setStatus(t("fix_fields"), "error");
       focusFirstError();
       return;
     }
-    const pending = () => INSTRUMENTS.filter(needsStoring);
+    const pending = pendingScreens;
     if (state.incident && !pending().length && $("result").dataset.shown) {
       if (handBack) window.NWConsole.intake.saved(state.incident);
       else setStatus(t("nothing_new"));
@@ -462,9 +544,11 @@
     let current = null;
     try {
       if (!state.incident) await createIncident(body);
-      for (const id of pending()) {
+      const ids = pending();
+      const withFear = fearPending() ? fearGoesWith(ids) : null;
+      for (const id of ids) {
         current = id;
-        await storeAssessment(id);
+        await storeAssessment(id, id === withFear ? fear : undefined);
       }
       current = null;
       await reloadResult(!handBack);
@@ -502,7 +586,9 @@
     setStatus(first ? t("saved_as", { reference: detail.reference }) : t("saved_screen"), "ok");
     if (moveFocus === false) return;
     if (first && !counts("dash").answered) {
-      const next = $("step-risk").querySelector("input");
+      // the victim's own fear first (the screen's first question once it is given)
+      const fear = $("victim-fear");
+      const next = fear.value.trim() === "" ? fear : $("step-risk").querySelector(".q input");
       if (next) next.focus();
     } else {
       $("result-title").focus();
@@ -533,8 +619,41 @@
       el("div", {}, el("dt", { text: t("priority") }), el("dd", {}, badge(detail.priority))),
       el("div", {}, el("dt", { text: t("location") }),
         el("dd", {}, el("span", { class: `quality quality-${quality}`, dataset: { quality },
-          text: label("quality", quality) }), where ? ` · ${where}` : ""))
+          text: label("quality", quality) }), where ? ` · ${where}` : "")),
+      ...caseFacts(detail)
     );
+  }
+
+  /** Children, motives and the victim's own fear of the saved call, when said. */
+  function caseFacts(detail) {
+    const fact = (key, text) => el("div", { class: `fact-${key}` },
+      el("dt", { text: t(key) }), el("dd", { text }));
+    const out = [];
+    const kids = childrenText(detail.children);
+    if (kids) out.push(fact("children", kids));
+    if ((detail.motives || []).length) {
+      out.push(fact("motives", detail.motives.map((m) => label("motive", m)).join(", ")));
+    }
+    const feared = (detail.assessments || []).filter((a) => a.victim_fear !== null &&
+      a.victim_fear !== undefined).sort((a, b) => a.id - b.id).pop();
+    if (feared) out.push(fact("victim_fear", t("victim_fear_value", { n: feared.victim_fear })));
+    return out;
+  }
+
+  function childrenText(c) {
+    if (!c) return "";
+    if (c.count === 0) return t("children_none");
+    const parts = [];
+    if (c.count === 1) parts.push(t("children_count_one"));
+    else parts.push(c.count ? t("children_count", { n: c.count }) : t("children_count_unknown"));
+    if ((c.ages || []).length) parts.push(t("children_ages", { ages: c.ages.join(", ") }));
+    if (c.present !== null && c.present !== undefined) {
+      parts.push(t(c.present ? "children_present_yes" : "children_present_no"));
+    }
+    if (c.at_risk !== null && c.at_risk !== undefined) {
+      parts.push(t(c.at_risk ? "children_at_risk_yes" : "children_at_risk_no"));
+    }
+    return parts.join(" · ");
   }
 
   function pointForm(detail) {
@@ -627,8 +746,8 @@
   }
 
   function hasUnsaved() {
-    if (!state.incident) return callHasInput();
-    return INSTRUMENTS.some((id) => id !== IMMEDIATE && needsStoring(id));
+    if (!state.incident) return callHasInput() || value("victim-fear") !== "";
+    return INSTRUMENTS.some((id) => id !== IMMEDIATE && needsStoring(id)) || fearPending();
   }
 
   function newCall() {
@@ -642,7 +761,8 @@
     form.reset();
     $("persons").querySelectorAll(".person:not([data-index='0'])").forEach((row) => row.remove());
     clearErrors();
-    Object.assign(state, { key: uuid(), incident: null, previews: {}, stored: {} });
+    Object.assign(state, { key: uuid(), incident: null, previews: {}, stored: {}, storedFear: null });
+    updateChildren();
     INSTRUMENTS.forEach((id) => {
       state.previewSeq[id] = (state.previewSeq[id] || 0) + 1; // drop answers still in flight
     });
@@ -694,6 +814,7 @@
       else if (id) schedulePreview(id);
       updateCounts();
     }
+    if (target.id === "children-count") updateChildren();
     if (target.classList.contains("has-error") || target.closest(".has-error")) {
       const holder = target.closest(".has-error") || target;
       holder.classList.remove("has-error");
@@ -706,6 +827,7 @@
     submit();
   });
   form.addEventListener("change", onChange);
+  $("children-count").addEventListener("input", updateChildren);
   document.addEventListener("keydown", onKeydown);
   $("add-person").addEventListener("click", addPerson);
   newCallButton.addEventListener("click", newCall);
