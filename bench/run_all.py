@@ -32,6 +32,7 @@ SCRIPTS = {
     "P4": ["bench_records.py", "--notes", "1000", "--events", "100000", "--runs", "5"],
     "memory": ["bench_memory.py", "--consoles", "500"],
     "sockets": ["bench_sockets.py", "--requests", "200"],
+    "search": ["bench_search.py", "--incidents", "200000", "--samples", "400"],
 }
 
 

@@ -84,29 +84,32 @@ class AuditEvent(Base):
     object_ids: Mapped[list[int] | None] = mapped_column(JSON)
     request_id: Mapped[str | None] = mapped_column(String(64))
     client_addr: Mapped[str | None] = mapped_column(String(64))
+    # The reason a user had to state for a read (a search), never the query itself. Plain like
+    # the rest of the append-only trail (key rotation could not re-encrypt it); the form asks
+    # for no names.
+    reason: Mapped[str | None] = mapped_column(String(200))
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
     def canonical(self) -> str:
         """The event's content as canonical JSON (what the hash covers)."""
-        return json.dumps(
-            {
-                "occurred_at": self.occurred_at.astimezone(dt.UTC).isoformat(),
-                "user_id": self.user_id,
-                "username": self.username,
-                "role": self.role,
-                "organisation": self.organisation,
-                "token_name": self.token_name,
-                "action": self.action,
-                "object_type": self.object_type,
-                "object_id": self.object_id,
-                "object_ids": self.object_ids,
-                "request_id": self.request_id,
-                "client_addr": self.client_addr,
-            },
-            sort_keys=True,
-            separators=(",", ":"),
-        )
+        content = {
+            "occurred_at": self.occurred_at.astimezone(dt.UTC).isoformat(),
+            "user_id": self.user_id,
+            "username": self.username,
+            "role": self.role,
+            "organisation": self.organisation,
+            "token_name": self.token_name,
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "object_ids": self.object_ids,
+            "request_id": self.request_id,
+            "client_addr": self.client_addr,
+        }
+        if self.reason is not None:  # only then, so every earlier event keeps its hash
+            content["reason"] = self.reason
+        return json.dumps(content, sort_keys=True, separators=(",", ":"))
 
 
 def audit_key() -> str:
@@ -157,6 +160,7 @@ def record(
     object_type: str | None = None,
     object_id: int | None = None,
     object_ids: list[int] | None = None,
+    reason: str | None = None,
     **actor: Any,
 ) -> AuditEvent:
     """Append an audit event in the caller's transaction (the caller commits)."""
@@ -167,6 +171,7 @@ def record(
         object_type=object_type,
         object_id=object_id,
         object_ids=object_ids,
+        reason=reason,
         request_id=request_id(),
         client_addr=request.remote_addr if has_request_context() else None,
         **fields,

@@ -42,6 +42,7 @@ class AuditRead(Output):
     object_ids: list[int] | None
     request_id: str | None
     client_addr: str | None
+    reason: str | None = None
 
 
 class AuditList(Output):

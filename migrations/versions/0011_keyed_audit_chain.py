@@ -87,7 +87,11 @@ def upgrade():
     events = AuditEvent.__table__
     expected = latest.last_hash if latest else GENESIS
     last_id = latest.last_event_id if latest else 0
-    rows = conn.execute(sa.select(events).where(events.c.id > last_id).order_by(events.c.id)).all()
+    # The columns of this revision by name: the model may carry columns later ones add.
+    columns = [events.c[name] for name in ("id", "prev_hash", "hash", *EVENT_COLUMNS)]
+    rows = conn.execute(
+        sa.select(*columns).where(events.c.id > last_id).order_by(events.c.id)
+    ).all()
     for row in rows:
         made = hashlib.sha256((row.prev_hash + _canonical(row)).encode()).hexdigest()
         if row.prev_hash != expected or made != row.hash:

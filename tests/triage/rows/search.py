@@ -1,4 +1,8 @@
-"""Route-matrix rows (method, path, {role or "anonymous": status}); see tests/handover/access_rows."""
+"""Route-matrix rows for the search of past incidents (merged into tests/app/test_access.py).
+
+A GET without `q` and `reason` is a field error for the board (422); every other role, and a
+telephony token with scope `intake` (the matrix's default for it), is refused (403).
+"""
 
 ROLES = ("dispatcher", "officer", "supervisor", "social_worker", "admin")
 
@@ -8,5 +12,7 @@ def only(allowed: dict[str, int], anonymous: int = 401) -> dict[str, int]:
     return {"anonymous": anonymous, **dict.fromkeys(ROLES, 403), **allowed}
 
 
-ROWS: list[tuple[str, str, dict[str, int]]] = []
+ROWS: list[tuple[str, str, dict[str, int]]] = [
+    ("GET", "/api/v1/search", only({"dispatcher": 422, "supervisor": 422})),
+]
 PAGES: tuple[str, ...] = ()
