@@ -139,6 +139,7 @@ PARAMS = {  # a path parameter → the Night attribute holding R's object of tha
     "person_id": "person_id",  # R's victim (its candidates, links and history)  # the alarm for NT-11's free text about R
 }
 LISTINGS = {  # routes without parameters whose answer may include R
+    "GET /api/v1/search": "past incidents by R's victim's name (QUERIES)",
     "POST /api/v1/trajectory/lookup": "earlier screens at R's address or from R's phone",
     "POST /api/v1/protective-orders": "registers an order; names the open incidents it flagged "
     "that the supervisor may see",
@@ -234,6 +235,8 @@ BODIES: dict[str, Callable[[Night], dict[str, Any]]] = {
         "incident_id": n.rid,
     },
 }
+# Query strings for listings asked by GET: what finds R.
+QUERIES = {"GET /api/v1/search": "?q=Griet+Zeldenrust&reason=opvolging"}
 # Where the addressed organisation's reader gets R's note by design (its shared content only).
 PARTNER_SHARES = {
     "GET /api/v1/partner-notes/<int:note_id>",
@@ -432,12 +435,14 @@ def try_scoped(night: Night, probe: Probe, actor: str) -> list[str]:
 def try_listing(night: Night, probe: Probe, actor: str) -> list[str]:
     """A listing shows R only as the placeholder, and a new call learns nothing of R."""
     body = BODIES.get(probe.key, lambda n: {})(night)
-    got = send(night, actor, probe.method, probe.path({}), body)
+    got = send(night, actor, probe.method, probe.path({}) + QUERIES.get(probe.key, ""), body)
     names = leaked(got.get_data(as_text=True), actor)
     found = [f"leaks {', '.join(names)}"] if names else []
     data = got.get_json(silent=True) if got.is_json else None
     hidden = [row for row in rows_of_r(data, night) if row.get("restricted") is not True]
     found += [f"R's row without restricted: true ({row})" for row in hidden]
+    if probe.key in QUERIES and list(rows_of_r(data, night)):
+        found.append("a search by R's victim's name finds R (not even as a placeholder)")
     if probe.key == "POST /api/v1/incidents" and got.status_code in (200, 201):
         found += repeat_history(night, actor, data["id"])
     return found
@@ -520,6 +525,9 @@ def whole_on_the_board(night: Night, actor: str) -> list[str]:
     for path in ("/api/v1/incidents", "/api/v1/board"):
         rows = list(rows_of_r(send(night, actor, "GET", path, None).get_json(), night))
         wrong += [f"{path}: no row of R"] if not rows else whole_row(rows[0], path)
+    searched = send(night, actor, "GET", "/api/v1/search" + QUERIES["GET /api/v1/search"], None)
+    if not list(rows_of_r(searched.get_json(), night)):
+        wrong.append("/api/v1/search: R not found by its victim's name")
     return wrong
 
 
