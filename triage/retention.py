@@ -40,8 +40,9 @@ def anonymise(incident: Incident, now: dt.datetime, counts: Counter) -> None:
     """Remove names, phones, narrative, raw answers and timeline texts; keep what statistics use.
 
     What remains: times, priorities, levels and scores, dispositions, motives, referrals, the
-    number of children, the postcode, the coarse coordinates (two decimals, about 1 km). The geocoder's cached result for the address goes
-    too, and so do the keys it was matched by (address key, person keys and person links).
+    number of children, the postcode, the coarse coordinates (two decimals, about 1 km). The
+    geocoder's cached result for the address goes too, and so do the keys it was matched by
+    (address key, person keys and person links).
     """
     iid = incident.id
     # A person's keys and confirmed link would still find (and tie) them: they go too.

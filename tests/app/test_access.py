@@ -28,20 +28,24 @@ BOARD_PAGE = {**BOARD_ONLY, "anonymous": 302}
 SUPERVISOR_ONLY = {**BOARD_ONLY, "dispatcher": 403}
 OFFICER_ONLY = {"anonymous": 401, **dict.fromkeys(ROLES, 403), "officer": 200}
 OFFICER_PAGE = {**OFFICER_ONLY, "anonymous": 302}
-PAGES = HANDOVER_PAGES + TRIAGE_PAGES + (
-    "/login/2fa",
-    "/2fa/enrol",
-    "/",
-    "/login",
-    "/logout",
-    "/console",
-    "/admin",
-    "/unit",
-    "/unit/assignments/999999",
-    "/manifest.webmanifest",
-    "/morning",
-    "/intake",
-    "/incidents/999999",
+PAGES = (
+    HANDOVER_PAGES
+    + TRIAGE_PAGES
+    + (
+        "/login/2fa",
+        "/2fa/enrol",
+        "/",
+        "/login",
+        "/logout",
+        "/console",
+        "/admin",
+        "/unit",
+        "/unit/assignments/999999",
+        "/manifest.webmanifest",
+        "/morning",
+        "/intake",
+        "/incidents/999999",
+    )
 )
 
 # (method, path, {role or "anonymous": expected status}); JSON bodies are empty so allowed
@@ -377,9 +381,8 @@ def test_each_role_gets_what_the_policy_says(app, method, path, expected):
         if path in PAGES and who not in ("anonymous", INTAKE_TOKEN):
             login(client, f"u-{who}")
             headers = {"X-CSRFToken": csrf_token(client, "/")} if method == "POST" else {}
-        response = client.open(
-            path, method=method, json={} if method in ("POST", "PATCH", "PUT") else None, headers=headers
-        )
+        body = {} if method in ("POST", "PATCH", "PUT") else None
+        response = client.open(path, method=method, json=body, headers=headers)
         if response.status_code != status:
             wrong.append(f"{who}: {response.status_code}, expected {status}")
         elif path.startswith("/api/") and status >= 400:

@@ -134,9 +134,9 @@ PARAMS = {  # a path parameter → the Night attribute holding R's object of tha
     "note_id": "note_id",  # the police view and the partner view of R's handover note
     "unit_id": "unit_id",  # the unit serving R
     "packet_id": "packet_id",  # CAW's 07:00 packet, which carries R's note
-    "alarm_id": "alarm_id",
+    "alarm_id": "alarm_id",  # the alarm for NT-11's free text about R
     "kind": "referral_kind",  # R's victim-support referral
-    "person_id": "person_id",  # R's victim (its candidates, links and history)  # the alarm for NT-11's free text about R
+    "person_id": "person_id",  # R's victim (its candidates, links and history)
 }
 LISTINGS = {  # routes without parameters whose answer may include R
     "GET /api/v1/search": "past incidents by R's victim's name (QUERIES)",
