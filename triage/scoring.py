@@ -321,13 +321,17 @@ def escalation_level(instrument: Instrument) -> str:
 
 
 def apply_escalation(
-    instrument: Instrument, result: ScoreResult, incidents_12m: int
+    instrument: Instrument,
+    result: ScoreResult,
+    incidents_12m: int,
+    threshold: int = REPEAT_THRESHOLD,
 ) -> ScoreResult:
-    """Raise the level to ``escalation_level`` when incidents in 12 months ≥ REPEAT_THRESHOLD."""
+    """Raise the level to ``escalation_level`` when incidents in the window ≥ the threshold
+    (REPEAT_THRESHOLD unless the organisation configured another)."""
     _check_same_instrument(instrument, result)
     if incidents_12m < 0:
         raise ValueError("incidents_12m must not be negative")
-    if incidents_12m < REPEAT_THRESHOLD:
+    if incidents_12m < threshold:
         return result
     target = escalation_level(instrument)
     if level_rank(instrument, target) <= level_rank(instrument, result.level):
@@ -335,7 +339,7 @@ def apply_escalation(
     line = Reason.of(
         "escalation",
         count=incidents_12m,
-        threshold=REPEAT_THRESHOLD,
+        threshold=threshold,
         old=result.level,
         level=target,
     )

@@ -143,7 +143,8 @@ def assess(
     if instrument is None:
         raise ScreeningError(_l("Unknown instrument."), {"instrument": _l("No such instrument.")})
     computed = _score(instrument, answers)
-    result = scoring.apply_escalation(instrument, computed, prior_count + 1)
+    threshold = int(current_app.config.get("REPEAT_THRESHOLD", REPEAT_THRESHOLD))
+    result = scoring.apply_escalation(instrument, computed, prior_count + 1, threshold)
     if judgement:
         result = _judged(instrument, result, *judgement)
     recs = scoring.recommendations(instrument, result, motives)

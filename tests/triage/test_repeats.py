@@ -14,7 +14,7 @@ from app.retention import run_retention
 from core import crypto
 from core.db import db
 from tests.conftest import bearer, make_token, make_user
-from tests.triage.helpers import new_incident
+from tests.triage.helpers import DASH_ITEMS, answers, new_incident
 from triage import keys, service
 from triage.models import Incident, IncidentStatus, Person, PersonKey, PersonRecord
 
@@ -112,10 +112,16 @@ def test_only_incidents_within_the_window_count(app, client, an, clock):
     assert FLAG in fourth["flags"]  # with the longer window, three before it
 
 
-def test_the_threshold_comes_from_the_configuration(app, client, an):
-    app.config["REPEAT_THRESHOLD"] = 2
+def test_the_threshold_comes_from_the_configuration(app, client, an, monkeypatch):
+    monkeypatch.setitem(app.config, "REPEAT_THRESHOLD", 2)
     call(client, an, SPELLINGS[0])
-    assert FLAG in call(client, an, SPELLINGS[1])["flags"]
+    second = call(client, an, SPELLINGS[1])
+    assert FLAG in second["flags"]
+    # The screen's repeat rule counts with the same threshold: DASH rises to its top level.
+    screen = {"instrument": "dash", "answers": answers(DASH_ITEMS, 0)}
+    scored = client.post(f"/api/v1/incidents/{second['id']}/assessments", json=screen, headers=an)
+    assert scored.status_code == 201, scored.get_json()
+    assert scored.get_json()["level"] == "high"
 
 
 def test_restricted_incidents_are_left_out_of_the_count(app, client, an, chef):
