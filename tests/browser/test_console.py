@@ -3,6 +3,7 @@ who must hear none of it. Everything arrives over Socket.IO without reloading th
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 
@@ -10,7 +11,13 @@ import pytest
 import requests
 from twilio.request_validator import RequestValidator
 
-from tests.browser.conftest import DEMO_PASSWORD, TWILIO_AUTH_TOKEN, login, screenshot
+from tests.browser.conftest import (
+    DEMO_PASSWORD,
+    TWILIO_AUTH_TOKEN,
+    live_flask,
+    login,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -326,3 +333,70 @@ def test_closing_asks_what_happened_with_each_referral_and_records_it(page, expe
         "psychosocial_support": "not_offered",
         "child_abuse_centre": "declined",
     }
+
+
+def register_house_ban(live_server: str, live_instance, address: str, since: str) -> dict:
+    """A supervisor's house ban at ADDRESS from two days before SINCE (an ISO time), by API."""
+    made = live_flask(live_instance, live_server, "token", "create", "supervisor")
+    start = dt.datetime.fromisoformat(since)
+    response = requests.post(
+        f"{live_server}/api/v1/protective-orders",
+        json={
+            "kind": "house_ban",
+            "subject": {"name": "Dirk Wouters", "birth_year": 1983},
+            "protected_persons": [{"name": "Sandra Wouters"}],
+            "address": address,
+            "valid_from": (start - dt.timedelta(days=2)).isoformat(),
+            "valid_to": (start + dt.timedelta(days=12)).isoformat(),
+            "issuing_authority": "Procureur des Konings Antwerpen",
+        },
+        headers={"Authorization": f"Bearer {made.strip().splitlines()[-1]}"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return response.json() | {"token": made.strip().splitlines()[-1]}
+
+
+def test_the_detail_shows_the_children_the_motives_and_a_possible_breach_in_red(
+    page, expect, live_server, live_instance
+):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    open_console(page, expect)
+    home = "Vleminckveld 33, 2000 Antwerpen"
+    incident = post_incident(
+        page,
+        home,
+        flags=["suspect_present"],  # he is there, at the home he was banned from
+        children={"count": 2, "ages": [3, 8], "present": True, "at_risk": True},
+        motives=["racism_discrimination", "sexual_violence"],
+    )
+    open_in_detail(page, expect, incident["reference"])
+    danger = page.locator("#detail-danger")
+    expect(danger).to_be_hidden()  # no order registered yet
+    facts = page.locator("#detail-facts")
+    expect(facts).to_contain_text("2 kinderen · leeftijden 3, 8 · aanwezig · in gevaar")
+    expect(facts.locator(".children-at-risk")).to_have_text("in gevaar")
+    expect(facts).to_contain_text("racisme of discriminatie, seksueel geweld")
+
+    order = register_house_ban(live_server, live_instance, home, incident["received_at"])
+    # Registering re-checks the open incidents: the open detail turns red without a reload.
+    expect(danger).to_be_visible()
+    expect(danger).to_have_class(re.compile(r"\bdanger-breach\b"))
+    expect(danger.locator(".danger-title")).to_have_text(
+        "Mogelijke inbreuk op een huisverbod of rechterlijk verbod"
+    )
+    expect(facts.locator("[data-flag=possible_breach]")).to_contain_text("mogelijke inbreuk")
+    expect(facts.locator("[data-flag=order_in_force]")).to_contain_text("huisverbod")
+    expect(page.locator("#detail-priority")).to_have_attribute("data-priority", "P1")
+    page.locator("#detail-facts").scroll_into_view_if_needed()
+    screenshot(page, "console-detail-breach.png")
+    overflow = page.locator("#detail").evaluate("d => d.scrollWidth - d.clientWidth")
+    assert overflow <= 0
+
+    requests.post(
+        f"{live_server}/api/v1/protective-orders/{order['id']}/revoke",
+        json={"reason": "einde van de test"},
+        headers={"Authorization": f"Bearer {order['token']}"},
+        timeout=10,
+    ).raise_for_status()
+    expect(danger).to_be_hidden()  # lifted: the red goes with it

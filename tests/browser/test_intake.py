@@ -116,10 +116,11 @@ def test_dash_screen_with_14_yes_is_high_and_recommends_veilig_huis(page, expect
     page.locator("a.open-incident").click()
     expect(page.locator("#incident[data-loaded]")).to_be_attached()
     expect(page.locator("#inc-priority")).to_have_attribute("data-priority", "P2")
-    timeline = page.locator("#timeline tbody tr")
-    expect(timeline.filter(has=page.locator("td", has_text="dispatcher"))).to_have_count(3)
-    expect(page.locator("#timeline tr[data-kind='incident.created']")).to_have_count(1)
-    expect(page.locator("#timeline tr[data-kind='assessment.scored']")).to_have_count(2)
+    by_dispatcher = page.locator("#timeline tbody tr", has_text="dispatcher")
+    expect(by_dispatcher.and_(page.locator("[data-kind='incident.created']"))).to_have_count(1)
+    expect(by_dispatcher.and_(page.locator("[data-kind='assessment.scored']"))).to_have_count(2)
+    # the screen's victim-support recommendation is kept as a suggested referral
+    expect(page.locator("#timeline tr[data-kind='referral.suggested']")).to_have_count(1)
     expect(page.locator("#timeline .when").first).to_have_text(re.compile(r"\d{1,2}:\d{2}:\d{2}"))
     screenshot(page, "incident-nl.png")
     assert watch.dialogs == []
@@ -170,11 +171,19 @@ def test_field_errors_show_at_the_input_and_alt_n_starts_a_new_call(page, expect
     before = incident_total(page)
     page.keyboard.type("Kerkstraat 1, 2060 Antwerpen")
     page.locator("#p0-age").fill("130")
+    page.locator("#p0-phone").fill("bel de buren")
+    page.locator("#add-person").click()  # a suspect born in '88, typed as 88
+    page.locator("#p1-name").fill("Kevin")
+    page.locator("#p1-birth_year").fill("88")
     page.keyboard.press("Control+Enter")
     age = page.locator("#p0-age")
     expect(age).to_have_attribute("aria-invalid", "true")
     expect(age).to_be_focused()
     expect(page.locator("#p0-age + .field-error")).to_be_visible()
+    expect(page.locator("#p0-phone")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#p0-phone + .field-error")).to_have_text("Heeft niet de verwachte vorm.")
+    expect(page.locator("#p1-birth_year + .field-error")).to_contain_text("1.900")
+    expect(page.locator("#p0-birth_year")).not_to_have_attribute("aria-invalid", "true")
     assert incident_total(page) == before
 
     page.keyboard.press("Alt+n")  # unsaved: the first press only warns
@@ -184,6 +193,9 @@ def test_field_errors_show_at_the_input_and_alt_n_starts_a_new_call(page, expect
     expect(page.locator("#address")).to_have_value("")
     expect(page.locator("#address")).to_be_focused()
     expect(page.locator("#p0-age")).not_to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#p0-phone")).to_have_value("")  # the victim's own phone is not kept
+    expect(page.locator("#persons .person")).to_have_count(1)
+    expect(page.locator(".field-error")).to_have_count(0)
     expect(page.locator("#prio-badge")).to_have_attribute("data-priority", "P3")
 
 
@@ -198,7 +210,7 @@ def test_intake_fits_a_phone_screen(page, expect):
 def test_children_motives_and_the_victims_fear_are_saved_and_shown(page, expect, watch):
     open_intake(page, expect)
     page.keyboard.type("Carnotstraat 12, 2060 Antwerpen")
-    page.locator("#p0-language").focus()
+    page.locator("#p0-birth_year").focus()
     page.keyboard.press("Enter")  # from the victim to the children, still on the keyboard
     expect(page.locator("#children-present input").first).to_be_focused()
     page.keyboard.press("1")  # present

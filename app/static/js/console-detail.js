@@ -43,12 +43,6 @@
     return [el("dt", { text: term }), el("dd", {}, ...value)];
   }
 
-  function yesNo(value) {
-    if (value === true) return t("ans_yes");
-    if (value === false) return t("ans_no");
-    return t("ans_unknown");
-  }
-
   let flagTexts = null; // immediate-danger questions by id, loaded once
 
   async function loadFlagTexts() {
@@ -89,10 +83,62 @@
         text: label("quality", d.location_quality) }), where ? ` · ${where}` : ""),
       ...kv(t("received"), fmtTime(d.received_at)),
       ...kv(t("dispatched_at"), fmtTime(summary ? summary.dispatched_at : d.dispatched_at)),
-      ...kv(t("flags"), d.flags.map(flagText).join(", ") || "—"),
+      ...kv(t("flags"), ...flagList(d.flags)),
+      ...kv(t("children"), ...childrenValue(d)),
+      ...kv(t("motives"), (d.motives || []).map((m) => label("motive", m)).join(", ") || "—"),
       ...kv(t("requested_skills"), d.requested_skills.map((s) => label("skill", s)).join(", ") || "—"),
-      ...kv(t("children_present"), yesNo(d.children_present)),
       ...kv(t("narrative"), el("span", { class: "narrative-short", text: d.narrative || "—" })));
+    renderDanger(d);
+  }
+
+  const ORDER_FLAGS = ["possible_breach", "order_in_force"];
+
+  /** The danger signs, the order register's in red. */
+  function flagList(flags) {
+    if (!flags.length) return ["—"];
+    return flags.flatMap((flag, n) => [n ? ", " : "",
+      el("span", { class: ORDER_FLAGS.includes(flag) ? "flag-order" : null, dataset: { flag },
+        text: flagText(flag) })]);
+  }
+
+  /** Children: how many, their ages, present, at risk (at risk stands out). */
+  function childrenValue(d) {
+    const c = d.children;
+    const known = (v) => v !== null && v !== undefined;
+    const present = c && known(c.present) ? c.present : d.children_present;
+    if (!c && !known(present)) return ["—"];
+    if (c && c.count === 0) return [t("children_none")];
+    const parts = [];
+    if (c && c.count === 1) parts.push(t("children_count_one"));
+    else if (c && c.count) parts.push(t("children_count", { n: c.count }));
+    if (c && (c.ages || []).length) parts.push(t("children_ages", { ages: c.ages.join(", ") }));
+    if (known(present)) parts.push(t(present ? "children_present_yes" : "children_present_no"));
+    if (c && c.at_risk === true) {
+      parts.push(el("strong", { class: "children-at-risk", text: t("children_at_risk_yes") }));
+    } else if (c && c.at_risk === false) parts.push(t("children_at_risk_no"));
+    if (!parts.length) return ["—"];
+    return parts.flatMap((part, n) => (n ? [" · ", part] : [part]));
+  }
+
+  /** A house ban or court order on the incident above everything else; a possible breach in
+   * the P1 colours (the server made it P1). Redrawn only when the flags change. */
+  function renderDanger(d) {
+    const box = $("detail-danger");
+    const breach = d.flags.includes("possible_breach");
+    const order = breach || d.flags.includes("order_in_force");
+    const key = order ? `${d.id}:${breach}` : "";
+    if (box.dataset.key === key) return;
+    box.dataset.key = key;
+    box.hidden = !order;
+    box.className = `detail-danger${breach ? " danger-breach" : ""}`;
+    if (!order) {
+      box.replaceChildren();
+      return;
+    }
+    box.replaceChildren(
+      el("strong", { class: "danger-title", text: t(breach ? "danger_breach" : "danger_order") }),
+      breach ? ` ${t("danger_breach_sms")} ` : " · ",
+      el("a", { href: "/protective-orders", text: t("danger_register") }));
   }
 
   function recReason(r, language) {
@@ -277,9 +323,11 @@
       $("detail-address").textContent = summary && summary.sms_address ? summary.sms_address : "";
       delete $("detail").dataset.loaded;
       showAssignError("");
-      for (const part of ["recs", "assignments", "messages", "timeline", "detail-facts"]) {
+      for (const part of ["recs", "assignments", "messages", "timeline", "detail-facts", "detail-danger"]) {
         $(part).replaceChildren();
       }
+      $("detail-danger").hidden = true;
+      delete $("detail-danger").dataset.key;
       setStatus(t("loading"));
     }
     C.selectRow(id);

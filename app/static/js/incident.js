@@ -64,11 +64,12 @@
       $("persons").replaceChildren(el("p", { class: "muted", text: t("no_persons") }));
       return;
     }
-    const head = el("tr", {}, [t("role"), t("name"), t("age"), t("language")].map(
-      (h) => el("th", { scope: "col", text: h })));
+    const head = el("tr", {}, [t("role"), t("name"), t("age"), t("birth_year"), t("language"),
+      t("own_phone")].map((h) => el("th", { scope: "col", text: h })));
     const rows = d.persons.map((p) => el("tr", {},
       el("td", { text: label("role", p.role) }), el("td", { text: p.name || "—" }),
-      el("td", { text: p.age ?? "—" }), el("td", { text: p.language || "—" })));
+      el("td", { text: p.age ?? "—" }), el("td", { text: p.birth_year ?? "—" }),
+      el("td", { text: p.language || "—" }), el("td", { text: p.phone || "—" })));
     $("persons").replaceChildren(el("div", { class: "table-wrap" },
       el("table", {}, el("thead", {}, head), el("tbody", {}, rows))));
   }

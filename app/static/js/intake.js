@@ -308,20 +308,23 @@
     return $(id).value.trim();
   }
 
+  const PERSON_FIELDS = ["name", "age", "language", "phone", "birth_year"];
+  const PERSON_NUMBERS = ["age", "birth_year"];
+
+  /** The persons of the call: a row's typed fields (empty ones left out); the victim always. */
   function personRows() {
     const payload = [];
     for (const row of $("persons").querySelectorAll(".person")) {
       const get = (name) => row.querySelector(`[name="${name}"]`);
       const person = { role: get("role").value };
-      const name = get("name").value.trim();
-      const age = get("age").value.trim();
-      const language = get("language").value.trim().toLowerCase();
-      if (name) person.name = name;
-      if (age !== "") person.age = Number(age);
-      if (language) person.language = language;
-      const empty = !name && age === "" && !language;
-      const keep = person.role === "victim" || !empty;
-      for (const field of ["name", "age", "language"]) {
+      for (const field of PERSON_FIELDS) {
+        const typed = get(field).value.trim();
+        if (typed === "") continue;
+        if (PERSON_NUMBERS.includes(field)) person[field] = Number(typed);
+        else person[field] = field === "language" ? typed.toLowerCase() : typed;
+      }
+      const keep = person.role === "victim" || Object.keys(person).length > 1;
+      for (const field of PERSON_FIELDS) {
         get(field).dataset.field = keep ? `persons.${payload.length}.${field}` : "";
       }
       if (keep) payload.push(person);
@@ -624,11 +627,36 @@
     );
   }
 
-  /** Children, motives and the victim's own fear of the saved call, when said. */
+  const known = (v) => v !== null && v !== undefined && v !== "";
+
+  /** One person as saved: role, name, age, birth year and own phone (what finds earlier calls). */
+  function personText(p) {
+    return [
+      label("role", p.role),
+      p.name,
+      known(p.age) ? t("person_age", { age: p.age }) : null,
+      known(p.birth_year) ? t("person_born", { year: p.birth_year }) : null,
+      known(p.phone) ? t("person_phone", { phone: p.phone }) : null,
+      known(p.language) ? t("person_language", { language: p.language }) : null,
+    ].filter(Boolean).join(" · ");
+  }
+
+  /** The persons the call names (a victim row left empty is not shown). */
+  function personsFact(detail) {
+    const said = (detail.persons || []).filter((p) => PERSON_FIELDS.some((k) => known(p[k])));
+    if (!said.length) return null;
+    return el("div", { class: "fact-persons" }, el("dt", { text: t("persons") }),
+      el("dd", {}, el("ul", { class: "person-facts" },
+        said.map((p) => el("li", { dataset: { role: p.role }, text: personText(p) })))));
+  }
+
+  /** Persons, children, motives and the victim's own fear of the saved call, when said. */
   function caseFacts(detail) {
     const fact = (key, text) => el("div", { class: `fact-${key}` },
       el("dt", { text: t(key) }), el("dd", { text }));
     const out = [];
+    const persons = personsFact(detail);
+    if (persons) out.push(persons);
     const kids = childrenText(detail.children);
     if (kids) out.push(fact("children", kids));
     if ((detail.motives || []).length) {
