@@ -1,4 +1,5 @@
-"""Retention: anonymise incidents closed longer than RETENTION_DAYS; empty old handover packets.
+"""Retention: anonymise incidents closed, and protective orders ended, longer than RETENTION_DAYS
+ago; empty old handover packets.
 
 The orchestrator: each domain says what of its own data goes (`triage/`, `dispatch/` and
 `handover/retention.py`); this module decides when, counts, and commits once.
@@ -36,6 +37,17 @@ def anonymise(incident: Incident, now: dt.datetime, counts: Counter) -> None:
     audit.record("anonymise", "incident", incident.id, username="retention")
 
 
+ORDER_BATCH = 500  # protective orders per statement (and per audit event)
+
+
+def anonymise_orders(as_of: dt.datetime, days: int, now: dt.datetime, counts: Counter) -> None:
+    """Anonymise the protective orders that ended RETENTION_DAYS ago, a batch at a time, each
+    batch one audit event."""
+    while ids := triage_retention.due_orders(as_of, days, ORDER_BATCH):
+        triage_retention.anonymise_orders(ids, now, counts)
+        audit.record("anonymise", "protective_order", object_ids=ids, username="retention")
+
+
 def run_retention(as_of: dt.datetime, dry_run: bool = False) -> Counter:
     """Anonymise what is due as of a moment; with dry_run, count only."""
     config = current_app.config
@@ -45,10 +57,12 @@ def run_retention(as_of: dt.datetime, dry_run: bool = False) -> Counter:
     stray = dispatch_retention.stray_messages(as_of, days)
     if dry_run:
         counts["incidents"], counts["stray_sms"] = len(due), len(stray)
+        counts["protective_orders"] = triage_retention.count_due_orders(as_of, days)
         return counts
     now = clock.now()
     for incident in due:
         anonymise(incident, now, counts)
+    anonymise_orders(as_of, days, now, counts)
     dispatch_retention.purge_stray_messages(stray, counts)
     triage_retention.purge_geocode_cache(as_of, int(config.get("GEOCODE_CACHE_DAYS", 30)), counts)
     handover_retention.purge_packets(as_of, int(config.get("PACKET_RETENTION_DAYS", 30)), counts)
@@ -93,6 +107,7 @@ def run_command(dry_run: bool, as_of: dt.datetime | None) -> None:
         "handover_packets",
         "stray_sms",
         "geocode_cache",
+        "protective_orders",
     )
     for kind in kinds:
         if not dry_run or kind in counts:

@@ -316,10 +316,9 @@ class BaseConfig:
         # Repeat victimisation: this many incidents for one person or one address in the window.
         self.REPEAT_THRESHOLD = env_int("REPEAT_THRESHOLD", 3)
         self.REPEAT_WINDOW_DAYS = env_int("REPEAT_WINDOW_DAYS", 365)
-        # Searches of past incidents and persons, per user (each one audited with its reason).
-        self.SEARCH_RATE_LIMIT = env_str("SEARCH_RATE_LIMIT", "30 per minute")
-        # Earlier screens at a typed address or phone, asked while a call is typed.
-        self.TRAJECTORY_RATE_LIMIT = env_str("TRAJECTORY_RATE_LIMIT", "60 per minute")
+        # One bucket per user for every look-up by a person's or an address's keys: the search,
+        # and the duplicates, earlier screens and person candidates asked while a call is typed.
+        self.LOOKUP_RATE_LIMIT = env_str("LOOKUP_RATE_LIMIT", "60 per minute")
         self.RANKING_SPEED_KMH = env_float("RANKING_SPEED_KMH", 40.0)
         self.RANKING_DETOUR_FACTOR = env_float("RANKING_DETOUR_FACTOR", 1.3)
         self.SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 5)

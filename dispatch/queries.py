@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 
 from core import clock
 from core.db import db
@@ -27,10 +28,15 @@ def first_assigned_at(incident_ids: list[int]) -> dict[int, dt.datetime]:
 
 def involved(user_id: int, incident_id: int) -> bool:
     """Assigned a unit to the incident, or is on the crew of one of its assignments (in time)."""
+    return bool(db.session.execute(select(involved_condition(user_id, incident_id))).scalar())
+
+
+def involved_condition(user_id: int, incident_id: Any) -> ColumnElement[bool]:
+    """`involved` as an SQL condition on an incident id (a value, or a column of a statement)."""
     assigned = exists().where(
         Assignment.incident_id == incident_id, Assignment.assigned_by_id == user_id
     )
-    return bool(db.session.execute(select(assigned | _on_crew(user_id, incident_id))).scalar())
+    return assigned | _on_crew(user_id, incident_id)
 
 
 def on_crew(user_id: int, incident_id: int) -> bool:
@@ -123,6 +129,7 @@ def register(app: Flask) -> None:
         links.AssignmentQueries(
             first_assigned_at=first_assigned_at,
             involved=involved,
+            involved_condition=involved_condition,
             has_active_assignment=has_active_assignment,
             involved_users=involved_users,
             crew_users=crew_users,

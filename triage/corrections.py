@@ -11,7 +11,7 @@ from typing import Any
 from accounts.actor import Actor
 from core import audit
 from core.db import db
-from triage import events, keys, links, screening
+from triage import events, keys, links, person_links, screening
 from triage.location import locate
 from triage.models import Incident, Person, Priority
 from triage.schemas import IncidentUpdate, PersonIn
@@ -53,22 +53,27 @@ def _same_person(person: Person, given: PersonIn) -> bool:
     return given.phone is not None and person.phone_index == phone_index(given.phone)
 
 
-def _replace_persons(incident: Incident, items: list[PersonIn]) -> None:
+def _replace_persons(incident: Incident, items: list[PersonIn], actor: Actor) -> None:
     """Replace the persons list (a PATCH sends it whole) without dropping confirmed links.
 
     A person that stays (`_same_person`) keeps its row, so its `record_id` (the link a
     dispatcher confirmed) and its key rows stay. A person left out of the new list is deleted
-    with its keys and rejections, and so is its link: the person record stays for the other
-    incidents, this incident is no longer tied to it (the repeat flag already set stays).
+    with its keys and rejections, after `person_links.drop` took it off its record as an unlink
+    does (timeline lines, audit; a record left with one person dissolved). The repeat flag
+    already set stays.
     """
     left = list(incident.persons)
-    kept = []
+    pairs = []
     for given in items:
         match = next((p for p in left if _same_person(p, given)), None)
         if match is not None:
             left.remove(match)
-        kept.append(fill_person(match or Person(role=given.role), given))
-    incident.persons = kept
+        pairs.append((match, given))
+    for dropped in left:
+        person_links.drop(dropped, actor)
+    incident.persons = [
+        fill_person(match or Person(role=given.role), given) for match, given in pairs
+    ]
 
 
 SIMPLE_FIELDS = {"children_present": "children_present", "narrative": "narrative"}
@@ -112,7 +117,7 @@ def update_incident(incident: Incident, body: IncidentUpdate, actor: Actor) -> l
     changed += _update_case(incident, body, changes)
     changed += _update_location(incident, body, changes)
     if body.persons is not None:
-        _replace_persons(incident, body.persons)
+        _replace_persons(incident, body.persons, actor)
         changed.append("persons")
     if changed:
         db.session.flush()

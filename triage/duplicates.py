@@ -15,6 +15,7 @@ from flask import current_app
 from pydantic import Field
 from sqlalchemy import or_, select
 
+from accounts.actor import Actor
 from core import audit, clock
 from core.api import api, endpoint
 from core.db import db
@@ -24,6 +25,7 @@ from core.schemas import Input, Output, Phone
 from triage import location, service
 from triage.access import current_actor, sees
 from triage.models import Incident, IncidentStatus
+from triage.visible_rows import visible_to
 
 LIMIT = 5
 
@@ -55,8 +57,11 @@ class DuplicateList(Output):
     items: list[DuplicateRead]
 
 
-def open_matches(address: str | None, phone: str | None, now: dt.datetime, hours: int):
-    """Open incidents since `now - hours` whose address or caller phone index matches."""
+def open_matches(
+    actor: Actor, address: str | None, phone: str | None, now: dt.datetime, hours: int
+):
+    """Open incidents since `now - hours` whose address or caller phone index matches, of
+    those the actor may see (`sees` is still asked of each: the SQL condition lets more by)."""
     keys = {}
     # The canonical key (triage.canonical): "Carnot str 45" finds "Carnotstraat 45, 2060".
     index = location.canonical_index(address)
@@ -72,6 +77,7 @@ def open_matches(address: str | None, phone: str | None, now: dt.datetime, hours
             or_(*(column == value for column, value in keys.values())),
             Incident.status != IncidentStatus.CLOSED,
             Incident.received_at >= now - dt.timedelta(hours=hours),
+            visible_to(actor),  # a hidden match is never read: it costs what a miss costs
         )
         .order_by(Incident.received_at.desc())
         .limit(LIMIT * 4)
@@ -83,8 +89,9 @@ def open_matches(address: str | None, phone: str | None, now: dt.datetime, hours
 
 
 @api.post("/incidents/duplicates")
-# Per user: a curious colleague cannot sweep the city's phones.
-@per_user("duplicates", "DUPLICATE_RATE_LIMIT", "60 per minute")
+# Per user, one bucket with the search and the other look-ups while a call is typed: a curious
+# colleague cannot sweep the city's phones by spreading it over routes.
+@per_user("lookup", "LOOKUP_RATE_LIMIT", "60 per minute")
 @endpoint(
     "Open incidents this call may be about",
     BOARD,
@@ -99,7 +106,9 @@ def find_duplicates(body: DuplicateQuery):
     actor = current_actor()
     found = [
         (incident, matched)
-        for incident, matched in open_matches(body.address, body.caller_phone, clock.now(), hours)
+        for incident, matched in open_matches(
+            actor, body.address, body.caller_phone, clock.now(), hours
+        )
         if sees(actor, incident)
     ][:LIMIT]
     # Every question is audited, found or not (a miss is an answer too), by what was asked.

@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import Flask, current_app, has_app_context
+from sqlalchemy import false
 
 _KEY = "triage.assignment_queries"
 
@@ -32,6 +34,9 @@ class AssignmentQueries:
     """incident id → the officers on its assignments' crews (active, or within the grace)"""
     unit_officers: Callable[[int], set[int]]
     """unit id → the officers on the unit now"""
+    involved_condition: Callable[[int, Any], Any] = lambda user_id, incident_id: false()
+    """(user id, an incident id column) → `involved` as an SQL condition, for statements that
+    list incidents (search, look-ups) and leave out those the user may not see"""
     danger_changed: Callable[[int], None] = lambda incident_id: None
     """incident id → its officer-safety facts changed: tell the units on it what is new"""
 

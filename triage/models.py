@@ -217,6 +217,11 @@ class ProtectiveOrder(Base):
     revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    # Restricted (a colleague is involved, say): its details for supervisors only; it still
+    # raises the flags for everyone.
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When retention removed its names, address and keys (kind, dates, authority stay).
+    anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     keys: Mapped[list[OrderKey]] = relationship(cascade="all, delete-orphan")
 

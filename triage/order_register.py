@@ -115,12 +115,26 @@ def _birth_years(body: OrderCreate) -> dict[str, Any]:
     }
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # far-off dates are typing errors (and overflow the maths)
+
+
+def _far_off(body: OrderCreate) -> dict[str, Any]:
+    """Field messages for a start or end outside the years 2000 to 2100."""
+    return {
+        name: _l("Give a date between the years 2000 and 2100.")
+        for name in ("valid_from", "valid_to")
+        if (moment := getattr(body, name)) is not None
+        and not FIRST_YEAR <= moment.year <= LAST_YEAR
+    }
+
+
 def check_order(body: OrderCreate) -> tuple[dt.datetime, dt.datetime]:
     """Refuse an order the register cannot use (every field message at once); its period."""
-    fields = _missing(body) | _birth_years(body)
+    far_off = _far_off(body)
+    fields = _missing(body) | _birth_years(body) | far_off
     start = local(body.valid_from) if body.valid_from else None
     end = local(body.valid_to) if body.valid_to else None
-    if start and end:
+    if start and end and not far_off:
         fields |= _period_errors(body.kind, start, end)
     if fields or not (start and end):
         raise OrderError(422, "validation_error", _l("Some fields are not valid."), fields)
@@ -159,6 +173,7 @@ def register_order(body: OrderCreate, actor: Actor) -> tuple[ProtectiveOrder, li
         valid_to=end,
         issuing_authority=body.issuing_authority,
         order_reference=(body.order_reference or "").strip() or None,
+        restricted=body.restricted,
         created_by_id=actor.user.id if actor.user else None,
         keys=_keys(body),
     )
@@ -252,10 +267,13 @@ def status_of(order: ProtectiveOrder, now: dt.datetime | None = None) -> str:
 
 
 def list_orders(
-    include_expired: bool, page: int, per_page: int
+    include_expired: bool, page: int, per_page: int, with_restricted: bool = False
 ) -> tuple[list[ProtectiveOrder], int]:
-    """A page of the register, newest first: orders not ended nor revoked, or all of them."""
+    """A page of the register, newest first: orders not ended nor revoked, or all of them;
+    restricted ones only when asked (for a supervisor)."""
     query = select(ProtectiveOrder)
+    if not with_restricted:
+        query = query.where(ProtectiveOrder.restricted.is_(False))
     if not include_expired:
         now = clock.now()
         query = query.where(ProtectiveOrder.revoked_at.is_(None), ProtectiveOrder.valid_to >= now)

@@ -45,6 +45,11 @@ class OrderCreate(Input):
     valid_to: dt.datetime | None = Field(None, description="required")
     issuing_authority: Text = Field("", description="required")
     order_reference: str | None = Field(None, max_length=100)
+    restricted: bool = Field(
+        False,
+        description="details for supervisors only (a colleague is involved, say); the order "
+        "still raises the flags for every dispatcher",
+    )
 
 
 class OrderRevoke(Input):
@@ -61,7 +66,7 @@ class OrderQuery(PageQuery):
 
 
 class OrderPersonRead(Output):
-    """Someone an order names."""
+    """Someone an order names (the birth year and phone for supervisors only)."""
 
     name: str | None
     birth_year: int | None = None
@@ -69,11 +74,16 @@ class OrderPersonRead(Output):
 
 
 class OrderRead(Output):
-    """One order of the register."""
+    """One order of the register.
+
+    A restricted order reaches a dispatcher only through an incident it flags, and then without
+    names, address or reference (`subject.name` null, `protected_persons` empty).
+    """
 
     id: int
     kind: str
     status: str = Field(description="active, upcoming, expired or revoked")
+    restricted: bool
     subject: OrderPersonRead
     protected_persons: list[OrderPersonRead]
     address: str | None

@@ -7,6 +7,14 @@ dissolved). Each change: a timeline line on every incident concerned (ids, never
 audit record, `incident.updated` for each incident; after a link the repeat pattern is asked
 again (`service.mark_repeat`) on every incident of the record. Repeating a decision changes
 nothing. Services flush; the route commits.
+
+A decision never changes the record of a person the actor may not see (a restricted incident's
+victim, linked by a supervisor). Unlinking a person whose record the actor is not shown
+(`persons.shown_records`: they see no other person on it) answers as for a person without a
+link; unlinking from a record they are shown leaves the hidden persons on it (dissolved only
+when one person is left). Merging two records with a hidden person on either is refused: a
+supervisor, or someone who may see those incidents, decides it. A correction that removes a
+person from its call (`drop`) takes it off its record whatever the actor may see.
 """
 
 from __future__ import annotations
@@ -22,7 +30,9 @@ from core.db import db
 from core.i18n import lazy_gettext as _l
 from triage import events, service
 from triage.models import Incident, Person, PersonRecord, PersonRejection
-from triage.persons import INVALID, PersonError, record_persons
+from triage.persons import INVALID, PersonError, record_persons, seer, shown_records
+
+DROPPED = _l("Removed when the call was corrected")
 
 
 def decide(person: Person, other: Person, decision: str, actor: Actor) -> bool:
@@ -72,6 +82,7 @@ def _join(person: Person, other: Person, actor: Actor) -> int:
         _claim([other], mine)
         return mine
     assert mine is not None and theirs is not None  # both on a record: merge
+    _check_merge(mine, theirs, actor)
     keep, drop = sorted((mine, theirs))  # the older record stays: its id is already on lines
     db.session.execute(
         update(Person)
@@ -81,6 +92,20 @@ def _join(person: Person, other: Person, actor: Actor) -> int:
     )
     db.session.execute(delete(PersonRecord).where(PersonRecord.id == drop))
     return keep
+
+
+def _check_merge(mine: int, theirs: int, actor: Actor) -> None:
+    """Refuse to merge records with a person on an incident the actor may not see: it would
+    move a link a supervisor made without them knowing of it."""
+    sees = seer(actor)
+    if all(sees(q.incident) for r in (mine, theirs) for q in record_persons(r)):
+        return
+    raise PersonError(
+        409,
+        "conflict",
+        _l("These persons can only be linked by a supervisor."),
+        {"other_person_id": _l("Ask a supervisor to link them.")},
+    )
 
 
 def _claim(persons: list[Person], record_id: int) -> None:
@@ -140,10 +165,23 @@ def reject(person: Person, other: Person, actor: Actor) -> bool:
 
 
 def unlink(person: Person, reason: str, actor: Actor) -> bool:
-    """Take the person off its record (a record left with one person is dissolved)."""
+    """Take the person off its record (a record left with one person is dissolved); False when
+    the actor is shown no record for it (none, or only persons they may not see on it)."""
+    if person.record_id not in shown_records(actor, [person]):
+        return False  # as for a person without a link: a hidden link is not told, nor undone
+    _take_off(person, reason, actor)
+    return True
+
+
+def drop(person: Person, actor: Actor) -> None:
+    """Take a person that a correction removes from its call off its record, if on one."""
+    if person.record_id is not None:
+        _take_off(person, str(DROPPED), actor)
+
+
+def _take_off(person: Person, reason: str, actor: Actor) -> None:
     record_id = person.record_id
-    if record_id is None:
-        return False
+    assert record_id is not None
     rest = [q for q in record_persons(record_id) if q.id != person.id]
     person.record_id = None
     if len(rest) <= 1:  # one person is no record
@@ -164,7 +202,6 @@ def unlink(person: Person, reason: str, actor: Actor) -> bool:
         )
     audit.record("unlink", "person", person.id, object_ids=[q.id for q in rest])
     _publish({person.incident_id, *(q.incident_id for q in rest)})
-    return True
 
 
 def _on_both(kind: str, person: Person, other: Person, actor: Actor, **extra: int) -> None:

@@ -13,6 +13,7 @@ from pydantic import Field, StringConstraints, ValidationError
 from core.api import api, endpoint, field_errors, problem
 from core.i18n import lazy_gettext as _l
 from core.policies import BOARD
+from core.ratelimit import per_user
 from core.schemas import DbId, Input, Output
 from triage import person_links, persons
 from triage.access import current_actor, incident_or_404
@@ -125,14 +126,14 @@ class PersonHistory(Output):
     items: list[HistoryEntryRead]
 
 
-def _who(person: Person) -> dict:
+def _who(person: Person, shown: set[int]) -> dict:
     return {
         "person_id": person.id,
         "role": str(person.role),
         "name": person.name,
         "age": person.age,
         "birth_year": person.birth_year,
-        "record_id": person.record_id,
+        "record_id": persons.record_of(person, shown),
     }
 
 
@@ -144,16 +145,16 @@ def _where(incident: Incident) -> dict:
     }
 
 
-def _matches_read(found: persons.PersonMatches) -> PersonMatchesRead:
+def _matches_read(found: persons.PersonMatches, shown: set[int]) -> PersonMatchesRead:
     return PersonMatchesRead(
-        **_who(found.person),
+        **_who(found.person, shown),
         linked=[
             LinkedIncident(person_id=q.id, role=str(q.role), **_where(q.incident))
             for q in found.linked
         ],
         candidates=[
             CandidateRead(
-                **_who(c.person),
+                **_who(c.person, shown),
                 **_where(c.person.incident),
                 matched_on=list(c.matched_on),
                 restricted=bool(c.person.incident.restricted),
@@ -164,6 +165,7 @@ def _matches_read(found: persons.PersonMatches) -> PersonMatchesRead:
 
 
 @api.get("/incidents/<int:incident_id>/person-candidates")
+@per_user("lookup", "LOOKUP_RATE_LIMIT", "60 per minute")
 @endpoint(
     "Persons on other incidents who may be the same",
     BOARD,
@@ -173,12 +175,17 @@ def _matches_read(found: persons.PersonMatches) -> PersonMatchesRead:
 )
 def person_candidates(incident_id: int):
     """For each person on the incident, persons on other incidents sharing a phone, a name (with
-    the birth year) or a phonetic name, that the viewer may see; never linked without a person."""
+    the birth year) or a phonetic name, that the viewer may see; never linked without a person.
+    Limited per user, in one bucket with the other look-ups (search, duplicates, trajectory)."""
     actor = current_actor()
     incident = incident_or_404(incident_id)
     found = persons.candidates(incident, actor)  # audited there
+    everyone = [p for m in found for p in (m.person, *(c.person for c in m.candidates))]
+    shown = persons.shown_records(actor, everyone)
     return CandidateList(
-        incident_id=incident.id, limit=persons.LIMIT, items=[_matches_read(m) for m in found]
+        incident_id=incident.id,
+        limit=persons.LIMIT,
+        items=[_matches_read(m, shown) for m in found],
     )
 
 
@@ -203,7 +210,7 @@ def decide_link(person_id: int, body: LinkDecision):
         other_person_id=other.id,
         decision=body.decision,
         changed=changed,
-        record_id=person.record_id,
+        record_id=persons.record_of(person, persons.shown_records(actor, [person])),
         flags=list(person.incident.flags),
     )
 
@@ -236,7 +243,10 @@ def unlink_person(person_id: int):
     person = persons.visible_person(actor, person_id)  # before the body: a hidden person is 404
     body = _unlink_body()
     changed = person_links.unlink(person, body.reason, actor)
-    return UnlinkRead(person_id=person.id, changed=changed, record_id=person.record_id)
+    shown = persons.shown_records(actor, [person])  # a link it may not see stays, unshown
+    return UnlinkRead(
+        person_id=person.id, changed=changed, record_id=persons.record_of(person, shown)
+    )
 
 
 # The guard answers before the body is read (a hidden person is a 404 whatever is sent), so the
@@ -260,12 +270,13 @@ def person_history(person_id: int):
     actor = current_actor()
     person = persons.visible_person(actor, person_id)
     entries = persons.history(person, actor)
+    shown = persons.shown_records(actor, [person])  # every entry is on this one record
     return PersonHistory(
         person_id=person.id,
-        record_id=person.record_id,
+        record_id=persons.record_of(person, shown),
         items=[
             HistoryEntryRead(
-                **_who(e.person),
+                **_who(e.person, shown),
                 **_where(e.person.incident),
                 priority=str(e.person.incident.priority),
                 status=str(e.person.incident.status),

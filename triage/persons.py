@@ -15,11 +15,16 @@ out: the incident itself, incidents already on the person's record, pairs a disp
 different people, anonymised incidents, incidents the viewer may not see (`access.sees`:
 restricted ones only for those allowed), and everything for a scoped token.
 
+A record is shown (its id, its linked persons) only to a viewer who sees two of its persons or
+more (`shown_records`): of a link to an incident hidden from them, they would otherwise learn
+that the victim has one. To them the person reads as linked to nobody.
+
 Decisions (same, different, unlink) are triage.person_links. Services flush; the route commits.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -86,7 +91,7 @@ def _scoped(actor: Actor) -> bool:
     return actor.user is None or (actor.token is not None and bool(actor.token.scopes))
 
 
-def _seer(actor: Actor) -> Callable[[Incident], bool]:
+def seer(actor: Actor) -> Callable[[Incident], bool]:
     """`access.sees`, asked once per incident."""
     known: dict[int, bool] = {}
 
@@ -96,6 +101,31 @@ def _seer(actor: Actor) -> Callable[[Incident], bool]:
         return known[incident.id]
 
     return sees
+
+
+def shown_records(actor: Actor, persons: Iterable[Person]) -> set[int]:
+    """The persons' records the actor may be shown: those of which it sees two persons or more.
+
+    One query for all the persons of a response. A record of which the actor sees only the one
+    person reads as no record (its id would tell of a link to an incident hidden from them);
+    one with two seen reads like a record of those two, whatever else is on it.
+    """
+    wanted = {p.record_id for p in persons if p.record_id is not None}
+    if not wanted or _scoped(actor):
+        return set()
+    rows = db.session.execute(
+        select(Person.record_id, Incident)
+        .join(Incident, Incident.id == Person.incident_id)
+        .where(Person.record_id.in_(wanted))
+    ).all()
+    sees = seer(actor)
+    seen = Counter(record_id for record_id, incident in rows if sees(incident))
+    return {record_id for record_id, count in seen.items() if record_id and count >= 2}
+
+
+def record_of(person: Person, shown: set[int]) -> int | None:
+    """The person's record id if it is among the `shown` ones, else None."""
+    return person.record_id if person.record_id in shown else None
 
 
 # --- the rule -------------------------------------------------------------------------------------
@@ -141,7 +171,7 @@ def candidates(incident: Incident, actor: Actor) -> list[PersonMatches]:
     """For each person on the incident: its linked persons and its candidates; audited."""
     if _scoped(actor):
         return []
-    sees = _seer(actor)
+    sees = seer(actor)
     rejected = _rejections([p.id for p in incident.persons])
     found = []
     for person in incident.persons:
@@ -247,7 +277,7 @@ def record_persons(record_id: int | None) -> list[Person]:
 def history(person: Person, actor: Actor) -> list[HistoryEntry]:
     """The incidents of the person's record the viewer may see, newest first; audited."""
     persons = record_persons(person.record_id) or [person]
-    sees = _seer(actor)
+    sees = seer(actor)
     visible = [p for p in persons if sees(p.incident)]
     visible.sort(key=lambda p: (p.incident.received_at, p.id), reverse=True)
     levels = latest_levels([p.incident_id for p in visible])

@@ -5,7 +5,10 @@ confidence centre (Vertrouwenscentrum Kindermishandeling, VK).
 
 Rules suggest a referral when the facts call for it: children at risk → VK; a hate-crime or
 sexual-violence motive → psychosocial support; a risk screen recommending victim support →
-victim support. A person records what happened: offered, accepted, declined, or not offered
+victim support. A motive is case data kept encrypted on the incident: the reason stored
+(in the referral row and on the timeline, both plain) is the one code `support_motive`, and
+which motive it was is read from the incident when the referral is shown to someone who may
+see the incident. A person records what happened: offered, accepted, declined, or not offered
 (with a reason code). Victim and psychosocial support are asked about at close whatever was
 screened (triage.closing).
 
@@ -66,7 +69,12 @@ NOT_OFFERED_REASONS = {
     "already_supported": ("Already supported by this service", "Al begeleid door deze dienst"),
     "no_victim": ("No victim involved", "Geen slachtoffer betrokken"),
 }
+SUPPORT_MOTIVE = "support_motive"
 RULE_REASONS = {
+    SUPPORT_MOTIVE: (
+        "A hate-crime or sexual-violence motive",
+        "Een motief van haatmisdrijf of seksueel geweld",
+    ),
     "children_at_risk": ("Children at risk", "Kinderen in gevaar"),
     "screen_recommendation": ("A risk screen recommends it", "Een risicoscreening raadt het aan"),
 }
@@ -84,12 +92,13 @@ def label(pair: tuple[str, str]) -> dict[str, str]:
     return {"en": pair[0], "nl": pair[1]}
 
 
-def reason_label(code: str | None) -> dict[str, str] | None:
-    """A reason code (a rule's or a not-offered one) in Dutch and English."""
+def reason_label(code: str | None, incident: Incident | None = None) -> dict[str, str] | None:
+    """A reason code (a rule's or a not-offered one) in Dutch and English; `support_motive`
+    names the incident's motive (read from its encrypted motives: only pass a visible one)."""
     if code is None:
         return None
-    if code.startswith("motive_") and code[7:] in scoring.MOTIVES:
-        name = scoring.MOTIVES[code[7:]].name
+    if code == SUPPORT_MOTIVE and incident is not None and (motive := _support_motive(incident)):
+        name = scoring.MOTIVES[motive].name
         return {"en": f"Motive: {name['en']}", "nl": f"Motief: {name['nl']}"}
     pair = RULE_REASONS.get(code) or NOT_OFFERED_REASONS.get(code)
     return label(pair) if pair else {"en": code, "nl": code}
@@ -123,8 +132,8 @@ def suggestions(incident: Incident) -> dict[str, str]:
     screened = _screen_recommends(incident.id)
     if "victim_support" in screened:
         found["victim_support"] = "screen_recommendation"
-    if motive := _support_motive(incident):
-        found["psychosocial_support"] = f"motive_{motive}"
+    if _support_motive(incident):
+        found["psychosocial_support"] = SUPPORT_MOTIVE  # never which one: plain columns
     elif "psychosocial_support" in screened:
         found["psychosocial_support"] = "screen_recommendation"
     if (incident.children or {}).get("at_risk") is True:

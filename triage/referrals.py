@@ -74,7 +74,9 @@ def _name(user_id: int | None) -> str | None:
     return (user.display_name or user.username) if user is not None else None
 
 
-def _item(kind: str, row: Referral | None, suggested: str | None) -> ReferralRead:
+def _item(
+    incident: Incident, kind: str, row: Referral | None, suggested: str | None
+) -> ReferralRead:
     """A person's answer as recorded; otherwise what the rules suggest now (a stored suggestion
     keeps its time: since when it was suggested)."""
     status: str | None
@@ -91,7 +93,7 @@ def _item(kind: str, row: Referral | None, suggested: str | None) -> ReferralRea
         status=status,
         status_label=label(STATUSES.get(status or "") or SHOWN[status]),
         reason=reason,
-        reason_label=reason_label(reason),
+        reason_label=reason_label(reason, incident),
         suggested=suggested is not None,
         allowed=allowed(status),
         recorded_by=who,
@@ -105,7 +107,7 @@ def view(incident: Incident) -> ReferralList:
     rows, wanted = stored(incident.id), suggestions(incident)
     return ReferralList(
         incident_id=incident.id,
-        items=[_item(kind, rows.get(kind), wanted.get(kind)) for kind in KINDS],
+        items=[_item(incident, kind, rows.get(kind), wanted.get(kind)) for kind in KINDS],
         statuses=[Choice(code=c, label=label(p)) for c, p in STATUSES.items()],
         not_offered_reasons=[
             Choice(code=c, label=label(p)) for c, p in NOT_OFFERED_REASONS.items()

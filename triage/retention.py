@@ -1,11 +1,12 @@
-"""Triage's part of retention: which incidents are due, and what of them is anonymised."""
+"""Triage's part of retention: which incidents and protective orders are due, and what of them
+is anonymised."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from core import crypto
 from core.db import db
@@ -14,8 +15,10 @@ from triage.models import (
     GeocodeCacheEntry,
     Incident,
     IncidentStatus,
+    OrderKey,
     Person,
     PersonKey,
+    ProtectiveOrder,
     TimelineEvent,
 )
 
@@ -59,7 +62,7 @@ def anonymise(incident: Incident, now: dt.datetime, counts: Counter) -> None:
     counts["assessments"] += db.session.execute(
         update(Assessment)
         .where(Assessment.incident_id == iid)
-        .values(answers={}, override_reason=None)
+        .values(answers={}, override_reason=None, victim_fear=None)
     ).rowcount
     counts["timeline_texts"] += db.session.execute(
         update(TimelineEvent)
@@ -93,4 +96,55 @@ def purge_geocode_cache(as_of: dt.datetime, days: int, counts: Counter) -> None:
         delete(GeocodeCacheEntry).where(
             GeocodeCacheEntry.created_at < as_of - dt.timedelta(days=days)
         )
+    ).rowcount
+
+
+def _orders_due(as_of: dt.datetime, days: int):
+    """Orders not yet anonymised that ended (at their end or revocation, whichever is later)
+    before the cut-off."""
+    cutoff = as_of - dt.timedelta(days=days)
+    return (
+        ProtectiveOrder.anonymised_at.is_(None),
+        ProtectiveOrder.valid_to < cutoff,
+        or_(ProtectiveOrder.revoked_at.is_(None), ProtectiveOrder.revoked_at < cutoff),
+    )
+
+
+def count_due_orders(as_of: dt.datetime, days: int) -> int:
+    """How many protective orders `due_orders` would give, all batches together."""
+    query = select(func.count()).select_from(ProtectiveOrder).where(*_orders_due(as_of, days))
+    return db.session.execute(query).scalar_one()
+
+
+def due_orders(as_of: dt.datetime, days: int, limit: int) -> list[int]:
+    """The ids of the next `limit` protective orders to anonymise, oldest first."""
+    query = select(ProtectiveOrder.id).where(*_orders_due(as_of, days))
+    return list(db.session.execute(query.order_by(ProtectiveOrder.id).limit(limit)).scalars())
+
+
+def anonymise_orders(ids: list[int], now: dt.datetime, counts: Counter) -> None:
+    """Remove who and where from ended orders, and the keys calls were matched by.
+
+    What remains: the kind, the period, the revocation time, the issuing authority and whether
+    it was restricted, for statistics; no call can be flagged by it any more.
+    """
+    counts["order_keys"] += db.session.execute(
+        delete(OrderKey).where(OrderKey.order_id.in_(ids))
+    ).rowcount
+    counts["protective_orders"] += db.session.execute(
+        update(ProtectiveOrder)
+        .where(ProtectiveOrder.id.in_(ids), ProtectiveOrder.anonymised_at.is_(None))
+        .values(
+            subject_name=None,
+            subject_birth_year=None,
+            subject_phone=None,
+            protected_persons=[],
+            address_text=None,
+            address_key=None,
+            address_index=None,
+            revoke_reason=None,
+            order_reference=None,
+            anonymised_at=now,
+        )
+        .execution_options(synchronize_session=False)
     ).rowcount

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request
 from flask_login import current_user
 
+from accounts.actor import Actor
 from accounts.models import Role
 from core import audit
 from core.api import api, endpoint, not_found, problem
@@ -12,7 +13,7 @@ from core.i18n import lazy_gettext as _l
 from core.policies import BOARD, allow, protect
 from core.ratelimit import per_user
 from core.schemas import PageInfo
-from triage import corrections, events, fuzzy, pinning, referrals, screening, service
+from triage import corrections, events, fuzzy, persons, pinning, referrals, screening, service
 from triage.access import (
     current_actor,
     incident_or_404,
@@ -69,7 +70,7 @@ def incident_read(
         "motives": incident.motives or [],
         "narrative": incident.narrative,
         "requested_skills": incident.requested_skills,
-        "persons": [PersonRead.model_validate(p) for p in incident.persons],
+        "persons": _persons_read(incident, actor),
         "legal_hold": bool(incident.legal_hold),
     }
     if actor.token is not None and actor.token.scopes:
@@ -77,14 +78,26 @@ def incident_read(
     return model.model_validate(data | extra)
 
 
+def _persons_read(incident: Incident, actor: Actor) -> list[PersonRead]:
+    """The persons, each with its record only if the viewer is shown it (`persons.shown_records`:
+    a link to an incident hidden from them reads as none)."""
+    shown = persons.shown_records(actor, incident.persons)
+    return [
+        PersonRead.model_validate(p).model_copy(update={"record_id": persons.record_of(p, shown)})
+        for p in incident.persons
+    ]
+
+
 def _as_sent(data: dict, extra: dict) -> tuple[dict, dict]:
     """A scoped token (telephony) reads back its call without what the centre learned from other
-    incidents (the repeat flag and the priority it raised) or did since (assessments, timeline);
-    corrections of the call itself stay visible to it until the incident is restricted."""
+    incidents (the repeat flag and the priority it raised, the person records) or did since
+    (assessments, timeline); corrections of the call itself stay visible to it until the
+    incident is restricted."""
     flags = [f for f in data["flags"] if f not in service.SYSTEM_FLAGS]
     priority = screening.flags_priority(flags, service.BASE_PRIORITY)
+    unlinked = [p.model_copy(update={"record_id": None}) for p in data["persons"]]
     emptied = {k: [] for k in ("assessments", "timeline", "prior_incidents") if k in extra}
-    return data | {"flags": flags, "priority": priority}, extra | emptied
+    return data | {"flags": flags, "priority": priority, "persons": unlinked}, extra | emptied
 
 
 def assessment_read(a: Assessment, incident_priority: str) -> AssessmentRead:

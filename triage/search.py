@@ -7,31 +7,42 @@ and year, Double Metaphone codes through triage.keys; the canonical address thro
 triage.location) and compared in one SQL statement of indexed look-ups: nothing is decrypted to
 match. Only what the viewer may see is listed (triage.access.sees), and every search is audited
 with its stated reason, found or not, by the kind of query, never the query itself.
+
+The reason is a code from a fixed list (with, optionally, the reference of the incident the
+search is for): the audit trail is kept for years and cannot be edited, so nobody types a name
+or a phone number into it. A browser's search carries the CSRF token like a change does: a page
+of another site cannot make a dispatcher's session search (and write the audit) for it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
+from flask import current_app, g, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
 from pydantic import Field, StringConstraints
 from sqlalchemy import Select, String, and_, cast, literal_column, null, or_, select, union_all
 from sqlalchemy.orm import load_only
+from wtforms import ValidationError
 
 from accounts.actor import Actor
 from core import audit
 from core.api import api, endpoint, problem
 from core.db import db
 from core.i18n import lazy_gettext as _l
-from core.policies import BOARD
+from core.policies import BOARD, check_same_origin
 from core.ratelimit import per_user
 from core.schemas import Input, Output
 from triage import keys, location
 from triage.access import current_actor, sees
 from triage.models import Incident, Person, PersonKey, format_reference
+from triage.visible_rows import visible_to
 
 LIMIT = 20
 PAGE = 100  # match rows read per round; more rounds only when restricted rows were left out
@@ -46,15 +57,25 @@ PHONE_DIGITS = 8  # fewer digits is a reference number, not a phone
 YEAR = re.compile(r"(?<!\d)[°(]?(19\d\d|20[0-2]\d)\)?(?!\d)")
 HOW = String(16)
 
+# Why a search is done: the console's choices; the code (never free text) goes to the audit.
+REASONS = ("current_call", "risk_assessment", "briefing", "follow_up", "other")
+FOR_REFERENCE = re.compile(r"^NW-\d{4}-\d{6}$")
+
 Query = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=200)]
+Code = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
+Reference = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=32)]
 
 
 class SearchQuery(Input):
     """What to look for, and why (the reason is audited)."""
 
     q: Query = Field(description="reference, phone, a person's full name (birth year) or address")
-    reason: Reason = Field(description="why the search is needed; kept in the audit trail")
+    reason: Code = Field(
+        description="why the search is needed, kept in the audit trail: " + " | ".join(REASONS)
+    )
+    for_reference: Reference | None = Field(
+        None, description="the incident the search is for (NW-YYYY-NNNNNN), kept in the audit"
+    )
 
 
 class SearchHit(Output):
@@ -182,7 +203,9 @@ SHOWN = (
 STRENGTH = ("reference", "caller_phone", "phone", "name_year", "name", "phonetic", "address")
 
 
-def _match_rows(lookup: Lookup, offset: int) -> list[tuple[Incident, str, str | None]]:
+def _match_rows(
+    actor: Actor, lookup: Lookup, offset: int
+) -> list[tuple[Incident, str, str | None]]:
     """One page of (incident, how, role) rows, newest incident first (only plain columns)."""
     parts = [*_incident_matches(lookup), *_person_matches(lookup)]
     if not parts:
@@ -192,6 +215,7 @@ def _match_rows(lookup: Lookup, offset: int) -> list[tuple[Incident, str, str | 
         select(Incident, found.c.how, found.c.role)
         .options(load_only(*SHOWN))
         .join(found, found.c.incident_id == Incident.id)
+        .where(visible_to(actor))  # a hidden match costs what a miss costs: it is never read
         # how and role too: rows of one incident keep one order from page to page
         .order_by(Incident.received_at.desc(), Incident.id.desc(), found.c.how, found.c.role)
         .limit(PAGE)
@@ -206,7 +230,7 @@ def find(actor: Actor, lookup: Lookup) -> tuple[list[SearchHit], bool]:
     hits: dict[int, tuple[Incident, set[str], set[str]]] = {}
     hidden: set[int] = set()
     for round_ in range(MAX_ROUNDS):
-        rows = _match_rows(lookup, round_ * PAGE)
+        rows = _match_rows(actor, lookup, round_ * PAGE)
         for incident, how, role in rows:
             if incident.id in hidden:
                 continue
@@ -238,14 +262,53 @@ def _hit(incident: Incident, matched: set[str], roles: set[str]) -> SearchHit:
     )
 
 
-def record_search(actor: Actor, kind: str, reason: str, found: list[int]) -> None:
-    """Audit a search by its kind and the incidents it listed, with the stated reason."""
+def record_search(query: SearchQuery, kind: str, found: list[int]) -> None:
+    """Audit a search by its kind and the incidents it listed, with the stated reason code (and
+    the reference of the incident it is for)."""
+    reason = " ".join(filter(None, (query.reason, query.for_reference)))
     audit.record("search", f"incident_by_{kind}", object_ids=found, reason=reason)
 
 
+def _refused(query: SearchQuery) -> dict[str, Any]:
+    """Field messages for what is typed or stated wrongly (none: the search may go)."""
+    bad: dict[str, Any] = {}
+    if not any(c.isalnum() for c in query.q):
+        bad["q"] = _l("Type a reference, a phone number, a name or an address.")
+    if query.reason not in REASONS:
+        bad["reason"] = _l(
+            "Choose a reason from the list: %(choices)s.", choices=", ".join(REASONS)
+        )
+    if query.for_reference and not FOR_REFERENCE.match(query.for_reference):
+        bad["for_reference"] = _l("An incident reference such as NW-2026-000123.")
+    return bad
+
+
+def session_csrf(view: Any) -> Any:
+    """Refuse a request made with a session cookie that lacks the page's CSRF token, even a GET
+    (core.policies checks only changes); bearer tokens are never sent by a browser on its own."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        authenticated = current_user.is_authenticated  # loads the session user, else the token's
+        if g.get("api_token") is None and authenticated:
+            check_same_origin()
+            headers = current_app.config.get("WTF_CSRF_HEADERS", ["X-CSRFToken", "X-CSRF-Token"])
+            token = next(filter(None, (request.headers.get(h) for h in headers)), None)
+            try:
+                validate_csrf(token)
+            except ValidationError as exc:
+                raise CSRFError(exc.args[0]) from None
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
 @api.get("/search")
-# Per user: a colleague cannot sweep the city's names and phones (the audit shows who tried).
-@per_user("search", "SEARCH_RATE_LIMIT", "30 per minute")
+# Before the limit: a forged search neither runs nor uses up the dispatcher's look-ups.
+@session_csrf
+# One bucket per user with the look-ups while a call is typed: a colleague cannot sweep the
+# city's names and phones by spreading the sweep over routes (the audit shows who tried).
+@per_user("lookup", "LOOKUP_RATE_LIMIT", "60 per minute")
 @endpoint(
     "Search past incidents by reference, phone, name or address",
     BOARD,
@@ -256,15 +319,9 @@ def record_search(actor: Actor, kind: str, reason: str, found: list[int]) -> Non
 def search_incidents(query: SearchQuery):
     """Incidents matching a reference, phone, a person's name or an address, that the caller
     may see; scoped tokens (telephony) are refused by the policy."""
-    if not any(c.isalnum() for c in query.q):
-        raise problem(
-            422,
-            "validation_error",
-            _l("Some query parameters are not valid."),
-            {"q": _l("Type a reference, a phone number, a name or an address.")},
-        )
-    actor = current_actor()
+    if bad := _refused(query):
+        raise problem(422, "validation_error", _l("Some query parameters are not valid."), bad)
     lookup = classify(query.q)
-    items, more = find(actor, lookup)
-    record_search(actor, lookup.kind, query.reason, [hit.id for hit in items])
+    items, more = find(current_actor(), lookup)
+    record_search(query, lookup.kind, [hit.id for hit in items])
     return SearchResult(query_kind=lookup.kind, count=len(items), more=more, items=items)

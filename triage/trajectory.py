@@ -7,8 +7,9 @@ level and score over time feed a small chart; and a "yes" to a stable fact (a se
 a child from before) is offered as a suggestion the dispatcher confirms, never copied.
 
 The intake asks the same before the call is saved, by the typed address and caller phone (in a
-POST body, never in a URL). Only incidents the viewer may see are used, and every answer that
-names incidents is audited. The table itself is built by the pure `triage.trajectory_table`.
+POST body, never in a URL), over the last REPEAT_WINDOW_DAYS only. Only incidents the viewer
+may see are used, and every answer that names incidents is audited. The table itself is built
+by the pure `triage.trajectory_table`.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from flask import current_app
 from pydantic import Field
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, and_, or_, select
 
 from accounts.actor import Actor
 from core import audit, clock
@@ -30,6 +32,7 @@ from triage import location, screening, service
 from triage.access import current_actor, incident_or_404, sees
 from triage.models import Assessment, Incident, Person
 from triage.trajectory_table import Screen, TrajectoryRead, build
+from triage.visible_rows import visible_to
 
 LIMIT = 10  # earlier incidents shown: the most recent ones
 SCAN = LIMIT * 4  # rows read before the visibility filter leaves some out
@@ -53,7 +56,9 @@ def _visible(
         return []
     rows = db.session.execute(
         select(Incident, *(cond.label(f"on_{name}") for name, cond in keys.items()))
-        .where(or_(*keys.values()), when, Incident.anonymised_at.is_(None))
+        # Restricted rows the actor may not see are never read (a hidden match costs what a
+        # miss does); `sees` stays the final check.
+        .where(or_(*keys.values()), when, Incident.anonymised_at.is_(None), visible_to(actor))
         .order_by(Incident.received_at.desc(), Incident.id.desc())
         .limit(SCAN)
     ).all()
@@ -81,13 +86,15 @@ def earlier_incidents(actor: Actor, incident: Incident) -> list[Match]:
 
 
 def incidents_for_call(actor: Actor, address: str | None, phone: str | None) -> list[Match]:
-    """Incidents at the typed address (canonical key) or from the typed caller phone."""
+    """Incidents at the typed address (canonical key) or from the typed caller phone, received
+    in the last REPEAT_WINDOW_DAYS: what a call needs, not a person's whole past."""
     keys: dict[str, ColumnElement[bool]] = {}
     if index := location.canonical_index(address):
         keys["address"] = Incident.address_index == index
     if phone and (phone_key := service.phone_index(phone)):
         keys["caller_phone"] = Incident.caller_phone_index == phone_key
-    return _visible(actor, keys, true())
+    since = clock.now() - dt.timedelta(days=int(current_app.config["REPEAT_WINDOW_DAYS"]))
+    return _visible(actor, keys, Incident.received_at >= since)
 
 
 def screens(incidents: Iterable[Incident], current_id: int | None = None) -> list[Screen]:
@@ -154,8 +161,9 @@ def get_trajectory(incident_id: int):
 
 
 @api.post("/trajectory/lookup")
-# Per user: a curious colleague cannot sweep the city's addresses and phones.
-@per_user("trajectory", "TRAJECTORY_RATE_LIMIT", "60 per minute")
+# Per user, one bucket with the search and the other look-ups while a call is typed: a curious
+# colleague cannot sweep the city's addresses and phones by spreading it over routes.
+@per_user("lookup", "LOOKUP_RATE_LIMIT", "60 per minute")
 @endpoint(
     "Earlier screens at a typed address or phone",
     BOARD,

@@ -52,6 +52,8 @@ def upgrade():
         sa.Column("revoked_by_id", sa.Integer(), nullable=True),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("restricted", sa.Boolean(), nullable=False),
+        sa.Column("anonymised_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
             ["created_by_id"],
             ["user_account.id"],

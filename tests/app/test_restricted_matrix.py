@@ -236,7 +236,7 @@ BODIES: dict[str, Callable[[Night], dict[str, Any]]] = {
     },
 }
 # Query strings for listings asked by GET: what finds R.
-QUERIES = {"GET /api/v1/search": "?q=Griet+Zeldenrust&reason=opvolging"}
+QUERIES = {"GET /api/v1/search": "?q=Griet+Zeldenrust&reason=follow_up"}
 # Where the addressed organisation's reader gets R's note by design (its shared content only).
 PARTNER_SHARES = {
     "GET /api/v1/partner-notes/<int:note_id>",

@@ -58,7 +58,7 @@ def search_by_keyboard(page: Any, expect: Any, q: str) -> None:
     page.keyboard.press("Enter")
     expect(page.locator("#search-reason")).to_be_focused()
     expect(page.locator("#search-reason-error")).to_have_text("Kies waarom je zoekt.")
-    page.locator("#search-reason").select_option("lopende melding")
+    page.locator("#search-reason").select_option("current_call")
     page.keyboard.press("Enter")
 
 

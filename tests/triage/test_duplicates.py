@@ -83,7 +83,7 @@ def test_every_question_is_audited_found_or_not_and_a_sweep_is_limited(app, clie
     from core.extensions import limiter
 
     limiter.reset()
-    monkeypatch.setitem(app.config, "DUPLICATE_RATE_LIMIT", "3 per minute")
+    monkeypatch.setitem(app.config, "LOOKUP_RATE_LIMIT", "3 per minute")
     an = headers(app)
     for n in range(3):
         miss = client.post(URL, json={"caller_phone": f"0499 00 00 0{n}"}, headers=an)

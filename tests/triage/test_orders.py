@@ -390,3 +390,84 @@ def test_the_register_page_is_dutch_and_only_the_supervisor_gets_the_form(app, c
     login(chef, "chef")
     page = chef.get("/protective-orders").get_data(as_text=True)
     assert 'id="order-form"' in page and "Verbod registreren" in page
+    assert 'id="order-restricted"' in page and "Afgeschermd verbod" in page
+
+
+# --- who reads what: dispatchers never birth years or phones; restricted orders ----------------
+
+DETAILS = ("1988", "1991", "0485", "0470", "485112233", "470998877")
+
+
+def test_a_dispatcher_reads_names_and_addresses_but_never_birth_years_or_phones(
+    client, clock, an, chef
+):
+    order = register(client, chef, clock)
+    incident = call(client, an)
+    for path in (ORDERS, f"/api/v1/incidents/{incident['id']}/protective-orders"):
+        seen = client.get(path, headers=an)
+        [item] = seen.get_json()["items"]
+        assert item["subject"] == {"name": "Kevin Janssens", "birth_year": None, "phone": None}
+        assert item["protected_persons"] == [
+            {"name": "Marie Peeters", "birth_year": None, "phone": None}
+        ]
+        assert item["address"] == HOME
+        assert not [d for d in DETAILS if d in seen.get_data(as_text=True)], path
+        full = client.get(path, headers=chef).get_json()["items"][0]
+        assert full["subject"]["birth_year"] == 1988 and full["protected_persons"][0]["phone"]
+    assert order["subject"]["phone"]  # the supervisor who registers it reads it back
+
+
+def test_a_restricted_order_is_for_supervisors_yet_still_flags_the_call_for_dispatchers(
+    client, clock, an, chef
+):
+    order = register(client, chef, clock, restricted=True)
+    assert order["restricted"] is True and order["subject"]["name"] == "Kevin Janssens"
+    listed = client.get(f"{ORDERS}?include=expired", headers=an).get_json()
+    assert listed["items"] == [] and listed["page"]["total"] == 0
+    [mine] = client.get(ORDERS, headers=chef).get_json()["items"]
+    assert mine["id"] == order["id"] and mine["restricted"] is True and mine["address"] == HOME
+    incident = call(client, an, flags=["suspect_present"])
+    assert {"order_in_force", "possible_breach"} <= set(incident["flags"])
+    path = f"/api/v1/incidents/{incident['id']}/protective-orders"
+    seen = client.get(path, headers=an)
+    [item] = seen.get_json()["items"]
+    assert item["restricted"] is True and item["possible_breach"] is True
+    assert item["matched_on"] == ["address"] and item["valid_to"] == order["valid_to"]
+    assert item["subject"]["name"] is None and item["protected_persons"] == []
+    assert item["address"] is None and item["order_reference"] is None
+    text = seen.get_data(as_text=True)
+    assert not [n for n in (*NAMES[:4], "Carnot", "AN.12") if n in text]
+    [full] = client.get(path, headers=chef).get_json()["items"]
+    assert full["subject"]["name"] == "Kevin Janssens" and full["order_reference"]
+
+
+# --- dates the register cannot take ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "start", "end", "wrong"),
+    [
+        ("house_ban_extension", "9999-12-01T00:00:00", "9999-12-31T00:00:00", {"from", "to"}),
+        ("house_ban", "9999-12-25T00:00:00", "9999-12-30T00:00:00", {"from", "to"}),
+        ("court_order", "0001-01-01T00:00:00", "9999-12-31T23:59:59", {"from", "to"}),
+        ("house_ban", "0001-01-01T00:30:00", "0001-01-02T00:00:00", {"from", "to"}),
+        ("court_order", "2020-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00", {"to"}),
+        ("court_order", "1999-12-31T23:00:00", "2101-01-01T00:00:00", {"from", "to"}),
+    ],
+)
+def test_a_date_outside_the_years_2000_to_2100_is_refused_by_field_in_dutch(
+    client, clock, chef, kind, start, end, wrong
+):
+    body = order_body(clock, kind=kind, valid_from=start, valid_to=end)
+    response = client.post(ORDERS, json=body, headers=chef)
+    assert response.status_code == 422, response.get_json()
+    fields = response.get_json()["fields"]
+    for name in ("valid_from", "valid_to"):
+        named = name.removeprefix("valid_") in wrong
+        assert ("tussen de jaren 2000 en 2100" in fields.get(name, "")) is named, fields
+    assert client.get(f"{ORDERS}?include=expired", headers=chef).get_json()["items"] == []
+
+
+def test_an_order_until_the_last_day_of_2100_is_accepted(client, clock, chef):
+    until = {"kind": "court_order", "valid_to": "2100-12-31T23:59:00"}
+    assert client.post(ORDERS, json=order_body(clock, **until), headers=chef).status_code == 201

@@ -335,3 +335,159 @@ def test_flemish_spellings_share_a_phonetic_key_and_near_names_do_not():
 
     assert [pair for pair in SAME_FAMILY if not codes(pair[0]) & codes(pair[1])] == []
     assert [pair for pair in OTHER_FAMILY if codes(pair[0]) & codes(pair[1])] == []
+
+
+# --- links to incidents the viewer may not see (review of issue 19) ------------------------------
+
+RESTRICT = {"reason": "Betrokkene is een politiemedewerker"}
+
+
+def _restrict(client, chef, incident) -> None:
+    done = client.post(
+        f"/api/v1/incidents/{incident['id']}/restriction", json=RESTRICT, headers=chef
+    )
+    assert done.status_code == 200, done.get_json()
+
+
+def _linked_to_hidden(client, an, chef, clock) -> tuple[dict, dict]:
+    """A call d2 may see, its victim linked by the supervisor to a call then restricted."""
+    seen = new_incident(client, an, **CALLS[0], persons=[VICTIM])
+    clock.advance(days=2)
+    hidden = new_incident(client, an, **CALLS[1], persons=[VICTIM])
+    assert decide(client, chef, person(hidden), person(seen), "same").status_code == 200
+    _restrict(client, chef, hidden)
+    return seen, hidden
+
+
+def _record(client, who, incident) -> int | None:
+    got = client.get(f"/api/v1/incidents/{incident['id']}", headers=who).get_json()
+    return got["persons"][0]["record_id"]
+
+
+def test_a_link_to_a_hidden_incident_reads_as_no_link(app, client, clock):
+    an, d2, chef = headers(app), headers(app, "d2"), headers(app, "chef", "supervisor")
+    seen, hidden = _linked_to_hidden(client, an, chef, clock)
+    lonely = new_incident(client, an, **CALLS[2], persons=[{"role": "victim", "name": "X Y"}])
+    # To d2 the victim is linked to nobody, exactly like a victim never linked.
+    assert _record(client, d2, seen) is None and _record(client, d2, lonely) is None
+    assert (
+        _matches(client, d2, seen)["record_id"] is None
+        and _matches(client, d2, seen)["linked"] == []
+    )
+    history = client.get(f"/api/v1/persons/{person(seen)}/history", headers=d2).get_json()
+    assert history["record_id"] is None and len(history["items"]) == 1
+    # Nor as a candidate of a new call by the same victim.
+    clock.advance(days=1)
+    new = new_incident(client, d2, address="Kiel 9, 2020 Antwerpen", persons=[VICTIM])
+    [offered] = candidates_of(client, d2, new)
+    assert offered["reference"] == seen["reference"] and offered["record_id"] is None
+    # The supervisor sees the link everywhere.
+    record = _record(client, chef, seen)
+    assert record is not None and _record(client, chef, hidden) == record
+    assert [c["record_id"] for c in candidates_of(client, chef, new)] == [record, record]
+    # Once d2 sees two persons on the record, it reads as the record of those two.
+    assert decide(client, d2, person(new), person(seen), "same").get_json()["record_id"] == record
+    assert _record(client, d2, seen) == _record(client, d2, new) == record
+    assert [i["reference"] for i in _matches(client, d2, new)["linked"]] == [seen["reference"]]
+
+
+def test_a_link_to_a_hidden_incident_is_not_undone_by_who_may_not_see_it(app, client, clock):
+    an, d2, chef = headers(app), headers(app, "d2"), headers(app, "chef", "supervisor")
+    seen, hidden = _linked_to_hidden(client, an, chef, clock)
+    lonely = new_incident(client, an, **CALLS[2], persons=[{"role": "victim", "name": "X Y"}])
+    body = {"reason": "Andere persoon, zelfde gsm"}
+    kept = client.delete(f"/api/v1/persons/{person(seen)}/link", json=body, headers=d2)
+    alone = client.delete(f"/api/v1/persons/{person(lonely)}/link", json=body, headers=d2)
+    assert kept.status_code == alone.status_code == 200
+    assert kept.get_json() == {**alone.get_json(), "person_id": person(seen)}
+    assert kept.get_json()["changed"] is False
+    record = _record(client, chef, seen)
+    assert record is not None and _record(client, chef, hidden) == record
+    assert "person.unlinked" not in [e["kind"] for e in timeline(client, chef, hidden)]
+    # The supervisor may.
+    done = client.delete(f"/api/v1/persons/{person(seen)}/link", json=body, headers=chef)
+    assert done.get_json()["changed"] is True and _record(client, chef, hidden) is None
+
+
+def test_unlinking_from_a_record_leaves_the_hidden_persons_on_it(app, client, clock):
+    an, d2, chef = headers(app), headers(app, "d2"), headers(app, "chef", "supervisor")
+    seen, hidden = _linked_to_hidden(client, an, chef, clock)
+    clock.advance(days=1)
+    third = new_incident(client, an, **CALLS[2], persons=[VICTIM])
+    decide(client, an, person(third), person(seen), "same")
+    body = {"reason": "Andere persoon, zelfde gsm"}
+    done = client.delete(f"/api/v1/persons/{person(third)}/link", json=body, headers=d2)
+    assert done.get_json() == {"person_id": person(third), "changed": True, "record_id": None}
+    # To d2 the record is gone, as one of two persons would be; the supervisor's link stays.
+    assert _record(client, d2, seen) is None and _record(client, d2, third) is None
+    assert _record(client, chef, seen) == _record(client, chef, hidden) is not None
+
+
+def test_records_holding_a_hidden_person_are_merged_only_by_who_sees_it(app, client, clock):
+    an, d2, chef = headers(app), headers(app, "d2"), headers(app, "chef", "supervisor")
+    seen, hidden = _linked_to_hidden(client, an, chef, clock)
+    other = [{"role": "victim", "name": "Samira El Idrissi", "phone": "0486 99 99 99"}]
+    clock.advance(days=1)
+    third = new_incident(client, an, address="Kiel 9, 2020 Antwerpen", persons=other)
+    fourth = new_incident(client, an, address="Kiel 11, 2020 Antwerpen", persons=other)
+    decide(client, an, person(fourth), person(third), "same")
+    before = {i["id"]: _record(client, chef, i) for i in (seen, hidden, third, fourth)}
+    refused = decide(client, d2, person(third), person(seen), "same")
+    assert refused.status_code == 409
+    assert refused.get_json()["fields"]["other_person_id"].startswith("Vraag de officier")
+    assert {i["id"]: _record(client, chef, i) for i in (seen, hidden, third, fourth)} == before
+    merged = decide(client, chef, person(third), person(seen), "same")
+    assert merged.status_code == 200 and merged.get_json()["changed"] is True
+    assert len({_record(client, chef, i) for i in (seen, hidden, third, fourth)}) == 1
+
+
+def test_an_intake_token_reads_no_person_record(app, client, clock):
+    an = headers(app)
+    make_user(app, "tel", "dispatcher")
+    tel = bearer(make_token(app, "tel", ["intake"]))
+    first = new_incident(client, an, **CALLS[0], persons=[VICTIM])
+    clock.advance(days=2)
+    second = client.post("/api/v1/incidents", json={**CALLS[1], "persons": [VICTIM]}, headers=tel)
+    assert second.status_code == 201
+    assert decide(client, an, person(second.get_json()), person(first), "same").status_code == 200
+    back = client.get(f"/api/v1/incidents/{second.get_json()['id']}", headers=tel)
+    assert back.status_code == 200 and back.get_json()["persons"][0]["record_id"] is None
+    assert _record(client, an, second.get_json()) is not None  # the centre sees the link
+
+
+def test_a_correction_that_drops_a_linked_person_unlinks_it_on_the_record(app, client, clock):
+    an = headers(app)
+    first, second, third = three_calls(client, an, clock)
+    for earlier in (first, second):
+        decide(client, an, person(third), person(earlier), "same")
+    witness = [{"role": "witness", "name": "Lien Claes"}]
+    dropped = client.patch(
+        f"/api/v1/incidents/{third['id']}", json={"persons": witness}, headers=an
+    )
+    assert dropped.status_code == 200, dropped.get_json()
+    assert _record(client, an, first) == _record(client, an, second) is not None  # still two
+    [line] = [e for e in timeline(client, an, third) if e["kind"] == "person.unlinked"]
+    assert line["detail"] == "Verwijderd bij correctie van de melding"
+    for incident in (first, second):
+        assert [e["kind"] for e in timeline(client, an, incident)].count("person.unlinked") == 1
+    assert audited(app, "unlink") == [("person", person(third))]
+    # Dropping the second of two dissolves the record: one person is no record.
+    client.patch(f"/api/v1/incidents/{second['id']}", json={"persons": witness}, headers=an)
+    assert _record(client, an, first) is None
+    history = client.get(f"/api/v1/persons/{person(first)}/history", headers=an).get_json()
+    assert [i["reference"] for i in history["items"]] == [first["reference"]]
+
+
+def test_person_candidates_are_limited_per_user(app, client, clock, monkeypatch):
+    from core.extensions import limiter
+
+    limiter.reset()
+    monkeypatch.setitem(app.config, "LOOKUP_RATE_LIMIT", "3 per minute")
+    an, d2 = headers(app), headers(app, "d2")
+    first, second, _ = three_calls(client, an, clock)
+    for _ in range(3):
+        candidates_of(client, an, second)
+    url = f"/api/v1/incidents/{second['id']}/person-candidates"
+    assert client.get(url, headers=an).status_code == 429
+    assert client.get(url, headers=d2).status_code == 200  # a colleague is not held up
+    limiter.reset()

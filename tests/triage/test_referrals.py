@@ -4,7 +4,7 @@ offered, on the incident page, through the API and with the close, in one transa
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from accounts.actor import Actor
 from core.audit import AuditEvent
@@ -77,8 +77,36 @@ def test_children_at_risk_suggest_the_child_abuse_confidence_centre(client, head
 def test_a_racism_motive_suggests_psychosocial_support(client, headers):
     incident = new_incident(client, headers, motives=["racism_discrimination"])
     support = by_kind(client, headers, incident["id"])["psychosocial_support"]
-    assert support["status"] == "suggested" and support["reason"] == "motive_racism_discrimination"
+    assert support["status"] == "suggested" and support["reason"] == "support_motive"
+    # Which motive it was is read from the incident's own (encrypted) motives.
     assert support["reason_label"]["nl"] == "Motief: racisme of discriminatie"
+    offered = client.put(
+        path(incident["id"], "psychosocial_support"), json={"status": "offered"}, headers=headers
+    )
+    assert offered.status_code == 200, offered.get_json()
+    support = by_kind(client, headers, incident["id"])["psychosocial_support"]
+    assert (support["status"], support["reason"]) == ("offered", "support_motive")
+    assert support["reason_label"]["en"] == "Motive: racism or discrimination"
+
+
+def test_the_motive_is_never_stored_in_plain_in_the_referral_or_the_timeline(app, client, headers):
+    incident = new_incident(client, headers, motives=["anti_lgbt"])
+    assert by_kind(client, headers, incident["id"])["psychosocial_support"]["status"] == "suggested"
+    with ctx(app):
+        plain = [
+            *db.session.execute(
+                text("SELECT reason FROM referral WHERE incident_id = :i"), {"i": incident["id"]}
+            ).scalars(),
+            *db.session.execute(
+                text("SELECT data FROM status_event WHERE incident_id = :i"),
+                {"i": incident["id"]},
+            ).scalars(),
+        ]
+        encrypted = db.session.execute(
+            text("SELECT motives FROM incident WHERE id = :i"), {"i": incident["id"]}
+        ).scalar()
+    assert "support_motive" in str(plain)
+    assert "anti_lgbt" not in str(plain) and "anti_lgbt" not in str(encrypted)
 
 
 def test_a_screen_suggests_victim_support(client, headers):
@@ -114,7 +142,7 @@ def test_suggest_stores_each_suggestion_once_and_withdraws_what_the_facts_no_lon
     assert kinds_on_timeline(client, headers, incident["id"]) == [
         (
             "referral.suggested",
-            {"kind": "psychosocial_support", "reason": "motive_sexual_violence"},
+            {"kind": "psychosocial_support", "reason": "support_motive"},
         ),
         ("referral.suggested", {"kind": "child_abuse_centre", "reason": "children_at_risk"}),
         ("referral.withdrawn", {"kind": "child_abuse_centre"}),

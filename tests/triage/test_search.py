@@ -6,17 +6,18 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from core.audit import AuditEvent
 from core.audit.chain import verify_chain
 from core.db import db
 from core.extensions import limiter
-from tests.conftest import bearer, make_token, make_user
+from tests.conftest import bearer, csrf_token, login, make_token, make_user
 from tests.triage.helpers import new_incident
+from triage import links
 
 URL = "/api/v1/search"
-REASON = "lopende melding"
+REASON = "current_call"
 
 
 def headers(app, name="an", role="dispatcher", scopes=None):
@@ -195,7 +196,7 @@ def test_a_search_without_a_reason_or_with_too_little_to_look_for_is_refused(app
     an = headers(app)
     for query, field, message in (
         ({"q": "Marie Peeters"}, "reason", "Verplicht."),
-        ({"q": "Marie Peeters", "reason": "  x "}, "reason", "Moet minstens 3 tekens lang zijn."),
+        ({"q": "Marie Peeters", "reason": "  x "}, "reason", "Kies een reden uit de lijst: "),
         ({"q": "M", "reason": REASON}, "q", "Moet minstens 2 tekens lang zijn."),
         ({"q": "-- ", "reason": REASON}, "q", "Typ een referentie, een telefoonnummer, een naam"),
         ({"reason": REASON}, "q", "Verplicht."),
@@ -213,8 +214,8 @@ def test_a_search_without_a_reason_or_with_too_little_to_look_for_is_refused(app
 def test_every_search_is_audited_with_its_reason_and_never_what_was_typed(app, client, clock):
     an = headers(app)
     incident = new_incident(client, an)
-    search(client, an, "0470 12 34 56", reason="opvolging")
-    search(client, an, "Jan Janssens", reason="risicotaxatie")  # found nothing: audited too
+    search(client, an, "0470 12 34 56", reason="follow_up")
+    search(client, an, "Jan Janssens", reason="risk_assessment")  # found nothing: audited too
     with app.app_context():
         events = (
             db.session.execute(
@@ -230,16 +231,16 @@ def test_every_search_is_audited_with_its_reason_and_never_what_was_typed(app, c
         for event in events:
             assert "0470" not in event.canonical() and "Janssens" not in event.canonical()
         # The stated reason is part of the hashed event: it cannot be changed afterwards.
-        assert [e.reason for e in events] == ["opvolging", "risicotaxatie"]
+        assert [e.reason for e in events] == ["follow_up", "risk_assessment"]
         assert all('"reason":' in e.canonical() for e in events)
         assert verify_chain().ok  # and the chain still verifies with it
     verdict = client.get("/api/v1/audit", headers=headers(app, "chef", "supervisor"))
-    assert {"opvolging", "risicotaxatie"} <= {e["reason"] for e in verdict.get_json()["items"]}
+    assert {"follow_up", "risk_assessment"} <= {e["reason"] for e in verdict.get_json()["items"]}
 
 
 def test_searching_is_limited_per_user(app, client, monkeypatch):
     limiter.reset()
-    monkeypatch.setitem(app.config, "SEARCH_RATE_LIMIT", "3 per minute")
+    monkeypatch.setitem(app.config, "LOOKUP_RATE_LIMIT", "3 per minute")
     an, other = headers(app), headers(app, "d2")
     for n in range(3):
         search(client, an, f"0499 00 00 0{n}")
@@ -247,3 +248,117 @@ def test_searching_is_limited_per_user(app, client, monkeypatch):
     assert refused.status_code == 429
     search(client, other, "0499 00 00 09")  # a colleague is not held up
     limiter.reset()
+
+
+def search_events(app) -> list[AuditEvent]:
+    with app.app_context():
+        query = select(AuditEvent).where(AuditEvent.action == "search").order_by(AuditEvent.id)
+        return list(db.session.execute(query).scalars())
+
+
+def test_the_reason_is_a_code_from_the_list_never_free_text(app, client, clock):
+    an = headers(app)
+    incident = new_incident(client, an, persons=[person("Marie Peeters")])
+    typed = "ex van Marie Peeters belde, gsm 0470 12 34 56"
+    for query, field, message in (
+        ({"reason": typed}, "reason", "Kies een reden uit de lijst: current_call, "),
+        ({"reason": "lopende melding"}, "reason", "Kies een reden uit de lijst"),
+        ({"reason": "other", "for_reference": "Marie"}, "for_reference", "Een referentie van"),
+        ({"reason": "other", "for_reference": "NW-2026-12"}, "for_reference", "Een referentie"),
+    ):
+        refused = client.get(URL, query_string={"q": "Marie Peeters", **query}, headers=an)
+        assert refused.status_code == 422, query
+        fields = refused.get_json()["fields"]
+        assert list(fields) == [field] and fields[field].startswith(message), fields
+    assert search_events(app) == []  # nothing refused reaches the audit trail
+    found = search(client, an, "Marie Peeters", reason="other")
+    assert refs(found) == [incident["reference"]]
+    for_call = {"q": "Marie Peeters", "reason": "follow_up", "for_reference": "nw-2026-000123"}
+    assert client.get(URL, query_string=for_call, headers=an).status_code == 200
+    assert [e.reason for e in search_events(app)] == ["other", "follow_up NW-2026-000123"]
+
+
+def test_a_browser_search_needs_the_pages_csrf_token(app, client, monkeypatch):
+    limiter.reset()
+    monkeypatch.setitem(app.config, "LOOKUP_RATE_LIMIT", "1 per minute")
+    make_user(app, "an", "dispatcher")
+    login(client, "an")
+    query = {"q": "Marie Peeters", "reason": "other"}
+    # What a page of another site can make the dispatcher's browser send: the cookie, no token.
+    for forged in ({}, {"X-CSRFToken": "not-the-token"}):
+        refused = client.get(URL, query_string=query, headers=forged)
+        assert refused.status_code == 400, refused.get_json()
+        assert set(refused.get_json()) == {"error", "message", "fields"}
+    assert search_events(app) == []
+    # The console's own search carries the token; the forged ones used none of the limit.
+    token = csrf_token(client, "/")
+    allowed = client.get(URL, query_string=query, headers={"X-CSRFToken": token})
+    assert allowed.status_code == 200, allowed.get_json()
+    assert [e.reason for e in search_events(app)] == ["other"]
+    limiter.reset()
+
+
+def test_the_search_and_the_lookups_while_typing_share_one_limit_per_user(app, client, monkeypatch):
+    limiter.reset()
+    monkeypatch.setitem(app.config, "LOOKUP_RATE_LIMIT", "4 per minute")
+    an, other = headers(app), headers(app, "d2")
+    incident = new_incident(client, an)
+    typed = {"address": "Kiel 5, 2020 Antwerpen"}
+    asked = [
+        client.get(URL, query_string={"q": "0499 00 00 01", "reason": REASON}, headers=an),
+        client.post("/api/v1/trajectory/lookup", json=typed, headers=an),
+        client.post("/api/v1/incidents/duplicates", json=typed, headers=an),
+        client.get(f"/api/v1/incidents/{incident['id']}/person-candidates", headers=an),
+    ]
+    assert [r.status_code for r in asked] == [200] * 4
+    # The bucket is empty for every one of them: a sweep cannot move on to another route.
+    again = [
+        client.get(URL, query_string={"q": "0499 00 00 02", "reason": REASON}, headers=an),
+        client.post("/api/v1/trajectory/lookup", json=typed, headers=an),
+        client.post("/api/v1/incidents/duplicates", json=typed, headers=an),
+        client.get(f"/api/v1/incidents/{incident['id']}/person-candidates", headers=an),
+    ]
+    assert [r.status_code for r in again] == [429] * 4
+    search(client, other, "0499 00 00 02")  # a colleague is not held up
+    limiter.reset()
+
+
+def statements(app, run) -> list[str]:
+    """The SQL statements `run()` sends about case data (the audit's and the token's left out)."""
+    sent: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        run()
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    return [s for s in sent if "audit" not in s and "api_token" not in s]
+
+
+def test_a_hidden_restricted_match_is_never_read_it_costs_what_a_miss_costs(app, client, clock):
+    with app.app_context():
+        if not hasattr(links.assignments(), "involved_condition"):
+            pytest.skip("dispatch does not answer involved_condition yet")
+    an, other = headers(app), headers(app, "d2")
+    chief = headers(app, "chef", "supervisor")
+    hidden = new_incident(client, an, persons=[person("Marie Peeters")])
+    restrict = {"reason": "Betrokkene is een politiemedewerker"}
+    assert (
+        client.post(
+            f"/api/v1/incidents/{hidden['id']}/restriction", json=restrict, headers=chief
+        ).status_code
+        == 200
+    )
+    for q, missing in (("Marie Peeters", "Marie Pauwels"), ("0470 12 34 56", "0470 65 43 21")):
+        sent = statements(app, lambda q=q: search(client, other, q))
+        miss = statements(app, lambda m=missing: search(client, other, m))
+        assert len(sent) == len(miss), q
+        assert search(client, other, q) == search(client, other, missing)
+    # Those who may see it still find it: the supervisor, and the dispatcher who took the call.
+    assert refs(search(client, chief, "Marie Peeters")) == [hidden["reference"]]
+    assert refs(search(client, an, "Marie Peeters")) == [hidden["reference"]]

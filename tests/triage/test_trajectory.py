@@ -6,12 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from core.audit import AuditEvent
 from core.db import db
 from tests.conftest import FROZEN_AT, bearer, make_token, make_user
 from tests.triage.helpers import DASH_ITEMS, LAP, assess, new_incident
+from tests.triage.test_search import statements
+from triage import links
 from triage.models import Person, PersonRecord
 
 LOOKUP = "/api/v1/trajectory/lookup"
@@ -265,7 +268,7 @@ def test_bad_input_is_a_field_error_and_a_sweep_is_limited(app, client, monkeypa
     from core.extensions import limiter
 
     limiter.reset()
-    monkeypatch.setitem(app.config, "TRAJECTORY_RATE_LIMIT", "3 per minute")
+    monkeypatch.setitem(app.config, "LOOKUP_RATE_LIMIT", "3 per minute")
     an = headers(app)
     bad = client.post(LOOKUP, json={"caller_phone": "bel me"}, headers=an)
     assert bad.status_code == 422 and "caller_phone" in bad.get_json()["fields"]
@@ -307,3 +310,45 @@ def test_instruments_list_their_stable_facts():
         LAP.stable_days()
     )
     assert INSTRUMENTS["immediate-danger"].stable_items == ()
+
+
+def test_the_lookup_while_typing_looks_back_only_over_the_repeat_window(
+    app, client, clock, monkeypatch
+):
+    an = headers(app)
+    monkeypatch.setitem(app.config, "REPEAT_WINDOW_DAYS", 365)
+    long_ago = screened(client, an, clock, 3 * 365, dash("recent_separation"))
+    this_year = screened(client, an, clock, 300, dash(), caller_phone="0499 00 11 22")
+    clock.set(FROZEN_AT)
+    data = client.post(LOOKUP, json={"address": HOME}, headers=an).get_json()
+    assert [i["reference"] for i in data["incidents"]] == [this_year["reference"]]
+    by_phone = client.post(LOOKUP, json={"caller_phone": "0470 12 34 56"}, headers=an)
+    assert by_phone.get_json()["incidents"] == []  # only the old call came from that phone
+    # The incident page's trajectory still shows the person's and the address's whole past.
+    later = new_incident(client, an)
+    shown = trajectory(client, an, later["id"]).get_json()["incidents"]
+    assert [i["reference"] for i in shown] == [this_year["reference"], long_ago["reference"]]
+    assert audits(app, "search", "trajectory_by_phone")[0].object_ids == []
+
+
+def test_a_hidden_restricted_incident_at_the_address_is_never_read(app, client, clock):
+    with app.app_context():
+        if not hasattr(links.assignments(), "involved_condition"):
+            pytest.skip("dispatch does not answer involved_condition yet")
+    an, other = headers(app), headers(app, "d2")
+    chief = headers(app, "chef", "supervisor")
+    hidden = screened(client, an, clock, 10, dash())
+    restrict = {"reason": "Betrokkene is een politiemedewerker"}
+    url = f"/api/v1/incidents/{hidden['id']}/restriction"
+    assert client.post(url, json=restrict, headers=chief).status_code == 200
+    clock.set(FROZEN_AT)
+
+    def ask(address):
+        return client.post(LOOKUP, json={"address": address}, headers=other).get_json()
+
+    sent = statements(app, lambda: ask(HOME))
+    miss = statements(app, lambda: ask(ELSEWHERE))
+    assert len(sent) == len(miss)
+    assert ask(HOME) == ask(ELSEWHERE)
+    seen = client.post(LOOKUP, json={"address": HOME}, headers=chief).get_json()
+    assert [i["reference"] for i in seen["incidents"]] == [hidden["reference"]]

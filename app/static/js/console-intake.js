@@ -13,6 +13,7 @@
   const opener = $("new-call");
   let timer = null;
   let asked = 0;
+  let lastQuestion = "";
 
   function isOpen() {
     return !drawer.hidden;
@@ -67,14 +68,19 @@
   async function check() {
     const address = $("address").value.trim();
     const phone = $("caller_phone").value.trim();
+    // An address is worth asking about from its house number on, a phone from 8 digits: each
+    // question uses the dispatcher's look-up limit (LOOKUP_RATE_LIMIT, shared with the search).
+    const body = {};
+    if (address.length >= 6 && /\d/.test(address)) body.address = address;
+    if (phone.replace(/\D/g, "").length >= 8) body.caller_phone = phone;
+    const question = JSON.stringify(body);
+    if (question === lastQuestion) return; // the same question: the same answer is shown
+    lastQuestion = question;
     const ticket = ++asked;
-    if (address.length < 6 && phone.replace(/\D/g, "").length < 6) {
+    if (!Object.keys(body).length) {
       box.hidden = true;
       return;
     }
-    const body = {};
-    if (address.length >= 6) body.address = address;
-    if (phone.replace(/\D/g, "").length >= 6) body.caller_phone = phone;
     try {
       const found = await api("POST", "/api/v1/incidents/duplicates", body);
       if (ticket !== asked) return;
@@ -84,7 +90,9 @@
         el("ul", {}, found.items.map(duplicateItem)),
       ] : []));
     } catch (err) {
-      if (ticket === asked) box.hidden = true; // half a phone number: nothing to say yet
+      if (ticket !== asked) return;
+      box.hidden = true; // half a phone number: nothing to say yet
+      lastQuestion = ""; // ask again on the next change
     }
   }
 
@@ -96,6 +104,7 @@
   $("address").addEventListener("input", schedule);
   $("caller_phone").addEventListener("input", schedule);
   form.addEventListener("intake:reset", () => {
+    lastQuestion = "";
     box.hidden = true;
     box.replaceChildren();
   });

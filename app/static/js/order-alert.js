@@ -34,10 +34,15 @@
 
     function item(o) {
       const matched = o.matched_on.map((m) => t("matched_" + m)).join(", ");
+      // A restricted order reaches a dispatcher without names: who it is, the supervisor knows.
+      const hidden = o.restricted && !o.subject.name && !o.protected_persons.length;
+      const who = hidden ? t("restricted_details") : t("subject", { name: o.subject.name || "—" });
+      const parts = [t("until", { time: when(o.valid_to) })];
+      if (!hidden) parts.push(t("by", { authority: o.issuing_authority }));
+      parts.push(who, t("matched", { what: matched }));
       return el("li", {},
-        el("strong", { text: t("kind_" + o.kind) }), " — ",
-        [t("until", { time: when(o.valid_to) }), t("by", { authority: o.issuing_authority }),
-          t("subject", { name: o.subject.name || "—" }), t("matched", { what: matched })].join("; "));
+        el("strong", { text: t(hidden ? "restricted_title" : "kind_" + o.kind) }), " — ",
+        parts.join("; "), o.restricted && !hidden ? ` (${t("restricted")})` : "");
     }
 
     function render(items) {
@@ -78,8 +83,9 @@
     }
   }
 
-  // The partial sits in the page's content, before the page's own scripts (api.js among them):
-  // deferred scripts all run before DOMContentLoaded, so window.NW is there by then.
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
-  else init();
+  // The partial sits in the page's content, before the page's own scripts (api.js among them).
+  // Deferred scripts run in order once the page is parsed (readyState already "interactive"),
+  // all before DOMContentLoaded: so wait for it unless api.js has run, or the page has loaded.
+  if (window.NW || document.readyState === "complete") init();
+  else document.addEventListener("DOMContentLoaded", init);
 })();

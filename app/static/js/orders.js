@@ -1,5 +1,6 @@
 /* Nachtwacht: the register of house bans and court orders (GET/POST /api/v1/protective-orders).
- * Dispatchers read it; the supervisor registers and revokes. DOM built with textContent only. */
+ * Dispatchers read it (names only; restricted orders are not given to them); the supervisor
+ * registers, restricts and revokes. DOM built with textContent only. */
 (function () {
   "use strict";
   const { api, el, fmtTime, t } = window.NW;
@@ -45,8 +46,12 @@
         "aria-label": `${t("revoke")}: ${t("kind_" + o.kind)}, ${period(o)}`, text: t("revoke") })
       : "";
     const authority = [o.issuing_authority, o.order_reference].filter(Boolean).join(" · ");
+    // Only a supervisor is given restricted orders (and is told which they are).
+    const restricted = o.restricted
+      ? [" ", el("span", { class: "order-status order-restricted", text: t("restricted") })]
+      : [];
     return el("tr", { dataset: { orderId: o.id, status: o.status } },
-      el("td", { text: t("kind_" + o.kind) }),
+      el("td", {}, t("kind_" + o.kind), ...restricted),
       el("td", { text: o.address || t("no_address") }),
       el("td", { class: "period" }, el("span", { text: `${when(o.valid_from)} –` }), " ",
         el("span", { text: when(o.valid_to) })),
@@ -174,6 +179,7 @@
       valid_to: text("order-to") || null,
       issuing_authority: text("order-authority"),
       order_reference: text("order-reference") || null,
+      restricted: $("order-restricted").checked,
     };
   }
 

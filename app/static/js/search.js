@@ -1,8 +1,10 @@
 /* Nachtwacht console: search of earlier incidents and persons (GET /api/v1/search).
  * Alt+Z (or / when not typing) goes to the search field; Enter searches; ↓ and ↑ move through
- * the results; Escape closes the results, a second Escape goes back to the queue. The reason is
- * asked before the first search and kept until the results are closed. Results open the
- * incident page in a new tab, so the board and a call being typed stay as they are.
+ * the results; Escape closes the results, a second Escape goes back to the queue. The reason (a
+ * code from the list, never free text: it goes to the audit trail) is asked before the first
+ * search and kept until the results are closed. Results open the incident page in a new tab, so
+ * the board and a call being typed stay as they are. The search carries the CSRF token although
+ * it is a GET (api.js sends it only with changes): the server refuses a search without it.
  * Loaded before api.js (the partial sits in the header): window.NW is read once the page is in. */
 (function () {
   "use strict";
@@ -12,7 +14,6 @@
   const form = $("search-form");
   const query = $("search-q");
   const reason = $("search-reason");
-  const other = $("search-other");
   const panel = $("search-panel");
   const results = $("search-results");
   const status = $("search-status");
@@ -43,26 +44,20 @@
     results.replaceChildren();
     status.textContent = "";
     reason.value = ""; // the next search states its own reason
-    toggleOther();
     showErrors({});
   }
 
-  function toggleOther() {
-    const wanted = reason.value === "other";
-    $("search-other-wrap").hidden = !wanted;
-    if (!wanted) other.value = "";
-  }
-
-  function statedReason() {
-    return reason.value === "other" ? other.value.trim() : reason.value;
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
   }
 
   /** Field messages beside the fields (or none): {q, reason}. */
   function showErrors(fields) {
-    [query, reason, other].forEach((input) => input.removeAttribute("aria-invalid"));
+    [query, reason].forEach((input) => input.removeAttribute("aria-invalid"));
     for (const [name, input, node] of [
       ["q", query, $("search-q-error")],
-      ["reason", reason.value === "other" ? other : reason, $("search-reason-error")],
+      ["reason", reason, $("search-reason-error")],
     ]) {
       node.textContent = fields[name] || "";
       node.hidden = !fields[name];
@@ -74,7 +69,6 @@
   function missing() {
     if (query.value.trim().length < 2) return { fields: { q: t("need_query") }, focus: query };
     if (!reason.value) return { fields: { reason: t("need_reason") }, focus: reason };
-    if (statedReason().length < 3) return { fields: { reason: t("need_other") }, focus: other };
     return null;
   }
 
@@ -91,9 +85,10 @@
     const mine = ++generation;
     status.textContent = t("searching");
     box.setAttribute("aria-busy", "true");
-    const params = new URLSearchParams({ q: query.value.trim(), reason: statedReason() });
+    const params = new URLSearchParams({ q: query.value.trim(), reason: reason.value });
     try {
-      const found = await window.NW.api("GET", `/api/v1/search?${params}`);
+      const found = await window.NW.api("GET", `/api/v1/search?${params}`, undefined,
+        { "X-CSRFToken": csrfToken() });
       if (mine !== generation) return;
       render(found);
     } catch (err) {
@@ -199,8 +194,7 @@
       run();
     });
     // Nothing moves on "change": arrow keys on a select change it at every step (and each
-    // search is audited with the reason it went with). Enter searches; Tab reaches "other".
-    reason.addEventListener("change", toggleOther);
+    // search is audited with the reason it went with). Enter searches.
     // Enter on the select searches too (a select does not submit its form on Enter).
     reason.addEventListener("keydown", (event) => {
       if (event.key === "Enter") {
