@@ -82,6 +82,10 @@ def _server_env(instance: Path, port: int) -> dict[str, str]:
         "SCHEDULER_ENABLED": "0",
         "GEOCODER": "offline",
         "PYTHONUNBUFFERED": "1",
+        # The suite opens many consoles of the same demo users one after another; a closed tab's
+        # socket may count until its ping times out. The limit itself is tested in
+        # tests/app/test_hardening.py.
+        "MAX_SOCKETS_PER_USER": "25",
         # Signs test webhooks; with no account SID the SMS still go to the local outbox.
         "TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
     }
