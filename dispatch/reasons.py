@@ -14,9 +14,31 @@ from dispatch.ranking import RankedUnit, Reason
 Args = dict[str, str | float]
 
 
-def reason_lines(ranked: RankedUnit, priority: str) -> list[str]:
-    """Return the unit's one-line reasons: the rule that placed it first, then the facts."""
-    return [reason_text(ranked.rule, priority), *(reason_text(r, priority) for r in ranked.reasons)]
+def reason_lines(ranked: RankedUnit, priority: str, location: Reason | None = None) -> list[str]:
+    """Return the unit's one-line reasons: the rule that placed it first, then the facts; how
+    sure the incident's point is (`location`) right after the travel time it was measured from."""
+    reasons = list(ranked.reasons)
+    if location is not None and reasons and reasons[0].code == "travel":
+        reasons.insert(1, location)
+    return [reason_text(ranked.rule, priority), *(reason_text(r, priority) for r in reasons)]
+
+
+def location_reason(accuracy_m: float | None, age_s: float | None) -> Reason | None:
+    """Return the incident point's radius and age as a reason (None: neither is known)."""
+    params = {"accuracy_m": accuracy_m, "age_s": age_s}
+    known = tuple(sorted((k, v) for k, v in params.items() if v is not None))
+    return Reason("incident_location", known) if known else None
+
+
+def _location(args: Args, _priority: str) -> str:
+    """Return e.g. 'locatie ± 35 m, 2 min oud' (either part alone when only it is known)."""
+    metres = format_decimal(round(float(args.get("accuracy_m", 0))), format="#,##0")
+    minutes = format_decimal(int(float(args.get("age_s", 0)) // 60))
+    if "accuracy_m" in args and "age_s" in args:
+        return _("location ± {m} m, {min} min old").format(m=metres, min=minutes)
+    if "accuracy_m" in args:
+        return _("location ± {m} m").format(m=metres)
+    return _("location {min} min old").format(min=minutes)
 
 
 def reason_text(reason: Reason, priority: str) -> str:
@@ -88,6 +110,7 @@ _RENDER: dict[str, Callable[[Args, str], str]] = {
     "position_age": _age,
     "position_stale": _stale,
     "incident_location_unknown": lambda a, p: _("incident location unknown"),
+    "incident_location": _location,
     "unit_position_unknown": lambda a, p: _("unit position unknown"),
     "has_skill": lambda a, p: _("has {skill}").format(skill=_skill(a)),
     "lacks_skill": lambda a, p: _("lacks {skill}").format(skill=_skill(a)),

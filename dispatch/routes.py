@@ -15,7 +15,7 @@ from core.ratelimit import per_user
 from core.schemas import PageInfo, PageQuery
 from dispatch import access, flows, positions, ranking, service
 from dispatch.models import Assignment, Message, Unit, UnitStatus
-from dispatch.reasons import reason_lines
+from dispatch.reasons import location_reason, reason_lines
 from dispatch.schemas import (
     AssignmentCreate,
     AssignmentList,
@@ -33,6 +33,7 @@ from dispatch.schemas import (
     UnitUpdate,
 )
 from dispatch.service import TransitionError, on_shift
+from triage import fixes
 from triage.access import current_actor, incident_or_404
 from triage.models import Incident, PersonRole
 from triage.service import add_timeline
@@ -211,6 +212,7 @@ def recommend(incident_id: int):
         skill_margin_s=margin,
     )
     language = _language(incident)
+    located = location_reason(incident.location_accuracy_m, fixes.age_s(incident, now))
     ranked = ranking.rank_units(
         incident.lat, incident.lon, candidates, incident.requested_skills, language, params
     )
@@ -224,7 +226,7 @@ def recommend(incident_id: int):
             missing=list(r.missing),
             language_match=r.language_match,
             rule=r.rule.code,
-            reasons=reason_lines(r, priority),
+            reasons=reason_lines(r, priority, located),
         )
         for r in ranked
     ]

@@ -11,8 +11,8 @@ from typing import Any
 from accounts.actor import Actor
 from core import audit
 from core.db import db
-from triage import events, keys, links, person_links, screening
-from triage.location import locate
+from triage import events, fixes, keys, links, person_links, screening
+from triage.location import OUTSIDE_AREA, locate
 from triage.models import Incident, Person, Priority
 from triage.schemas import IncidentUpdate, PersonIn
 from triage.scoring import MOTIVE_TAGS
@@ -101,6 +101,7 @@ def _update_case(incident: Incident, body: IncidentUpdate, changes: dict[str, An
 
 def update_incident(incident: Incident, body: IncidentUpdate, actor: Actor) -> list[str]:
     """Apply corrections; each changed field is named on the timeline (not its content)."""
+    fixes.check_fix(body)
     changes = body.model_dump(exclude_unset=True)
     changed: list[str] = []
     for field, column in SIMPLE_FIELDS.items():
@@ -155,6 +156,12 @@ def _update_lists(incident: Incident, body: IncidentUpdate, changes: dict[str, A
 PINNED = ("exact", "manual")  # a point given or set by hand survives an address correction
 
 
+def _given_point(incident: Incident) -> bool:
+    """Whether the point was given (a phone, a pin, a source), not the address's geocoding."""
+    pinned = incident.location_quality in PINNED or incident.location_source is not None
+    return pinned or OUTSIDE_AREA in (incident.flags or [])
+
+
 def _update_location(
     incident: Incident, body: IncidentUpdate, changes: dict[str, Any]
 ) -> list[str]:
@@ -166,19 +173,15 @@ def _update_location(
         incident.access_notes = body.access_notes
         changed.append("access_notes")
     if "lat" in changes or "address" in changes:
-        lat = (
-            body.lat
-            if "lat" in changes
-            else (incident.lat if incident.location_quality in PINNED else None)
-        )
-        lon = (
-            body.lon
-            if "lon" in changes
-            else (incident.lon if incident.location_quality in PINNED else None)
-        )
+        kept = _given_point(incident)
+        lat = body.lat if "lat" in changes else (incident.lat if kept else None)
+        lon = body.lon if "lon" in changes else (incident.lon if kept else None)
         apply_location(incident, locate(incident.address_text, lat, lon))
         if "lat" in changes:
+            fixes.apply_fix(incident, body)
             changed.append("location")
+        elif not kept:
+            fixes.clear_fix(incident)
     if apply_structured(incident, body):
         changed.append("structured_address")
     if {"address", "location", "structured_address"} & set(changed):

@@ -18,6 +18,7 @@ from triage.geocoding import (
     Geocoder,
     GeoResult,
     OfflineGeocoder,
+    antwerp_bbox,
     district_for_point,
     make_geocoder,
     normalise_address,
@@ -26,6 +27,7 @@ from triage.models import GeocodeCacheEntry, LocationQuality
 
 log = logging.getLogger(__name__)
 EXTENSION = "nachtwacht.geocoder"
+OUTSIDE_AREA = "outside_area"  # a system flag: the given point lies outside the service area
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Location:
     postcode: str | None
     district: str | None
     street: str | None = None  # the geocoder's official street name, if it matched one
+    outside: bool = False  # a given point outside the service area (flag `outside_area`)
 
 
 def init_geocoder(app: Flask) -> None:
@@ -163,12 +166,28 @@ def geocode_address(address: str) -> Location:
 
 
 def locate(address: str | None, lat: float | None, lon: float | None) -> Location:
-    """A phone's point (advanced mobile location) wins; else the geocoded address."""
+    """A phone's point (advanced mobile location) wins; else the geocoded address.
+
+    A point outside the service area (Antwerp's bounds, or no district near it) is kept but is
+    never `exact`: it gets the quality the address gives, else `unverified`, and `outside`.
+    """
     by_address = geocode_address(address) if address else None
     if lat is not None and lon is not None:
-        district = district_for_point(lat, lon) or (by_address.district if by_address else None)
+        near = district_for_point(lat, lon)
+        district = near or (by_address.district if by_address else None)
         postcode = by_address.postcode if by_address else None
         normalised = by_address.normalised if by_address else None
         street = by_address.street if by_address else None
-        return Location(lat, lon, LocationQuality.EXACT, normalised, postcode, district, street)
+        outside = near is None or not in_area(lat, lon)
+        quality = LocationQuality.EXACT
+        if outside:
+            quality = by_address.quality if by_address else LocationQuality.UNVERIFIED
+            quality = LocationQuality.UNVERIFIED if quality == "exact" else quality
+        return Location(lat, lon, quality, normalised, postcode, district, street, outside)
     return by_address or Location(None, None, LocationQuality.UNVERIFIED, None, None, None)
+
+
+def in_area(lat: float, lon: float) -> bool:
+    """Whether a point lies inside the service area's bounding box (triage.geocoding)."""
+    box = antwerp_bbox()
+    return box["south"] <= lat <= box["north"] and box["west"] <= lon <= box["east"]

@@ -87,6 +87,11 @@ class Incident(Base):
     lon: Mapped[float | None] = mapped_column("lon_secret", CaseFloat)
     lat_coarse: Mapped[float | None] = mapped_column(Float)
     lon_coarse: Mapped[float | None] = mapped_column(Float)
+    # How sure the point is: its radius (metres, encrypted with it), when the fix was made and
+    # who gave it (triage.fixes.SOURCES); all three go with the point.
+    location_accuracy_m: Mapped[float | None] = mapped_column(CaseFloat)
+    location_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    location_source: Mapped[str | None] = mapped_column(String(16))
     location_quality: Mapped[LocationQuality] = mapped_column(
         String(16), default=LocationQuality.UNVERIFIED
     )

@@ -9,12 +9,15 @@ publishes `incident.updated`.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from accounts.actor import Actor
 from core import audit
 from core.errors import DomainError
 from core.i18n import lazy_gettext as _l
 from triage import events
 from triage.geocoding import antwerp_bbox, district_for_point
+from triage.location import OUTSIDE_AREA
 from triage.models import Incident
 from triage.service import add_timeline
 
@@ -44,16 +47,27 @@ def _range(box: dict[str, float], axis: str) -> dict[str, float]:
     return {"low": box[low], "high": box[high]}
 
 
-def pin_location(incident: Incident, lat: float, lon: float, actor: Actor) -> None:
+def pin_location(
+    incident: Incident,
+    lat: float,
+    lon: float,
+    actor: Actor,
+    accuracy_m: float | None = None,
+    located_at: dt.datetime | None = None,
+) -> None:
     """Set the incident's point by hand: quality `manual`, a timeline line, an update event.
 
     The structured address (street, number, box, postcode) stays: the pin says where the door
     is, the address what the unit is sent. Without a district yet, the point's nearest one.
+    The pin is a dispatcher's point (source `dispatcher`), with the radius and time given.
     """
     lat, lon = check_point(lat, lon)
     previous = str(incident.location_quality)
     incident.lat, incident.lon = lat, lon
     incident.location_quality = MANUAL  # type: ignore[assignment]
+    incident.location_accuracy_m, incident.location_at = accuracy_m, located_at
+    incident.location_source = "dispatcher"
+    incident.flags = [f for f in incident.flags or [] if f != OUTSIDE_AREA]  # inside: checked
     # The district from the address (its postcode) is surer than the nearest district centre.
     incident.district = incident.district or district_for_point(lat, lon)
     add_timeline(

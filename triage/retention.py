@@ -85,7 +85,7 @@ def anonymise(incident: Incident, now: dt.datetime, counts: Counter) -> None:
     if incident.children:
         incident.children = {"count": incident.children.get("count")}
     kept = incident.lat_coarse, incident.lon_coarse
-    incident.lat = incident.lon = None
+    incident.lat = incident.lon = incident.location_accuracy_m = incident.location_at = None
     incident.lat_coarse, incident.lon_coarse = kept  # about a kilometre stays, for statistics
     incident.anonymised_at = now
 

@@ -13,7 +13,17 @@ from core.i18n import lazy_gettext as _l
 from core.policies import BOARD, allow, protect
 from core.ratelimit import per_user
 from core.schemas import PageInfo
-from triage import corrections, events, fuzzy, persons, pinning, referrals, screening, service
+from triage import (
+    corrections,
+    events,
+    fixes,
+    fuzzy,
+    persons,
+    pinning,
+    referrals,
+    screening,
+    service,
+)
 from triage.access import (
     current_actor,
     incident_or_404,
@@ -65,6 +75,9 @@ def incident_read(
         "sms_address": incident.sms_address,
         "access_notes": incident.access_notes,
         "caller_phone": incident.caller_phone,
+        "location_accuracy_m": incident.location_accuracy_m,
+        "location_at": incident.location_at,
+        "location_source": incident.location_source,
         "children_present": incident.children_present,
         "children": incident.children,
         "motives": incident.motives or [],
@@ -231,8 +244,11 @@ def update_incident(incident_id: int, body: IncidentUpdate):
     """
     incident = incident_or_404(incident_id)
     if body.location_source == "manual":  # a point set on the map: its own rule and timeline
-        pinning.pin_location(incident, body.lat, body.lon, current_actor())
-        rest = body.model_fields_set - {"lat", "lon", "location_source"}
+        fixes.check_fix(body)
+        pinning.pin_location(
+            incident, body.lat, body.lon, current_actor(), body.accuracy_m, body.located_at
+        )
+        rest = body.model_fields_set - {"lat", "lon", *fixes.FIX_FIELDS}
         body = IncidentUpdate.model_validate(body.model_dump(include=rest))
     changed = corrections.update_incident(incident, body, current_actor())
     if {"children", "motives"} & set(changed):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, model_validator
 
 from core.schemas import Input, LongText, Output, PageInfo, Phone, ShortText
 from triage import addresses
@@ -48,6 +48,10 @@ LOCATION_SOURCE = (
     "'manual': lat/lon were set on the map by the dispatcher (quality `manual`, own timeline "
     "line); without it, lat/lon are a device's point (quality `exact`)"
 )
+FixSource = Literal["aml", "network", "caller", "dispatcher", "geocoder"]
+ACCURACY = "radius around lat/lon in metres (> 0, at most 100 km); only with lat/lon"
+LOCATED_AT = "when the point was fixed (ISO 8601 with a time zone, not in the future); with lat/lon"
+FIX_SOURCE = "who gave lat/lon: aml (the phone), network, caller, dispatcher or geocoder"
 # `manual` (a point set on the map) until triage.models.LocationQuality names it too.
 QualityRead = Literal["exact", "manual", "street", "postcode", "district", "unverified"]
 
@@ -103,6 +107,9 @@ class IncidentCreate(Input):
     )
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
+    accuracy_m: float | None = Field(None, gt=0, le=100_000, description=ACCURACY)
+    located_at: AwareDatetime | None = Field(None, description=LOCATED_AT)
+    location_source: FixSource | None = Field(None, description=FIX_SOURCE)
     caller_phone: Phone | None = None
     persons: list[PersonIn] = Field(default_factory=list, max_length=20)
     children_present: bool | None = None
@@ -133,7 +140,11 @@ class IncidentUpdate(Input):
     )
     lat: float | None = Field(None, ge=-90, le=90)
     lon: float | None = Field(None, ge=-180, le=180)
-    location_source: Literal["manual"] | None = Field(None, description=LOCATION_SOURCE)
+    accuracy_m: float | None = Field(None, gt=0, le=100_000, description=ACCURACY)
+    located_at: AwareDatetime | None = Field(None, description=LOCATED_AT)
+    location_source: FixSource | Literal["manual"] | None = Field(
+        None, description=f"{LOCATION_SOURCE}; else {FIX_SOURCE}"
+    )
     caller_phone: Phone | None = None
     children_present: bool | None = None
     children: ChildrenIn | None = None
@@ -214,6 +225,7 @@ class IncidentSummary(Output):
     lat: float | None
     lon: float | None
     location_quality: QualityRead
+    location_accuracy_m: float | None = Field(None, description="the point's radius, metres")
     flags: list[str]
     dispatched_at: dt.datetime | None = None
     restricted: bool = False
@@ -231,6 +243,8 @@ class IncidentRead(IncidentSummary):
     sms_address: str = Field(description="what the assigned unit's SMS says: street, number, box")
     access_notes: str | None
     caller_phone: str | None
+    location_at: dt.datetime | None = Field(None, description="when the point was fixed")
+    location_source: str | None = Field(None, description=FIX_SOURCE)
     children_present: bool | None
     children: dict[str, Any] | None = None
     motives: list[str] = Field(default_factory=list)

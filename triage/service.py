@@ -20,9 +20,9 @@ from core.db import db
 from core.errors import DomainError
 from core.i18n import lazy_gettext as _l
 from core.phones import normalise_phone
-from triage import addresses, events, keys, orders, repeats, screening
+from triage import addresses, events, fixes, keys, orders, repeats, screening
 from triage.geocoding import normalise_address
-from triage.location import Location, incident_key, locate
+from triage.location import OUTSIDE_AREA, Location, incident_key, locate
 from triage.models import (
     Incident,
     IncidentStatus,
@@ -41,7 +41,7 @@ count_prior = repeats.count_prior
 
 ESCALATION_FLAG = "escalation_pattern"
 # Set by the system, never by a client: the repeat pattern and the protective-order checks.
-SYSTEM_FLAGS = frozenset({ESCALATION_FLAG, *orders.FLAGS})
+SYSTEM_FLAGS = frozenset({ESCALATION_FLAG, OUTSIDE_AREA, *orders.FLAGS})
 BASE_PRIORITY = Priority.P3
 
 
@@ -129,7 +129,11 @@ def fill_person(person: Person, given: PersonIn) -> Person:
 
 
 def apply_location(incident: Incident, location: Location) -> None:
+    """Set the point, quality, postcode, district and structured address a location gives;
+    `outside_area` flags a point outside the service area (and goes when it is back inside)."""
     incident.lat, incident.lon = location.lat, location.lon
+    others = [f for f in incident.flags or [] if f != OUTSIDE_AREA]
+    incident.flags = sorted([*others, OUTSIDE_AREA]) if location.outside else others
     incident.location_quality = location.quality
     incident.postcode, incident.district = location.postcode, location.district
     incident.address_normalised = location.normalised  # the geocode cache's key material
@@ -206,9 +210,11 @@ def create_incident(
     """
     idempotency_key = scoped_key(actor, idempotency_key)
     print_ = fingerprint(body.model_dump(mode="json")) if idempotency_key else None
+    fixes.check_fix(body)
     location = locate(body.address, body.lat, body.lon)
     incident = _new_incident(body, actor, idempotency_key, print_)
     apply_location(incident, location)
+    fixes.apply_fix(incident, body)
     apply_structured(incident, body)
     apply_key(incident)
     incident.persons = _persons(body.persons)  # inserted with the incident, in one flush

@@ -152,6 +152,18 @@
     return text === key ? String(code).replace(/_/g, " ") : text;
   }
 
+  /** How sure an incident's point is, e.g. "± 35 m, 2 min oud, bron: AML" (null: unknown). */
+  function fixText(d) {
+    const parts = [];
+    if (d.location_accuracy_m) parts.push(t("fix_accuracy", { m: Math.round(d.location_accuracy_m) }));
+    if (d.location_at) {
+      const minutes = Math.max(0, Math.floor((Date.now() - Date.parse(d.location_at)) / 60000));
+      parts.push(t("fix_age", { min: minutes }));
+    }
+    if (d.location_source) parts.push(t("fix_source", { source: label("fixsource", d.location_source) }));
+    return parts.length ? parts.join(", ") : null;
+  }
+
   /* Views shared by the intake and incident pages. */
 
   /** Recommendations of several assessments, merged by code, each with its one-line reasons. */
@@ -198,7 +210,7 @@
   }
 
   window.NW = {
-    ApiError, api, badge, el, fmtTime, label, lang, localText, mostUrgent, PRIORITIES,
+    ApiError, api, badge, el, fixText, fmtTime, label, lang, localText, mostUrgent, PRIORITIES,
     priorTable, recommendationList, setBadge, t, uuid,
   };
 })();

@@ -3,7 +3,7 @@
  * open incident. Case data and SMS texts are hostile: textContent only. */
 (function () {
   "use strict";
-  const { api, el, fmtTime, label, localText, setBadge, t } = window.NW;
+  const { api, el, fixText, fmtTime, label, localText, setBadge, t } = window.NW;
   const C = (window.NWConsole = window.NWConsole || {});
   const $ = (id) => document.getElementById(id);
   let current = null; // the open incident's id
@@ -80,7 +80,8 @@
       ...kv(t("sms_address"), d.sms_address || "—"),
       ...kv(t("access_notes"), d.access_notes || "—"),
       ...kv(t("location"), el("span", { class: `quality quality-${d.location_quality}`,
-        text: label("quality", d.location_quality) }), where ? ` · ${where}` : ""),
+        text: label("quality", d.location_quality) }), where ? ` · ${where}` : "",
+        fixText(d) ? ` · ${fixText(d)}` : ""),
       ...kv(t("received"), fmtTime(d.received_at)),
       ...kv(t("dispatched_at"), fmtTime(summary ? summary.dispatched_at : d.dispatched_at)),
       ...kv(t("flags"), ...flagList(d.flags)),

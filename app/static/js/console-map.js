@@ -12,6 +12,7 @@
   // At least 3:1 against the map's light fill (WCAG non-text contrast): P3 is dark gold, not yellow.
   const PRIORITY_COLOURS = { P1: "#b00020", P2: "#b3400a", P3: "#7a5c00", P4: "#4f5864" };
   const incidents = new Map(); // id -> circle marker
+  const accuracies = new Map(); // id -> L.circle of the point's accuracy radius (metres)
   const units = new Map(); // id -> marker
   let map = null;
   let selected = null;
@@ -97,6 +98,25 @@
       incident.district ? ` · ${incident.district}` : "");
   }
 
+  /** Draw (or move, or drop) the circle of how sure the incident's point is. */
+  function upsertAccuracy(incident) {
+    const radius = Number(incident.location_accuracy_m);
+    const circle = accuracies.get(incident.id);
+    if (!(radius > 0)) {
+      if (circle) circle.remove();
+      accuracies.delete(incident.id);
+      return;
+    }
+    const colour = PRIORITY_COLOURS[incident.priority] || "#4f5864";
+    const style = { radius, color: colour, weight: 1, fillColor: colour, fillOpacity: 0.12 };
+    if (circle) {
+      circle.setLatLng([incident.lat, incident.lon]).setRadius(radius).setStyle(style);
+      return;
+    }
+    accuracies.set(incident.id, L.circle([incident.lat, incident.lon],
+      { ...style, interactive: false, className: "incident-accuracy" }).addTo(map));
+  }
+
   /** Show or move an incident's marker (none while its location is unknown). */
   function upsertIncident(incident) {
     const has = incident.lat !== null && incident.lat !== undefined && incident.lon !== null;
@@ -105,6 +125,7 @@
       removeIncident(incident.id);
       return;
     }
+    upsertAccuracy(incident);
     const style = incidentStyle(incident, selected === incident.id);
     if (marker) {
       marker.setLatLng([incident.lat, incident.lon]).setStyle(style).setTooltipContent(incidentTip(incident));
@@ -127,6 +148,9 @@
     const marker = incidents.get(id);
     if (marker) marker.remove();
     incidents.delete(id);
+    const circle = accuracies.get(id);
+    if (circle) circle.remove();
+    accuracies.delete(id);
   }
 
   /** Replace every incident marker (after a board snapshot). */

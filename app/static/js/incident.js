@@ -2,8 +2,8 @@
  * loaded from GET /api/v1/incidents/<id>. Everything is put in the page with textContent. */
 (function () {
   "use strict";
-  const { api, badge, el, fmtTime, label, localText, priorTable, recommendationList, setBadge, t } =
-    window.NW;
+  const { api, badge, el, fixText, fmtTime, label, localText, priorTable, recommendationList, setBadge,
+    t } = window.NW;
   const root = document.getElementById("incident");
   if (!root) return;
   const $ = (id) => document.getElementById(id);
@@ -49,7 +49,8 @@
       ...kv(t("sms_address"), d.sms_address || "—"),
       ...kv(t("access_notes"), d.access_notes || "—"),
       ...kv(t("location"), el("span", { class: `quality quality-${d.location_quality}`,
-        text: label("quality", d.location_quality) }), where ? ` · ${where}` : ""),
+        text: label("quality", d.location_quality) }), where ? ` · ${where}` : "",
+        fixText(d) ? ` · ${fixText(d)}` : ""),
       ...kv(t("point"), point),
       ...kv(t("caller_phone"), d.caller_phone || "—"),
       ...kv(t("children_present"), yesNo(d.children_present)),
