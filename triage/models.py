@@ -112,6 +112,11 @@ class Incident(Base):
     restricted: Mapped[bool] = mapped_column(Boolean, default=False)
     restricted_reason: Mapped[str | None] = mapped_column(CaseText)
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A training incident (`demo night`, or created with `exercise`): CAP sends it as Exercise.
+    exercise: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The id of the EIDO this incident was created from (POST /api/v1/eido): a second copy of
+    # the same EIDO reads this incident instead of creating another.
+    eido_id: Mapped[str | None] = mapped_column(String(255), unique=True)
     anonymised_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
     idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
@@ -336,3 +341,30 @@ class GeocodeCacheEntry(Base):
     district: Mapped[str | None] = mapped_column(String(64))
     street: Mapped[str | None] = mapped_column(CaseText)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+
+
+class AmlReport(Base):
+    """A caller's handset location (AML, triage.aml) as received: attached to the open call from
+    that number, or held for the intake that follows within AML_MATCH_WINDOW_S.
+
+    Only what locating needs is kept: the number's blind index (never the number), the point and
+    its radius (encrypted), the time of the fix, confidence and method. `digest` (a hash of the
+    message as received) makes the same message twice one report.
+    """
+
+    __tablename__ = "aml_report"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
+    phone_index: Mapped[str | None] = mapped_column(BlindIndex(), index=True)
+    lat: Mapped[float] = mapped_column(CaseFloat)
+    lon: Mapped[float] = mapped_column(CaseFloat)
+    radius_m: Mapped[float | None] = mapped_column(CaseFloat)
+    located_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    confidence: Mapped[int | None] = mapped_column(Integer)
+    method: Mapped[str | None] = mapped_column(String(16))
+    incident_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    applied: Mapped[bool] = mapped_column(Boolean, default=False)  # it moved the call's point

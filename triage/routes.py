@@ -85,6 +85,7 @@ def incident_read(
         "requested_skills": incident.requested_skills,
         "persons": _persons_read(incident, actor),
         "legal_hold": bool(incident.legal_hold),
+        "exercise": bool(incident.exercise),
     }
     if actor.token is not None and actor.token.scopes:
         data, extra = _as_sent(data, extra)

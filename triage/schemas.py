@@ -93,6 +93,9 @@ MOTIVES_DOC = (
 )
 
 
+EXERCISE = "a training incident (CAP status Exercise); never a real call"
+
+
 class IncidentCreate(Input):
     """A new family-crisis call: an address and/or a point, and what the caller told."""
 
@@ -118,6 +121,7 @@ class IncidentCreate(Input):
     flags: list[Tag] = Field(default_factory=list, max_length=20)
     narrative: LongText | None = None
     requested_skills: list[Tag] = Field(default_factory=list, max_length=10)
+    exercise: bool = Field(False, description=EXERCISE)
 
     @model_validator(mode="after")
     def _point_is_complete(self) -> IncidentCreate:
@@ -251,6 +255,7 @@ class IncidentRead(IncidentSummary):
     narrative: str | None
     requested_skills: list[str]
     legal_hold: bool = Field(False, description="kept past retention (a supervisor's decision)")
+    exercise: bool = Field(False, description=EXERCISE)
     persons: list[PersonRead]
 
 

@@ -193,6 +193,7 @@ def _new_incident(
         children_present=present if present is not None else body.children_present,
         children=children,
         motives=motives,
+        exercise=body.exercise,
         status=IncidentStatus.NEW,
         priority=screening.flags_priority(flags, BASE_PRIORITY),
         created_by_id=actor.user.id if actor.user else None,
