@@ -105,10 +105,19 @@ def register_blueprints(app: Flask) -> None:
     from app import health, sockets
     from core.api import api, openapi  # noqa: F401 - openapi registers /openapi.json
     from core.audit import routes as audit_routes  # noqa: F401 - API views
-    from dispatch import board, escalation, officer, pages, sms, webhooks  # noqa: F401 - API views
+    from dispatch import (  # noqa: F401 - API views
+        board,
+        escalation,
+        exchange_routes,
+        officer,
+        pages,
+        sms,
+        webhooks,
+    )
     from dispatch import routes as dispatch_routes  # noqa: F401 - registers API views
     from handover import routes as handover_routes
-    from triage import (  # noqa: F401 - registers API views  # noqa: F401
+    from triage import (  # noqa: F401 - registers API views
+        aml_routes,
         duplicates,
         lifecycle,
         order_routes,

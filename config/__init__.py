@@ -319,6 +319,12 @@ class BaseConfig:
         # One bucket per user for every look-up by a person's or an address's keys: the search,
         # and the duplicates, earlier screens and person candidates asked while a call is typed.
         self.LOOKUP_RATE_LIMIT = env_str("LOOKUP_RATE_LIMIT", "60 per minute")
+        # Advanced Mobile Location: the HTTPS form's HMAC-SHA1 key (unset: not checked), and how
+        # long a caller's location waits for, or attaches to, a call from the same number.
+        self.AML_HMAC_KEY = env_str("AML_HMAC_KEY")
+        self.AML_MATCH_WINDOW_S = env_int("AML_MATCH_WINDOW_S", 600)
+        # Who Nachtwacht is in the CAP and EIDO messages it sends (sender, agency id).
+        self.EXCHANGE_SENDER = env_str("EXCHANGE_SENDER", "nachtwacht@politie.antwerpen.be")
         self.RANKING_SPEED_KMH = env_float("RANKING_SPEED_KMH", 40.0)
         self.RANKING_DETOUR_FACTOR = env_float("RANKING_DETOUR_FACTOR", 1.3)
         self.SMS_MAX_ATTEMPTS = env_int("SMS_MAX_ATTEMPTS", 5)

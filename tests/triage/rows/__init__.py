@@ -1,7 +1,8 @@
-"""Route-matrix rows for triage's person, search, trajectory, order and referral routes, one
-module per feature (merged into tests/app/test_access.py)."""
+"""Route-matrix rows for triage's person, search, trajectory, order and referral routes and the
+standards' routes (AML, EIDO, CAP), one module per feature (merged into tests/app/test_access.py)."""
 
-from tests.triage.rows import orders, persons, referrals, search, trajectory
+from tests.triage.rows import aml, cap, eido, orders, persons, referrals, search, trajectory
 
-ROWS = [*persons.ROWS, *search.ROWS, *trajectory.ROWS, *orders.ROWS, *referrals.ROWS]
-PAGES = (*persons.PAGES, *search.PAGES, *trajectory.PAGES, *orders.PAGES, *referrals.PAGES)
+FEATURES = (persons, search, trajectory, orders, referrals, aml, eido, cap)
+ROWS = [row for feature in FEATURES for row in feature.ROWS]
+PAGES = tuple(page for feature in FEATURES for page in feature.PAGES)

@@ -1,0 +1,4 @@
+"""Route-matrix rows for the eido routes (merged into tests/app/test_access.py)."""
+
+ROWS: list[tuple[str, str, dict[str, int]]] = []
+PAGES: tuple[str, ...] = ()
