@@ -1,5 +1,5 @@
 """Route-matrix rows for triage's person, search, trajectory, order and referral routes and the
-standards' routes (AML, EIDO, CAP), one module per feature (merged into tests/app/test_access.py)."""
+standards' routes (AML, EIDO, CAP), one module per feature (merged into tests/app/test_access)."""
 
 from tests.triage.rows import aml, cap, eido, orders, persons, referrals, search, trajectory
 
