@@ -107,8 +107,9 @@ def register_blueprints(app: Flask) -> None:
     from core.audit import routes as audit_routes  # noqa: F401 - API views
     from dispatch import (  # noqa: F401 - API views
         board,
+        cap_routes,
+        eido_routes,
         escalation,
-        exchange_routes,
         officer,
         pages,
         sms,

@@ -2,8 +2,9 @@
 
 An assignment is visible when its incident is (`triage.access.visible_incident`); a unit is
 reachable when every incident it is serving now is. An officer reaches an assignment only as
-its crew, while it is active and for OFFICER_ACCESS_GRACE_H after it ended. Otherwise the answer
-is 404, the same as for one that does not exist.
+its crew, while it is active and for OFFICER_ACCESS_GRACE_H after it ended. An incident is
+exported (EIDO, CAP) when it is visible, and a restricted one only to a supervisor. Otherwise
+the answer is 404, the same as for one that does not exist.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from core.api import not_found
 from core.db import db
 from dispatch import alarms, queries, service
 from dispatch.models import Alarm, Assignment, Unit
-from triage.access import sees
+from triage.access import sees, visible_incident
 from triage.models import Incident
 
 
@@ -50,6 +51,15 @@ def reachable_unit(actor: Actor, unit_id: int) -> Unit:
     ):
         raise not_found("unit")
     return unit
+
+
+def exportable_incident(actor: Actor, incident_id: int) -> Incident:
+    """The incident for a standards export (EIDO, CAP) if the actor may see it; a restricted
+    incident only for a supervisor. Else 404, the same as for one that does not exist."""
+    incident = visible_incident(actor, incident_id)
+    if incident.restricted and (actor.user is None or actor.user.role != "supervisor"):
+        raise not_found("incident")
+    return incident
 
 
 def visible_alarm(actor: Actor, alarm_id: int) -> Alarm:
