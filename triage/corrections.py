@@ -176,7 +176,8 @@ def _update_location(
         kept = _given_point(incident)
         lat = body.lat if "lat" in changes else (incident.lat if kept else None)
         lon = body.lon if "lon" in changes else (incident.lon if kept else None)
-        apply_location(incident, locate(incident.address_text, lat, lon))
+        radius = body.accuracy_m if "lat" in changes else incident.location_accuracy_m
+        apply_location(incident, locate(incident.address_text, lat, lon, radius))
         if "lat" in changes:
             fixes.apply_fix(incident, body)
             changed.append("location")

@@ -165,11 +165,34 @@ def geocode_address(address: str) -> Location:
     )
 
 
-def locate(address: str | None, lat: float | None, lon: float | None) -> Location:
+# A given point's radius → how well it is known: a house (GPS, Wi-Fi), a street, a postcode
+# area, a district (a phone mast's cell). Without a radius a given point counts as exact.
+RADIUS_QUALITY = (
+    (50.0, LocationQuality.EXACT),
+    (300.0, LocationQuality.STREET),
+    (2000.0, LocationQuality.POSTCODE),
+)
+
+
+def point_quality(accuracy_m: float | None) -> LocationQuality:
+    """How well a point inside the area is known, from its accuracy radius (metres)."""
+    if accuracy_m is None:
+        return LocationQuality.EXACT
+    for limit, quality in RADIUS_QUALITY:
+        if accuracy_m <= limit:
+            return quality
+    return LocationQuality.DISTRICT
+
+
+def locate(
+    address: str | None, lat: float | None, lon: float | None, accuracy_m: float | None = None
+) -> Location:
     """A phone's point (advanced mobile location) wins; else the geocoded address.
 
-    A point outside the service area (Antwerp's bounds, or no district near it) is kept but is
-    never `exact`: it gets the quality the address gives, else `unverified`, and `outside`.
+    A given point is as good as its radius says (`point_quality`: ± 120 m is a street, not a
+    house). A point outside the service area (Antwerp's bounds, or no district near it) is kept
+    but is never `exact`: it gets the quality the address gives, else `unverified`, and
+    `outside`.
     """
     by_address = geocode_address(address) if address else None
     if lat is not None and lon is not None:
@@ -179,7 +202,7 @@ def locate(address: str | None, lat: float | None, lon: float | None) -> Locatio
         normalised = by_address.normalised if by_address else None
         street = by_address.street if by_address else None
         outside = near is None or not in_area(lat, lon)
-        quality = LocationQuality.EXACT
+        quality = point_quality(accuracy_m)
         if outside:
             quality = by_address.quality if by_address else LocationQuality.UNVERIFIED
             quality = LocationQuality.UNVERIFIED if quality == "exact" else quality

@@ -212,7 +212,7 @@ def create_incident(
     idempotency_key = scoped_key(actor, idempotency_key)
     print_ = fingerprint(body.model_dump(mode="json")) if idempotency_key else None
     fixes.check_fix(body)
-    location = locate(body.address, body.lat, body.lon)
+    location = locate(body.address, body.lat, body.lon, body.accuracy_m)
     incident = _new_incident(body, actor, idempotency_key, print_)
     apply_location(incident, location)
     fixes.apply_fix(incident, body)

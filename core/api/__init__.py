@@ -64,6 +64,10 @@ class EndpointSpec:
     status: int = 200
     errors: tuple[int, ...] = ()
     tags: list[str] = field(default_factory=list)
+    # A body that is not JSON (media type → JSON schema of its text), read by the view itself;
+    # a response that is not JSON (its media type, described as a string).
+    raw_body: dict[str, dict[str, Any]] | None = None
+    produces: str | None = None
 
 
 MAX_JSON_DEPTH = 32
@@ -166,12 +170,18 @@ def endpoint(
     status: int = 200,
     errors: tuple[int, ...] = (),
     tags: tuple[str, ...] = (),
+    raw_body: dict[str, dict[str, Any]] | None = None,
+    produces: str | None = None,
 ) -> Callable:
     """Declare, protect and validate an API view; the view receives `body=`/`query=`.
 
-    The edge: the view's work commits once it returns and rolls back if it raises.
+    `raw_body` documents a body the view reads itself (media type → schema), `produces` a
+    response that is not JSON. The edge: the view's work commits once it returns and rolls back
+    if it raises.
     """
-    spec = EndpointSpec(summary, policy, body, query, response, status, errors, list(tags))
+    spec = EndpointSpec(
+        summary, policy, body, query, response, status, errors, list(tags), raw_body, produces
+    )
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)

@@ -66,7 +66,7 @@ def _error_responses(spec: EndpointSpec) -> dict[str, Any]:
     statuses = set(spec.errors)
     if not spec.policy.public:
         statuses |= {401, 403}
-    if spec.body is not None:
+    if spec.body is not None or spec.raw_body is not None:
         statuses |= {400, 422}
     if spec.query is not None:
         statuses |= {422}
@@ -89,15 +89,24 @@ def _operation(
                 "application/json": {"schema": {"$ref": REF.format(model=spec.body.__name__)}}
             },
         }
+    if spec.raw_body is not None:
+        op["requestBody"] = {
+            "required": True,
+            "content": {media: {"schema": schema} for media, schema in spec.raw_body.items()},
+        }
     ok: dict[str, Any] = {"description": "OK"}
     if spec.response is not None:
         schema = {"$ref": REF.format(model=spec.response.__name__)}
         ok["content"] = {"application/json": {"schema": schema}}
+    if spec.produces is not None:
+        ok["content"] = {spec.produces: {"schema": {"type": "string"}}}
     op["responses"] = {str(spec.status): ok, **_error_responses(spec)}
     if spec.policy.public:
         op["security"] = []
     op["x-access-policy"] = spec.policy.name
-    op["x-roles"] = sorted(str(r) for r in spec.policy.roles) if spec.policy.roles else None
+    roles = spec.policy.roles
+    op["x-roles"] = sorted(str(r) for r in roles) if roles is not None else None
+    op["x-scopes"] = sorted(spec.policy.scopes)
     return op
 
 

@@ -92,6 +92,25 @@ def test_a_point_in_brussels_is_kept_but_flagged_and_never_exact(client, clock, 
     assert incident["location_quality"] != "exact"
 
 
+@pytest.mark.parametrize(
+    "accuracy,quality",
+    [(8, "exact"), (50, "exact"), (120, "street"), (1500, "postcode"), (4000, "district")],
+)
+def test_a_point_is_only_as_exact_as_its_radius(client, clock, headers, accuracy, quality):
+    incident = new_incident(client, headers, **fix(clock, accuracy=accuracy, source="network"))
+    assert incident["location_quality"] == quality
+    assert (incident["lat"], incident["lon"]) == (MEIR["lat"], MEIR["lon"])  # the point is kept
+
+
+def test_a_coarse_point_corrected_to_a_house_fix_becomes_exact(client, clock, headers):
+    incident = new_incident(client, headers, **fix(clock, accuracy=3000, source="network"))
+    assert incident["location_quality"] == "district"
+    response = client.patch(
+        f"/api/v1/incidents/{incident['id']}", json=fix(clock, accuracy=12), headers=headers
+    )
+    assert response.get_json()["location_quality"] == "exact"
+
+
 def test_outside_area_is_a_system_flag_clients_cannot_set(client, headers):
     response = client.post(
         "/api/v1/incidents",
