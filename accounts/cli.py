@@ -68,8 +68,9 @@ def token_cli() -> None:
     "--scope",
     "scopes",
     multiple=True,
-    type=click.Choice(["intake"]),
-    help="Limit the token: intake = create incidents, read back its own.",
+    type=click.Choice(["intake", "aml", "eido"]),
+    help="Limit the token: intake = create incidents, read back its own; aml = send callers' "
+    "handset locations (POST /api/v1/aml); eido = send incidents as EIDO (POST /api/v1/eido).",
 )
 @click.option("--expires-days", type=click.IntRange(min=1), default=None)
 def create_token(name: str, scopes: tuple[str, ...], expires_days: int | None) -> None:

@@ -65,6 +65,7 @@ def run_retention(as_of: dt.datetime, dry_run: bool = False) -> Counter:
     anonymise_orders(as_of, days, now, counts)
     dispatch_retention.purge_stray_messages(stray, counts)
     triage_retention.purge_geocode_cache(as_of, int(config.get("GEOCODE_CACHE_DAYS", 30)), counts)
+    triage_retention.purge_aml_reports(as_of, int(config.get("AML_MATCH_WINDOW_S", 600)), counts)
     handover_retention.purge_packets(as_of, int(config.get("PACKET_RETENTION_DAYS", 30)), counts)
     db.session.commit()
     return counts
@@ -108,6 +109,7 @@ def run_command(dry_run: bool, as_of: dt.datetime | None) -> None:
         "stray_sms",
         "geocode_cache",
         "protective_orders",
+        "aml_reports",
     )
     for kind in kinds:
         if not dry_run or kind in counts:

@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, or_, select, update
 from core import crypto
 from core.db import db
 from triage.models import (
+    AmlReport,
     Assessment,
     GeocodeCacheEntry,
     Incident,
@@ -64,6 +65,10 @@ def anonymise(incident: Incident, now: dt.datetime, counts: Counter) -> None:
         .where(Assessment.incident_id == iid)
         .values(answers={}, override_reason=None, victim_fear=None)
     ).rowcount
+    # The caller's handset locations go with the call (the coarse copy on the incident stays).
+    counts["aml_reports"] += db.session.execute(
+        delete(AmlReport).where(AmlReport.incident_id == iid)
+    ).rowcount
     counts["timeline_texts"] += db.session.execute(
         update(TimelineEvent)
         .where(TimelineEvent.incident_id == iid, TimelineEvent.detail.isnot(None))
@@ -95,6 +100,17 @@ def purge_geocode_cache(as_of: dt.datetime, days: int, counts: Counter) -> None:
     counts["geocode_cache"] += db.session.execute(
         delete(GeocodeCacheEntry).where(
             GeocodeCacheEntry.created_at < as_of - dt.timedelta(days=days)
+        )
+    ).rowcount
+
+
+def purge_aml_reports(as_of: dt.datetime, window_s: int, counts: Counter) -> None:
+    """Delete held caller locations older than AML_MATCH_WINDOW_S: no intake can take them any
+    more (an attached one goes when its incident is anonymised)."""
+    counts["aml_reports"] += db.session.execute(
+        delete(AmlReport).where(
+            AmlReport.incident_id.is_(None),
+            AmlReport.received_at < as_of - dt.timedelta(seconds=window_s),
         )
     ).rowcount
 

@@ -20,7 +20,7 @@ from core.db import db
 from core.errors import DomainError
 from core.i18n import lazy_gettext as _l
 from core.phones import normalise_phone
-from triage import addresses, events, fixes, keys, orders, repeats, screening
+from triage import addresses, aml_ingest, events, fixes, keys, orders, repeats, screening
 from triage.geocoding import normalise_address
 from triage.location import OUTSIDE_AREA, Location, incident_key, locate
 from triage.models import (
@@ -236,6 +236,7 @@ def create_incident(
         to_state=incident.status,
         data={"priority": incident.priority, "location_quality": incident.location_quality},
     )
+    aml_ingest.attach_held(incident)  # the caller's phone may have sent its location first
     audit.record("create", "incident", incident.id)
     events.publish_incident("incident.created", incident)
     return incident, True

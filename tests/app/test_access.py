@@ -314,25 +314,31 @@ MATRIX = [
 ]
 
 
-# Two more callers for every row: a social worker of another partner organisation (by default
+# Three more callers for every row: a social worker of another partner organisation (by default
 # treated like the matrix's social worker, since the objects named by 999999 belong to nobody;
 # real objects of one organisation are checked in tests/handover/test_partner_access.py and in
-# OWNED_ROWS below) and a telephony integration's token with scope `intake`, which may create
-# incidents and read back its own and nothing else.
+# OWNED_ROWS below), a telephony integration's token with scope `intake`, which may create
+# incidents and read back its own and nothing else, and telephony's token with scope `aml`,
+# which may post caller locations (POST /api/v1/aml, its row says so) and nothing else.
 OTHER_ORG = "social_worker_other_org"
 INTAKE_TOKEN = "intake_token"
-INTAKE_ALLOWED = {
+AML_TOKEN = "aml_token"
+# What any token reaches, whatever its scope: the public routes.
+PUBLIC_ALLOWED = {
     ("GET", "/healthz"): 200,
     ("GET", "/favicon.ico"): 200,
     ("GET", "/manifest.webmanifest"): 200,
     ("GET", "/api/v1/openapi.json"): 200,
-    ("POST", "/api/v1/incidents"): 201,
-    ("GET", "/api/v1/incidents/999999"): 404,
     # The login pages send anyone already authenticated (or owing no code) elsewhere.
     ("GET", "/login"): 302,
     ("POST", "/login"): 302,
     ("GET", "/login/2fa"): 302,
     ("POST", "/login/2fa"): 302,
+}
+INTAKE_ALLOWED = {
+    **PUBLIC_ALLOWED,
+    ("POST", "/api/v1/incidents"): 201,
+    ("GET", "/api/v1/incidents/999999"): 404,
 }
 
 
@@ -341,6 +347,7 @@ def full_expectations(method: str, path: str, expected: dict[str, int]) -> dict[
     full = dict(expected)
     full.setdefault(OTHER_ORG, expected["social_worker"])
     full.setdefault(INTAKE_TOKEN, INTAKE_ALLOWED.get((method, path), 403))
+    full.setdefault(AML_TOKEN, PUBLIC_ALLOWED.get((method, path), 403))
     return full
 
 
@@ -368,6 +375,7 @@ def _callers(app) -> dict[str, str]:
     make_user(app, f"u-{OTHER_ORG}", "social_worker", org="caw-other")
     tokens = {who: make_token(app, f"u-{who}") for who in (*ROLES, OTHER_ORG)}
     tokens[INTAKE_TOKEN] = make_token(app, "u-dispatcher", scopes=["intake"])
+    tokens[AML_TOKEN] = make_token(app, "u-dispatcher", scopes=["aml"])
     return tokens
 
 
@@ -378,7 +386,7 @@ def test_each_role_gets_what_the_policy_says(app, method, path, expected):
     for who, status in full_expectations(method, path, expected).items():
         client = app.test_client()
         headers = bearer(tokens[who]) if who != "anonymous" else {}
-        if path in PAGES and who not in ("anonymous", INTAKE_TOKEN):
+        if path in PAGES and who not in ("anonymous", INTAKE_TOKEN, AML_TOKEN):
             login(client, f"u-{who}")
             headers = {"X-CSRFToken": csrf_token(client, "/")} if method == "POST" else {}
         body = {} if method in ("POST", "PATCH", "PUT") else None
@@ -402,6 +410,7 @@ SOCKET_MATRIX = {
         OTHER_ORG: {"org:caw-other"},
         "admin": None,  # administrators get no live case data
         INTAKE_TOKEN: None,  # a telephony integration only creates incidents
+        AML_TOKEN: None,  # telephony's caller locations: nothing live
         "supervisor_without_2fa": None,  # owes enrolment: nothing live until then
     },
 }
@@ -461,7 +470,7 @@ def test_each_caller_gets_what_the_socket_policy_says(app, namespace, event, soc
     for who, expected in SOCKET_MATRIX[(namespace, event)].items():
         if who == "anonymous":
             sock = socket_client(live, namespace=namespace)
-        elif who in (INTAKE_TOKEN, "admin"):
+        elif who in (INTAKE_TOKEN, AML_TOKEN, "admin"):
             sock = socket_client(live, token=tokens[who], namespace=namespace)
         else:
             sock = socket_client(live, f"u-{who}", namespace=namespace)
