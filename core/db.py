@@ -87,6 +87,9 @@ def after_commit(action: Callable[[], None]) -> None:
 
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
+    # SQLAlchemy fires this for a released savepoint too: only the outermost commit counts.
+    if session.in_nested_transaction():
+        return
     for action in session.info.pop(_AFTER_COMMIT, []):
         try:
             action()
@@ -94,10 +97,28 @@ def _run_after_commit(session: Session) -> None:
             log.exception("after-commit action failed")
 
 
+_SAVEPOINT_MARKS = "nachtwacht.after_commit_marks"
+
+
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: Any) -> None:
+    """Remember how many follow-ups were queued when a savepoint began."""
+    if transaction.nested:
+        marks = session.info.setdefault(_SAVEPOINT_MARKS, {})
+        marks[id(transaction)] = len(session.info.get(_AFTER_COMMIT, []))
+
+
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_after_commit(session: Session, previous_transaction: Any) -> None:
-    if not previous_transaction.nested:  # a savepoint's rollback keeps the outer work
+    """A rollback drops the follow-ups of what it undid: all of them, or, for a savepoint,
+    those queued since it began (the outer work and its follow-ups stay)."""
+    if not previous_transaction.nested:
         session.info.pop(_AFTER_COMMIT, None)
+        session.info.pop(_SAVEPOINT_MARKS, None)
+        return
+    mark = session.info.get(_SAVEPOINT_MARKS, {}).pop(id(previous_transaction), None)
+    if mark is not None:
+        del session.info.get(_AFTER_COMMIT, [])[mark:]
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

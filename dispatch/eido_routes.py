@@ -1,3 +1,120 @@
-"""The EIDO export (and import) API at the edge: routes translate HTTP to dispatch.eido."""
+"""The EIDO export (and import) API at the edge: routes translate HTTP to dispatch.eido.
+
+`GET /incidents/<id>/eido` answers an incident as a NENA EIDO document (the board; a restricted
+incident only for a supervisor); persons only for a supervisor who asks `include=persons` and
+states a legal basis (dispatch.eido_service.LEGAL_BASES). `POST /eido` takes a received EIDO
+as a call (the board, or an integration's token with scope `eido`): a document the schema
+refuses is a 422 naming each JSON path; the same EIDO again answers the incident it made.
+"""
 
 from __future__ import annotations
+
+from typing import Literal
+
+from flask import request
+from flask_login import current_user
+from pydantic import Field
+
+from accounts.models import Role
+from core.api import MAX_JSON_DEPTH, api, endpoint, problem
+from core.i18n import lazy_gettext as _l
+from core.policies import BOARD, allow
+from core.schemas import Input
+from dispatch import access, eido_schema, eido_service
+from triage.access import current_actor, visible_incident
+from triage.routes import incident_read
+from triage.schemas import IncidentRead
+
+RECEIVE = allow(Role.DISPATCHER, Role.SUPERVISOR, scopes=("eido",))
+LEGAL_BASES = eido_service.LEGAL_BASES
+DOCUMENT = {"type": "object", "description": "an EmergencyIncidentDataObjectType (NENA-STA-021)"}
+
+
+class EidoQuery(Input):
+    """What to include; persons need a supervisor and a legal basis."""
+
+    include: Literal["persons"] | None = Field(
+        None, description="`persons`: the persons too (supervisors, with legal_basis)"
+    )
+    legal_basis: str | None = Field(
+        None, max_length=32, description="why persons are shared: " + " | ".join(LEGAL_BASES)
+    )
+
+
+@api.get("/incidents/<int:incident_id>/eido")
+@endpoint(
+    "Export an incident as NENA EIDO",
+    BOARD,
+    query=EidoQuery,
+    errors=(404,),
+    tags=("incidents", "standards"),
+)
+def export_eido(incident_id: int, query: EidoQuery):
+    """The incident as an EIDO document (JSON), valid against EmergencyIncidentDataObjectType."""
+    incident = access.exportable_incident(current_actor(), incident_id)
+    legal_basis = _legal_basis(query) if query.include == "persons" else None
+    return eido_service.export(incident, legal_basis)
+
+
+def _legal_basis(query: EidoQuery) -> str:
+    if current_user.role != Role.SUPERVISOR:
+        raise problem(403, "forbidden", _l("Only a supervisor may export the persons."))
+    if query.legal_basis not in LEGAL_BASES:
+        message = _l(
+            "Choose a legal basis from the list: %(choices)s.", choices=", ".join(LEGAL_BASES)
+        )
+        raise problem(
+            422,
+            "validation_error",
+            _l("Some query parameters are not valid."),
+            {"legal_basis": message},
+        )
+    return query.legal_basis
+
+
+@api.post("/eido")
+@endpoint(
+    "Take a received NENA EIDO as a call",
+    RECEIVE,
+    response=IncidentRead,
+    status=201,
+    errors=(409,),
+    tags=("incidents", "standards"),
+    raw_body={"application/json": DOCUMENT},
+)
+def receive_eido():
+    """Create an incident from a received EIDO; the same EIDO again answers that incident (200)."""
+    document = _document()
+    wrong = eido_schema.errors(document)
+    if wrong:
+        fields: dict[str, str] = {}
+        for path, message in wrong:
+            fields[path] = f"{fields[path]}; {message}" if path in fields else message
+        raise problem(422, "validation_error", _l("The EIDO does not match its schema."), fields)
+    actor = current_actor()
+    incident, created = eido_service.receive(document, actor)
+    if not created:  # an earlier receipt: the guard and the audit of a read apply
+        incident = visible_incident(actor, incident.id)
+    return incident_read(incident).model_dump(mode="json"), 201 if created else 200
+
+
+def _document() -> dict:
+    if not request.is_json:
+        raise problem(
+            400, "invalid_json", _l("The body must be JSON (Content-Type: application/json).")
+        )
+    document = request.get_json(silent=True)
+    if document is None:
+        raise problem(
+            400,
+            "invalid_json",
+            _l("The body is not valid JSON (or nests deeper than %(n)s levels).", n=MAX_JSON_DEPTH),
+        )
+    if not isinstance(document, dict):
+        raise problem(
+            422,
+            "validation_error",
+            _l("The body must be a JSON object."),
+            {"body": _l("Must be an object.")},
+        )
+    return document

@@ -5,14 +5,13 @@ The body is the message as the handset sent it, not JSON: the HTTPS form
 (`application/x-www-form-urlencoded`, signed with `&hmac=` when AML_HMAC_KEY is set), the SMS
 text (`text/plain`, `A"ML=1;…` or `A"ML=2;…`) or the data SMS (`application/octet-stream`, its
 raw bytes; or its hex as text). The SMS forms carry no HMAC: they come through the operator's
-SMSC and are accepted on the token alone. The answer tells telephony nothing about calls: the
-report's id, whether it was attached to a call or held, and whether it moved the call's point.
+SMSC and are accepted on the token alone. The answer is the report's id and nothing else: whether
+a call from that number is open is not telephony's to learn (a stolen token must not probe it).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal
 
 from flask import request
 from pydantic import Field
@@ -53,13 +52,9 @@ class AmlQuery(Input):
 
 
 class AmlReceived(Output):
-    """What telephony is told: the report, held or attached, applied or not; nothing of calls."""
+    """What telephony is told: that the report is stored, by its id; nothing of calls."""
 
     id: int = Field(description="the report's id (the same for the same message sent again)")
-    status: Literal["attached", "held"] = Field(
-        description="attached to an open call from the number, or held for the next intake"
-    )
-    applied: bool = Field(description="whether the fix moved the call's point")
 
 
 @api.post("/aml")
@@ -77,9 +72,4 @@ def receive_aml(query: AmlQuery):
     """Store the location once; 201 when new, 200 with the same answer for the same message."""
     data = request.get_data(cache=False, parse_form_data=False)
     report, created = aml_ingest.receive(data, request.mimetype, query.number, current_actor())
-    answer = AmlReceived(
-        id=report.id,
-        status="attached" if report.incident_id is not None else "held",
-        applied=report.applied,
-    )
-    return answer.model_dump(mode="json"), 201 if created else 200
+    return AmlReceived(id=report.id).model_dump(mode="json"), 201 if created else 200

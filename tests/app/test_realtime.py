@@ -34,6 +34,25 @@ def test_board_gets_committed_events_and_never_rolled_back_ones(live_app, socket
     assert _ids(sock) == [2]
 
 
+def test_a_rolled_back_savepoint_takes_its_events_and_keeps_the_outer_ones(live_app, socket_client):
+    make_user(live_app, "an", "dispatcher")
+    sock = socket_client(live_app, "an")
+    with live_app.app_context():
+        db.session.execute(select(1))  # the outer transaction
+        publish("incident.created", {"id": 1}, ["board"])
+        with db.session.begin_nested():  # a savepoint that is kept
+            publish("incident.created", {"id": 2}, ["board"])
+        savepoint = db.session.begin_nested()  # one that loses (e.g. a unique key's race)
+        publish("incident.created", {"id": 3}, ["board"])
+        with db.session.begin_nested():
+            publish("incident.created", {"id": 4}, ["board"])
+        savepoint.rollback()
+        publish("incident.created", {"id": 5}, ["board"])
+        assert _ids(sock) == []  # a released savepoint is no commit: nothing went out yet
+        db.session.commit()
+    assert _ids(sock) == [1, 2, 5]
+
+
 def test_social_worker_does_not_receive_board_events(live_app, socket_client):
     make_user(live_app, "lotte", "social_worker")
     sock = socket_client(live_app, "lotte")
