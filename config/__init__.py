@@ -323,6 +323,8 @@ class BaseConfig:
         # long a caller's location waits for, or attaches to, a call from the same number.
         self.AML_HMAC_KEY = env_str("AML_HMAC_KEY")
         self.AML_MATCH_WINDOW_S = env_int("AML_MATCH_WINDOW_S", 600)
+        # With a key set, the SMS forms (which cannot be signed) are refused unless this is on.
+        self.AML_UNSIGNED_SMS = env_bool("AML_UNSIGNED_SMS", False)
         # Who Nachtwacht is in the CAP and EIDO messages it sends (sender, agency id).
         self.EXCHANGE_SENDER = env_str("EXCHANGE_SENDER", "nachtwacht@politie.antwerpen.be")
         self.RANKING_SPEED_KMH = env_float("RANKING_SPEED_KMH", 40.0)

@@ -17,11 +17,14 @@ import datetime as dt
 import hmac
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 from hashlib import sha1
 from urllib.parse import parse_qsl
 
 SMS_PREFIX = 'A"ML='
+HMAC_VALUE = re.compile(r"[0-9A-Fa-f]{40}")  # HMAC-SHA1 in hex, and nothing after it
+EPOCH_DIGITS = re.compile(r"[0-9]{1,15}")  # up to the year 33658 in milliseconds
 # The binary data SMS packs these GSM 7-bit characters; all of AML's text is basic ASCII.
 _SEPTET_MASK = 0x7F
 
@@ -60,8 +63,19 @@ def parse(message: str | bytes) -> AmlFix:
 
 
 def parse_form(body: str) -> AmlFix:
-    """The HTTPS form body (`application/x-www-form-urlencoded`)."""
-    fields = dict(parse_qsl(body, keep_blank_values=True))
+    """The HTTPS form body (`application/x-www-form-urlencoded`).
+
+    Only what the HMAC covers is read: the fields before `&hmac=`, which must be the last
+    field. A field given twice is refused (with duplicates, which one a reader takes differs).
+    """
+    head, sep, tail = body.partition("&hmac=")
+    if sep and not HMAC_VALUE.fullmatch(tail):
+        raise AmlError("hmac", "hmac must be the last field: 40 hex digits")
+    pairs = parse_qsl(head, keep_blank_values=True)
+    fields = dict(pairs)
+    if len(fields) != len(pairs):
+        counts = Counter(key for key, _ in pairs)
+        raise AmlError(next(k for k, n in counts.items() if n > 1), "a field given twice")
     if fields.get("v") != "1":
         raise AmlError("v", "only version 1 of the HTTPS form is known")
     return AmlFix(
@@ -141,9 +155,9 @@ def unpack_septets(data: bytes) -> str:
 def verify_hmac(body: str, key: str) -> bool:
     """Whether the HTTPS form's `hmac` (HMAC-SHA1 hex over the body before `&hmac=`) holds."""
     head, sep, tail = body.partition("&hmac=")
-    if not sep or not key:
-        return False
-    given = tail.split("&", 1)[0].strip().lower()
+    if not sep or not key or not HMAC_VALUE.fullmatch(tail):
+        return False  # the HMAC is the last field: nothing unsigned may follow it
+    given = tail.lower()
     made = hmac.new(key.encode(), head.encode(), sha1).hexdigest()
     return hmac.compare_digest(made, given)
 
@@ -195,10 +209,10 @@ def _percent(value: str | None, field: str) -> int | None:
 def _epoch(value: str | None, field: str, *, millis: bool) -> dt.datetime | None:
     if value is None or value == "":
         return None
-    if not value.isdigit():
+    if not EPOCH_DIGITS.fullmatch(value):  # ASCII digits only ("²".isdigit() is True)
         raise AmlError(field, "seconds since 1970 expected")
-    seconds = int(value) / 1000 if millis else int(value)
     try:
+        seconds = int(value) / 1000 if millis else int(value)
         return dt.datetime.fromtimestamp(seconds, dt.UTC)
     except (OverflowError, OSError, ValueError):
         raise AmlError(field, "time out of range") from None

@@ -52,6 +52,10 @@ _HEX = re.compile(r"[0-9A-Fa-f]+")
 # aml.AmlError's problems (English, for logs) in the caller's language.
 PROBLEMS = {
     "missing": _l("Missing."),
+    "hmac must be the last field: 40 hex digits": _l(
+        "The hmac must be the last field: 40 hexadecimal digits."
+    ),
+    "a field given twice": _l("This field is given twice."),
     "not a number": _l("Not a number."),
     "latitude out of range": _l("A latitude is between -90 and 90."),
     "longitude out of range": _l("A longitude is between -180 and 180."),
@@ -98,10 +102,18 @@ def is_form(text: str) -> bool:
     return not stripped.startswith(aml.SMS_PREFIX) and not is_hex
 
 
-def check_hmac(text: str, key: str | None) -> None:
-    """Refuse an HTTPS form whose HMAC is missing or wrong when a key is set (403)."""
-    if not key or not is_form(text):
+def check_hmac(text: str, key: str | None, unsigned_sms: bool = False) -> None:
+    """With a key set, refuse an HTTPS form whose HMAC is missing or wrong, and the SMS forms
+    (they cannot carry one) unless AML_UNSIGNED_SMS allows them (403)."""
+    if not key:
         return
+    if not is_form(text):
+        if unsigned_sms:
+            return
+        problem = _l("With a key set, only signed HTTPS messages are taken.")
+        raise AmlIngestError(
+            403, "forbidden", _l("The message is not authentic."), {"hmac": problem}
+        )
     if "&hmac=" not in text:
         problem = _l("Missing: the HTTPS form must be signed.")
     elif not aml.verify_hmac(text, key):
@@ -128,28 +140,38 @@ def receive(
     """Store a received message once (by its digest) and attach it to the open call from its
     number; returns the report and whether it was new (False: the same message again)."""
     text = read_body(data, media_type)
-    check_hmac(text, current_app.config.get("AML_HMAC_KEY"))
+    config = current_app.config
+    check_hmac(text, config.get("AML_HMAC_KEY"), bool(config.get("AML_UNSIGNED_SMS")))
     fix = read_fix(text)
-    report = _new_report(hashlib.sha256(data).hexdigest(), fix, number)
+    report = _new_report(fix, number)
     try:
         with db.session.begin_nested():
             db.session.add(report)
     except IntegrityError:
         return _existing(report.digest), False
     audit.record("create", "aml_report", report.id)
-    incident = open_incident(report.phone_index, report.received_at)
-    if incident is not None:
+    # Every open call from the number gets it: a call made later with the same number (by
+    # someone who knows it) cannot take the handset's locations away from the real one.
+    for incident in open_incidents(report.phone_index, report.received_at):
         if attach(report, incident, actor):
             audit.record("update", "incident", incident.id)
         events.publish_incident("incident.updated", incident)
     return report, True
 
 
-def _new_report(digest: str, fix: aml.AmlFix, number: str | None) -> AmlReport:
+def digest(fix: aml.AmlFix, index: str | None) -> str:
+    """What makes two messages the same: what was read from them, not their bytes (spaces, field
+    order or an unknown extra field make no new report)."""
+    parts = (index, fix.latitude, fix.longitude, fix.radius_m, fix.located_at, fix.confidence)
+    return hashlib.sha256(repr((*parts, fix.method)).encode()).hexdigest()
+
+
+def _new_report(fix: aml.AmlFix, number: str | None) -> AmlReport:
+    index = phone_index(fix.number or number)
     return AmlReport(
-        digest=digest,
+        digest=digest(fix, index),
         received_at=clock.now(),
-        phone_index=phone_index(fix.number or number),
+        phone_index=index,
         lat=fix.latitude,
         lon=fix.longitude,
         radius_m=fix.radius_m,
@@ -169,10 +191,11 @@ def _existing(digest: str) -> AmlReport:
     return db.session.execute(select(AmlReport).where(AmlReport.digest == digest)).scalar_one()
 
 
-def open_incident(index: str | None, now: dt.datetime) -> Incident | None:
-    """The most recent call from the number that is not closed, taken within the window."""
+def open_incidents(index: str | None, now: dt.datetime) -> list[Incident]:
+    """The calls from the number that are not closed, taken within the window, oldest first
+    (the report names the newest)."""
     if index is None:
-        return None
+        return []
     query = (
         select(Incident)
         .where(
@@ -180,10 +203,9 @@ def open_incident(index: str | None, now: dt.datetime) -> Incident | None:
             Incident.status != IncidentStatus.CLOSED,
             Incident.created_at >= now - window(),
         )
-        .order_by(Incident.created_at.desc(), Incident.id.desc())
-        .limit(1)
+        .order_by(Incident.created_at, Incident.id)
     )
-    return db.session.execute(query).scalar_one_or_none()
+    return list(db.session.execute(query).scalars())
 
 
 def attach_held(incident: Incident) -> AmlReport | None:
@@ -232,8 +254,9 @@ def attach(report: AmlReport, incident: Incident, actor: Actor) -> bool:
     previous = str(incident.location_quality)
     located_at = fix_time(report.located_at)
     kept = kept_because(incident, report.radius_m, located_at)
-    report.applied = kept is None
-    if report.applied:
+    applied = kept is None
+    report.applied = report.applied or applied
+    if applied:
         move_point(incident, report, located_at)
     db.session.add(
         TimelineEvent(
@@ -247,7 +270,7 @@ def attach(report: AmlReport, incident: Incident, actor: Actor) -> bool:
             data=timeline_data(report, located_at, kept),
         )
     )
-    return report.applied
+    return applied
 
 
 def fix_time(located_at: dt.datetime | None) -> dt.datetime | None:
@@ -262,10 +285,13 @@ def kept_because(
 ) -> str | None:
     """Why the incident's point stays (None: the fix is better and moves it).
 
-    No point: any fix is better. A dispatcher's pin and an exactly geocoded address are never
-    moved. Otherwise the fix is better when its radius is smaller (an unknown radius is worse
-    than any known one), or when it is newer and its radius is not larger.
+    A fix older than the window is stale. No point: any fix is better. A dispatcher's pin and an
+    exactly geocoded address are never moved. Otherwise the fix is better when its radius is
+    smaller (an unknown radius is worse than any known one), or when it is newer and its radius
+    is not larger.
     """
+    if located_at is not None and located_at < clock.now() - window():
+        return "stale"  # an old fix (or an old message sent again) never moves a call
     if incident.lat is None or incident.lon is None:
         return None
     if pinned(incident):
@@ -322,7 +348,7 @@ def timeline_data(
         "method": report.method,
         "confidence": report.confidence,
         "located_at": located_at.isoformat() if located_at else None,
-        "applied": report.applied,
+        "applied": kept is None,
     }
     if kept is not None:
         data["kept_because"] = kept

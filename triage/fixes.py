@@ -20,6 +20,7 @@ SOURCES = ("aml", "network", "caller", "dispatcher", "geocoder")
 MANUAL = "manual"  # the console's map pin: a dispatcher's point
 FIX_FIELDS = ("accuracy_m", "located_at", "location_source")
 SKEW = dt.timedelta(minutes=1)  # a phone's clock may run a little ahead of ours
+MAX_AGE = dt.timedelta(days=1)  # an older fix says nothing about where the call is
 
 
 class FixError(DomainError):
@@ -27,7 +28,8 @@ class FixError(DomainError):
 
 
 def check_fix(body: Any) -> None:
-    """Refuse accuracy, time or source without the point, and a fix made in the future (422)."""
+    """Refuse accuracy, time or source without the point, and a fix made in the future or more
+    than a day ago (422)."""
     given = [f for f in FIX_FIELDS if getattr(body, f, None) is not None]
     fields: dict[str, Any] = {}
     if given and (body.lat is None or body.lon is None):
@@ -35,6 +37,8 @@ def check_fix(body: Any) -> None:
     located_at = getattr(body, "located_at", None)
     if located_at is not None and located_at > clock.now() + SKEW:
         fields.setdefault("located_at", _l("The point cannot have been fixed in the future."))
+    elif located_at is not None and located_at < clock.now() - MAX_AGE:
+        fields.setdefault("located_at", _l("A fix older than a day does not locate a call."))
     if fields:
         raise FixError(422, "validation_error", _l("Some fields are not valid."), fields)
 

@@ -111,7 +111,15 @@ def _as_sent(data: dict, extra: dict) -> tuple[dict, dict]:
     priority = screening.flags_priority(flags, service.BASE_PRIORITY)
     unlinked = [p.model_copy(update={"record_id": None}) for p in data["persons"]]
     emptied = {k: [] for k in ("assessments", "timeline", "prior_incidents") if k in extra}
-    return data | {"flags": flags, "priority": priority, "persons": unlinked}, extra | emptied
+    data = data | {"flags": flags, "priority": priority, "persons": unlinked}
+    if data.get("location_source") == "aml":  # a handset's location is the centre's, not its
+        data |= dict.fromkeys(AML_LEARNED) | {"location_quality": "unverified"}
+    return data, extra | emptied
+
+
+# What a caller's handset location (AML) sets on a call: withheld from scoped tokens, so that a
+# call made with the victim's number cannot read where her phone is.
+AML_LEARNED = ("lat", "lon", "location_accuracy_m", "location_at", "location_source", "district")
 
 
 def assessment_read(a: Assessment, incident_priority: str) -> AssessmentRead:

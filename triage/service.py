@@ -203,11 +203,17 @@ def _new_incident(
 
 
 def create_incident(
-    body: IncidentCreate, actor: Actor, idempotency_key: str | None = None
+    body: IncidentCreate,
+    actor: Actor,
+    idempotency_key: str | None = None,
+    *,
+    held_locations: bool = True,
 ) -> tuple[Incident, bool]:
     """Take a call: insert first (the idempotency key is unique), then locate and enrich.
 
     Returns the incident and whether it was created now (False: a retry of an earlier call).
+    `held_locations=False` for a call another centre transferred: it is not our caller's
+    handset, so the locations held for the number stay for our own intake.
     """
     idempotency_key = scoped_key(actor, idempotency_key)
     print_ = fingerprint(body.model_dump(mode="json")) if idempotency_key else None
@@ -236,7 +242,8 @@ def create_incident(
         to_state=incident.status,
         data={"priority": incident.priority, "location_quality": incident.location_quality},
     )
-    aml_ingest.attach_held(incident)  # the caller's phone may have sent its location first
+    if held_locations:  # our caller's phone may have sent its location first
+        aml_ingest.attach_held(incident)
     audit.record("create", "incident", incident.id)
     events.publish_incident("incident.created", incident)
     return incident, True

@@ -157,9 +157,28 @@ def test_with_a_key_the_https_form_must_carry_its_hmac(app, client, telephony):
     assert refused.status_code == 403 and refused.get_json()["fields"]["hmac"]
     unsigned = post(client, telephony, FORM)
     assert unsigned.status_code == 403 and "hmac" in unsigned.get_json()["fields"]
-    # The SMS forms come through the operator's SMSC, without an HMAC: the token is enough.
+    # A field after the signature is not signed: refused, not read (it would win otherwise).
+    appended = post(client, telephony, SIGNED + "&location_latitude=51.33&location_accuracy=1")
+    assert appended.status_code == 403 and "hmac" in appended.get_json()["fields"]
+    # The SMS forms cannot be signed: with a key they are refused unless AML_UNSIGNED_SMS is on.
+    sms = post(client, telephony, SMS_V1, "text/plain")
+    assert sms.status_code == 403 and "hmac" in sms.get_json()["fields"]
+    app.config["AML_UNSIGNED_SMS"] = True
     assert post(client, telephony, SMS_V1, "text/plain").status_code == 201
     assert reports(app) == 2
+
+
+def test_a_field_given_twice_is_refused(app, client, telephony):
+    twice = FORM + "&location_latitude=51.33"
+    response = post(client, telephony, twice)
+    assert response.status_code == 422 and "location_latitude" in response.get_json()["fields"]
+    assert reports(app) == 0
+
+
+@pytest.mark.parametrize("time", ["%C2%B2", "9" * 400])
+def test_a_time_that_is_no_time_is_a_field_error(app, client, telephony, time):
+    response = post(client, telephony, form(MEIR, 9, None) + f"&location_time={time}")
+    assert response.status_code == 422 and "location_time" in response.get_json()["fields"]
 
 
 def test_without_a_key_the_hmac_is_not_checked(app, client, telephony):
@@ -275,13 +294,44 @@ def test_a_call_older_than_the_window_is_not_matched(app, client, clock, headers
     assert read(client, headers, incident["id"])["location_source"] is None
 
 
-def test_the_latest_open_call_from_the_number_gets_the_fix(client, clock, headers, telephony):
-    first = new_incident(client, headers)
+def test_every_open_call_from_the_number_gets_the_fix(client, clock, headers, telephony):
+    # A later call made with the victim's number (by someone who knows it) cannot take the
+    # handset's locations away from the real call.
+    real = new_incident(client, headers)
     clock.advance(seconds=60)
-    second = new_incident(client, headers)
+    later = new_incident(client, headers)
     post(client, telephony, form(MEIR, 5, clock.now()))
-    assert read(client, headers, second["id"])["location_source"] == "aml"
-    assert read(client, headers, first["id"])["location_source"] is None
+    assert read(client, headers, real["id"])["location_source"] == "aml"
+    assert read(client, headers, later["id"])["location_source"] == "aml"
+
+
+def test_a_scoped_token_never_reads_a_handset_location(app, client, clock, headers, telephony):
+    make_user(app, "tel2", "dispatcher")
+    intake = bearer(make_token(app, "tel2", scopes=["intake"]))
+    post(client, telephony, form(MEIR, 5, clock.now()))  # held for the number
+    made = new_incident(client, intake)  # telephony's own call with that number takes it ...
+    assert read(client, headers, made["id"])["location_source"] == "aml"
+    for seen in (made, read(client, intake, made["id"])):  # ... but does not read it back
+        assert seen["lat"] is None and seen["location_accuracy_m"] is None
+        assert seen["location_source"] is None and seen["district"] is None
+
+
+def test_an_old_fix_or_an_old_message_again_never_moves_a_call(
+    app, client, clock, headers, telephony
+):
+    incident = new_incident(client, headers)
+    old = post(client, telephony, form(MEIR, 5, clock.now() - dt.timedelta(days=2)))
+    assert state(app, old) == ("attached", False)
+    assert read(client, headers, incident["id"])["location_source"] is None
+    [line] = aml_lines(read(client, headers, incident["id"]))
+    assert line["data"]["kept_because"] == "stale"
+
+
+def test_the_same_message_with_other_bytes_is_the_same_report(app, client, clock, telephony):
+    first = post(client, telephony, form(MEIR, 5, clock.now()))
+    again = post(client, telephony, form(MEIR, 5, clock.now()) + "&extra=1")  # not signed
+    assert again.status_code == 200 and again.get_json() == first.get_json()
+    assert reports(app) == 1
 
 
 def test_a_held_fix_goes_to_the_intake_that_follows(app, client, clock, headers, telephony):

@@ -71,6 +71,21 @@ def test_a_fix_from_the_future_is_refused_in_dutch(client, clock, headers):
     )
 
 
+@pytest.mark.parametrize("located_at", ["0001-01-01T00:00:00+14:00", "2001-01-01T00:00:00+00:00"])
+def test_a_fix_from_long_ago_is_a_field_error_on_intake_and_correction(
+    client, clock, headers, located_at
+):
+    body = {**fix(clock), "located_at": located_at}
+    response = client.post("/api/v1/incidents", json=body, headers=headers)
+    assert response.status_code == 422
+    assert response.get_json()["fields"]["located_at"].startswith("Een positie van meer dan")
+    incident = new_incident(client, headers)
+    for source in ("network", "manual"):
+        changed = {**body, "location_source": source}
+        patched = client.patch(f"/api/v1/incidents/{incident['id']}", json=changed, headers=headers)
+        assert patched.status_code == 422 and "located_at" in patched.get_json()["fields"]
+
+
 def test_a_fix_without_the_point_says_so_in_dutch(client, clock, headers):
     incident = new_incident(client, headers)
     response = client.patch(
