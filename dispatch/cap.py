@@ -14,21 +14,32 @@ hold. An `Update` would keep a live thread open that nobody will close; the `Can
 and carries an `info` with urgency `Past` and responseType `AllClear` so that a receiver that
 shows it still reads why. Nothing follows a `Cancel` (an incident is never reopened).
 
+An identifier never changes content: every message is rebuilt from the timeline alone (status
+and priority as its lines replay them; a line that raises the priority without naming the new
+one adds nothing). When the replayed latest differs from the incident's status or priority now
+(a correction that moved the priority without a line saying so), one more `Update` follows, sent
+at the incident's `updated_at`, instead of rewriting the last message under its old identifier.
+
 The messages carry no personal data: no names, phone numbers, address text, street or house
 number, access notes, narrative, persons or flags. The area is the district and postcode, and a
-circle around the point (the position a unit is sent to; `scope` is Restricted to police and
-emergency services). Earlier versions are rebuilt from the timeline (status, priority); the
-timeline keeps no point (it is case data, encrypted on the incident), so every version's area is
-the incident's point as it is now, and the latest version reads status and priority as they are
-now.
+coarse circle: its centre rounded to 3 decimals (about 100 m) and a radius of at least 250 m
+(the point's accuracy when larger). CAP is an alert to other services, not a dispatch: it says
+roughly where something happens, not at which door a victim lives (a 5 m circle around a home
+is personal data, `scope` Restricted or not). The exact point with its accuracy goes only in the
+EIDO export, which is access-controlled and audited. The timeline keeps no point (it is case
+data, encrypted on the incident), so every version's area is the incident's point as it is now.
+
+The sender is EXCHANGE_SENDER in a safe form (`cap_sender`): CAP forbids spaces and commas in
+it, since `references` separates messages by spaces and their parts by commas.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -40,7 +51,15 @@ ALERT_KIND = "incident.created"
 CANCEL_KIND = "incident.closed"
 # Timeline kinds that make an Update; a name ending in "." stands for every kind it starts.
 STATUS_KINDS = ("incident.status",)
-PRIORITY_KINDS = ("priority.raised", "priority.lowered", "assessment.scored", "flag.")
+PRIORITY_KINDS = (
+    "priority.raised",
+    "priority.lowered",
+    "assessment.scored",
+    "flag.",
+    "eido.received",  # a received EIDO's priority may raise ours
+)
+# `incident.corrected` naming `flags` changed the priority when its to_state says so.
+PRIORITY_FIELDS = frozenset({"flags"})
 LOCATION_KINDS = ("location.",)  # location.manual (a pin); a caller's AML fix as location.*
 # `incident.corrected` names its changed fields; these move the point or the area.
 LOCATION_FIELDS = frozenset({"location", "address", "structured_address"})
@@ -55,6 +74,9 @@ SEEN = ("on_scene", "cleared", "closed")  # a unit has been there: Observed, bef
 # only somewhere in it. A circle smaller than the doubt would send a receiver to the wrong door.
 DEFAULT_RADIUS_KM = {"street": 0.5, "postcode": 2.0, "district": 3.0}
 FALLBACK_RADIUS_KM = 0.1
+# The circle is coarse on purpose (see above): centre to 3 decimals, radius at least 250 m.
+CENTRE_DECIMALS = 3
+MIN_RADIUS_KM = 0.25
 
 # Security (CAP: "law enforcement, military, homeland and local/private security"): a call
 # about domestic violence is handled by the police. Not Safety (general public safety) nor
@@ -95,6 +117,7 @@ class Facts:
     lon: float | None = None
     accuracy_m: float | None = None
     location_quality: str | None = None
+    updated_at: dt.datetime | None = None  # when the status or priority last changed, at latest
 
 
 @dataclass(frozen=True)
@@ -125,9 +148,20 @@ def history(changes: Sequence[Change], facts: Facts) -> list[Message]:
             following = _following(messages[-1], change)
             if following is not None:
                 messages.append(following)
-    if messages:  # the latest says what holds now (a correction may raise without its own line)
-        messages[-1] = replace(messages[-1], status=facts.status, priority=facts.priority)
-    return messages
+    catching_up = _catching_up(messages, facts)
+    return messages + [catching_up] if catching_up else messages
+
+
+def _catching_up(messages: Sequence[Message], facts: Facts) -> Message | None:
+    """One more Update when the replayed latest is not what holds now (a correction changed
+    the priority without a line naming it); never after a Cancel."""
+    if not messages or messages[-1].msg_type == "Cancel":
+        return None
+    last = messages[-1]
+    if (last.status, last.priority) == (facts.status, facts.priority):
+        return None
+    at = max(facts.updated_at or last.sent, last.sent)
+    return Message(last.number + 1, "Update", at, facts.status, facts.priority)
 
 
 def _following(last: Message, change: Change) -> Message | None:
@@ -136,13 +170,17 @@ def _following(last: Message, change: Change) -> Message | None:
         return Message(last.number + 1, "Cancel", change.at, "closed", priority)
     if matches(change.kind, STATUS_KINDS) and change.to_state not in (None, status):
         status = change.to_state
-    elif matches(change.kind, PRIORITY_KINDS) and change.to_state in PRIORITIES:
-        if change.to_state == priority:
-            return None
+    elif _reprioritises(change) and change.to_state in PRIORITIES and change.to_state != priority:
         priority = change.to_state
     elif not _moved(change):
         return None
     return Message(last.number + 1, "Update", change.at, status, priority)
+
+
+def _reprioritises(change: Change) -> bool:
+    fields = (change.data or {}).get("fields") or ()
+    corrected = change.kind == "incident.corrected" and bool(PRIORITY_FIELDS & set(fields))
+    return corrected or matches(change.kind, PRIORITY_KINDS)
 
 
 def _moved(change: Change) -> bool:
@@ -166,11 +204,17 @@ def cap_time(at: dt.datetime, tz: dt.tzinfo = BRUSSELS) -> str:
     return f"{local:%Y-%m-%dT%H:%M:%S}{sign}{minutes // 60:02d}:{minutes % 60:02d}"
 
 
+def cap_sender(sender: str) -> str:
+    """The sender as CAP may write it: whitespace, commas, `<` and `&` each become `_`."""
+    return re.sub(r"[\s,<&]", "_", sender.strip()) or "nachtwacht"
+
+
 def render(
     messages: Sequence[Message], number: int, facts: Facts, sender: str, tz: dt.tzinfo = BRUSSELS
 ) -> bytes:
     """The `number`-th message (1-based) as CAP 1.2 XML, referencing every earlier one."""
     message = messages[number - 1]
+    sender = cap_sender(sender)
     alert = ET.Element(_tag("alert"))
     _add(alert, "identifier", identifier(facts, message.number))
     _add(alert, "sender", sender)
@@ -217,20 +261,24 @@ def headline(message: Message, facts: Facts) -> str:
 
 
 def area(facts: Facts) -> ET.Element:
-    """The `area`: district and postcode, and a circle when the incident has a point."""
+    """The `area`: district and postcode, and a coarse circle when the incident has a point."""
     element = ET.Element(_tag("area"))
     described = " ".join(p for p in (facts.district, facts.postcode) if p)
     _add(element, "areaDesc", described or UNKNOWN_AREA)
     if facts.lat is not None and facts.lon is not None:
-        _add(element, "circle", f"{facts.lat:.5f},{facts.lon:.5f} {radius_km(facts):.3f}")
+        n = CENTRE_DECIMALS
+        _add(element, "circle", f"{facts.lat:.{n}f},{facts.lon:.{n}f} {radius_km(facts):.3f}")
     return element
 
 
 def radius_km(facts: Facts) -> float:
-    """The circle's radius: the point's accuracy, or the doubt its way of finding implies."""
+    """The circle's radius: the point's accuracy, or the doubt its way of finding implies; at
+    least MIN_RADIUS_KM (no circle narrows a home down to its door)."""
     if facts.accuracy_m is not None and facts.accuracy_m > 0:
-        return max(facts.accuracy_m / 1000, 0.001)
-    return DEFAULT_RADIUS_KM.get(facts.location_quality or "", FALLBACK_RADIUS_KM)
+        doubt = facts.accuracy_m / 1000
+    else:
+        doubt = DEFAULT_RADIUS_KM.get(facts.location_quality or "", FALLBACK_RADIUS_KM)
+    return max(doubt, MIN_RADIUS_KM)
 
 
 def _tag(name: str) -> str:

@@ -58,6 +58,7 @@ def cap_facts(incident: Incident) -> cap.Facts:
         lon=incident.lon,
         accuracy_m=incident.location_accuracy_m,
         location_quality=str(incident.location_quality) if incident.location_quality else None,
+        updated_at=incident.updated_at,
     )
 
 

@@ -16,6 +16,8 @@ message is no address for this server to call). Any XML with a DOCTYPE is ignore
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -258,9 +260,7 @@ def received(doc: dict[str, Any]) -> Received:
     """Read a schema-valid EIDO: its id, sender, location, callback, persons, notes, priority."""
     incident = doc.get("incidentComponent") or {}
     place, city = _received_place(doc.get("locationComponent") or [])
-    sender = (doc.get("updatedByAgencyReference") or {}).get("$ref") or doc.get(
-        "issuingElementIdentification", ""
-    )
+    sender = _claimed_agency(doc) or doc.get("issuingElementIdentification", "")
     return Received(
         eido_id=str(doc["$id"]),
         sender=str(sender),
@@ -271,6 +271,42 @@ def received(doc: dict[str, Any]) -> Received:
         notes=[str(n["notesActionComments"]) for n in doc.get("notesComponent") or []],
         priority=incident.get("incidentPriorityInternalText"),
     )
+
+
+def receipt_key(sender: str, eido_id: str) -> str:
+    """The stored key of a received EIDO (`Incident.eido_id`): its sender and its id, hashed.
+
+    Ids are unique per sender only: another agency's document with the same id is another call.
+    """
+    text = f"{sender}\n{eido_id}".encode("utf-8", "surrogatepass")
+    return hashlib.sha256(text).hexdigest()
+
+
+def fingerprint(doc: dict[str, Any]) -> str:
+    """The document's content, hashed (canonical JSON): the same key with other content is a
+    conflict, not a copy."""
+    canonical = json.dumps(doc, sort_keys=True, separators=(",", ":"))  # ASCII: no bad UTF-8
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def names_us(doc: dict[str, Any], sender: str) -> str | None:
+    """The JSON path of the first field that makes the document one of ours (an incident id in
+    our domain, or our agency as its sender or issuer), or None: our own export sent back is no
+    new call."""
+    agency = agency_id(sender).lower()
+    eido_id = str(doc.get("$id", "")).strip().lower()
+    if eido_id == agency or eido_id.endswith(f":{agency}"):
+        return "$.$id"
+    if agency_id(_claimed_agency(doc).strip().lower()) == agency:
+        return "$.updatedByAgencyReference.$ref"
+    if agency_id(str(doc.get("issuingElementIdentification", "")).strip().lower()) == agency:
+        return "$.issuingElementIdentification"
+    return None
+
+
+def _claimed_agency(doc: dict[str, Any]) -> str:
+    reference = doc.get("updatedByAgencyReference")
+    return str(reference.get("$ref", "")) if isinstance(reference, dict) else ""
 
 
 def _received_place(locations: list[dict[str, Any]]) -> tuple[Place, str | None]:
@@ -322,8 +358,10 @@ def _age(value: Any) -> int | None:
 
 
 def _year(value: Any) -> int | None:
-    text = str(value or "")[:4]
-    return int(text) if text.isdigit() and 1900 <= int(text) <= 2100 else None
+    text = str(value or "")[:4]  # an xs:gYear may carry a zone after the year
+    if not re.fullmatch(r"[0-9]{4}", text):  # not isdigit(): "²²²²" is digits, no year
+        return None
+    return int(text) if 1900 <= int(text) <= 2100 else None
 
 
 def _language(value: Any) -> str | None:

@@ -4,11 +4,13 @@
 incident only for a supervisor); persons only for a supervisor who asks `include=persons` and
 states a legal basis (dispatch.eido_service.LEGAL_BASES). `POST /eido` takes a received EIDO
 as a call (the board, or an integration's token with scope `eido`): a document the schema
-refuses is a 422 naming each JSON path; the same EIDO again answers the incident it made.
+refuses is a 422 naming each JSON path (the first 20, each message cut to 200 characters); the
+same EIDO from the same sender again answers the incident it made.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from flask import request
@@ -27,6 +29,7 @@ from triage.schemas import IncidentRead
 
 RECEIVE = allow(Role.DISPATCHER, Role.SUPERVISOR, scopes=("eido",))
 LEGAL_BASES = eido_service.LEGAL_BASES
+MAX_FIELDS, MAX_TEXT = 20, 200  # schema errors in a 422: how many, how long each
 DOCUMENT = {"type": "object", "description": "an EmergencyIncidentDataObjectType (NENA-STA-021)"}
 
 
@@ -87,15 +90,30 @@ def receive_eido():
     document = _document()
     wrong = eido_schema.errors(document)
     if wrong:
-        fields: dict[str, str] = {}
-        for path, message in wrong:
-            fields[path] = f"{fields[path]}; {message}" if path in fields else message
+        fields = schema_fields(wrong)
         raise problem(422, "validation_error", _l("The EIDO does not match its schema."), fields)
     actor = current_actor()
     incident, created = eido_service.receive(document, actor)
     if not created:  # an earlier receipt: the guard and the audit of a read apply
         incident = visible_incident(actor, incident.id)
     return incident_read(incident).model_dump(mode="json"), 201 if created else 200
+
+
+def schema_fields(wrong: list[tuple[str, str]]) -> dict[str, object]:
+    """The schema errors as fields, short: at most MAX_FIELDS paths and MAX_TEXT characters
+    each (a message quotes the wrong value: the answer must not echo a large input)."""
+    fields: dict[str, str] = {}
+    for path, message in wrong:
+        path = _cut(path)
+        fields[path] = f"{fields[path]}; {message}" if path in fields else message
+    shown: dict[str, object] = {p: _cut(m) for p, m in list(fields.items())[:MAX_FIELDS]}
+    if len(fields) > MAX_FIELDS:
+        shown["…"] = _l("and %(n)s more", n=len(fields) - MAX_FIELDS)
+    return shown
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MAX_TEXT else text[: MAX_TEXT - 1] + "…"
 
 
 def _document() -> dict:
@@ -117,4 +135,24 @@ def _document() -> dict:
             _l("The body must be a JSON object."),
             {"body": _l("Must be an object.")},
         )
+    if _has_bad_text(document):  # no store or XML parser takes these; refused before any use
+        message = _l("Must be valid text.")
+        raise problem(422, "validation_error", _l("Some fields are not valid."), {"body": message})
     return document
+
+
+BAD_TEXT = re.compile("[\x00\ud800-\udfff]")  # NUL, and a lone surrogate (no UTF-8 for it)
+
+
+def _has_bad_text(document: dict) -> bool:
+    """Whether any key or string in the document holds NUL or a lone surrogate."""
+    stack: list[object] = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str) and BAD_TEXT.search(node):
+            return True
+        if isinstance(node, dict):
+            stack += [*node.keys(), *node.values()]
+        elif isinstance(node, list):
+            stack += node
+    return False

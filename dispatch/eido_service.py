@@ -8,13 +8,20 @@ audit trail keeps it for years and cannot be edited):
 - `consent`: the person agreed to the transfer.
 
 A received EIDO becomes an incident through triage's intake (the same checks, priority rules,
-repeat and order screening as a call), once per EIDO id: `Incident.eido_id` is unique and the
-insert happens inside a savepoint; when two copies race, the loser's savepoint is rolled back
-(with the live events it queued) and the winner's incident is answered.
+repeat and order screening as a call), once per sender and EIDO id (an id is unique only within
+its sender): `Incident.eido_id` holds sha256(sender, id), unique, and
+`Incident.idempotency_fingerprint` the document's own hash (an EIDO-made incident has no
+Idempotency-Key). The same document again answers its incident; the same sender and id with
+other content is a 409. The insert happens inside a savepoint; when two copies race, the
+loser's savepoint is rolled back (with the live events it queued) and the winner's incident is
+answered. A document that names our own agency (our export sent back) is refused: it is no new
+call. Every incident, a received one too, is exported under our own id (`incident_urn`): once
+taken, the incident is ours, and the sender's id stays with the sender.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from flask import current_app
@@ -30,7 +37,7 @@ from core.i18n import lazy_gettext as _l
 from dispatch import eido
 from dispatch.models import Assignment, Unit
 from triage import events as triage_events
-from triage import referrals, scoring
+from triage import fixes, referrals, scoring
 from triage import service as triage_service
 from triage.models import Incident, Priority
 from triage.schemas import IncidentCreate
@@ -48,7 +55,7 @@ NOTE_KINDS = frozenset(
         "assignment.released",
     }
 )
-MAX_ID = 255  # Incident.eido_id
+MAX_ID = 255  # a longer received $id is refused (no sender needs more)
 MAX_NARRATIVE = 10_000
 
 
@@ -68,7 +75,7 @@ def export(incident: Incident, legal_basis: str | None) -> dict[str, Any]:
 def incident_facts(incident: Incident, *, with_persons: bool) -> eido.IncidentFacts:
     """What an export may say about an incident, as plain data."""
     return eido.IncidentFacts(
-        document_id=incident.eido_id or eido.incident_urn(incident.reference, sender()),
+        document_id=eido.incident_urn(incident.reference, sender()),
         reference=incident.reference,
         status=str(incident.status),
         priority=str(incident.priority),
@@ -130,64 +137,99 @@ def _person(person: Any) -> eido.PersonFact:
 
 
 def receive(document: dict[str, Any], actor: Actor) -> tuple[Incident, bool]:
-    """Create an incident from a schema-valid EIDO, once per EIDO id; returns the incident and
-    whether it was created now (False: this EIDO was received before)."""
+    """Create an incident from a schema-valid EIDO, once per sender and EIDO id; returns the
+    incident and whether it was created now (False: this document was received before). The
+    same sender and id with other content is a 409; a document of ours is a 422."""
     got = eido.received(document)
-    if len(got.eido_id) > MAX_ID:
-        message = _l("May be at most %(n)s characters.", n=MAX_ID)
-        raise problem(422, "validation_error", _l("Some fields are not valid."), {"$.$id": message})
+    _check_received(document, got)
+    key, print_ = eido.receipt_key(got.sender, got.eido_id), eido.fingerprint(document)
     # The audit's lock on its chain head orders concurrent receipts (and, on SQLite, opens the
     # transaction the savepoint below nests in).
     audit.record("receive", "eido")
-    existing = _by_eido_id(got.eido_id)
+    existing = _by_eido_id(key)
     if existing is not None:
-        return existing, False
-    body = intake_body(got)
+        return _same_content(existing, print_), False
+    body = intake_body(got, actor)
     try:
         with db.session.begin_nested():
-            incident, _ = triage_service.create_incident(body, actor)
-            incident.eido_id = got.eido_id
+            # A transferred call is not our caller's handset: held AML locations stay ours.
+            incident, _ = triage_service.create_incident(body, actor, held_locations=False)
+            incident.eido_id, incident.idempotency_fingerprint = key, print_
             db.session.flush()
     except IntegrityError:  # the savepoint's live events go with it (core.db)
-        return _winner(got.eido_id), False
+        return _same_content(_winner(key), print_), False
     _sender_priority(incident, got, actor)
     referrals.suggest(incident, actor)
     return incident, True
 
 
-def _by_eido_id(eido_id: str) -> Incident | None:
-    query = select(Incident).where(Incident.eido_id == eido_id)
+def _check_received(document: dict[str, Any], got: eido.Received) -> None:
+    """Refuse an over-long id, and a document of ours (our export sent back): 422 naming the
+    field."""
+    ours = eido.names_us(document, sender())
+    if ours is not None:
+        message = _l("Names our own agency: our own EIDO is not taken back as a new call.")
+        raise problem(422, "validation_error", _l("Some fields are not valid."), {ours: message})
+    if len(got.eido_id) > MAX_ID:
+        message = _l("May be at most %(n)s characters.", n=MAX_ID)
+        raise problem(422, "validation_error", _l("Some fields are not valid."), {"$.$id": message})
+
+
+def _by_eido_id(key: str) -> Incident | None:
+    query = select(Incident).where(Incident.eido_id == key)
     return db.session.execute(query).scalar_one_or_none()
 
 
-def _winner(eido_id: str) -> Incident:
-    incident = _by_eido_id(eido_id)
+def _winner(key: str) -> Incident:
+    incident = _by_eido_id(key)
     if incident is None:
         raise problem(409, "conflict", _l("The incident could not be stored; retry."))
     return incident
 
 
-def intake_body(got: eido.Received) -> IncidentCreate:
+def _same_content(incident: Incident, print_: str) -> Incident:
+    """The incident of an earlier receipt of this document; 409 when its content differs."""
+    if incident.idempotency_fingerprint != print_:
+        raise problem(
+            409,
+            "conflict",
+            _l("This sender already sent an EIDO with this id and different content."),
+            {"$.$id": _l("Already received from this sender with different content.")},
+        )
+    return incident
+
+
+def intake_body(got: eido.Received, actor: Actor) -> IncidentCreate:
     """The intake of a received EIDO: location, address, callback number, persons, and the
-    sender's notes as the narrative (prefixed with the sending agency); 422 if intake refuses."""
+    sender's notes as the narrative (each line prefixed with who sent it); 422 if intake
+    refuses."""
     place = got.place
-    located_at = min(place.located_at, clock.now()) if place.located_at else None
+    point = place.lat is not None and place.lon is not None
     data = {
         "address": address_text(got),
         "lat": place.lat,
         "lon": place.lon,
-        "accuracy_m": place.accuracy_m if place.lat is not None else None,
-        "located_at": located_at if place.lat is not None else None,
-        "location_source": "network" if place.lat is not None else None,
+        "accuracy_m": place.accuracy_m if point else None,
+        "located_at": _fix_time(place) if point else None,
+        "location_source": "network" if point else None,
         "caller_phone": got.caller_phone,
         "persons": [_person_in(p) for p in got.persons[:20]],
-        "narrative": _narrative(got),
+        "narrative": _narrative(got, actor),
     }
     try:
         return IncidentCreate.model_validate({k: v for k, v in data.items() if v is not None})
     except ValidationError as exc:
         fields = field_errors(exc)
         raise problem(422, "validation_error", _l("Some fields are not valid."), fields) from None
+
+
+def _fix_time(place: eido.Place) -> dt.datetime | None:
+    """The fix's time, at most now; None when older than intake takes (the point still holds:
+    it is where the sender puts the incident, only its age is unknown)."""
+    if place.located_at is None:
+        return None
+    now = clock.now()
+    return min(place.located_at, now) if place.located_at >= now - fixes.MAX_AGE else None
 
 
 def address_text(got: eido.Received) -> str | None:
@@ -209,11 +251,20 @@ def _person_in(person: eido.PersonFact) -> dict[str, Any]:
     }
 
 
-def _narrative(got: eido.Received) -> str | None:
+def _narrative(got: eido.Received, actor: Actor) -> str | None:
+    """The sender's notes, every line prefixed with who really sent it (the token or user that
+    authenticated) and the agency the document claims: a note cannot pass for one of ours."""
     if not got.notes:
         return None
-    text = "\n".join(f"[{got.sender}] {note}" for note in got.notes)
-    return text[:MAX_NARRATIVE]
+    prefix = f"[EIDO via {_plain(actor.label)}, afzender {_plain(got.sender) or '?'}]"
+    lines = [line for note in got.notes for line in note.splitlines() or [""]]
+    return "\n".join(f"{prefix} {line}" for line in lines)[:MAX_NARRATIVE]
+
+
+def _plain(text: str) -> str:
+    """A name for the prefix: printable, no brackets or commas, at most 80 characters."""
+    kept = "".join(c if c.isprintable() and c not in "[]," else " " for c in text)
+    return " ".join(kept.split())[:80]
 
 
 def _sender_priority(incident: Incident, got: eido.Received, actor: Actor) -> None:

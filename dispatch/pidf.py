@@ -26,6 +26,8 @@ NS = {
 METRES = "urn:ogc:def:uom:EPSG::9001"
 WGS84 = "urn:ogc:def:crs:EPSG::4326"
 MAX_XML = 20_000
+# A fix older than this is a wrong clock or a made-up value, not a caller's position.
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 for _prefix, _uri in NS.items():  # the prefixes written out (ElementTree keeps one global map)
     ET.register_namespace(_prefix, _uri)
 
@@ -102,11 +104,12 @@ def _civic(info: ET.Element, place: Place) -> None:
 
 
 def read(text: str) -> tuple[Place, str | None] | None:
+    """A received PIDF-LO's place and its city (civic A3); None when unreadable or refused."""
     if not text or len(text) > MAX_XML or "<!DOCTYPE" in text.upper():
         return None
     try:
         root = ET.fromstring(text)
-    except ET.ParseError:
+    except (ET.ParseError, ValueError):  # ValueError: text that has no UTF-8 (a lone surrogate)
         return None
     values = {_local(e.tag): (e.text or "").strip() for e in root.iter()}
     point = _point(values.get("pos", ""))
@@ -153,8 +156,13 @@ def _radius(root: ET.Element) -> float | None:
 
 
 def _time(text: str | None) -> dt.datetime | None:
+    """The fix's time in UTC; None when absent, unreadable, without an offset, or before
+    EARLIEST (year 1 with an offset does not even fit in UTC)."""
     try:
         moment = dt.datetime.fromisoformat((text or "").replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            return None
+        moment = moment.astimezone(dt.UTC)
+    except (ValueError, OverflowError):
         return None
-    return moment if moment.tzinfo is not None else None
+    return moment if moment >= EARLIEST else None

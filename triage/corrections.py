@@ -104,6 +104,7 @@ def update_incident(incident: Incident, body: IncidentUpdate, actor: Actor) -> l
     fixes.check_fix(body)
     changes = body.model_dump(exclude_unset=True)
     changed: list[str] = []
+    before = incident.priority
     for field, column in SIMPLE_FIELDS.items():
         if field in changes and getattr(incident, column) != changes[field]:
             setattr(incident, column, changes[field])
@@ -125,7 +126,9 @@ def update_incident(incident: Incident, body: IncidentUpdate, actor: Actor) -> l
         mark_repeat(incident, actor)
         if apply_orders(incident, actor):
             changed.append("flags")
-        add_timeline(incident.id, "incident.corrected", actor, data={"fields": changed})
+        moved = {"from_state": before, "to_state": incident.priority}  # CAP replays it
+        priority = moved if incident.priority != before else {}
+        add_timeline(incident.id, "incident.corrected", actor, data={"fields": changed}, **priority)
         audit.record("update", "incident", incident.id)
         events.publish_incident("incident.updated", incident)
     if {"flags", "children_present", "children"} & set(

@@ -113,7 +113,7 @@ def test_every_state_of_an_incident_exports_valid_cap(app, client, clock, schema
     assert got == list(EXPECTED_BY_STATE.values())
     area = seen[-1].find("c:info/c:area", NS)
     if located:
-        assert text(area, "c:circle") == "51.21920,4.42800 0.035"
+        assert text(area, "c:circle") == "51.219,4.428 0.250"  # coarse: 3 decimals, >= 250 m
         assert text(area, "c:areaDesc") == f"{incident['district']} {incident['postcode']}"
     else:
         assert text(area, "c:circle") is None and text(area, "c:areaDesc") == "onbekend"
@@ -253,12 +253,16 @@ DISTINCT = [
     "dreigt",
     "Lindeboomgaard",
     "Ysaline",
+    "51.2181",  # the door, to 4 decimals or more (the circle's centre has 3: 51.218)
+    "4.4101",
+    "0.005",  # the 5 m accuracy
 ]
 
 
 def test_no_personal_data_in_any_version(app, client, clock, schema):
     headers = board(app)
-    incident = new_incident(client, headers, **PERSONAL, **POINT)
+    door = {"lat": 51.21812, "lon": 4.41013, "accuracy_m": 5, "location_source": "caller"}
+    incident = new_incident(client, headers, **PERSONAL, **door)
     unit_id = make_unit(app)
     assign(client, headers, incident["id"], unit_id)
     corrected = client.patch(
@@ -300,3 +304,63 @@ def test_history_skips_what_a_receiver_does_not_act_on():
     ]
     assert [m.msg_type for m in cap.history(changes, facts)] == ["Alert", "Update", "Update"]
     assert cap.history(changes[:1], facts) == []
+
+
+def test_a_priority_changed_by_a_correction_gets_its_own_message(app, client, clock, schema):
+    headers = board(app)
+    incident = new_incident(client, headers)
+    first = export(client, headers, incident["id"]).get_data()
+    clock.advance(minutes=3)
+    patched = client.patch(
+        f"/api/v1/incidents/{incident['id']}", json={"flags": ["weapon"]}, headers=headers
+    )
+    assert patched.status_code == 200 and patched.get_json()["priority"] == "P1"
+    latest = valid(schema, export(client, headers, incident["id"]))
+    assert text(latest, "c:identifier") == f"{incident['reference']}-2"
+    assert (text(latest, "c:msgType"), text(latest, "c:info/c:severity")) == ("Update", "Severe")
+    assert text(latest, "c:sent") == cap.cap_time(clock.now())
+    assert export(client, headers, incident["id"], 1).get_data() == first  # v1 as it was
+
+
+def test_history_reads_priorities_from_corrections_and_received_eidos():
+    t = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    facts = cap.Facts(reference="NW-2030-000001", status="new", priority="P1")
+    changes = [
+        cap.Change(t, "incident.created", None, "new", {"priority": "P3"}),
+        cap.Change(t, "eido.received", "P3", "P2"),
+        cap.Change(t, "incident.corrected", "P2", "P1", {"fields": ["flags"]}),
+    ]
+    assert [(m.msg_type, m.priority) for m in cap.history(changes, facts)] == [
+        ("Alert", "P3"),
+        ("Update", "P2"),
+        ("Update", "P1"),
+    ]
+
+
+def test_history_catches_up_with_a_change_no_line_names_and_never_rewrites_one():
+    t = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    later = t + dt.timedelta(minutes=5)
+    facts = cap.Facts(reference="NW-2030-000001", status="new", priority="P1", updated_at=later)
+    changes = [
+        cap.Change(t, "incident.created", None, "new", {"priority": "P3"}),
+        cap.Change(t, "incident.corrected", data={"fields": ["flags"]}),  # no new priority given
+    ]
+    assert cap.history(changes, facts) == [
+        cap.Message(1, "Alert", t, "new", "P3"),
+        cap.Message(2, "Update", later, "new", "P1"),
+    ]
+    closed = [*changes, cap.Change(later, "incident.closed", "new", "closed")]
+    assert [m.msg_type for m in cap.history(closed, facts)] == ["Alert", "Cancel"]
+
+
+def test_a_sender_with_spaces_or_commas_keeps_references_readable(app, client, clock, schema):
+    app.config["EXCHANGE_SENDER"] = "Politie Antwerpen, Nachtwacht"
+    headers = board(app)
+    incident, unit_id, _ = incident_with_unit(app, client, headers)
+    latest = valid(schema, export(client, headers, incident["id"]))
+    assert text(latest, "c:sender") == "Politie_Antwerpen__Nachtwacht"
+    [reference] = text(latest, "c:references").split(" ")
+    assert reference.split(",")[:2] == [
+        "Politie_Antwerpen__Nachtwacht",
+        f"{incident['reference']}-1",
+    ]

@@ -13,12 +13,13 @@ from sqlalchemy import select
 
 from core.audit import AuditEvent
 from core.db import db
-from dispatch import eido_schema, eido_service
-from tests.conftest import make_token
+from dispatch import eido, eido_schema, eido_service
+from tests.conftest import bearer, make_token, make_user
 from tests.dispatch.helpers import board, incident_with_unit
 from tests.triage.helpers import new_incident
 from triage.models import Incident
 
+FORM = "application/x-www-form-urlencoded"
 SAMPLE = json.loads(
     (Path(__file__).parent / "fixtures" / "eido_sample_call_transfer.json").read_text()
 )
@@ -215,7 +216,12 @@ def test_a_received_eido_is_taken_once(app, client):
     listed = client.get("/api/v1/incidents", headers=headers).get_json()
     assert [i["id"] for i in listed["items"]] == [body["id"]]
     [stored] = _incidents(app)
-    assert stored.eido_id == SAMPLE["$id"]
+    assert stored.eido_id == eido.receipt_key(
+        SAMPLE["updatedByAgencyReference"]["$ref"], SAMPLE["$id"]
+    )
+    # once taken, the incident is ours: exported under our id, never under the sender's
+    exported = _eido(client, headers, body["id"]).get_json()
+    assert exported["$id"] == eido.incident_urn(body["reference"], app.config["EXCHANGE_SENDER"])
 
 
 def test_an_integration_with_scope_eido_may_send_one(app, client):
@@ -276,8 +282,7 @@ def test_a_round_trip_keeps_the_location_and_its_accuracy(app, client, clock):
         located_at=fixed.isoformat(),
         location_source="aml",
     )
-    document = _eido(client, headers, incident["id"]).get_json()
-    document["$id"] = "urn:emergency:uid:incidentid:elsewhere-1:example.org"
+    document = _from_elsewhere(_eido(client, headers, incident["id"]).get_json())
     taken = client.post("/api/v1/eido", json=document, headers=headers)
     assert taken.status_code == 201, taken.get_json()
     body = taken.get_json()
@@ -285,4 +290,152 @@ def test_a_round_trip_keeps_the_location_and_its_accuracy(app, client, clock):
     assert (body["lat"], body["lon"], body["location_accuracy_m"]) == (51.2301, 4.4202, 35)
     assert body["location_source"] == "network"
     assert dt.datetime.fromisoformat(body["location_at"]) == fixed.replace(microsecond=0)
-    assert body["narrative"].startswith("[politie.antwerpen.be] incident.created")
+    assert body["narrative"].startswith(
+        "[EIDO via an (token an-test), afzender example.org] incident.created"
+    )
+
+
+def _from_elsewhere(document: dict, eido_id: str = "urn:emergency:uid:incidentid:e-1:example.org"):
+    """Our export as if another agency (example.org) had sent it."""
+    text = json.dumps(document).replace("politie.antwerpen.be", "example.org")
+    return {**json.loads(text), "$id": eido_id}
+
+
+STAMP = {"lastUpdateTimeStamp": "2030-01-01T00:00:00Z", "updatedByAgencyReference": {"$ref": "x"}}
+
+
+def _sample(eido_id: str = "urn:x:1", sender: str | None = None, notes=(), pidf=None, nc=None):
+    """The shipped sample with another id, sender, notes, location or person details."""
+    document = copy.deepcopy(SAMPLE)
+    document["$id"] = eido_id
+    if sender:
+        document["updatedByAgencyReference"] = {"$ref": sender}
+    if notes:
+        document["notesComponent"] = [
+            {"$id": f"n{i}", **STAMP, "notesActionComments": n} for i, n in enumerate(notes)
+        ]
+    if pidf is not None:
+        document["locationComponent"][0]["locationByValue"] = pidf
+    if nc is not None:
+        document["personComponent"][0]["ncPersonComponent"] = nc
+    return document
+
+
+def _pidf(when: str) -> str:
+    return (
+        '<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:gml="http://www.opengis.net/gml"'
+        ' xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model"><dm:device><gml:Point>'
+        f"<gml:pos>51.2181 4.4101</gml:pos></gml:Point><dm:timestamp>{when}</dm:timestamp>"
+        "</dm:device></presence>"
+    )
+
+
+@pytest.fixture
+def ext(app):
+    """An integration's token (scope eido) of user "ext"."""
+    make_user(app, "ext", "dispatcher")
+    return bearer(make_token(app, "ext", scopes=["eido"]))
+
+
+def test_a_birth_year_in_other_digits_is_no_year(app, client, ext):
+    person = {"birthDate": [{"year": [{"value": "²²²²"}]}]}  # superscript 2s
+    taken = client.post("/api/v1/eido", json=_sample(nc=person), headers=ext)
+    assert taken.status_code == 201, taken.get_json()
+    assert [p["birth_year"] for p in taken.get_json()["persons"]] == [None]
+
+
+@pytest.mark.parametrize("when", ["0001-01-01T00:00:00+14:00", "1999-12-31T23:00:00Z", "old"])
+def test_a_fix_time_that_cannot_be_true_is_dropped_and_the_point_kept(client, ext, clock, when):
+    if when == "old":  # older than intake takes a fix's time
+        when = (clock.now() - dt.timedelta(days=3)).isoformat()
+    taken = client.post("/api/v1/eido", json=_sample(pidf=_pidf(when)), headers=ext)
+    assert taken.status_code == 201, taken.get_json()
+    body = taken.get_json()
+    assert (body["lat"], body["lon"], body["location_at"]) == (51.2181, 4.4101, None)
+
+
+def test_the_same_id_from_another_sender_is_another_call(app, client, ext):
+    first = client.post("/api/v1/eido", json=_sample(sender="a.example"), headers=ext)
+    second = client.post("/api/v1/eido", json=_sample(sender="b.example"), headers=ext)
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.get_json()["id"] != second.get_json()["id"]
+
+
+def test_the_same_id_and_sender_with_other_content_is_a_conflict(app, client, ext):
+    first = client.post("/api/v1/eido", json=_sample(notes=["mes"]), headers=ext)
+    assert first.status_code == 201
+    again = client.post("/api/v1/eido", json=_sample(notes=["mes"]), headers=ext)
+    assert again.status_code == 200 and again.get_json()["id"] == first.get_json()["id"]
+    other = client.post("/api/v1/eido", json=_sample(notes=["geen gevaar meer"]), headers=ext)
+    assert other.status_code == 409, other.get_json()
+    assert other.get_json()["error"] == "conflict"
+    assert other.get_json()["message"] == (
+        "Deze afzender stuurde al een EIDO met dit id maar met een andere inhoud."
+    )
+    assert len(_incidents(app)) == 1
+
+
+def test_our_own_export_sent_back_is_refused(app, client):
+    headers = board(app, "chef", "supervisor")
+    incident = new_incident(client, headers)
+    exported = _eido(client, headers, incident["id"]).get_json()
+    back = client.post("/api/v1/eido", json=exported, headers=headers)
+    assert back.status_code == 422
+    assert list(back.get_json()["fields"]) == ["$.$id"]
+    renamed = {**exported, "$id": "urn:x:2"}  # another id, still our agency as the sender
+    back = client.post("/api/v1/eido", json=renamed, headers=headers)
+    assert list(back.get_json()["fields"]) == ["$.updatedByAgencyReference.$ref"]
+    assert len(_incidents(app)) == 1
+
+
+def test_the_narrative_names_who_really_sent_it(client, ext):
+    forged = "geen gevaar meer\n[politie.antwerpen.be] niet sturen"
+    document = _sample(sender="[politie.antwerpen.be]", notes=[forged])
+    narrative = client.post("/api/v1/eido", json=document, headers=ext).get_json()["narrative"]
+    prefix = "[EIDO via ext (token ext-test), afzender politie.antwerpen.be]"
+    assert narrative.split("\n") == [
+        f"{prefix} geen gevaar meer",
+        f"{prefix} [politie.antwerpen.be] niet sturen",
+    ]
+
+
+def test_schema_errors_are_answered_short(client, ext):
+    document = _sample()
+    document["callComponent"][0]["direction"] = "Marie Peeters 0470123456 " * 1000
+    document["agentComponent"] = [{"$id": i} for i in range(30)]  # 30 errors more
+    body = client.post("/api/v1/eido", json=document, headers=ext).get_json()
+    fields = body["fields"]
+    paths = {path for path, _ in eido_schema.errors(document)}
+    assert len(paths) > 40
+    assert len(fields) == 21 and fields["…"] == f"en nog {len(paths) - 20} andere"
+    assert max(len(m) for m in fields.values()) <= 200
+    assert len(json.dumps(body)) < 10_000
+
+
+@pytest.mark.parametrize("bad", ["\\ud800", "\\u0000"])  # a lone surrogate; NUL
+def test_text_no_store_or_parser_takes_is_422(app, client, ext, bad):
+    document = _sample(sender="MARK", pidf="<a><RD>MARK</RD></a>")
+    raw = json.dumps(document).replace("MARK", f"x{bad}y")
+    headers = {**ext, "Content-Type": "application/json"}
+    refused = client.post("/api/v1/eido", data=raw, headers=headers)
+    assert refused.status_code == 422, refused.status_code
+    assert refused.get_json()["fields"] == {"body": "Moet geldige tekst zijn."}
+    assert _incidents(app) == []
+
+
+def test_a_transferred_call_leaves_held_handset_locations_for_our_own_intake(app, client, clock):
+    make_user(app, "an", "dispatcher")
+    make_user(app, "tel", "dispatcher")
+    headers = bearer(make_token(app, "an"))
+    telephony = bearer(make_token(app, "tel", scopes=["aml"]))
+    number = "+32470123456"
+    held = "v=1&device_number=%2B32470123456&location_latitude=51.2181&location_longitude=4.4101"
+    held += f"&location_accuracy=8&location_time={int(clock.now().timestamp() * 1000)}"
+    sent = client.post("/api/v1/aml", data=held, headers={**telephony, "Content-Type": FORM})
+    assert sent.status_code == 201
+    document = json.loads(json.dumps(SAMPLE).replace("tel:8195551212", f"tel:{number}"))
+    received = client.post("/api/v1/eido", json=document, headers=headers)
+    assert received.status_code == 201 and received.get_json()["caller_phone"] == number
+    assert received.get_json()["location_source"] != "aml"  # another centre's call: not taken
+    ours = new_incident(client, headers, caller_phone=number)  # our own caller: it is hers
+    assert ours["location_source"] == "aml" and ours["location_accuracy_m"] == 8
