@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     )
     from dispatch import routes as dispatch_routes  # noqa: F401 - registers API views
     from handover import routes as handover_routes
+    from stats import routes as stats_routes  # noqa: F401 - registers API views
     from triage import (  # noqa: F401 - registers API views
         aml_routes,
         duplicates,

@@ -22,6 +22,7 @@ from flask.cli import AppGroup
 
 from core import audit, clock
 from core.db import db
+from core.progress import progress
 from dispatch import retention as dispatch_retention
 from handover import retention as handover_retention
 from triage import retention as triage_retention
@@ -60,8 +61,10 @@ def run_retention(as_of: dt.datetime, dry_run: bool = False) -> Counter:
         counts["protective_orders"] = triage_retention.count_due_orders(as_of, days)
         return counts
     now = clock.now()
-    for incident in due:
-        anonymise(incident, now, counts)
+    with progress("retention run", len(due), every=100) as step:
+        for incident in due:
+            anonymise(incident, now, counts)
+            step(1)
     anonymise_orders(as_of, days, now, counts)
     dispatch_retention.purge_stray_messages(stray, counts)
     triage_retention.purge_geocode_cache(as_of, int(config.get("GEOCODE_CACHE_DAYS", 30)), counts)

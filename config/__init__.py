@@ -325,6 +325,9 @@ class BaseConfig:
         self.AML_MATCH_WINDOW_S = env_int("AML_MATCH_WINDOW_S", 600)
         # With a key set, the SMS forms (which cannot be signed) are refused unless this is on.
         self.AML_UNSIGNED_SMS = env_bool("AML_UNSIGNED_SMS", False)
+        # The night the statistics count by (Europe/Brussels hours): 22:00 to 07:00.
+        self.NIGHT_START_HOUR = env_int("NIGHT_START_HOUR", 22)
+        self.NIGHT_END_HOUR = env_int("NIGHT_END_HOUR", 7)
         # Who Nachtwacht is in the CAP and EIDO messages it sends (sender, agency id).
         self.EXCHANGE_SENDER = env_str("EXCHANGE_SENDER", "nachtwacht@politie.antwerpen.be")
         self.RANKING_SPEED_KMH = env_float("RANKING_SPEED_KMH", 40.0)

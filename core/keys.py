@@ -6,7 +6,7 @@ the newest key (idempotent). Afterwards older keys can be removed from FIELD_ENC
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import click
 from cryptography.fernet import Fernet, InvalidToken
@@ -16,6 +16,7 @@ from sqlalchemy import column, select, table, update
 
 from core import crypto
 from core.db import ENCRYPTED_TYPES, Base, db
+from core.progress import progress
 
 BATCH = 500
 
@@ -38,7 +39,11 @@ def _is_current(token: str, newest: Fernet) -> bool:
 
 
 def rotate_column(
-    table_name: str, pk_name: str, column_name: str, newest: Fernet
+    table_name: str,
+    pk_name: str,
+    column_name: str,
+    newest: Fernet,
+    step: Callable[[int], None] | None = None,
 ) -> tuple[int, int]:
     """Re-encrypt one column in committed batches; returns (rotated, already current)."""
     raw = table(table_name, column(pk_name), column(column_name))  # untyped: the stored tokens
@@ -59,6 +64,8 @@ def rotate_column(
             )
             rotated += 1
         db.session.commit()
+        if step is not None:
+            step(len(rows))
         last = rows[-1][0]
 
 
@@ -80,7 +87,8 @@ def rotate_command() -> None:
     newest = Fernet(current_app.config["FIELD_ENCRYPTION_KEYS"][0].encode())
     total_rotated = total_current = 0
     for table_name, pk_name, column_name in encrypted_columns():
-        rotated, current = rotate_column(table_name, pk_name, column_name, newest)
+        with progress(f"keys rotate {table_name}.{column_name}", every=BATCH * 10) as step:
+            rotated, current = rotate_column(table_name, pk_name, column_name, newest, step)
         total_rotated, total_current = total_rotated + rotated, total_current + current
         if rotated or current:
             click.echo(

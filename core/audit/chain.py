@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hmac
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, text
@@ -43,13 +44,13 @@ def _checkpoint(kind: str = "purge") -> AuditCheckpoint | None:
     ).scalar_one_or_none()
 
 
-def verify_chain() -> Verdict:
+def verify_chain(step: Callable[[int], None] | None = None) -> Verdict:
     """Walk every event from the last purge checkpoint; the first that does not verify is named.
 
     Every checkpoint must carry AUDIT_KEY's signature; no event at or below the last purge
     checkpoint may remain; events up to the carry-over checkpoint (the unkeyed chain of before
     migration 0011) must end exactly at the hash it signed, and every later one must carry the
-    HMAC of its content under AUDIT_KEY.
+    HMAC of its content under AUDIT_KEY. `step(n)` hears of each batch walked (progress).
     """
     for checkpoint in db.session.execute(select(AuditCheckpoint)).scalars():
         if not checkpoint.signed():
@@ -89,6 +90,8 @@ def verify_chain() -> Verdict:
                 return Verdict(False, count, event.id, "content does not match its hash")
             expected, last_id, count = event.hash, event.id, count + 1
         db.session.expunge_all()
+        if step is not None:
+            step(len(rows))
         if len(rows) < BATCH:
             break
     if carry_id is not None and (last_id != carry_id or expected != carry_hash):

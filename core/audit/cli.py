@@ -7,10 +7,13 @@ import logging
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
 from core import clock
-from core.audit.chain import anchor_line, check_anchors, purge_before, verify_chain
+from core.audit import AuditEvent
+from core.audit.chain import BATCH, anchor_line, check_anchors, purge_before, verify_chain
 from core.db import db
+from core.progress import progress
 
 audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
 
@@ -25,7 +28,9 @@ audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
 )
 def verify_command(anchor_file: str | None) -> None:
     """Walk the chain; exit 1 naming the first event that does not verify."""
-    verdict = verify_chain()
+    total = db.session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+    with progress("audit verify", total, every=BATCH) as step:
+        verdict = verify_chain(step)
     if verdict.ok and anchor_file:
         with open(anchor_file, encoding="utf-8") as handle:
             verdict = check_anchors(handle.read().splitlines()) or verdict

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("core", "accounts", "triage", "dispatch", "handover", "app", "tools")
+PACKAGES = ("core", "accounts", "triage", "dispatch", "handover", "stats", "app", "tools")
 LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 

@@ -173,6 +173,7 @@ INCIDENT_FREE = {  # with the reason no incident data can be in the answer
     "names pass the `sees` filter",
     "GET /static/<path:filename>": "files shipped with the app",
     "GET /healthz": "liveness, no data",
+    "GET /api/v1/statistics": "aggregates only: counts and durations, no incident named",
     "GET /favicon.ico": "the app's icon",
     "GET /manifest.webmanifest": "the web app manifest: name, icon, start page",
     "GET /api/v1/openapi.json": "the API description",

@@ -213,7 +213,9 @@ def test_each_change_is_audited_and_published_a_retry_is_neither(app, client, he
     assert sent == ["incident.updated", "incident.updated"]
     with ctx(app):
         changes = db.session.execute(
-            select(AuditEvent.action).where(AuditEvent.object_type == "referral")
+            select(AuditEvent.action)
+            .where(AuditEvent.object_type == "referral")
+            .order_by(AuditEvent.id)
         ).scalars()
         assert list(changes) == ["create", "update"]
         views = db.session.execute(

@@ -1,0 +1,1 @@
+"""Shift statistics for supervisors: aggregates only (counts and durations), never an incident."""

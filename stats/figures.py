@@ -1,0 +1,35 @@
+"""Pure figures over plain numbers: percentiles, the share within a target, small-cell rule.
+
+Percentiles use the nearest-rank definition: the p-th percentile of n sorted values is the value
+at rank ceil(p/100 * n) (1-based), always one of the observed values, never interpolated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+NFPA_1225_TARGET_S = 60  # call processing: 90 % of calls within 60 s (NFPA 1225)
+SMALL_CELL = 5  # counts below this are suppressed in anything exported outside the police
+
+
+def percentile(values: Sequence[float], p: float) -> float | None:
+    """The nearest-rank p-th percentile (0 < p <= 100), or None without values."""
+    if not 0 < p <= 100:
+        raise ValueError("p must be in (0, 100]")
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = -(-(p * len(ordered)) // 100)  # ceil without float error (0.9 * 10 is not 9)
+    return ordered[max(int(rank), 1) - 1]
+
+
+def share_within(values: Sequence[float], limit: float = NFPA_1225_TARGET_S) -> float | None:
+    """The share (0..1) of values at or under the limit, or None without values."""
+    if not values:
+        return None
+    return sum(1 for v in values if v <= limit) / len(values)
+
+
+def suppress(count: int, threshold: int = SMALL_CELL) -> int | None:
+    """A count as exported outside the police: 1..threshold-1 become None (0 stays 0)."""
+    return None if 0 < count < threshold else count
