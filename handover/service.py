@@ -357,9 +357,12 @@ def pending_urgent(organisation: Organisation, now: dt.datetime) -> list[Handove
 
 
 def latest_versions_query(start: dt.datetime, end: dt.datetime, organisation_id: int):
-    """Notes to the organisation written in [start, end) and not corrected before `end`."""
+    """Notes to the organisation written in [start, end), not corrected before `end`, and not
+    about an exercise incident."""
     later = aliased(HandoverNote)
     corrected = exists().where(later.supersedes_id == HandoverNote.id, later.created_at < end)
+    # Training stays training: notes on an exercise incident never reach a partner's packet.
+    exercise = exists().where(Incident.id == HandoverNote.incident_id, Incident.exercise.is_(True))
     return (
         select(HandoverNote)
         .join(note_target, note_target.c.note_id == HandoverNote.id)
@@ -368,6 +371,7 @@ def latest_versions_query(start: dt.datetime, end: dt.datetime, organisation_id:
             HandoverNote.created_at >= start,
             HandoverNote.created_at < end,
             ~corrected,
+            ~exercise,
         )
         .order_by(HandoverNote.created_at, HandoverNote.id)
     )

@@ -233,6 +233,7 @@ class IncidentSummary(Output):
     flags: list[str]
     dispatched_at: dt.datetime | None = None
     restricted: bool = False
+    exercise: bool = Field(False, description=EXERCISE)
     sms_address: str | None = Field(
         None, description="street, number and box (or postcode and district): the queue's address"
     )
@@ -255,7 +256,6 @@ class IncidentRead(IncidentSummary):
     narrative: str | None
     requested_skills: list[str]
     legal_hold: bool = Field(False, description="kept past retention (a supervisor's decision)")
-    exercise: bool = Field(False, description=EXERCISE)
     persons: list[PersonRead]
 
 

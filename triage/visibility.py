@@ -19,6 +19,7 @@ PLACEHOLDER_FIELDS = (
     "id",
     "reference",
     "priority",
+    "exercise",  # training or real is no case data: the board must never mistake a drill
     "status",
     "district",
     "received_at",

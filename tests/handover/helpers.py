@@ -77,10 +77,10 @@ def people(app) -> dict[str, dict[str, str]]:
     return {name: bearer(make_token(app, name)) for name in accounts_}
 
 
-def incident(app, received_at: dt.datetime | None = None) -> int:
+def incident(app, received_at: dt.datetime | None = None, exercise: bool = False) -> int:
     """An incident stored directly (the intake API is tested elsewhere)."""
     with ctx(app):
-        row = Incident(reference="TMP", narrative="Geroep gehoord.")
+        row = Incident(reference="TMP", narrative="Geroep gehoord.", exercise=exercise)
         if received_at:
             row.received_at = received_at
         db.session.add(row)

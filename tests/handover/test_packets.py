@@ -59,6 +59,15 @@ def test_a_packet_holds_the_notes_of_its_window_for_its_organisation(app, inc):
     assert after not in sum(contents.values(), [])
 
 
+def test_an_exercise_never_reaches_a_packet(app, inc):
+    training = incident(app, exercise=True)
+    real = write(app, inc, local(2026, 11, 20, 1, 0))
+    drill = write(app, training, local(2026, 11, 20, 1, 5))
+    build(app, D)
+    contents = packet_contents(app)
+    assert contents[(CAW, D)] == [real] and drill not in sum(contents.values(), [])
+
+
 def test_building_twice_changes_nothing(app, inc):
     write(app, inc, local(2026, 11, 20, 1, 0))
     assert len(build(app, D).built) == 3

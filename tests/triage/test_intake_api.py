@@ -198,3 +198,20 @@ def test_reading_an_incident_is_audited(app, client, headers):
         assert [(v.username, v.object_type, v.token_name) for v in views] == [
             ("an", "incident", "an-test")
         ]
+
+
+def test_an_exercise_is_marked_as_such_in_the_queue(client, headers):
+    drill = client.post(
+        "/api/v1/incidents",
+        json={"address": "Meir 1, 2000 Antwerpen", "exercise": True},
+        headers=headers,
+    ).get_json()
+    real = client.post(
+        "/api/v1/incidents", json={"address": "Meir 2, 2000 Antwerpen"}, headers=headers
+    ).get_json()
+    assert drill["exercise"] is True and real["exercise"] is False
+    queue = {
+        i["id"]: i["exercise"]
+        for i in client.get("/api/v1/incidents", headers=headers).get_json()["items"]
+    }
+    assert queue == {drill["id"]: True, real["id"]: False}
