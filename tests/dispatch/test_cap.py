@@ -222,7 +222,9 @@ def test_the_export_is_audited(app, client, clock):
     incident = new_incident(client, headers)
     assert export(client, headers, incident["id"]).status_code == 200
     with app.app_context():
-        rows = db.session.execute(select(AuditEvent).where(AuditEvent.action == "export")).scalars()
+        rows = db.session.execute(
+            select(AuditEvent).where(AuditEvent.action == "export").order_by(AuditEvent.id)
+        ).scalars()
         assert [(r.object_type, r.object_id, r.username) for r in rows] == [
             ("incident", incident["id"], "an")
         ]

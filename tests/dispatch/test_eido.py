@@ -166,7 +166,7 @@ def test_a_restricted_incident_is_exported_to_a_supervisor_only(app, client):
 
 def _exports(app) -> list[AuditEvent]:
     with app.app_context():
-        query = select(AuditEvent).where(AuditEvent.action == "export")
+        query = select(AuditEvent).where(AuditEvent.action == "export").order_by(AuditEvent.id)
         return list(db.session.scalars(query))
 
 
@@ -200,7 +200,7 @@ def test_persons_need_a_supervisor_and_a_legal_basis_which_is_audited(app, clien
 
 def _incidents(app) -> list[Incident]:
     with app.app_context():
-        return list(db.session.scalars(select(Incident)))
+        return list(db.session.scalars(select(Incident).order_by(Incident.id)))
 
 
 def test_a_received_eido_is_taken_once(app, client):
