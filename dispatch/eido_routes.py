@@ -13,12 +13,11 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from flask import request
 from flask_login import current_user
 from pydantic import Field
 
 from accounts.models import Role
-from core.api import MAX_JSON_DEPTH, api, endpoint, problem
+from core.api import api, endpoint, json_object, problem
 from core.i18n import lazy_gettext as _l
 from core.policies import BOARD, allow
 from core.schemas import Input
@@ -117,24 +116,7 @@ def _cut(text: str) -> str:
 
 
 def _document() -> dict:
-    if not request.is_json:
-        raise problem(
-            400, "invalid_json", _l("The body must be JSON (Content-Type: application/json).")
-        )
-    document = request.get_json(silent=True)
-    if document is None:
-        raise problem(
-            400,
-            "invalid_json",
-            _l("The body is not valid JSON (or nests deeper than %(n)s levels).", n=MAX_JSON_DEPTH),
-        )
-    if not isinstance(document, dict):
-        raise problem(
-            422,
-            "validation_error",
-            _l("The body must be a JSON object."),
-            {"body": _l("Must be an object.")},
-        )
+    document = json_object()
     if _has_bad_text(document):  # no store or XML parser takes these; refused before any use
         message = _l("Must be valid text.")
         raise problem(422, "validation_error", _l("Some fields are not valid."), {"body": message})

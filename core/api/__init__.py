@@ -116,6 +116,17 @@ class DepthLimitedJSON(DefaultJSONProvider):
 
 
 def _json_body(schema: type[BaseModel]) -> BaseModel:
+    payload = json_object()
+    try:
+        return schema.model_validate(payload)
+    except ValidationError as exc:
+        raise problem(
+            422, "validation_error", _l("Some fields are not valid."), field_errors(exc)
+        ) from None
+
+
+def json_object() -> dict[str, Any]:
+    """The request's body as a JSON object: 400 if it is not JSON, 422 if not an object."""
     if not request.is_json:
         raise problem(
             400, "invalid_json", _l("The body must be JSON (Content-Type: application/json).")
@@ -134,12 +145,7 @@ def _json_body(schema: type[BaseModel]) -> BaseModel:
             _l("The body must be a JSON object."),
             {"body": _l("Must be an object.")},
         )
-    try:
-        return schema.model_validate(payload)
-    except ValidationError as exc:
-        raise problem(
-            422, "validation_error", _l("Some fields are not valid."), field_errors(exc)
-        ) from None
+    return payload
 
 
 def _query(schema: type[BaseModel]) -> BaseModel:
