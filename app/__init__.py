@@ -117,6 +117,8 @@ def register_blueprints(app: Flask) -> None:
     )
     from dispatch import routes as dispatch_routes  # noqa: F401 - registers API views
     from handover import routes as handover_routes
+    from handover.weekly import routes as weekly_routes
+    from stats import pages as stats_pages
     from stats import routes as stats_routes  # noqa: F401 - registers API views
     from triage import (  # noqa: F401 - registers API views
         aml_routes,
@@ -143,6 +145,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(order_routes.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(handover_routes.bp)
+    app.register_blueprint(weekly_routes.bp)
+    app.register_blueprint(stats_pages.bp)
     init_geocoder(app)
     init_instruments(app)
     check_sms_flags(app.config["SMS_SAFETY_FLAGS"])  # a typo would keep a danger out of every SMS
@@ -170,11 +174,13 @@ def register_jobs(app: Flask) -> None:
     from core.audit.cli import write_anchor
     from dispatch import escalation, sms
     from handover import jobs as handover_jobs
+    from handover.weekly import jobs as weekly_jobs
 
     jobs.register(app, "escalation-scan", 15, escalation.scan)
     jobs.register(app, "sms.deliver_due", 5, sms.deliver_due)
     jobs.register(app, "sms.reconcile_sending", 60, sms.reconcile_sending)
     jobs.register(app, "handover", 60, handover_jobs.tick)
+    jobs.register(app, "triage-list", 60, weekly_jobs.tick)
     jobs.register(app, "retention", 3600, retention.daily_job)
     jobs.register(app, "audit-anchor", 300, lambda app: write_anchor(app.config))
 

@@ -18,6 +18,7 @@ EXPECTED = {
     "sms.deliver_due": 5,  # outgoing SMS, with retries
     "sms.reconcile_sending": 60,  # SMS stuck in "sending" after a crash
     "handover": 60,  # the 07:00 packets and the 10:00 pickup reminder
+    "triage-list": 60,  # the Monday triage-table list for each Veilig Huis organisation
     "retention": 3600,  # nightly anonymisation of old case data
     "audit-anchor": 300,  # the audit chain's signed head, kept outside the database
 }
