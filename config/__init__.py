@@ -261,6 +261,11 @@ class BaseConfig:
         self.HANDOVER_TIME = env_str("HANDOVER_TIME", "07:00")
         self.HANDOVER_REMINDER_TIME = env_str("HANDOVER_REMINDER_TIME", "10:00")
         self.HANDOVER_CATCHUP_DAYS = env_int("HANDOVER_CATCHUP_DAYS", 7)
+        # The weekly triage-table list (handover.weekly), per Veilig Huis organisation: drafted
+        # each Monday at TRIAGE_LIST_TIME for the previous Monday-Sunday, sent to the organisation
+        # at TRIAGE_LIST_SEND_TIME (a supervisor may send it sooner); local times in TIMEZONE.
+        self.TRIAGE_LIST_TIME = env_str("TRIAGE_LIST_TIME", "08:00")
+        self.TRIAGE_LIST_SEND_TIME = env_str("TRIAGE_LIST_SEND_TIME", "10:00")
         self.AUDIT_RETENTION_DAYS = env_int("AUDIT_RETENTION_DAYS", 1825)
         self.AUDIT_ANCHOR_FILE = env_str("AUDIT_ANCHOR_FILE")  # the signed head, hourly
         self.REQUIRE_2FA = env_str("REQUIRE_2FA", "privileged")  # or "all"

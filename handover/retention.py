@@ -1,4 +1,5 @@
-"""Handover's part of retention: note content of anonymised incidents, and old packets."""
+"""Handover's part of retention: note content of anonymised incidents, and old packets and
+weekly triage lists (which follow the packets' PACKET_RETENTION_DAYS)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,29 @@ from sqlalchemy import delete, select, update
 from core import audit
 from core.db import db
 from handover.models import HandoverNote, HandoverPacket, packet_note
+from handover.weekly.models import TriageList, TriageListEntry
 
 
 def anonymise(incident_id: int, counts: Counter) -> None:
-    """Empty the content of an anonymised incident's handover notes."""
+    """Empty the content of an anonymised incident's handover notes and the reasons typed on
+    its weekly-list entries."""
     counts["handover_notes"] += db.session.execute(
         update(HandoverNote).where(HandoverNote.incident_id == incident_id).values(content={})
+    ).rowcount
+    counts["triage_list_reasons"] += db.session.execute(
+        update(TriageListEntry)
+        .where(
+            TriageListEntry.incident_id == incident_id,
+            (TriageListEntry.added_reason.is_not(None))
+            | (TriageListEntry.removed_reason.is_not(None)),
+        )
+        .values(added_reason=None, removed_reason=None)
     ).rowcount
 
 
 def purge_packets(as_of: dt.datetime, days: int, counts: Counter) -> None:
-    """Handover packets older than PACKET_RETENTION_DAYS lose their content (the note links)."""
+    """Handover packets older than PACKET_RETENTION_DAYS lose their content (the note links),
+    and so do weekly triage lists (their cases)."""
     old = (
         db.session.execute(
             select(HandoverPacket).where(
@@ -37,3 +50,25 @@ def purge_packets(as_of: dt.datetime, days: int, counts: Counter) -> None:
         packet.purged_at = as_of
         audit.record("anonymise", "handover_packet", packet.id, username="retention")
         counts["handover_packets"] += 1
+    purge_lists(as_of, days, counts)
+
+
+def purge_lists(as_of: dt.datetime, days: int, counts: Counter) -> None:
+    """Weekly triage lists drafted more than `days` ago lose their cases (the head stays)."""
+    old = (
+        db.session.execute(
+            select(TriageList.id).where(
+                TriageList.created_at < as_of - dt.timedelta(days=days),
+                TriageList.purged_at.is_(None),
+            )
+        )
+        .scalars()
+        .all()
+    )
+    for list_id in old:
+        db.session.execute(delete(TriageListEntry).where(TriageListEntry.list_id == list_id))
+        db.session.execute(
+            update(TriageList).where(TriageList.id == list_id).values(purged_at=as_of)
+        )
+        audit.record("anonymise", "triage_list", list_id, username="retention")
+        counts["triage_lists"] += 1

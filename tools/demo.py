@@ -10,6 +10,7 @@ from sqlalchemy import select
 from accounts import service as accounts
 from accounts.models import OrganisationKind, Role, User
 from core.db import db
+from core.progress import progress
 from dispatch import service as units
 from dispatch.models import Unit, UnitStatus
 
@@ -171,6 +172,12 @@ def seed() -> None:
     is_flag=True,
     help="Play even though Twilio is configured (assignments then text the units' phones).",
 )
+@click.option(
+    "--clean",
+    is_flag=True,
+    help="Play nothing: remove every exercise incident and what hangs off it.",
+)
+@click.option("--yes", is_flag=True, help="With --clean: do not ask for confirmation.")
 def night(
     calls: int,
     speed: float,
@@ -178,8 +185,11 @@ def night(
     base_url: str | None,
     seed: int | None,
     allow_sms: bool,
+    clean: bool,
+    yes: bool,
 ):
-    """Play a synthetic night of calls through the HTTP API of a running server."""
+    """Play a synthetic night of calls (all exercises) through the HTTP API of a running
+    server; with --clean, remove the exercise data instead."""
     import random
 
     from tools.simulator.driver import Options
@@ -187,7 +197,11 @@ def night(
 
     config = current_app.config["CONFIG"]
     if config.ENV_NAME == "production":
-        raise click.ClickException("refusing to play a synthetic night in production")
+        what = "remove exercise data" if clean else "play a synthetic night"
+        raise click.ClickException(f"refusing to {what} in production")
+    if clean:
+        clean_exercises(yes)
+        return
     if config.twilio_enabled and not allow_sms:
         raise click.ClickException(
             "Twilio is configured: every assignment would send a real SMS to the demo units' "
@@ -197,6 +211,31 @@ def night(
     options = Options(speed=speed, concurrency=concurrency)
     url = base_url or current_app.config["PUBLIC_BASE_URL"]
     run_night(current_app._get_current_object(), calls, seed, options, url)
+
+
+def clean_exercises(yes: bool) -> None:
+    """Remove every exercise incident and its rows (after confirmation); print the counts."""
+    from tools.simulator.clean import clean, exercise_ids
+
+    ids = exercise_ids()
+    if not ids:
+        click.echo("no exercise incidents: nothing to remove")
+        return
+    if not yes:
+        click.confirm(
+            f"remove {len(ids)} exercise incidents and everything that hangs off them?",
+            abort=True,
+        )
+    with progress("demo night --clean: incidents", len(ids), every=200) as step:
+        counts = clean(ids, step)
+    db.session.commit()
+    click.echo(f"removed {counts.pop('incident', 0)} exercise incidents")
+    units_freed = counts.pop("units_made_available", 0)
+    for table, n in sorted(counts.items()):
+        if n:
+            click.echo(f"  {table}: {n}")
+    if units_freed:
+        click.echo(f"{units_freed} units still on an exercise made available")
 
 
 def register_cli(app: Flask) -> None:

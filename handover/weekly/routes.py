@@ -1,7 +1,10 @@
-"""The weekly triage-table list's pages and API."""
+"""The weekly triage-table list's pages (the blueprint `bp`, registered by the app).
+
+The pages live in `handover.weekly.pages`; the list has no JSON API of its own.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from handover.weekly.pages import bp
 
-bp = Blueprint("weekly", __name__)
+__all__ = ["bp"]

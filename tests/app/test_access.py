@@ -11,6 +11,8 @@ from core.policies import Policy
 from tests.conftest import bearer, csrf_token, login, make_token, make_user
 from tests.handover.access_rows import PAGES as HANDOVER_PAGES
 from tests.handover.access_rows import ROWS as HANDOVER_ROWS
+from tests.handover.weekly_rows import PAGES as WEEKLY_PAGES
+from tests.handover.weekly_rows import ROWS as WEEKLY_ROWS
 from tests.triage.rows import PAGES as TRIAGE_PAGES
 from tests.triage.rows import ROWS as TRIAGE_ROWS
 
@@ -30,6 +32,7 @@ OFFICER_ONLY = {"anonymous": 401, **dict.fromkeys(ROLES, 403), "officer": 200}
 OFFICER_PAGE = {**OFFICER_ONLY, "anonymous": 302}
 PAGES = (
     HANDOVER_PAGES
+    + WEEKLY_PAGES
     + TRIAGE_PAGES
     + (
         "/login/2fa",
@@ -195,6 +198,7 @@ MATRIX = [
     ("POST", "/webhooks/twilio/sms", {"anonymous": 403, **dict.fromkeys(ROLES, 403)}),
     ("POST", "/webhooks/twilio/status", {"anonymous": 403, **dict.fromkeys(ROLES, 403)}),
     *HANDOVER_ROWS,
+    *WEEKLY_ROWS,
     *TRIAGE_ROWS,
     ("GET", "/api/v1/board", BOARD_ONLY),
     ("GET", "/api/v1/alarms", BOARD_ONLY),

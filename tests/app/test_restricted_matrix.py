@@ -113,6 +113,8 @@ class Night:
     alarm_id: int = 0
     referral_kind: str = "victim_support"
     person_id: int = 0
+    list_id: int = 0
+    entry_id: int = 0
     pages: dict[str, tuple[FlaskClient, str]] = field(default_factory=dict)
 
     def ids(self) -> dict[str, int | str]:
@@ -139,6 +141,8 @@ PARAMS = {  # a path parameter → the Night attribute holding R's object of tha
     "alarm_id": "alarm_id",  # the alarm for NT-11's free text about R
     "kind": "referral_kind",  # R's victim-support referral
     "person_id": "person_id",  # R's victim (its candidates, links and history)
+    "list_id": "list_id",  # the Veilig Huis's weekly triage list, to which a supervisor added R
+    "entry_id": "entry_id",  # R's case on that list
 }
 LISTINGS = {  # routes without parameters whose answer may include R
     "GET /api/v1/search": "past incidents by R's victim's name (QUERIES)",
@@ -154,6 +158,7 @@ LISTINGS = {  # routes without parameters whose answer may include R
     "POST /api/v1/me/position": "an officer's phone position (their unit may serve R)",
     "GET /morning": "a social worker's morning page",
     "GET /handover": "a social worker's packets and urgent notes",
+    "GET /triage-lists": "the weekly triage lists (a supervisor's: every organisation's)",
     "GET /api/v1/board": "the console's snapshot: queue, units, alarms",
     "GET /api/v1/alarms": "standing alarms, with the texts their viewer may read",
     "POST /api/v1/incidents/duplicates": "open incidents at R's address or from R's phone",
@@ -269,6 +274,13 @@ PARTNER_SHARES = {
     "GET /handover/packets/<int:packet_id>",
     "GET /handover/packets/<int:packet_id>/print",
 }
+# Where the Veilig Huis's reader gets R's case by design: a supervisor added it to its weekly
+# list (minimal data only: reference, district, levels, referrals, legal basis).
+LIST_SHARES = {
+    "GET /triage-lists/<int:list_id>",
+    "GET /triage-lists/<int:list_id>/print",
+    "POST /triage-lists/<int:list_id>/acknowledge",
+}
 
 
 @dataclass(frozen=True)
@@ -377,6 +389,29 @@ def work_on_r(night: Night) -> None:
     note = ok(client.post(f"/api/v1/incidents/{rid}/handover-notes", json=R_NOTE, headers=chef))
     night.note_id = note["id"]
     night.packet_id = build_packets(app, dt.date.fromisoformat(note["packet_date"]))
+    night.list_id, night.entry_id = weekly_list_with_r(night)
+
+
+def weekly_list_with_r(night: Night) -> tuple[int, int]:
+    """The Veilig Huis's list of R's week (the rules leave R out), R added by the supervisor
+    and the list sent; (list id, R's entry id)."""
+    from accounts import service as accounts
+    from accounts.actor import Actor
+    from handover.weekly import build, service, week
+    from handover.weekly.models import TriageList
+    from triage.models import Incident, TimelineSource
+
+    with night.app.app_context():
+        received = db.session.get(Incident, night.rid).received_at
+        monday = week.monday_of(received.astimezone(core_clock.zone()).date())
+        at = week.build_instant(monday, dt.time(8), core_clock.zone())
+        [list_id] = build.build_week(monday, at).built
+        row = db.session.get(TriageList, list_id)
+        chef = Actor(accounts.user_by_name("chef"), None, TimelineSource.CONSOLE)
+        entry = service.add_case(row, night.reference, "hoog risico", chef, at)
+        build.send_now(row, chef.user.id, at)
+        db.session.commit()
+        return list_id, entry.id
 
 
 def build_packets(app: Flask, day: dt.date) -> int:
@@ -446,6 +481,8 @@ def try_scoped(night: Night, probe: Probe, actor: str) -> list[str]:
     found = [f"leaks {', '.join(names)}"] if names else []
     if actor == "sw-caw" and probe.key in PARTNER_SHARES:
         return found  # its note, shared under the note's legal basis: the content rule only
+    if actor == "sw-vh" and probe.key in LIST_SHARES:
+        return found  # its weekly list, to which a supervisor added R: the content rule only
     missing = send(night, actor, probe.method, probe.path(dict.fromkeys(PARAMS, MISSING)), body)
     if got.status_code not in (401, 403, 404):
         found.append(f"status {got.status_code}")

@@ -85,10 +85,11 @@ class NightDriver:
         options: Options,
         out: Callable[[str], None] = print,
         session_factory: Callable[[], requests.Session] = requests.Session,
+        played: Callable[[int], None] = lambda n: None,
     ) -> None:
         self.urls = [u.rstrip("/") for u in base_urls]
         self.creds, self.options, self.out = credentials, options, out
-        self.session_factory = session_factory
+        self.session_factory, self.played = session_factory, played
         self.stats, self.stop = Stats(), threading.Event()
         self.run_id = uuid.uuid4().hex[:8]
         self.sms_by_webhook = bool(credentials.twilio_token)
@@ -146,6 +147,9 @@ class NightDriver:
             self.stats.error(f"call {call.index + 1}: {exc}")
             self.out(self.line(flow, error=str(exc)))
             self.let_go(flow)
+        finally:
+            with self._lock:  # a progress bar is not thread-safe
+                self.played(1)
 
     # --- steps --------------------------------------------------------------------------------
 

@@ -7,8 +7,10 @@ validates webhook signatures with. The tokens are revoked when the night is over
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
+from typing import IO
 
 import click
 import requests
@@ -19,6 +21,7 @@ from accounts import service as accounts
 from accounts.models import ApiToken
 from core import audit, clock
 from core.db import db
+from core.progress import progress
 from dispatch.models import Unit
 from tools.simulator.driver import Credentials, NightDriver, Options, summary
 from tools.simulator.model import Call
@@ -111,18 +114,39 @@ def header(calls: list[Call], seed: int, options: Options, url: str, creds: Cred
     )
 
 
+def above_bar(out: Callable, stream: IO[str]) -> Callable[[str], None]:
+    """`out`, clearing the terminal's line first when a progress bar is drawn there, so that
+    each call's line is printed above the bar (the bar redraws below it on the next step)."""
+    try:
+        bar = stream.isatty() and sys.stdout.isatty()  # (a log file gets no escape codes)
+    except (AttributeError, ValueError):
+        bar = False
+    return (lambda text: out(f"\r\x1b[K{text}")) if bar else out
+
+
 def run_night(
-    app: Flask, calls: int, seed: int, options: Options, base_url: str, out: Callable = click.echo
+    app: Flask,
+    calls: int,
+    seed: int,
+    options: Options,
+    base_url: str,
+    out: Callable = click.echo,
+    stream: IO[str] | None = None,
 ) -> dict:
-    """Plan and play the night, print one line per call and the summary; return the tally."""
+    """Plan and play the night, print one line per call and the summary; return the tally.
+
+    Progress (calls played / planned) goes to `stream` (stderr): a bar on a terminal, a count
+    line every ten calls in a log."""
+    stream = stream or sys.stderr
     check_server(base_url)
     plan = plan_night(seed, calls)
     creds, token_ids = issue_credentials(app)
     out(header(plan, seed, options, base_url, creds))
-    driver = NightDriver([base_url], creds, options, out=out)
     started = time.monotonic()
     try:
-        stats = driver.run(plan)
+        with progress("demo night: calls played", len(plan), every=10, stream=stream) as step:
+            line = above_bar(out, stream)
+            stats = NightDriver([base_url], creds, options, out=line, played=step).run(plan)
     finally:
         revoke(token_ids)
     for line in summary(stats, time.monotonic() - started):

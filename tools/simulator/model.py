@@ -98,8 +98,10 @@ class Call:
     note: Note | None = field(default=None)
 
     def intake_body(self) -> dict[str, Any]:
-        """The request body of `POST /incidents`."""
+        """The request body of `POST /incidents`: always an exercise (training stays training:
+        never in a packet, the weekly list or the statistics; `demo night --clean` removes it)."""
         return {
+            "exercise": True,
             "address": self.address,
             "caller_phone": self.caller_phone,
             "persons": [{k: v for k, v in vars(p).items() if v is not None} for p in self.persons],
