@@ -44,7 +44,7 @@ lint: $(DEVSTAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/mypy triage/scoring.py triage/instruments.py dispatch/ranking.py triage/canonical.py triage/keys.py triage/trajectory_table.py triage/aml.py dispatch/cap.py dispatch/eido.py dispatch/pidf.py
+	$(BIN)/mypy triage/scoring.py triage/instruments.py dispatch/ranking.py triage/canonical.py triage/keys.py triage/trajectory_table.py triage/aml.py dispatch/cap.py dispatch/eido.py dispatch/pidf.py stats/figures.py stats/periods.py stats/charts.py handover/weekly/selection.py handover/weekly/week.py
 
 bench: $(DEVSTAMP)
 	$(BIN)/python bench/run_all.py

@@ -33,6 +33,7 @@ SCRIPTS = {
     "memory": ["bench_memory.py", "--consoles", "500"],
     "sockets": ["bench_sockets.py", "--requests", "200"],
     "search": ["bench_search.py", "--incidents", "200000", "--samples", "400"],
+    "stats": ["bench_stats.py", "--incidents", "200000", "--runs", "5"],
 }
 
 

@@ -6,7 +6,8 @@ at rank ceil(p/100 * n) (1-based), always one of the observed values, never inte
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Iterable, Sequence
 
 NFPA_1225_TARGET_S = 60  # call processing: 90 % of calls within 60 s (NFPA 1225)
 SMALL_CELL = 5  # counts below this are suppressed in anything exported outside the police
@@ -33,3 +34,35 @@ def share_within(values: Sequence[float], limit: float = NFPA_1225_TARGET_S) -> 
 def suppress(count: int, threshold: int = SMALL_CELL) -> int | None:
     """A count as exported outside the police: 1..threshold-1 become None (0 stays 0)."""
     return None if 0 < count < threshold else count
+
+
+def seconds(value: float | None) -> float | None:
+    """A duration in seconds as shown: to the millisecond."""
+    return None if value is None else round(value, 3)
+
+
+def share(value: float | None) -> float | None:
+    """A share (0..1) as shown: four decimals."""
+    return None if value is None else round(value, 4)
+
+
+def durations(values: Sequence[float]) -> tuple[float | None, float | None, int]:
+    """The nearest-rank p50 and p90 (to the millisecond) and how many values there were."""
+    return (
+        seconds(percentile(values, 50)),
+        seconds(percentile(values, 90)),
+        len(values),
+    )
+
+
+def rate(count: int, calls: int) -> float | None:
+    """count/calls to four decimals, or None without calls."""
+    return share(count / calls) if calls else None
+
+
+def mix(pairs: Iterable[tuple[str, str]]) -> dict[str, dict[str, int]]:
+    """How many times each (instrument, level) pair occurs, nested and sorted by name."""
+    nested: dict[str, dict[str, int]] = {}
+    for (instrument, level), count in sorted(Counter(pairs).items()):
+        nested.setdefault(instrument, {})[level] = count
+    return nested

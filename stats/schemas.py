@@ -45,6 +45,75 @@ class CallProcessing(Output):
     assigned: int = Field(description="calls with a unit assigned: the durations counted")
 
 
+class Durations(Output):
+    """Seconds, nearest-rank percentiles over the assignments that reached that step."""
+
+    p50: float | None = Field(description="median, nearest-rank; null without values")
+    p90: float | None = Field(description="90th percentile, nearest-rank; null without values")
+    count: int = Field(description="assignments that reached the step: the durations counted")
+
+
+class Response(Output):
+    """Per assignment of a call in the period, seconds from that assignment's `assigned_at` to
+    the unit's answer. An assignment that never reached a step (released first, or a unit that
+    went on scene without reporting en route) does not count in that step."""
+
+    acknowledged: Durations = Field(
+        description="→ acknowledged: the unit's first answer (OK, en route or on scene)"
+    )
+    en_route: Durations = Field(
+        description="→ the unit's first 'en route' report on the call during the assignment"
+    )
+    on_scene: Durations = Field(
+        description="→ the unit's first 'on scene' report on the call during the assignment"
+    )
+
+
+class Sms(Output):
+    """Outgoing SMS (to units) about the calls in the period, by their current status."""
+
+    sent: int = Field(
+        description="handed to the SMS provider (or the local outbox), whatever came after: "
+        "delivered, undelivered or failed at the provider"
+    )
+    delivered: int = Field(
+        description="confirmed delivered (status delivered or delivered_locally)"
+    )
+    failed: int = Field(
+        description="failed or undelivered, including those never handed over (refused, or "
+        "out of attempts); SMS still pending are in none of the three"
+    )
+
+
+class Rate(Output):
+    """Calls with a property and their share of the period's calls."""
+
+    count: int = Field(description="calls with the property")
+    share: float | None = Field(description="count / calls (0..1, 4 decimals); null without calls")
+
+
+class Referrals(Output):
+    """Referrals (victim support, psychosocial support, VK) on the calls in the period."""
+
+    offered: int = Field(
+        description="offered to the person: status offered, accepted or declined (a "
+        "suggestion nobody offered and 'not offered' do not count)"
+    )
+    accepted: int = Field(description="accepted (the current answer)")
+
+
+class Pickups(Output):
+    """Morning handover packets picked up by the partner organisations. A night holds the
+    packet of the handover (07:00) that ends it; a week or month the packets whose handover
+    time falls in it."""
+
+    packets: int = Field(description="packets built for those handover times (empty ones too)")
+    on_time: int = Field(
+        description="acknowledged at or before the reminder time (HANDOVER_REMINDER_TIME, 10:00)"
+    )
+    share: float | None = Field(description="on_time / packets (4 decimals); null without packets")
+
+
 class Figures(Output):
     """The figures of one period."""
 
@@ -53,6 +122,23 @@ class Figures(Output):
     by_priority: dict[str, int] = Field(description="calls per priority (P1..P4)")
     by_district: dict[str, int] = Field(description="calls per district ('unknown' when none)")
     by_hour: list[int] = Field(description="calls per local (Brussels) hour of day, 0..23")
+    response_s: Response
+    escalations: int = Field(
+        description="escalation steps on the calls: re-page and supervisor alarm for a unit that "
+        "did not acknowledge, welfare check and unanswered welfare check"
+    )
+    sms: Sms
+    risk: dict[str, dict[str, int]] = Field(
+        description="instrument id → level → calls: each call's latest assessment per "
+        "instrument, the supervisor's override applied"
+    )
+    repeat: Rate = Field(description="calls flagged as repeat victimisation (escalation_pattern)")
+    order_in_force: Rate = Field(
+        description="calls flagged order_in_force (a protective order in force for the address "
+        "or a person); a flag lifted since (order revoked while the call was open) not counted"
+    )
+    referrals: Referrals
+    handover_pickups: Pickups
 
 
 class Group(Figures):

@@ -213,12 +213,27 @@ def night(app, client, clock) -> dict[str, Any]:
         db.session.commit()
     clock.set(local(2026, 11, 20, 8, 0))
     return {
+        "list_id": weekly_list(app, NIGHT),
         "who": who,
         "incident_id": inc["id"],
         "unit_id": unit_id,
         "packet_id": packet_id(app, CAW, NIGHT),
         "assignment_id": sent.get_json()["id"],
     }
+
+
+def weekly_list(app, day: dt.date) -> int:
+    """The Veilig Huis's weekly triage list of the night's week, drafted the Monday after."""
+    from core import clock as core_clock
+    from handover.weekly import build, week
+
+    with app.app_context():
+        monday = week.monday_of(day)
+        [list_id] = build.build_week(
+            monday, week.build_instant(monday, dt.time(8), core_clock.zone())
+        ).built
+        db.session.commit()
+    return list_id
 
 
 ROLES = {
@@ -247,7 +262,7 @@ def pages_for(app, role: str, ids: dict[str, int]) -> list[str]:
 
 
 def test_every_page_each_role_sees_is_dutch(app, night, looked_up):
-    ids = {k: night[k] for k in ("incident_id", "packet_id", "assignment_id")}
+    ids = {k: night[k] for k in ("incident_id", "packet_id", "assignment_id", "list_id")}
     problems: dict[str, list[str]] = {}
     shown = {}
     anonymous = app.test_client()

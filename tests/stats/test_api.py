@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from tests.dispatch.helpers import board, make_unit
-from tests.stats.helpers import BRUSSELS, brussels, call, last_sunday
+from tests.stats.helpers import brussels, call, fetch, last_sunday, local_today
 from tests.triage.helpers import new_incident
 
 URL = "/api/v1/statistics"
@@ -17,22 +17,6 @@ URL = "/api/v1/statistics"
 def supervisor(app, clock) -> dict[str, str]:
     """A supervisor's token headers."""
     return board(app, "sofie", "supervisor")
-
-
-def local_today(clock) -> dt.date:
-    """The frozen clock's date in Brussels."""
-    return clock.now().astimezone(BRUSSELS).date()
-
-
-def fetch(client, headers, first: dt.date, last: dt.date, group: str = "night") -> dict:
-    """The statistics for a range, asserting a 200."""
-    response = client.get(
-        URL,
-        query_string={"from": first.isoformat(), "to": last.isoformat(), "group": group},
-        headers=headers,
-    )
-    assert response.status_code == 200, response.get_json()
-    return response.get_json()
 
 
 def test_a_night_has_exact_call_processing_figures(app, client, clock, supervisor):
