@@ -61,11 +61,13 @@ def tie_selects(incident: Incident, on: tuple[str, ...] | None = None) -> dict[s
 
 
 def _before(incident: Incident, now: dt.datetime | None) -> list:
-    """Earlier than the incident (ties at one instant broken by id), within the window."""
+    """Earlier than the incident (ties at one instant broken by id), within the window, and as
+    real as it: an exercise never makes a real incident a repeat (training stays training)."""
     received = incident.received_at
     start = (now or received) - window()
     return [
         Incident.id != incident.id,
+        Incident.exercise.is_(bool(incident.exercise)),
         Incident.received_at >= start,
         or_(
             Incident.received_at < received,

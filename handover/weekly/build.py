@@ -44,8 +44,12 @@ class BuildResult:
 
 
 def organisations() -> list[Organisation]:
-    """The organisations that get a weekly list: every Veilig Huis the legal basis allows."""
-    query = select(Organisation).where(Organisation.kind == OrganisationKind.VEILIG_HUIS)
+    """The organisations that get a weekly list: every Veilig Huis cleared to receive case data
+    (`receives_handover`, as for the packets) that the legal basis allows."""
+    query = select(Organisation).where(
+        Organisation.kind == OrganisationKind.VEILIG_HUIS,
+        Organisation.receives_handover.is_(True),
+    )
     rows = db.session.execute(query.order_by(Organisation.id)).scalars()
     return [o for o in rows if sharing.may_share(BASIS, Consent.NOT_ASKED, str(o.kind))]
 
@@ -161,10 +165,9 @@ def _claim_send(list_id: int, now: dt.datetime, user_id: int | None, actor: str 
 
 
 def send_due(now: dt.datetime) -> int:
-    """Send every draft of the catch-up weeks whose send time has passed; commit."""
-    query = select(TriageList.id, TriageList.week_start).where(
-        TriageList.sent_at.is_(None), TriageList.week_start >= due_weeks(now)[0]
-    )
+    """Send every draft whose send time has passed, however old (a scheduler that was down
+    longer than the catch-up must not leave a draft unsent for ever); commit."""
+    query = select(TriageList.id, TriageList.week_start).where(TriageList.sent_at.is_(None))
     sent = 0
     for list_id, week_start in db.session.execute(query.order_by(TriageList.id)).all():
         if _send_due(week_start) <= now and _claim_send(list_id, now, None, "system"):

@@ -56,7 +56,7 @@ def lists_page():
 
 def _render(row: TriageList, action: str, template: str, problems=None, values=None, status=200):
     supervisor = access.is_supervisor()
-    if not supervisor and action == "view":
+    if not supervisor and action in ("view", "print"):  # printing it is picking it up
         service.pick_up(row, current_user.id, clock.now())
     shown = service.shown_entries(row, supervisor)
     audit.record(action, "triage_list", row.id, object_ids=[e.incident_id for e in shown])

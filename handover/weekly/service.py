@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from accounts.actor import Actor
 from core import audit
@@ -23,6 +24,7 @@ from triage.access import sees
 from triage.models import Incident
 
 REASON_MAX = 500
+REFERENCE_MAX = 32  # Incident.reference
 
 
 class ListError(DomainError):
@@ -77,7 +79,14 @@ def check_reason(reason: str | None) -> str:
 
 
 def _draft(row: TriageList) -> None:
-    if row.sent_at is not None:
+    """Lock the list's row while it is a draft (PostgreSQL: FOR UPDATE; the send's
+    compare-and-set then waits), so a change never lands on a list sent meanwhile; 409 if sent."""
+    still_draft = db.session.execute(
+        select(TriageList.id)
+        .where(TriageList.id == row.id, TriageList.sent_at.is_(None))
+        .with_for_update()
+    ).scalar_one_or_none()
+    if still_draft is None:
         raise _refuse(
             409, "conflict", "list", _l("This list was already sent; it can no longer change.")
         )
@@ -87,6 +96,8 @@ def _incident_to_add(reference: str | None, actor: Actor) -> Incident:
     text = (reference or "").strip().upper()
     if not text:
         raise _invalid("reference", _l("Give the incident's reference."))
+    if len(text) > REFERENCE_MAX or not text.isprintable():  # NUL: PostgreSQL text refuses it
+        raise _invalid("reference", _l("No incident with this reference."))
     incident = db.session.execute(
         select(Incident).where(Incident.reference == text)
     ).scalar_one_or_none()
@@ -115,11 +126,14 @@ def add_case(
         raise _invalid("reference", _l("This case is already on the list."))
     if entry is None:
         entry = TriageListEntry(list_id=row.id, incident_id=incident.id, reasons=[])
-        db.session.add(entry)
     entry.legal_basis = LegalBasis.CASE_CONSULTATION_458TER
     entry.added_at, entry.added_by_id, entry.added_reason = now, actor.user.id, text
     entry.removed_at = entry.removed_by_id = entry.removed_reason = None
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a second supervisor adding it at the same moment
+            db.session.add(entry)
+    except IntegrityError:
+        raise _invalid("reference", _l("This case is already on the list.")) from None
     audit.record("add", "triage_list", row.id, object_ids=[incident.id])
     return entry
 
@@ -175,8 +189,25 @@ def acknowledge(row: TriageList, user_id: int, now: dt.datetime) -> bool:
 
 
 def shown_entries(row: TriageList, supervisor: bool) -> list[TriageListEntry]:
-    """The entries a reader sees: all for a supervisor, the cases not removed for the rest."""
-    return [e for e in row.entries if supervisor or e.removed_at is None]
+    """The entries a reader sees: all for a supervisor; for the organisation, the cases not
+    removed, less those restricted since the rules chose them (a restricted case reaches a
+    partner only when a supervisor put it on the list)."""
+    if supervisor:
+        return list(row.entries)
+    kept = [e for e in row.entries if e.removed_at is None]
+    chosen_by_rules = [e.incident_id for e in kept if e.added_by_id is None]
+    restricted = (
+        set(
+            db.session.execute(
+                select(Incident.id).where(
+                    Incident.id.in_(chosen_by_rules), Incident.restricted.is_(True)
+                )
+            ).scalars()
+        )
+        if chosen_by_rules
+        else set()
+    )
+    return [e for e in kept if e.added_by_id is not None or e.incident_id not in restricted]
 
 
 def lists_of(organisation_id: int | None, since: dt.date, sent_only: bool) -> list[TriageList]:

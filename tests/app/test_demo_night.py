@@ -8,6 +8,7 @@ import pytest
 import requests
 from sqlalchemy import func, insert, select, update
 
+from accounts import service as accounts
 from accounts.actor import Actor
 from accounts.models import User
 from core.audit.chain import verify_chain
@@ -20,7 +21,7 @@ from tools.demo import seed_organisations, seed_units, seed_users
 from tools.flask_adapter import FlaskAdapter
 from tools.simulator.clean import _conditions, dependants
 from tools.simulator.driver import NightDriver, Options
-from tools.simulator.local import issue_credentials
+from tools.simulator.local import TOKEN_NAME, issue_credentials
 from tools.simulator.plan import plan_night
 from triage.models import Incident, Person, PersonRecord, TimelineEvent
 
@@ -130,11 +131,21 @@ def link_persons_and_packet(real: int, drills: list[int]) -> None:
         db.session.execute(insert(packet_note).values(packet_id=packet, note_id=note))
 
 
+def demo_token(username: str = "dispatcher") -> int:
+    """A token of the kind a demo night issues (its exercises are the ones --clean removes)."""
+    user = db.session.execute(select(User).where(User.username == username)).scalar_one()
+    token, _ = accounts.create_token(user, TOKEN_NAME, [], expires_days=1)
+    db.session.flush()
+    return token.id
+
+
 def test_clean_frees_a_unit_left_on_an_exercise_by_an_interrupted_night(app, runner):
     with app.app_context():
         seed_organisations(), seed_users(), seed_units()
         user = db.session.execute(select(User).where(User.username == "dispatcher")).scalar_one()
-        incident = Incident(reference="NW-2031-000001", exercise=True, flags=[])
+        incident = Incident(
+            reference="NW-2031-000001", exercise=True, flags=[], created_by_token_id=demo_token()
+        )
         db.session.add(incident)
         db.session.flush()
         unit = db.session.execute(select(Unit).where(Unit.call_sign == "NT-11")).scalar_one()
@@ -164,7 +175,11 @@ def test_clean_is_refused_in_production_and_asks_first(
     if env == "production":
         monkeypatch.setattr(app.config["CONFIG"], "ENV_NAME", "production")
     with app.app_context():
-        db.session.add(Incident(reference="NW-2031-000002", exercise=True, flags=[]))
+        seed_organisations(), seed_users()
+        token = demo_token()
+        db.session.add(
+            Incident(reference="NW-2031-000002", exercise=True, flags=[], created_by_token_id=token)
+        )
         db.session.commit()
 
     result = runner.invoke(args=["demo", "night", "--clean"], input=answer)
@@ -175,3 +190,35 @@ def test_clean_is_refused_in_production_and_asks_first(
         assert "remove 1 exercise incidents" in result.output
     with app.app_context():
         assert db.session.execute(select(func.count(Incident.id))).scalar_one() == 1
+
+
+def test_clean_keeps_an_exercise_taken_by_hand_and_one_under_legal_hold(app, runner):
+    """Only a demo night's own exercises go: the flag cannot be corrected after intake, so a
+    real call wrongly marked as an exercise, or one a court froze, must never vanish."""
+    with app.app_context():
+        seed_organisations(), seed_users()
+        token = demo_token()
+        db.session.add_all(
+            [
+                Incident(reference="NW-2031-000003", exercise=True, flags=[]),
+                Incident(
+                    reference="NW-2031-000004",
+                    exercise=True,
+                    flags=[],
+                    legal_hold=True,
+                    created_by_token_id=token,
+                ),
+                Incident(
+                    reference="NW-2031-000005", exercise=True, flags=[], created_by_token_id=token
+                ),
+            ]
+        )
+        db.session.commit()
+
+    result = runner.invoke(args=["demo", "night", "--clean", "--yes"])
+
+    assert result.exit_code == 0, result.output
+    assert "removed 1 exercise incidents" in result.output
+    with app.app_context():
+        left = db.session.execute(select(Incident.reference).order_by(Incident.id)).scalars()
+        assert list(left) == ["NW-2031-000003", "NW-2031-000004"]

@@ -9,10 +9,11 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from accounts.models import Organisation
 from core.db import db
 from handover.weekly import build
-from handover.weekly.models import TriageListEntry
-from tests.conftest import csrf_token, login
+from handover.weekly.models import TriageList, TriageListEntry
+from tests.conftest import csrf_token, login, make_org
 from tests.handover.helpers import audits, people
 from tests.handover.weekly_helpers import at, case, list_id, week_of
 from triage.models import Incident
@@ -146,3 +147,60 @@ def test_a_restricted_case_reaches_the_list_only_when_a_supervisor_adds_it(app, 
 def _entries(app) -> list[TriageListEntry]:
     with app.app_context():
         return list(db.session.execute(select(TriageListEntry)).scalars())
+
+
+def test_a_case_restricted_after_the_draft_never_reaches_the_veilig_huis(app, night):
+    """Restricted after the rules chose it (the suspect turns out to be a colleague): the
+    partner's list and print view leave it out; the supervisor still sees it."""
+    with app.app_context():
+        db.session.get(Incident, night["high"]).restricted = True
+        db.session.commit()
+        build.send_due(night["clock"].now() + dt.timedelta(hours=2))
+    ref = reference(app, night["high"])
+    reader, _ = session(app, "sw-vh")
+    for path in ("", "/print"):
+        page = reader.get(f"/triage-lists/{night['list']}{path}")
+        assert page.status_code == 200 and ref not in page.get_data(as_text=True)
+    els, _ = session(app, "els")
+    assert ref in els.get(f"/triage-lists/{night['list']}").get_data(as_text=True)
+
+
+def test_printing_the_list_counts_as_picking_it_up(app, night):
+    with app.app_context():
+        build.send_due(night["clock"].now() + dt.timedelta(hours=2))
+    reader, _ = session(app, "sw-vh")
+    assert reader.get(f"/triage-lists/{night['list']}/print").status_code == 200
+    with app.app_context():
+        assert db.session.get(TriageList, night["list"]).picked_up_at is not None
+
+
+@pytest.mark.parametrize("typed", ["NW\x00", "NW-" + "9" * 40])
+def test_an_odd_reference_is_a_field_error_not_a_crash(app, night, typed):
+    els, token = session(app, "els")
+    refused = els.post(
+        f"/triage-lists/{night['list']}/entries",
+        data={"csrf_token": token, "reference": typed, "reason": "derde melding"},
+    )
+    assert refused.status_code == 422
+    assert "Geen incident met deze referentie." in refused.get_data(as_text=True)
+
+
+def test_a_veilig_huis_not_cleared_for_case_data_gets_no_list(app, clock, monkeypatch):
+    """Only an organisation cleared to receive case data (as for the packets) gets a list:
+    a Veilig Huis an admin has just created, or a paused one, gets none."""
+    monkeypatch.setitem(app.config, "TRIAGE_LIST_TIME", "08:00")
+    people(app)
+    make_org(app, "veilig-huis-test", "veilig_huis")
+    with app.app_context():
+        paused = db.session.execute(
+            select(Organisation).where(Organisation.slug == "veilig-huis-test")
+        ).scalar_one()
+        paused.receives_handover = False
+        paused.created_at = clock.now() - dt.timedelta(days=60)
+        db.session.commit()
+    week = week_of(clock.now()) - ONE_WEEK
+    case(app, at(week, 2, 3), [("dash", "high")])
+    with app.app_context():
+        built = build.build_week(week, at(week, 7, 8, 5)).built
+        orgs = {db.session.get(TriageList, i).organisation.slug for i in built}
+    assert "veilig-huis-test" not in orgs and len(orgs) == 1

@@ -227,3 +227,15 @@ def test_an_anonymised_incident_ties_no_later_call(app, client, an, clock):
         gone = db.session.get(Incident, old["id"])
         assert gone.address_key is None and gone.address_index is None
     assert prior(client, an, call(client, an, SPELLINGS[1])) == {}
+
+
+def test_exercises_never_make_a_real_call_a_repeat_nor_the_other_way(client, an):
+    """Training stays training: two drills at a real home do not flag the real call there (it
+    would reach the weekly triage list as a repeat), and real calls never count for a drill."""
+    drills = [call(client, an, SPELLINGS[0], exercise=True) for _ in range(2)]
+    real = call(client, an, SPELLINGS[1])
+    assert FLAG not in real["flags"] and real["priority"] == "P3"
+    assert prior(client, an, real) == {}
+    third_drill = call(client, an, SPELLINGS[2], exercise=True)
+    assert FLAG in third_drill["flags"]  # the drill's own history still escalates the drill
+    assert set(prior(client, an, third_drill)) == {d["id"] for d in drills}

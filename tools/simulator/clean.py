@@ -21,6 +21,7 @@ from collections.abc import Callable
 from sqlalchemy import ColumnElement, Table, delete, exists, or_, select
 
 from accounts.actor import Actor
+from accounts.models import ApiToken
 from core import audit, clock
 from core.db import db
 from dispatch import events as dispatch_events
@@ -35,9 +36,18 @@ WHO = "demo night --clean"
 
 
 def exercise_ids() -> list[int]:
-    """The ids of every exercise incident, oldest first."""
-    query = select(Incident.id).where(Incident.exercise.is_(True)).order_by(Incident.id)
-    return list(db.session.execute(query).scalars())
+    """The ids of the exercise incidents a demo night made (through its `demo-night` tokens),
+    oldest first. An exercise a dispatcher took by hand, or one under legal hold, stays: the
+    flag cannot be corrected after intake, and a real call wrongly marked must not vanish."""
+    from tools.simulator.local import TOKEN_NAME
+
+    demo_tokens = select(ApiToken.id).where(ApiToken.name == TOKEN_NAME)
+    query = select(Incident.id).where(
+        Incident.exercise.is_(True),
+        Incident.legal_hold.is_not(True),
+        Incident.created_by_token_id.in_(demo_tokens),
+    )
+    return list(db.session.execute(query.order_by(Incident.id)).scalars())
 
 
 def dependants() -> list[tuple[Table, list]]:
