@@ -333,6 +333,11 @@ class BaseConfig:
         # The night the statistics count by (Europe/Brussels hours): 22:00 to 07:00.
         self.NIGHT_START_HOUR = env_int("NIGHT_START_HOUR", 22)
         self.NIGHT_END_HOUR = env_int("NIGHT_END_HOUR", 7)
+        for name in ("NIGHT_START_HOUR", "NIGHT_END_HOUR"):
+            if not 0 <= getattr(self, name) <= 23:
+                raise ConfigError(f"{name} must be an hour from 0 to 23")
+        if self.NIGHT_START_HOUR == self.NIGHT_END_HOUR:
+            raise ConfigError("NIGHT_START_HOUR and NIGHT_END_HOUR must differ")
         # Who Nachtwacht is in the CAP and EIDO messages it sends (sender, agency id).
         self.EXCHANGE_SENDER = env_str("EXCHANGE_SENDER", "nachtwacht@politie.antwerpen.be")
         self.RANKING_SPEED_KMH = env_float("RANKING_SPEED_KMH", 40.0)

@@ -1,14 +1,20 @@
 """The statistics as exported for use outside the police: the small-cell rule and the CSV.
 
-Every count from 1 to 4 is shown as "<5" (stats.figures.suppress), and a percentile or share
-computed from fewer than 5 values, or whose numerator is such a small count, is left out. The
-figures are plain dicts (`StatisticsRead.model_dump()`); figures another release adds appear as
-columns once the totals carry them. Aggregates only: no reference, name or narrative exists in
-the data, and none is added here.
+`protect` applies the rule once, to the figures themselves, and both the CSV and the print view
+write what it returns:
+- every count from 1 to 4 becomes "<5" (primary suppression, stats.figures.suppress);
+- wherever a hidden count could be worked out by subtraction — a row's calls against its
+  priorities, its hours or its districts, and the total against the groups — one more count of
+  that sum is hidden, shown as "x" (secondary suppression), until no sum has a lone hidden cell;
+- a median or share is left out when its basis is under 5 or hidden, when its numerator or the
+  rest (basis − numerator) is 1 to 4 or hidden, and a p90 needs 10 values (below that it is the
+  largest value: one call's own time).
+Aggregates only: no reference, name or narrative exists in the data, and none is added here.
 """
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
 import re
@@ -19,6 +25,8 @@ from typing import Any
 from stats.figures import SMALL_CELL, suppress
 
 SUPPRESSED = "<5"
+HIDDEN = "x"  # a count of 5 or more hidden so that a "<5" elsewhere cannot be worked out
+P90_BASIS = 10  # below this the nearest-rank p90 is the largest value
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PRIORITIES = ("P1", "P2", "P3", "P4")
 STAGES = ("acknowledged", "en_route", "on_scene")
@@ -48,11 +56,6 @@ def count_out(count: Any) -> str:
     return SUPPRESSED if small(count) else str(count)
 
 
-def measure_allowed(basis: Any, part: Any = None) -> bool:
-    """Whether a percentile or share may leave the police: enough values, no small numerator."""
-    return isinstance(basis, int) and basis >= SMALL_CELL and not small(part)
-
-
 @dataclass(frozen=True)
 class Column:
     """One CSV column: a stable English name, what kind of figure, how to read it."""
@@ -60,33 +63,24 @@ class Column:
     name: str
     kind: str  # "text", "count", "seconds" or "share"
     get: Getter
-    basis: Getter | None = None  # how many values a percentile or share is computed from
-    part: Getter | None = None  # a share's numerator (a count)
 
     def cell(self, figures: Mapping[str, Any]) -> str:
-        """The column's value for one row, under the small-cell rule."""
+        """The column's value for one row of protected figures ("<5", "x" and left-out
+        measures are already in them)."""
         value = self.get(figures)
-        if self.kind == "count":
-            return count_out(value)
-        if self.kind in ("seconds", "share"):
-            basis = self.basis(figures) if self.basis else None
-            part = self.part(figures) if self.part else None
-            if value is None or not measure_allowed(basis, part):
-                return ""
-            return f"{value:.4f}" if self.kind == "share" else f"{value:g}"
-        return "" if value is None else str(value)
+        if value is None:
+            return ""
+        if isinstance(value, str):
+            return value
+        if self.kind == "share":
+            return f"{value:.4f}"
+        if self.kind == "seconds":
+            return f"{value:g}"
+        return str(value)
 
 
 def _path(*path: str) -> Getter:
     return lambda f: dig(f, *path)
-
-
-def _met_count(figures: Mapping[str, Any]) -> int | None:
-    share, assigned = (
-        dig(figures, "call_processing_s", "met_60s"),
-        dig(figures, "call_processing_s", "assigned"),
-    )
-    return None if share is None or assigned is None else round(share * assigned)
 
 
 def slug(text: str) -> str:
@@ -96,29 +90,33 @@ def slug(text: str) -> str:
 
 def base_columns(totals: Mapping[str, Any]) -> list[Column]:
     """The columns every release has: calls, priorities, call processing, hours, districts."""
-    processing = _path("call_processing_s", "assigned")
     return [
         Column("group", "text", _path("label")),
         Column("start_utc", "text", _path("start")),
         Column("end_utc", "text", _path("end")),
         Column("calls", "count", _path("calls")),
         *[Column(f"calls_{p.lower()}", "count", _count_of("by_priority", p)) for p in PRIORITIES],
-        Column("call_processing_assigned", "count", processing),
-        Column("call_processing_p50_s", "seconds", _path("call_processing_s", "p50"), processing),
-        Column("call_processing_p90_s", "seconds", _path("call_processing_s", "p90"), processing),
-        Column(
-            "call_processing_within_60s_share",
-            "share",
-            _path("call_processing_s", "met_60s"),
-            processing,
-            _met_count,
-        ),
+        Column("call_processing_assigned", "count", _path("call_processing_s", "assigned")),
+        Column("call_processing_p50_s", "seconds", _path("call_processing_s", "p50")),
+        Column("call_processing_p90_s", "seconds", _path("call_processing_s", "p90")),
+        Column("call_processing_within_60s_share", "share", _path("call_processing_s", "met_60s")),
         *[Column(f"calls_hour_{h:02d}", "count", _hour(h)) for h in range(24)],
         *[
-            Column(f"calls_district_{slug(d)}", "count", _count_of("by_district", d))
-            for d in sorted(totals.get("by_district") or {})
+            Column(f"calls_district_{name}", "count", _count_of("by_district", d))
+            for d, name in unique_slugs(sorted(totals.get("by_district") or {}))
         ],
     ]
+
+
+def unique_slugs(names: list[str]) -> list[tuple[str, str]]:
+    """Each name with a machine name no other one has ("sint_andries", "sint_andries_2")."""
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        base = slug(name)
+        seen[base] = seen.get(base, 0) + 1
+        out.append((name, base if seen[base] == 1 else f"{base}_{seen[base]}"))
+    return out
 
 
 def _count_of(key: str, name: str) -> Getter:
@@ -134,11 +132,10 @@ def extra_columns(totals: Mapping[str, Any]) -> list[Column]:
     columns: list[Column] = []
     if isinstance(totals.get("response_s"), Mapping):
         for stage in STAGES:
-            n = _path("response_s", stage, "count")
             columns += [
-                Column(f"response_{stage}_count", "count", n),
-                Column(f"response_{stage}_p50_s", "seconds", _path("response_s", stage, "p50"), n),
-                Column(f"response_{stage}_p90_s", "seconds", _path("response_s", stage, "p90"), n),
+                Column(f"response_{stage}_count", "count", _path("response_s", stage, "count")),
+                Column(f"response_{stage}_p50_s", "seconds", _path("response_s", stage, "p50")),
+                Column(f"response_{stage}_p90_s", "seconds", _path("response_s", stage, "p90")),
             ]
     if "escalations" in totals:
         columns.append(Column("escalations", "count", _path("escalations")))
@@ -150,28 +147,17 @@ def extra_columns(totals: Mapping[str, Any]) -> list[Column]:
             columns.append(Column(name, "count", _risk_of(instrument, level)))
     for key in ("repeat", "order_in_force"):
         if isinstance(totals.get(key), Mapping):
-            count = _path(key, "count")
             columns += [
-                Column(f"{key}_count", "count", count),
-                Column(f"{key}_share", "share", _path(key, "share"), _path("calls"), count),
+                Column(f"{key}_count", "count", _path(key, "count")),
+                Column(f"{key}_share", "share", _path(key, "share")),
             ]
     if isinstance(totals.get("referrals"), Mapping):
         columns += [Column(f"referrals_{k}", "count", _path("referrals", k)) for k in _REFERRALS]
     if isinstance(totals.get("handover_pickups"), Mapping):
-        packets, on_time = (
-            _path("handover_pickups", "packets"),
-            _path("handover_pickups", "on_time"),
-        )
         columns += [
-            Column("handover_packets", "count", packets),
-            Column("handover_on_time", "count", on_time),
-            Column(
-                "handover_on_time_share",
-                "share",
-                _path("handover_pickups", "share"),
-                packets,
-                on_time,
-            ),
+            Column("handover_packets", "count", _path("handover_pickups", "packets")),
+            Column("handover_on_time", "count", _path("handover_pickups", "on_time")),
+            Column("handover_on_time_share", "share", _path("handover_pickups", "share")),
         ]
     return columns
 
@@ -210,7 +196,8 @@ def _iso(value: Any) -> Any:
 
 
 def csv_text(statistics: Mapping[str, Any]) -> str:
-    """The CSV: a header, one row per group, then the total row; every cell suppressed."""
+    """The CSV: a header, one row per group, then the total row; the small-cell rule applied."""
+    statistics = protect(statistics)
     cols = columns(statistics)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -219,3 +206,174 @@ def csv_text(statistics: Mapping[str, Any]) -> str:
         row = {**row, "start": _iso(row.get("start")), "end": _iso(row.get("end"))}
         writer.writerow([neutralise(c.cell(row)) for c in cols])
     return out.getvalue()
+
+
+# --- the small-cell rule over the whole table --------------------------------------------------
+
+Path = tuple[Any, ...]
+Cell = tuple[int, Path]  # (row: the groups in order, then the total), the figure's path
+
+
+def count_paths(totals: Mapping[str, Any]) -> list[Path]:
+    """Every count the exports carry, as paths into the figures."""
+    paths: list[Path] = [
+        ("calls",),
+        *[("by_priority", p) for p in PRIORITIES],
+        *[("by_hour", h) for h in range(24)],
+        *[("by_district", d) for d in sorted(totals.get("by_district") or {})],
+        ("call_processing_s", "assigned"),
+    ]
+    if isinstance(totals.get("response_s"), Mapping):
+        paths += [("response_s", stage, "count") for stage in STAGES]
+    if "escalations" in totals:
+        paths.append(("escalations",))
+    if isinstance(totals.get("sms"), Mapping):
+        paths += [("sms", k) for k in _SMS]
+    for instrument, levels in sorted((totals.get("risk") or {}).items()):
+        paths += [("risk", instrument, level) for level in sorted(levels or {})]
+    paths += [
+        (k, "count") for k in ("repeat", "order_in_force") if isinstance(totals.get(k), Mapping)
+    ]
+    if isinstance(totals.get("referrals"), Mapping):
+        paths += [("referrals", k) for k in _REFERRALS]
+    if isinstance(totals.get("handover_pickups"), Mapping):
+        paths += [("handover_pickups", "packets"), ("handover_pickups", "on_time")]
+    return paths
+
+
+def _get(row: Any, path: Path) -> Any:
+    for key in path:
+        if isinstance(row, Mapping):
+            row = row.get(key)
+        elif isinstance(row, list) and isinstance(key, int) and key < len(row):
+            row = row[key]
+        else:
+            return None
+    return row
+
+
+def _set(row: Any, path: Path, value: Any) -> None:
+    for key in path[:-1]:
+        row = row.setdefault(key, {})
+    row[path[-1]] = value
+
+
+Sum = tuple[Cell, list[Cell], bool]  # (whole, parts, whether other unpublished parts exist)
+
+
+def _sums(totals: Mapping[str, Any], rows: int) -> list[Sum]:
+    """The sums the exports show: a row's calls = its priorities = its hours = its districts,
+    the total of every count = the groups' counts; and the subsets, whose unpublished rest is
+    a count too (calls − repeat calls, calls − calls with a unit, packets − on time, …)."""
+    districts = sorted(totals.get("by_district") or {})
+    parts = [
+        [("by_priority", p) for p in PRIORITIES],
+        [("by_hour", h) for h in range(24)],
+        [("by_district", d) for d in districts],
+    ]
+    subsets: list[tuple[Path, Path]] = [(("calls",), ("call_processing_s", "assigned"))]
+    subsets += [
+        (("calls",), (key, "count"))
+        for key in ("repeat", "order_in_force")
+        if isinstance(totals.get(key), Mapping)
+    ]
+    if isinstance(totals.get("referrals"), Mapping):
+        subsets.append((("referrals", "offered"), ("referrals", "accepted")))
+    if isinstance(totals.get("handover_pickups"), Mapping):
+        subsets.append((("handover_pickups", "packets"), ("handover_pickups", "on_time")))
+    sums: list[Sum] = []
+    for r in range(rows):
+        sums += [((r, ("calls",)), [(r, p) for p in part], False) for part in parts]
+        sums += [((r, whole), [(r, part)], True) for whole, part in subsets]
+    total = rows - 1
+    if total > 0:
+        sums += [((total, p), [(r, p) for r in range(total)], False) for p in count_paths(totals)]
+    return sums
+
+
+def whole_rest(values: Mapping[Cell, int], whole: Cell, parts: list[Cell]) -> int:
+    """What a sum holds beyond its published parts."""
+    return values.get(whole, 0) - sum(values.get(c, 0) for c in parts)
+
+
+def hidden_cells(values: Mapping[Cell, int], sums: list[Sum]) -> set[Cell]:
+    """The counts to hide: 1 to 4, and then, for each sum with a lone hidden cell (a subset's
+    unpublished rest of 1 to 4 counts as one), the smallest other non-zero part, or the sum
+    itself, until no sum gives a hidden count away."""
+    hidden = {cell for cell, value in values.items() if small(value)}
+    changed = True
+    while changed:
+        changed = False
+        for whole, parts, partial in sums:
+            cells = [whole, *parts]
+            if partial and not small(whole_rest(values, whole, parts)):
+                continue  # an unpublished rest of 0 or 5+ tells nothing and hides nothing
+            if sum(cell in hidden for cell in cells) + int(partial) != 1:
+                continue
+            open_parts = [c for c in parts if c not in hidden and values.get(c, 0) > 0]
+            if open_parts:
+                hidden.add(min(open_parts, key=lambda c: (values.get(c, 0), str(c))))
+            elif whole not in hidden:
+                hidden.add(whole)
+            else:
+                continue
+            changed = True
+    return hidden
+
+
+def _measures(row: dict[str, Any], shown: Callable[[Path], int | None]) -> None:
+    """Leave out each median, percentile and share the rule does not allow (in place)."""
+
+    def enough(basis: int | None, least: int = SMALL_CELL) -> bool:
+        return basis is not None and basis >= least
+
+    def share_ok(basis: int | None, part: int | None) -> bool:
+        return enough(basis) and part is not None and not small(basis - part)  # type: ignore[operator]
+
+    processing = row.get("call_processing_s") or {}
+    assigned = shown(("call_processing_s", "assigned"))
+    met = processing.get("met_60s")
+    met_part = None if met is None or assigned is None else round(met * assigned)
+    if met is not None and not (share_ok(assigned, met_part) and not small(met_part)):
+        processing["met_60s"] = None
+    _percentiles(processing, assigned, enough)
+    for stage in STAGES if isinstance(row.get("response_s"), Mapping) else ():
+        _percentiles(row["response_s"][stage], shown(("response_s", stage, "count")), enough)
+    pairs = [("repeat", ("calls",)), ("order_in_force", ("calls",))]
+    for key, basis_path in pairs:
+        if isinstance(row.get(key), Mapping) and not share_ok(
+            shown(basis_path), shown((key, "count"))
+        ):
+            row[key]["share"] = None
+    pickups = row.get("handover_pickups")
+    if isinstance(pickups, Mapping) and not share_ok(
+        shown(("handover_pickups", "packets")), shown(("handover_pickups", "on_time"))
+    ):
+        pickups["share"] = None
+
+
+def _percentiles(figures: dict[str, Any], basis: int | None, enough: Callable[..., bool]) -> None:
+    if not enough(basis):
+        figures["p50"] = None
+    if not enough(basis, P90_BASIS):
+        figures["p90"] = None
+
+
+def protect(statistics: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the statistics under the small-cell rule (see the module docstring): hidden
+    counts become "<5" or "x", measures the rule forbids become None."""
+    out = copy.deepcopy(dict(statistics))
+    rows: list[dict[str, Any]] = [*out.get("groups", []), out]
+    paths = count_paths(statistics)
+    values = {(r, path): int(_get(row, path) or 0) for r, row in enumerate(rows) for path in paths}
+    hidden = hidden_cells(values, _sums(statistics, len(rows)))
+    for r, row in enumerate(rows):
+
+        def shown(path: Path, r: int = r) -> int | None:
+            return None if (r, path) in hidden else values.get((r, path))
+
+        _measures(row, shown)
+        for path in paths:
+            if (r, path) in hidden:
+                _set(row, path, SUPPRESSED if small(values[(r, path)]) else HIDDEN)
+    return out

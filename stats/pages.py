@@ -33,27 +33,29 @@ HOURS = [(18 + n) % 24 for n in range(24)]  # from 18:00: the night (22-07) in o
 
 @dataclass(frozen=True)
 class Show:
-    """How a figure is written on a page; `outside`: under the small-cell rule (print view)."""
+    """How a figure is written on a page. The print view writes figures `export.protect` has
+    already put under the small-cell rule: a hidden count is its mark ("<5", "x"), a measure
+    the rule forbids is None."""
 
     outside: bool = False
 
     def count(self, value: Any) -> str:
-        """A count in the user's notation, "<5" for 1..4 outside the police."""
+        """A count in the user's notation (or the rule's mark)."""
         if value is None:
             return "—"
-        if self.outside and export.small(value):
-            return export.SUPPRESSED
+        if isinstance(value, str):
+            return value
         return format_decimal(value)
 
-    def seconds(self, value: Any, basis: Any = None) -> str:
-        """A duration in seconds, left out outside the police when counted over fewer than 5."""
-        if value is None or (self.outside and not export.measure_allowed(basis)):
+    def seconds(self, value: Any) -> str:
+        """A duration in seconds."""
+        if value is None:
             return "—"
         return _("%(n)s s", n=format_decimal(round(value, 1)))
 
-    def share(self, value: Any, basis: Any = None, part: Any = None) -> str:
-        """A share as a percentage, left out outside the police when the rule says so."""
-        if value is None or (self.outside and not export.measure_allowed(basis, part)):
+    def share(self, value: Any) -> str:
+        """A share as a percentage."""
+        if value is None:
             return "—"
         return format_percent(value, "#,##0%")
 
@@ -63,7 +65,8 @@ def group_label(group: str, label: str) -> str:
     if group == "night":
         return _("night of %(date)s", date=label)
     if group == "week":
-        return _("week %(week)s", week=int(label.rsplit("W", 1)[-1]))
+        year, week = label.split("-W")
+        return _("week %(week)s of %(year)s", week=int(week), year=year)
     year, month = (int(part) for part in label.split("-"))
     return format_date(dt.date(year, month, 1), "LLLL yyyy")
 
@@ -186,7 +189,11 @@ def print_view():
         return _invalid(values, problems)
     stats = _statistics(query)
     _audit_export(stats, "print")
-    return render_template("stats/print.html", **_context(stats, outside=True))
+    context = _context(stats, outside=True)  # ordered by the exact counts, then protected:
+    protected = export.protect(stats)
+    context["stats"] = protected
+    context["districts"] = [(d, protected["by_district"][d]) for d, _n in context["districts"]]
+    return render_template("stats/print.html", **context)
 
 
 def _audit_export(stats: dict[str, Any], how: str) -> None:

@@ -10,6 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from core.schemas import Input, Output
 
 MAX_DAYS = 400
+EARLIEST, LATEST = dt.date(2000, 1, 1), dt.date(2199, 12, 31)
 
 
 class StatisticsQuery(Input):
@@ -19,6 +20,14 @@ class StatisticsQuery(Input):
     from_: dt.date | None = Field(None, alias="from", description="first date (YYYY-MM-DD)")
     to: dt.date | None = Field(None, description="last date (YYYY-MM-DD), included")
     group: Literal["night", "week", "month"] = Field("night", description="how to group")
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _in_service_years(cls, day: dt.date | None) -> dt.date | None:
+        # Year 1 or 9999 would overflow when turned into UTC instants or next days.
+        if day is not None and not EARLIEST <= day <= LATEST:
+            raise ValueError("must lie between 2000 and 2199")
+        return day
 
     @field_validator("to")
     @classmethod

@@ -100,6 +100,17 @@ def test_environment_is_read_with_types(monkeypatch):
         config_module.TestingConfig()
 
 
+@pytest.mark.parametrize(
+    ("start", "end", "why"),
+    [("24", "7", "NIGHT_START_HOUR must be an hour"), ("22", "22", "must differ")],
+)
+def test_the_night_the_statistics_count_by_must_be_a_night(monkeypatch, start, end, why):
+    monkeypatch.setenv("NIGHT_START_HOUR", start)
+    monkeypatch.setenv("NIGHT_END_HOUR", end)
+    with pytest.raises(config_module.ConfigError, match=why):
+        config_module.TestingConfig()
+
+
 def test_twilio_is_used_only_with_all_credentials(monkeypatch):
     monkeypatch.setenv("TWILIO_ACCOUNT_SID", "AC123")
     monkeypatch.setenv("TWILIO_AUTH_TOKEN", "tok")
