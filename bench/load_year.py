@@ -5,9 +5,10 @@ their priorities, districts and about 3 % exercises; per incident the persons (v
 sometimes a child), the screens (immediate danger always, DASH for most, LAP for some of the
 urgent ones, with their levels), the timeline (created, screens, assignment, the unit's
 acknowledged / en route / on scene / available, closed), the assignment or two (assigned,
-acknowledged and ended times; a few escalated), their crews, the SMS (the assignment out, the
-unit's replies in: about 2.5 per incident), referrals (about a third) and handover notes (one in
-ten) with their partner organisations; and the partners' 07:00 packets holding the real notes.
+acknowledged, first en route and on scene, and ended times; a few escalated), their crews, the
+SMS (the assignment out, the unit's replies in: about 2.5 per incident), referrals (about a
+third) and handover notes (one in ten) with their partner organisations; and the partners'
+07:00 packets holding the real notes.
 
 Case columns hold real ciphertext made by the columns' own types (one ciphertext per kind of
 value, encrypted once: the load measures tables, not Fernet), so reading a row back works. The
@@ -57,8 +58,8 @@ TABLES = {
     "person": "id incident_id role name age",
     "assessment": "id incident_id instrument_id instrument_version version answers score level "
     "computed_level unknown_count priority result created_by_id created_at",
-    "assignment": "id incident_id unit_id status assigned_at acknowledged_at ended_at "
-    "assigned_by_id page_count escalation_level last_update_at",
+    "assignment": "id incident_id unit_id status assigned_at acknowledged_at en_route_at "
+    "on_scene_at ended_at assigned_by_id page_count escalation_level last_update_at",
     "assignment_crew": "assignment_id user_id",
     "status_event": "id occurred_at incident_id unit_id kind from_state to_state data actor_id "
     "actor_label source",
@@ -218,9 +219,10 @@ def _assignment(w: World, first, closed, iid: int, rng, rows: dict, escalated: b
     for low, high in ((20, 150), (10, 90), (240, 900), (1200, 4800)):
         steps.append(steps[-1] + dt.timedelta(seconds=rng.uniform(low, high)))
     ended = min(steps[-1], closed)
+    en_route, on_scene = (at if at <= ended else None for at in steps[2:4])  # as dispatch.flows
     rows["assignment"].append(
-        (aid, iid, unit_id, "cleared", first, steps[1], ended, w.dispatcher, 2 if escalated else 1,
-         int(escalated), ended)
+        (aid, iid, unit_id, "cleared", first, steps[1], en_route, on_scene, ended, w.dispatcher,
+         2 if escalated else 1, int(escalated), ended)
     )  # fmt: skip
     rows["assignment_crew"] += [(aid, user) for user in crew]
     _event(w, rows, first, iid, unit_id, "assignment.created")

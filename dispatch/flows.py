@@ -232,6 +232,11 @@ def _follow(assignment: Assignment, new: UnitStatus, actor: Actor, now: dt.datet
     ):
         assignment.acknowledged_at = now
         alarms.resolve(assignment_id=assignment.id, kinds=alarms.ASSIGNMENT_KINDS)
+    # The first report of each step, for the statistics (flushed in the same UPDATE).
+    if new == UnitStatus.EN_ROUTE and assignment.en_route_at is None:
+        assignment.en_route_at = now
+    if new == UnitStatus.ON_SCENE and assignment.on_scene_at is None:
+        assignment.on_scene_at = now
     incident = db.session.get(Incident, assignment.incident_id)
     if new == UnitStatus.ON_SCENE:
         _incident_status(incident, IncidentStatus.ON_SCENE, actor)

@@ -100,6 +100,9 @@ class Assignment(Base):
     status: Mapped[AssignmentStatus] = mapped_column(String(16), default=AssignmentStatus.ACTIVE)
     assigned_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
     acknowledged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The unit's first en route and on scene reports during the assignment (the statistics).
+    en_route_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    on_scene_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     page_count: Mapped[int] = mapped_column(Integer, default=1)

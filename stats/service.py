@@ -1,7 +1,8 @@
-"""Assemble the statistics for a range: load each kind of row once, then figure each group.
+"""Assemble the statistics for a range: a few grouped statements, then figure each group.
 
-Call-linked rows (assignments, assessments) go to the group of their call's `created_at`;
-handover packets to the group holding their handover time (a night: the 07:00 that ends it).
+Call-linked rows (assignments, SMS, timeline lines, referrals, assessments) count in the group of
+their call's `created_at`, aggregated per group in the database (`stats.queries`); handover
+packets go to the group holding their handover time (a night: the 07:00 that ends it).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from handover import packets, settings
 from handover.window import handover_instant
 from stats import figures, periods, queries
 from stats.periods import Period
-from stats.queries import Call, Response, Risk
+from stats.queries import TOTAL, Bounds, Nearest
 from stats.schemas import (
     CallProcessing,
     Durations,
@@ -36,6 +37,7 @@ from stats.schemas import (
 from stats.schemas import Response as ResponseFigures
 
 UNKNOWN_DISTRICT = "unknown"
+STEPS = ("acknowledged", "en_route", "on_scene")
 
 
 def night_hours() -> tuple[int, int]:
@@ -59,13 +61,26 @@ class Pickup(NamedTuple):
 
 
 @dataclass
-class Rows:
-    """What one group (or the whole range) is figured from."""
+class Tally:
+    """What one group (or the whole range) is figured from: counts and picked percentiles."""
 
-    calls: Sequence[Call]
-    responses: list[Response] = field(default_factory=list)
-    risks: list[Risk] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    by_priority: Counter[str] = field(default_factory=Counter)
+    by_district: Counter[str] = field(default_factory=Counter)
+    by_hour: Counter[int] = field(default_factory=Counter)
+    risk: Counter[tuple[str, str]] = field(default_factory=Counter)
+    call_processing: Nearest = Nearest()
+    response: dict[str, Nearest] = field(default_factory=dict)
     pickups: Sequence[Pickup] = ()
+
+    def add(self, other: Tally) -> None:
+        """Add another group's counts (not its percentiles: those come from the database)."""
+        self.counts.update(other.counts)
+        self.by_priority.update(other.by_priority)
+        self.by_district.update(other.by_district)
+        self.by_hour.update(other.by_hour)
+        self.risk.update(other.risk)
+        self.pickups = [*self.pickups, *other.pickups]
 
 
 def statistics(query: StatisticsQuery) -> StatisticsRead:
@@ -73,13 +88,7 @@ def statistics(query: StatisticsQuery) -> StatisticsRead:
     first, last = default_range(query)
     hours = night_hours()
     groups = periods.periods(query.group, first, last, clock.zone(), hours)
-    rows = _load(groups)
-    everything = Rows(
-        calls=[call for one in rows for call in one.calls],
-        responses=[r for one in rows for r in one.responses],
-        risks=[r for one in rows for r in one.risks],
-        pickups=[p for one in rows for p in one.pickups],
-    )
+    tallies, everything = _load(groups)
     return StatisticsRead(
         **_figures(everything).model_dump(),
         from_=first,
@@ -88,24 +97,55 @@ def statistics(query: StatisticsQuery) -> StatisticsRead:
         timezone=clock.zone().key,
         night_hours=list(hours),
         target_s=figures.NFPA_1225_TARGET_S,
-        groups=[_group(period, one) for period, one in zip(groups, rows, strict=True)],
+        groups=[_group(period, one) for period, one in zip(groups, tallies, strict=True)],
     )
 
 
-def _load(groups: Sequence[Period]) -> list[Rows]:
-    """Each group's rows: four statements for the whole range, split in Python."""
-    start, end = groups[0].start, groups[-1].end
-    per_group = [Rows(calls) for calls in _split(queries.calls(start, end), groups)]
-    where = {call.id: n for n, one in enumerate(per_group) for call in one.calls}
-    for response in queries.responses(start, end):
-        if (n := where.get(response.incident_id)) is not None:
-            per_group[n].responses.append(response)
-    for risk in queries.risks(start, end):
-        if (n := where.get(risk.incident_id)) is not None:
-            per_group[n].risks.append(risk)
-    for one, picked in zip(per_group, _split_pickups(pickups(start, end), groups), strict=True):
+def _load(groups: Sequence[Period]) -> tuple[list[Tally], Tally]:
+    """Each group's tally and the whole range's: a few grouped statements for the range."""
+    bounds = Bounds([(p.start, p.end) for p in groups])
+    tallies = [Tally() for _ in groups]
+    queries.tune()
+    _count_calls(bounds, tallies)
+    for group, sent, delivered, failed in queries.sms(bounds):
+        tallies[group].counts.update(sent=sent, delivered=delivered, failed=failed)
+    for group, lines in queries.escalations(bounds):
+        tallies[group].counts["escalations"] += lines
+    for group, offered, accepted in queries.referrals(bounds):
+        tallies[group].counts.update(offered=offered, accepted=accepted)
+    for group, instrument, level, n in queries.risks(bounds):
+        tallies[group].risk[instrument, level] += n
+    found = pickups(bounds.start, bounds.end)
+    for one, picked in zip(tallies, _split_pickups(found, groups), strict=True):
         one.pickups = picked
-    return per_group
+    everything = Tally()
+    for one in tallies:
+        everything.add(one)
+    _percentiles(bounds, [*tallies, everything])
+    return tallies, everything
+
+
+def _count_calls(bounds: Bounds, tallies: list[Tally]) -> None:
+    zone = clock.zone()
+    for group, hour, n, repeat, order in queries.hours(bounds):
+        tally = tallies[group]
+        tally.by_hour[hour.astimezone(zone).hour] += n
+        tally.counts.update(calls=n, repeat=repeat, order_in_force=order)
+    for group, priority, district, n in queries.kinds(bounds):
+        tallies[group].by_priority[priority] += n
+        tallies[group].by_district[district or UNKNOWN_DISTRICT] += n
+
+
+def _percentiles(bounds: Bounds, tallies: list[Tally]) -> None:
+    # The last tally is the whole range: its percentiles are the database's TOTAL.
+    def key(n: int) -> int:
+        return TOTAL if n == len(tallies) - 1 else n
+
+    processing = queries.call_processing(bounds)
+    steps = queries.responses(bounds)
+    for n, tally in enumerate(tallies):
+        tally.call_processing = processing.get(key(n), Nearest())
+        tally.response = {step: steps[step].get(key(n), Nearest()) for step in STEPS}
 
 
 def pickups(start: dt.datetime, end: dt.datetime) -> list[Pickup]:
@@ -127,14 +167,6 @@ def pickups(start: dt.datetime, end: dt.datetime) -> list[Pickup]:
     return sorted(found)
 
 
-def _split(calls: Sequence[Call], groups: Sequence[Period]) -> list[Sequence[Call]]:
-    # `calls` is sorted by created_at: two bisections per group instead of a scan per group.
-    times = [call.created_at for call in calls]
-    return [
-        calls[bisect.bisect_left(times, p.start) : bisect.bisect_left(times, p.end)] for p in groups
-    ]
-
-
 def _split_pickups(found: Sequence[Pickup], groups: Sequence[Period]) -> list[Sequence[Pickup]]:
     # A handover at a period's end belongs to it (the 07:00 that ends a night): (start, end].
     times = [p.handover_at for p in found]
@@ -144,69 +176,50 @@ def _split_pickups(found: Sequence[Pickup], groups: Sequence[Period]) -> list[Se
     ]
 
 
-def _group(period: Period, rows: Rows) -> Group:
+def _group(period: Period, tally: Tally) -> Group:
     return Group(
-        **_figures(rows).model_dump(), start=period.start, end=period.end, label=period.label
+        **_figures(tally).model_dump(), start=period.start, end=period.end, label=period.label
     )
 
 
-def _figures(rows: Rows) -> Figures:
-    calls = rows.calls
-    zone = clock.zone()
-    hours = Counter(call.created_at.astimezone(zone).hour for call in calls)
+def _figures(tally: Tally) -> Figures:
+    counts, calls = tally.counts, tally.counts["calls"]
     return Figures(
-        calls=len(calls),
-        call_processing_s=call_processing(calls),
-        by_priority=dict(sorted(Counter(call.priority for call in calls).items())),
-        by_district=dict(
-            sorted(Counter(call.district or UNKNOWN_DISTRICT for call in calls).items())
-        ),
-        by_hour=[hours.get(hour, 0) for hour in range(24)],
-        response_s=response(rows.responses),
-        escalations=sum(call.escalations for call in calls),
-        sms=Sms(
-            sent=sum(call.sms_sent for call in calls),
-            delivered=sum(call.sms_delivered for call in calls),
-            failed=sum(call.sms_failed for call in calls),
-        ),
-        risk=figures.mix((risk.instrument_id, risk.level) for risk in rows.risks),
-        repeat=_rate(sum(call.repeat for call in calls), len(calls)),
-        order_in_force=_rate(sum(call.order_in_force for call in calls), len(calls)),
-        referrals=Referrals(
-            offered=sum(call.referrals_offered for call in calls),
-            accepted=sum(call.referrals_accepted for call in calls),
-        ),
-        handover_pickups=_pickups(rows.pickups),
+        calls=calls,
+        call_processing_s=call_processing(tally.call_processing),
+        by_priority=dict(sorted(tally.by_priority.items())),
+        by_district=dict(sorted(tally.by_district.items())),
+        by_hour=[tally.by_hour.get(hour, 0) for hour in range(24)],
+        response_s=response(tally.response),
+        escalations=counts["escalations"],
+        sms=Sms(sent=counts["sent"], delivered=counts["delivered"], failed=counts["failed"]),
+        risk=figures.mix(tally.risk.elements()),
+        repeat=_rate(counts["repeat"], calls),
+        order_in_force=_rate(counts["order_in_force"], calls),
+        referrals=Referrals(offered=counts["offered"], accepted=counts["accepted"]),
+        handover_pickups=_pickups(tally.pickups),
     )
 
 
-def call_processing(calls: Sequence[Call]) -> CallProcessing:
+def call_processing(found: Nearest) -> CallProcessing:
     """Created → first unit assigned, in seconds, over the calls that had a unit assigned."""
-    durations = [
-        (call.first_assigned_at - call.created_at).total_seconds()
-        for call in calls
-        if call.first_assigned_at is not None
-    ]
     return CallProcessing(
-        p50=figures.seconds(figures.percentile(durations, 50)),
-        p90=figures.seconds(figures.percentile(durations, 90)),
-        met_60s=figures.share(figures.share_within(durations)),
-        assigned=len(durations),
+        p50=figures.seconds(found.p50),
+        p90=figures.seconds(found.p90),
+        met_60s=figures.share(found.within / found.n if found.n else None),
+        assigned=found.n,
     )
 
 
-def response(rows: Sequence[Response]) -> ResponseFigures:
+def response(steps: dict[str, Nearest]) -> ResponseFigures:
     """Assigned → acknowledged, en route and on scene, per assignment that reached each step."""
 
-    def step(values: list[float | None]) -> Durations:
-        p50, p90, count = figures.durations([v for v in values if v is not None])
-        return Durations(p50=p50, p90=p90, count=count)
+    def step(found: Nearest) -> Durations:
+        return Durations(
+            p50=figures.seconds(found.p50), p90=figures.seconds(found.p90), count=found.n
+        )
 
-    return ResponseFigures(
-        acknowledged=step([r.acknowledged_s for r in rows]),
-        en_route=step([r.en_route_s for r in rows]),
-        on_scene=step([r.on_scene_s for r in rows]),
-    )
+    return ResponseFigures(**{name: step(steps.get(name, Nearest())) for name in STEPS})
 
 
 def _rate(count: int, calls: int) -> Rate:

@@ -6,7 +6,17 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from core import clock
@@ -122,7 +132,7 @@ class Incident(Base):
     idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_by_token_id: Mapped[int | None] = mapped_column(ForeignKey("api_token.id"))
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     updated_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime, default=clock.now, onupdate=clock.now
     )
@@ -306,6 +316,15 @@ class TimelineEvent(Base):
     """One line of the shared timeline: who did what to an incident or a unit, when."""
 
     __tablename__ = "status_event"
+    # The statistics count escalation lines per call: a small index of only those lines.
+    __table_args__ = (
+        Index(
+            "ix_status_event_escalation",
+            "incident_id",
+            postgresql_where=text("kind LIKE 'escalation.%'"),
+            sqlite_where=text("kind LIKE 'escalation.%'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)

@@ -98,7 +98,8 @@ def assignment(
     ended: float | None = None,
 ) -> int:
     """A new unit assigned to the call at `at`; the other moments are seconds after it. En route
-    and on scene are the unit's `unit.status` timeline lines, as `dispatch.flows` writes them."""
+    and on scene are recorded on the assignment with the unit's `unit.status` timeline lines,
+    as `dispatch.flows` does for the unit's first report of each."""
     number = next(_numbers)
     unit_id = make_unit(app, call_sign=f"ST-{number}", phone=f"+3247{number:07d}")
     incident = incident_id(app, reference)
@@ -110,6 +111,8 @@ def assignment(
                 status=AssignmentStatus.ACTIVE if ended is None else AssignmentStatus.CLEARED,
                 assigned_at=at,
                 acknowledged_at=_after(at, ack),
+                en_route_at=_after(at, en_route),
+                on_scene_at=_after(at, on_scene),
                 ended_at=_after(at, ended),
             )
         )

@@ -171,9 +171,15 @@ def test_the_25_hour_night_measures_elapsed_time_and_holds_its_packet(
     assigned = brussels(sunday, 2, 50, fold=0)
     # 02:05 on the wall clock comes after 02:50: an hour went back in between
     acknowledged = brussels(sunday, 2, 5, fold=1)
-    unit = assignment(app, ref, assigned, ack=(acknowledged - assigned).total_seconds())
-    status_line(app, ref, unit, "en_route", brussels(sunday, 2, 20, fold=1))
-    status_line(app, ref, unit, "on_scene", brussels(sunday, 3, 0))
+    en_route, on_scene = brussels(sunday, 2, 20, fold=1), brussels(sunday, 3, 0)
+    assignment(
+        app,
+        ref,
+        assigned,
+        ack=(acknowledged - assigned).total_seconds(),
+        en_route=(en_route - assigned).total_seconds(),
+        on_scene=(on_scene - assigned).total_seconds(),
+    )
     org, late = make_org(app, "partner-dst", "caw"), make_org(app, "partner-late", "caw")
     packet(app, org, sunday, brussels(sunday, 9, 59))
     packet(app, late, sunday, brussels(sunday, 10, 30))
