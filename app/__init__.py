@@ -175,12 +175,14 @@ def register_jobs(app: Flask) -> None:
     from dispatch import escalation, sms
     from handover import jobs as handover_jobs
     from handover.weekly import jobs as weekly_jobs
+    from stats import jobs as stats_jobs
 
     jobs.register(app, "escalation-scan", 15, escalation.scan)
     jobs.register(app, "sms.deliver_due", 5, sms.deliver_due)
     jobs.register(app, "sms.reconcile_sending", 60, sms.reconcile_sending)
     jobs.register(app, "handover", 60, handover_jobs.tick)
     jobs.register(app, "triage-list", 60, weekly_jobs.tick)
+    jobs.register(app, "statistics", 3600, stats_jobs.keep_settled)
     jobs.register(app, "retention", 3600, retention.daily_job)
     jobs.register(app, "audit-anchor", 300, lambda app: write_anchor(app.config))
 
@@ -193,12 +195,14 @@ def register_cli(app: Flask) -> None:
     from core.jobs import scheduler_cli
     from core.keys import keys_cli
     from handover.cli import handover_cli
+    from stats.jobs import stats_cli
     from tools import demo
 
     auth_cli.register_cli(app)
     demo.register_cli(app)
     app.cli.add_command(scheduler_cli)
     app.cli.add_command(handover_cli)
+    app.cli.add_command(stats_cli)
     app.cli.add_command(audit_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(retention_cli)

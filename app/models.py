@@ -6,6 +6,8 @@ from core.audit import AuditEvent, AuditHead
 from core.jobs import SchedulerHeartbeat
 from dispatch.models import Assignment, AssignmentCrew, Message, Unit, UnitMember
 from handover.models import HandoverNote, HandoverPacket
+from handover.weekly.models import TriageList, TriageListEntry
+from stats.models import NightFigures
 from triage.models import Assessment, GeocodeCacheEntry, Incident, Person, TimelineEvent
 
 __all__ = [
@@ -20,12 +22,15 @@ __all__ = [
     "HandoverPacket",
     "Incident",
     "Message",
+    "NightFigures",
     "Organisation",
     "Person",
     "RecoveryCode",
     "RoleGrant",
     "SchedulerHeartbeat",
     "TimelineEvent",
+    "TriageList",
+    "TriageListEntry",
     "Unit",
     "UnitMember",
     "User",

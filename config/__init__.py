@@ -338,6 +338,7 @@ class BaseConfig:
                 raise ConfigError(f"{name} must be an hour from 0 to 23")
         if self.NIGHT_START_HOUR == self.NIGHT_END_HOUR:
             raise ConfigError("NIGHT_START_HOUR and NIGHT_END_HOUR must differ")
+        self.STATISTICS_SETTLE_DAYS = env_int("STATISTICS_SETTLE_DAYS", 7)
         # Who Nachtwacht is in the CAP and EIDO messages it sends (sender, agency id).
         self.EXCHANGE_SENDER = env_str("EXCHANGE_SENDER", "nachtwacht@politie.antwerpen.be")
         self.RANKING_SPEED_KMH = env_float("RANKING_SPEED_KMH", 40.0)

@@ -15,20 +15,17 @@ SMALL_CELL = 5  # counts below this are suppressed in anything exported outside 
 
 def percentile(values: Sequence[float], p: float) -> float | None:
     """The nearest-rank p-th percentile (0 < p <= 100), or None without values."""
+    return nearest_rank(sorted(values), p)
+
+
+def nearest_rank(ordered: Sequence[float], p: float) -> float | None:
+    """The nearest-rank p-th percentile of values already sorted, or None without values."""
     if not 0 < p <= 100:
         raise ValueError("p must be in (0, 100]")
-    if not values:
+    if not ordered:
         return None
-    ordered = sorted(values)
     rank = -(-(p * len(ordered)) // 100)  # ceil without float error (0.9 * 10 is not 9)
     return ordered[max(int(rank), 1) - 1]
-
-
-def share_within(values: Sequence[float], limit: float = NFPA_1225_TARGET_S) -> float | None:
-    """The share (0..1) of values at or under the limit, or None without values."""
-    if not values:
-        return None
-    return sum(1 for v in values if v <= limit) / len(values)
 
 
 def suppress(count: int, threshold: int = SMALL_CELL) -> int | None:
@@ -44,15 +41,6 @@ def seconds(value: float | None) -> float | None:
 def share(value: float | None) -> float | None:
     """A share (0..1) as shown: four decimals."""
     return None if value is None else round(value, 4)
-
-
-def durations(values: Sequence[float]) -> tuple[float | None, float | None, int]:
-    """The nearest-rank p50 and p90 (to the millisecond) and how many values there were."""
-    return (
-        seconds(percentile(values, 50)),
-        seconds(percentile(values, 90)),
-        len(values),
-    )
 
 
 def rate(count: int, calls: int) -> float | None:

@@ -2,7 +2,9 @@
 
 Pure: plain dates and a zone in, aware UTC datetimes out. A night runs from `start_hour` on the
 date it belongs to until `end_hour` the next morning, so a 23- or 25-hour day still holds one
-night (of 8 or 10 hours); weeks start on Monday 00:00 and months on the 1st at 00:00, local time.
+night (of 8 or 10 hours). A week or a month is the night team's: its nights, by the date each
+night starts on (Monday's to Sunday's; the 1st's to the last's), so a week is the sum of its
+nights and a call by day counts in none.
 """
 
 from __future__ import annotations
@@ -52,42 +54,25 @@ def nights(
     ]
 
 
-def weeks(first: dt.date, last: dt.date, zone: ZoneInfo) -> list[Period]:
-    """The ISO weeks (Monday to Sunday) that touch first..last, clipped to those dates."""
-    periods = []
-    monday = first - dt.timedelta(days=first.weekday())
-    while monday <= last:
-        year, week, _ = monday.isocalendar()
-        start, end = max(monday, first), min(monday + dt.timedelta(days=6), last)
-        periods.append(_span(start, end, zone, f"{year}-W{week:02d}"))
-        monday += dt.timedelta(days=7)
-    return periods
-
-
-def months(first: dt.date, last: dt.date, zone: ZoneInfo) -> list[Period]:
-    """The calendar months that touch first..last, clipped to those dates."""
-    periods = []
-    month = first.replace(day=1)
-    while month <= last:
-        following = (month + dt.timedelta(days=32)).replace(day=1)
-        start, end = max(month, first), min(following - dt.timedelta(days=1), last)
-        periods.append(_span(start, end, zone, month.strftime("%Y-%m")))
-        month = following
-    return periods
-
-
-def _span(first: dt.date, last: dt.date, zone: ZoneInfo, label: str) -> Period:
-    return Period(local(first, 0, zone), local(last + dt.timedelta(days=1), 0, zone), label)
-
-
-def periods(
-    group: str, first: dt.date, last: dt.date, zone: ZoneInfo, night_hours: tuple[int, int]
-) -> list[Period]:
-    """The groups of a range: nights, weeks or months."""
+def label_of(group: str, day: dt.date) -> str:
+    """The label of the night, ISO week (2031-W07) or month (2031-02) a night's date is in."""
     if group == "night":
-        return nights(first, last, zone, *night_hours)
+        return day.isoformat()
     if group == "week":
-        return weeks(first, last, zone)
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
     if group == "month":
-        return months(first, last, zone)
+        return day.strftime("%Y-%m")
     raise ValueError(f"unknown group {group!r}")
+
+
+def group_nights(group: str, nights: list[Period]) -> list[tuple[Period, list[int]]]:
+    """The nights (in order) gathered by night, week or month: each group's span, from its first
+    night's start to its last night's end, and the indexes of its nights."""
+    gathered: dict[str, list[int]] = {}
+    for n, night in enumerate(nights):
+        gathered.setdefault(label_of(group, dt.date.fromisoformat(night.label)), []).append(n)
+    return [
+        (Period(nights[ids[0]].start, nights[ids[-1]].end, label), ids)
+        for label, ids in gathered.items()
+    ]

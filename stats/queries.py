@@ -5,8 +5,8 @@ them in the database by period: `period_bucket` numbers a call's `created_at` ag
 sorted boundaries [s0, e0, s1, e1, ...] of the periods — bucket 2n+1 is inside period n, an even
 bucket between two periods (outside every one). Rows linked to a call (assignments, SMS,
 timeline lines, referrals, assessments) count in the period of their call's `created_at`.
-Percentiles (nearest rank) are picked in SQL with window functions and exact integer ranks, so
-PostgreSQL and SQLite pick the same value. Durations come out as seconds.
+Durations come out of the database as seconds, per period, for stats.nightly to keep and merge
+(percentiles over several nights need every value, so they are picked in Python).
 """
 
 from __future__ import annotations
@@ -35,7 +35,6 @@ from sqlalchemy.sql.functions import FunctionElement
 from core.db import UTCDateTime, db
 from dispatch.models import Assignment, Message, MessageDirection, MessageStatus
 from handover.models import HandoverPacket
-from stats import figures
 from triage.models import Assessment, Incident, Referral, TimelineEvent
 
 REPEAT_FLAG = "escalation_pattern"  # triage.service.ESCALATION_FLAG
@@ -44,9 +43,7 @@ OFFERED = ("offered", "accepted", "declined")  # triage.referral_rules: offered,
 DELIVERED = (MessageStatus.DELIVERED, MessageStatus.DELIVERED_LOCALLY)
 FAILED = (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
 ESCALATION_KINDS = "escalation.%"  # dispatch.escalation: level1, level2, welfare_*
-TOTAL = -1  # the group key of the whole range (every period together)
-PERCENTILES = (50, 90)
-WITHIN_S = 60  # NFPA 1225: call processing within 60 s
+MEASURES = ("processing", "acknowledged", "en_route", "on_scene")
 
 
 class seconds_between(FunctionElement[float]):  # noqa: N801 (a SQL function, named like one)
@@ -107,15 +104,6 @@ class Bounds(NamedTuple):
     def end(self) -> dt.datetime:
         """The last period's end."""
         return self.spans[-1][1]
-
-
-class Nearest(NamedTuple):
-    """Nearest-rank p50 and p90 of a group's durations, how many, and how many within 60 s."""
-
-    p50: float | None = None
-    p90: float | None = None
-    n: int = 0
-    within: int = 0
 
 
 def _bucket(bounds: Bounds) -> Any:
@@ -253,76 +241,36 @@ def tune() -> None:
         db.session.execute(text("SET LOCAL jit = off"))
 
 
-def call_processing(bounds: Bounds) -> dict[int, Nearest]:
-    """Per group (and TOTAL): created → first unit assigned, over the calls with a unit."""
+def durations(bounds: Bounds) -> dict[str, dict[int, list[float]]]:
+    """Per measure and group, the durations in seconds, sorted: call processing (created →
+    first unit assigned, per call with a unit) and, per assignment that got there, assigned →
+    acknowledged, → en route, → on scene."""
+    found: dict[str, dict[int, list[float]]] = {name: {} for name in MEASURES}
     first = seconds_between(func.min(Assignment.assigned_at), Incident.created_at)
-    statement = (
-        _calls(bounds, first.label("v"))
+    processing = (
+        _calls(bounds, first.label("processing"))
         .join(Assignment, Assignment.incident_id == Incident.id)
         .group_by(Incident.id, Incident.created_at)
     )
-    return _nearest(statement)["v"]
-
-
-def responses(bounds: Bounds) -> dict[str, dict[int, Nearest]]:
-    """Per step and group (and TOTAL): seconds from each assignment's `assigned_at` to its
-    `acknowledged_at`, `en_route_at` and `on_scene_at`, over the assignments that got there."""
     steps = {
         "acknowledged": Assignment.acknowledged_at,
         "en_route": Assignment.en_route_at,
         "on_scene": Assignment.on_scene_at,
     }
-    statement = _calls(
+    responses = _calls(
         bounds,
         *(seconds_between(at, Assignment.assigned_at).label(step) for step, at in steps.items()),
     ).join(Assignment, Assignment.incident_id == Incident.id)
-    return _nearest(statement)
-
-
-def _nearest(statement: Select) -> dict[str, dict[int, Nearest]]:
-    """Per value column of the statement (after its bucket), per group and for every period
-    together (TOTAL): the nearest-rank p50 and p90, how many values (NULL is none) and how
-    many within 60 s."""
-    inner = _inside(statement)
-    names = [c.name for c in inner.c if c.name != "bucket"]
-    if db.session.get_bind().dialect.name == "postgresql":
-        return _nearest_in_sql(inner, names)
-    values: dict[str, dict[int, list[float]]] = {name: {} for name in names}
-    for bucket, *row in db.session.execute(select(inner)):
-        for name, v in zip(names, row, strict=True):
-            if v is not None:
-                values[name].setdefault(_group(bucket), []).append(v)
-                values[name].setdefault(TOTAL, []).append(v)
-    return {
-        name: {key: _figure(found) for key, found in per_group.items()}
-        for name, per_group in values.items()
-    }
-
-
-def _figure(values: list[float]) -> Nearest:
-    p50, p90 = (figures.percentile(values, p) for p in PERCENTILES)
-    return Nearest(p50, p90, len(values), sum(1 for v in values if v <= WITHIN_S))
-
-
-def _nearest_in_sql(inner: Any, names: list[str]) -> dict[str, dict[int, Nearest]]:
-    # percentile_disc(p) is the value at rank ceil(p * n) (in floating point): for p 0.5 and
-    # 0.9 the same rank as figures.percentile's exact one for every n up to 2,000,000 at least.
-    columns = []
-    for name in names:
-        v = inner.c[name]
-        columns += [
-            *(func.percentile_disc(p / 100).within_group(v) for p in PERCENTILES),
-            func.count(v),
-            func.coalesce(func.sum(case((v <= WITHIN_S, 1), else_=0)), 0),
-        ]
-    statement = select(inner.c.bucket, *columns).group_by(func.rollup(inner.c.bucket))
-    found: dict[str, dict[int, Nearest]] = {name: {} for name in names}
-    for bucket, *row in db.session.execute(statement):
-        key = TOTAL if bucket is None else _group(bucket)
-        for n, name in enumerate(names):
-            p50, p90, count, within = row[4 * n : 4 * n + 4]
-            if count:
-                found[name][key] = Nearest(p50, p90, int(count), int(within))
+    for statement in (processing, responses):
+        inner = _inside(statement)
+        names = [c.name for c in inner.c if c.name != "bucket"]
+        for bucket, *row in db.session.execute(select(inner)):
+            for name, value in zip(names, row, strict=True):
+                if value is not None:
+                    found[name].setdefault(_group(bucket), []).append(float(value))
+    for per_group in found.values():
+        for values in per_group.values():
+            values.sort()
     return found
 
 

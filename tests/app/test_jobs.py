@@ -19,6 +19,7 @@ EXPECTED = {
     "sms.reconcile_sending": 60,  # SMS stuck in "sending" after a crash
     "handover": 60,  # the 07:00 packets and the 10:00 pickup reminder
     "triage-list": 60,  # the Monday triage-table list for each Veilig Huis organisation
+    "statistics": 3600,  # keep the figures of nights that have settled
     "retention": 3600,  # nightly anonymisation of old case data
     "audit-anchor": 300,  # the audit chain's signed head, kept outside the database
 }

@@ -110,37 +110,44 @@ def test_the_23_hour_night_counts_once_with_all_its_calls(app, client, clock, su
     }
 
 
-def test_weeks_start_on_monday_midnight_in_brussels(app, client, clock, supervisor):
+def test_a_week_is_its_nights_from_mondays_to_sundays(app, client, clock, supervisor):
+    """The night of Sunday to Monday belongs to the week it starts in; a call by day to none."""
     today = local_today(clock)
     monday = today - dt.timedelta(days=today.weekday() + 7)
-    call(app, brussels(monday - dt.timedelta(days=1), 23, 30), 10)  # Sunday: the week before
-    call(app, brussels(monday, 0, 30), 20)  # same UTC date (Sunday), but Monday in Brussels
+    sunday = monday - dt.timedelta(days=1)
+    call(app, brussels(sunday, 23, 30), 10)  # Sunday's night: the week before
+    call(app, brussels(monday, 0, 30), 20)  # still Sunday's night (Monday 00:30 in Brussels)
+    call(app, brussels(monday, 14, 0), 25)  # by day: no night, no week
+    call(app, brussels(monday, 22, 0), 30)  # Monday's night: this week
 
     answer = fetch(
         client, supervisor, monday - dt.timedelta(days=7), monday + dt.timedelta(6), "week"
     )
 
     year, week, _ = monday.isocalendar()
-    assert [g["calls"] for g in answer["groups"]] == [1, 1] and answer["calls"] == 2
+    assert [g["calls"] for g in answer["groups"]] == [2, 1] and answer["calls"] == 3
     assert answer["groups"][1]["label"] == f"{year}-W{week:02d}"
-    assert dt.datetime.fromisoformat(answer["groups"][1]["start"]) == brussels(monday, 0)
+    assert dt.datetime.fromisoformat(answer["groups"][1]["start"]) == brussels(monday, 22)
+    nights = fetch(client, supervisor, monday - dt.timedelta(days=7), monday + dt.timedelta(6))
+    assert sum(g["calls"] for g in nights["groups"]) == answer["calls"]  # the sum of its nights
 
 
-def test_months_start_on_the_first_at_midnight_in_brussels(app, client, clock, supervisor):
+def test_a_month_is_its_nights_from_the_first_to_the_last(app, client, clock, supervisor):
     first = (local_today(clock).replace(day=1) - dt.timedelta(days=1)).replace(day=1)
     eve = first - dt.timedelta(days=1)  # the last day of the month before
     end = (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
     call(app, brussels(eve, 23, 59), 10)
-    call(app, brussels(first, 0, 1), 20)
+    call(app, brussels(first, 0, 1), 20)  # the night that started on the eve: its month
+    call(app, brussels(first, 22, 1), 30)
 
     answer = fetch(client, supervisor, eve, end, "month")
 
     assert [(g["label"], g["calls"]) for g in answer["groups"]] == [
-        (eve.strftime("%Y-%m"), 1),
+        (eve.strftime("%Y-%m"), 2),
         (first.strftime("%Y-%m"), 1),
     ]
     start = dt.datetime.fromisoformat(answer["groups"][0]["start"])
-    assert start == brussels(eve, 0)  # clipped to `from`, at local midnight
+    assert start == brussels(eve, 22)  # clipped to `from`: the eve's night
 
 
 @pytest.mark.parametrize(

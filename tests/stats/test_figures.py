@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from stats.figures import durations, mix, percentile, rate, share_within, suppress
+from stats.figures import mix, nearest_rank, percentile, rate, suppress
 
 
 def test_percentiles_are_nearest_rank_observed_values():
@@ -22,20 +22,8 @@ def test_a_percentile_outside_0_to_100_is_refused():
         percentile([1], 0)
 
 
-def test_the_share_within_60_s_includes_60():
-    assert share_within([59, 60, 61, 200]) == 0.5
-    assert share_within([]) is None
-
-
 def test_small_counts_are_suppressed_but_zero_stays():
     assert [suppress(n) for n in (0, 1, 4, 5, 12)] == [0, None, None, 5, 12]
-
-
-def test_durations_are_nearest_rank_to_the_millisecond_with_their_count():
-    assert durations([600.0, 300.0]) == (300.0, 600.0, 2)
-    assert durations([0.12345, 10, 20]) == (10, 20, 3)
-    assert durations([0.12345]) == (0.123, 0.123, 1)
-    assert durations([]) == (None, None, 0)
 
 
 def test_a_rate_has_four_decimals_and_none_without_calls():
@@ -47,3 +35,10 @@ def test_the_risk_mix_counts_each_level_per_instrument_sorted():
     pairs = [("lap", "low"), ("dash", "medium"), ("dash", "high"), ("dash", "high")]
     assert mix(pairs) == {"dash": {"high": 2, "medium": 1}, "lap": {"low": 1}}
     assert list(mix(pairs)) == ["dash", "lap"] and mix([]) == {}
+
+
+def test_nearest_rank_reads_sorted_values_as_percentile_does():
+    values = [600.0, 30.0, 45.0, 60.0, 61.0, 300.0, 20.0]
+    for p in (50, 90, 100):
+        assert nearest_rank(sorted(values), p) == percentile(values, p)
+    assert nearest_rank([], 50) is None

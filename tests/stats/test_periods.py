@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from stats.periods import months, nights, periods, weeks
+from stats.periods import group_nights, label_of, nights
 
 ZONE = ZoneInfo("Europe/Brussels")
 UTC = dt.UTC
@@ -35,22 +35,23 @@ def test_night_hours_are_configurable_and_may_end_the_same_day():
     assert night.end == dt.datetime(2030, 1, 15, 5, tzinfo=UTC)
 
 
-def test_weeks_are_iso_weeks_clipped_to_the_range():
-    groups = weeks(dt.date(2030, 1, 2), dt.date(2030, 1, 13), ZONE)  # Wednesday .. Sunday
-    assert [g.label for g in groups] == ["2030-W01", "2030-W02"]
-    assert groups[0].start == dt.datetime(2030, 1, 1, 23, tzinfo=UTC)  # 2 Jan 00:00 local
-    assert groups[1].start == dt.datetime(2030, 1, 6, 23, tzinfo=UTC)  # Monday 00:00 local
-    assert groups[1].end == dt.datetime(2030, 1, 13, 23, tzinfo=UTC)
-
-
-def test_months_follow_local_midnight_in_summer_and_winter():
-    groups = months(dt.date(2030, 3, 1), dt.date(2030, 4, 30), ZONE)
-    assert [g.label for g in groups] == ["2030-03", "2030-04"]
-    assert groups[0].start == dt.datetime(2030, 2, 28, 23, tzinfo=UTC)
-    assert groups[1].start == dt.datetime(2030, 3, 31, 22, tzinfo=UTC)  # summer time
-    assert groups[0].end == groups[1].start
+def test_weeks_and_months_gather_the_nights_by_the_date_each_starts_on():
+    every = nights(dt.date(2030, 3, 30), dt.date(2030, 4, 7), ZONE)  # Saturday .. next Sunday
+    weeks = group_nights("week", every)
+    assert [(g.label, ids) for g, ids in weeks] == [
+        ("2030-W13", [0, 1]),  # Saturday's and Sunday's nights (Sunday's ends on Monday)
+        ("2030-W14", [2, 3, 4, 5, 6, 7, 8]),
+    ]
+    assert weeks[0][0].start == every[0].start and weeks[0][0].end == every[1].end
+    assert weeks[1][0].start == dt.datetime(2030, 4, 1, 20, tzinfo=UTC)  # Monday 22:00, summer
+    months = group_nights("month", every)
+    assert [(g.label, ids) for g, ids in months] == [
+        ("2030-03", [0, 1]),
+        ("2030-04", list(range(2, 9))),
+    ]
+    assert [g.label for g, _ in group_nights("night", every)] == [n.label for n in every]
 
 
 def test_an_unknown_group_is_refused():
     with pytest.raises(ValueError):
-        periods("year", dt.date(2030, 1, 1), dt.date(2030, 1, 2), ZONE, (22, 7))
+        label_of("year", dt.date(2030, 1, 1))
