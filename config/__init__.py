@@ -339,6 +339,8 @@ class BaseConfig:
         if self.NIGHT_START_HOUR == self.NIGHT_END_HOUR:
             raise ConfigError("NIGHT_START_HOUR and NIGHT_END_HOUR must differ")
         self.STATISTICS_SETTLE_DAYS = env_int("STATISTICS_SETTLE_DAYS", 7)
+        if self.STATISTICS_SETTLE_DAYS < 1:  # a night kept while it still runs misses calls
+            raise ConfigError("STATISTICS_SETTLE_DAYS must be at least 1")
         # Who Nachtwacht is in the CAP and EIDO messages it sends (sender, agency id).
         self.EXCHANGE_SENDER = env_str("EXCHANGE_SENDER", "nachtwacht@politie.antwerpen.be")
         self.RANKING_SPEED_KMH = env_float("RANKING_SPEED_KMH", 40.0)

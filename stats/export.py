@@ -2,13 +2,15 @@
 
 `protect` applies the rule once, to the figures themselves, and both the CSV and the print view
 write what it returns:
-- every count from 1 to 4 becomes "<5" (primary suppression, stats.figures.suppress);
+- every count from 1 to 4 is hidden (primary suppression, stats.figures.suppress);
 - wherever a hidden count could be worked out by subtraction — a row's calls against its
-  priorities, its hours or its districts, and the total against the groups — one more count of
-  that sum is hidden, shown as "x" (secondary suppression), until no sum has a lone hidden cell;
-- a median or share is left out when its basis is under 5 or hidden, when its numerator or the
-  rest (basis − numerator) is 1 to 4 or hidden, and a p90 needs 10 values (below that it is the
-  largest value: one call's own time).
+  priorities, its hours or its districts, the total against the groups, and a count that is
+  part of another (calls with a unit of the calls, …) whose unpublished rest is 1 to 4 — one
+  more count of that sum is hidden (secondary suppression), until no sum has a lone hidden cell;
+- every hidden count shows as "x": one mark, so that the small ones cannot be told apart;
+- the share within 60 s counts as the count it gives away (share × calls with a unit), and is
+  left out with it; a share whose count or basis is hidden is left out; a median needs 5
+  values and a p90 10 (below that it is the largest value: one call's own time).
 Aggregates only: no reference, name or narrative exists in the data, and none is added here.
 """
 
@@ -24,8 +26,7 @@ from typing import Any
 
 from stats.figures import SMALL_CELL, suppress
 
-SUPPRESSED = "<5"
-HIDDEN = "x"  # a count of 5 or more hidden so that a "<5" elsewhere cannot be worked out
+HIDDEN = "x"  # one mark for every hidden count: two marks ("<5", "x") would tell them apart
 P90_BASIS = 10  # below this the nearest-rank p90 is the largest value
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -47,13 +48,6 @@ def dig(figures: Mapping[str, Any], *path: str) -> Any:
 def small(count: Any) -> bool:
     """Whether a count falls under the small-cell rule (1..4)."""
     return isinstance(count, int) and suppress(count) is None
-
-
-def count_out(count: Any) -> str:
-    """A count as exported: "<5" for 1..4, empty when unknown."""
-    if count is None:
-        return ""
-    return SUPPRESSED if small(count) else str(count)
 
 
 @dataclass(frozen=True)
@@ -259,35 +253,53 @@ def _set(row: Any, path: Path, value: Any) -> None:
 
 
 Sum = tuple[Cell, list[Cell], bool]  # (whole, parts, whether other unpublished parts exist)
+WITHIN = ("call_processing_s", "within")  # not a column: met_60s × assigned gives it away
+ASSIGNED = ("call_processing_s", "assigned")
+
+
+def _subsets(totals: Mapping[str, Any]) -> list[tuple[Path, list[Path]]]:
+    """The counts that are part of another, with an unpublished rest: calls − calls with a
+    unit, − repeat calls, − calls with an order; with a unit − within 60 s; acknowledged − en
+    route, − on scene; sent − delivered; offered − accepted; packets − on time."""
+    subsets: list[tuple[Path, list[Path]]] = [
+        (("calls",), [("call_processing_s", "assigned")]),
+        (("call_processing_s", "assigned"), [WITHIN]),
+    ]
+    subsets += [
+        (("calls",), [(key, "count")])
+        for key in ("repeat", "order_in_force")
+        if isinstance(totals.get(key), Mapping)
+    ]
+    if isinstance(totals.get("response_s"), Mapping):
+        acknowledged = ("response_s", "acknowledged", "count")
+        subsets += [(acknowledged, [("response_s", s, "count")]) for s in STAGES[1:]]
+    if isinstance(totals.get("sms"), Mapping):
+        subsets.append((("sms", "sent"), [("sms", "delivered")]))
+    if isinstance(totals.get("referrals"), Mapping):
+        subsets.append((("referrals", "offered"), [("referrals", "accepted")]))
+    if isinstance(totals.get("handover_pickups"), Mapping):
+        subsets.append((("handover_pickups", "packets"), [("handover_pickups", "on_time")]))
+    return subsets
 
 
 def _sums(totals: Mapping[str, Any], rows: int) -> list[Sum]:
     """The sums the exports show: a row's calls = its priorities = its hours = its districts,
     the total of every count = the groups' counts; and the subsets, whose unpublished rest is
-    a count too (calls − repeat calls, calls − calls with a unit, packets − on time, …)."""
+    a count too."""
     districts = sorted(totals.get("by_district") or {})
     parts = [
         [("by_priority", p) for p in PRIORITIES],
         [("by_hour", h) for h in range(24)],
         [("by_district", d) for d in districts],
     ]
-    subsets: list[tuple[Path, Path]] = [(("calls",), ("call_processing_s", "assigned"))]
-    subsets += [
-        (("calls",), (key, "count"))
-        for key in ("repeat", "order_in_force")
-        if isinstance(totals.get(key), Mapping)
-    ]
-    if isinstance(totals.get("referrals"), Mapping):
-        subsets.append((("referrals", "offered"), ("referrals", "accepted")))
-    if isinstance(totals.get("handover_pickups"), Mapping):
-        subsets.append((("handover_pickups", "packets"), ("handover_pickups", "on_time")))
     sums: list[Sum] = []
     for r in range(rows):
         sums += [((r, ("calls",)), [(r, p) for p in part], False) for part in parts]
-        sums += [((r, whole), [(r, part)], True) for whole, part in subsets]
+        sums += [((r, whole), [(r, p) for p in ps], True) for whole, ps in _subsets(totals)]
     total = rows - 1
     if total > 0:
-        sums += [((total, p), [(r, p) for r in range(total)], False) for p in count_paths(totals)]
+        paths = [*count_paths(totals), WITHIN]
+        sums += [((total, p), [(r, p) for r in range(total)], False) for p in paths]
     return sums
 
 
@@ -332,10 +344,8 @@ def _measures(row: dict[str, Any], shown: Callable[[Path], int | None]) -> None:
 
     processing = row.get("call_processing_s") or {}
     assigned = shown(("call_processing_s", "assigned"))
-    met = processing.get("met_60s")
-    met_part = None if met is None or assigned is None else round(met * assigned)
-    if met is not None and not (share_ok(assigned, met_part) and not small(met_part)):
-        processing["met_60s"] = None
+    if shown(WITHIN) is None or not enough(assigned):
+        processing["met_60s"] = None  # the count within 60 s is hidden: so is its share
     _percentiles(processing, assigned, enough)
     for stage in STAGES if isinstance(row.get("response_s"), Mapping) else ():
         _percentiles(row["response_s"][stage], shown(("response_s", stage, "count")), enough)
@@ -361,11 +371,14 @@ def _percentiles(figures: dict[str, Any], basis: int | None, enough: Callable[..
 
 def protect(statistics: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of the statistics under the small-cell rule (see the module docstring): hidden
-    counts become "<5" or "x", measures the rule forbids become None."""
+    counts become "x", measures the rule forbids become None."""
     out = copy.deepcopy(dict(statistics))
     rows: list[dict[str, Any]] = [*out.get("groups", []), out]
     paths = count_paths(statistics)
     values = {(r, path): int(_get(row, path) or 0) for r, row in enumerate(rows) for path in paths}
+    for r, row in enumerate(rows):  # the count a published share of "within 60 s" gives away
+        met = _get(row, ("call_processing_s", "met_60s"))
+        values[r, WITHIN] = 0 if met is None else round(met * values[r, ASSIGNED])
     hidden = hidden_cells(values, _sums(statistics, len(rows)))
     for r, row in enumerate(rows):
 
@@ -375,5 +388,5 @@ def protect(statistics: Mapping[str, Any]) -> dict[str, Any]:
         _measures(row, shown)
         for path in paths:
             if (r, path) in hidden:
-                _set(row, path, SUPPRESSED if small(values[(r, path)]) else HIDDEN)
+                _set(row, path, HIDDEN)
     return out

@@ -134,7 +134,11 @@ def _context(stats: dict[str, Any], outside: bool) -> dict[str, Any]:
         "show": Show(outside),
         "group_labels": labels,
         "priorities": PRIORITIES,
-        "districts": sorted(stats["by_district"].items(), key=lambda kv: (-kv[1], kv[0])),
+        # Most calls first inside; by name outside: an order by the exact counts would tell
+        # the hidden ones apart.
+        "districts": sorted(
+            stats["by_district"].items(), key=lambda kv: (0, kv[0]) if outside else (-kv[1], kv[0])
+        ),
         "district_name": district_name,
         "hours": HOURS,
         "stages": export.STAGES,
@@ -189,11 +193,7 @@ def print_view():
         return _invalid(values, problems)
     stats = _statistics(query)
     _audit_export(stats, "print")
-    context = _context(stats, outside=True)  # ordered by the exact counts, then protected:
-    protected = export.protect(stats)
-    context["stats"] = protected
-    context["districts"] = [(d, protected["by_district"][d]) for d, _n in context["districts"]]
-    return render_template("stats/print.html", **context)
+    return render_template("stats/print.html", **_context(export.protect(stats), outside=True))
 
 
 def _audit_export(stats: dict[str, Any], how: str) -> None:

@@ -101,12 +101,17 @@ def test_environment_is_read_with_types(monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "why"),
-    [("24", "7", "NIGHT_START_HOUR must be an hour"), ("22", "22", "must differ")],
+    ("start", "end", "settle", "why"),
+    [
+        ("24", "7", "0", "NIGHT_START_HOUR must be an hour"),
+        ("22", "22", "7", "must differ"),
+        ("22", "7", "0", "STATISTICS_SETTLE_DAYS must be at least 1"),
+    ],
 )
-def test_the_night_the_statistics_count_by_must_be_a_night(monkeypatch, start, end, why):
+def test_the_night_the_statistics_count_by_must_be_a_night(monkeypatch, start, end, settle, why):
     monkeypatch.setenv("NIGHT_START_HOUR", start)
     monkeypatch.setenv("NIGHT_END_HOUR", end)
+    monkeypatch.setenv("STATISTICS_SETTLE_DAYS", settle)
     with pytest.raises(config_module.ConfigError, match=why):
         config_module.TestingConfig()
 

@@ -45,12 +45,12 @@ def test_a_small_count_cannot_be_worked_out_from_the_total():
     """Night A: 2 P1 calls; night B: 5 P2 calls. Hiding only A's 2 would leave 7 − 5 = 2."""
     protected = export.protect(statistics(night(2, 0), night(0, 5)))
     a, b = protected["groups"]
-    assert (a["calls"], a["by_priority"]["P1"]) == ("<5", "<5")
+    assert (a["calls"], a["by_priority"]["P1"]) == ("x", "x")
     assert protected["calls"] == 7
     assert b["calls"] == "x"  # 5, hidden so that 7 − 5 does not give A's 2
     assert b["by_priority"]["P2"] == "x" and b["by_hour"][23] == "x"
     # the total's 7 = P1 + P2: its 5 P2 calls would give its 2 P1 calls away
-    assert protected["by_priority"] == {"P1": "<5", "P2": "x", "P3": 0, "P4": 0}
+    assert protected["by_priority"] == {"P1": "x", "P2": "x", "P3": 0, "P4": 0}
 
 
 def test_exact_counts_stay_when_nothing_is_small():
@@ -108,3 +108,50 @@ def test_no_sum_in_a_random_export_has_a_lone_hidden_count(seed):
     for path in export.count_paths(stats):
         cells = [hidden(out, path), *(hidden(g, path) for g in out["groups"])]
         assert len(out["groups"]) == 0 or sum(cells) != 1, path
+
+
+def test_every_hidden_count_wears_the_same_mark():
+    """6 calls: 1 P1 and 5 P2. With "<5" and "x" apart, P1 = 1 and P2 = 5 would follow."""
+    out = export.protect(statistics(night(1, 5)))
+    assert out["by_priority"]["P1"] == out["by_priority"]["P2"] == "x"
+    assert out["calls"] == 6
+
+
+def within(night_row: dict, assigned: int, in_60s: int) -> dict:
+    night_row["calls"] = night_row["call_processing_s"]["assigned"] = assigned
+    night_row["call_processing_s"]["met_60s"] = round(in_60s / assigned, 4)
+    return night_row
+
+
+def test_the_share_within_60s_cannot_be_worked_out_from_the_other_nights():
+    """A: 2 of 10 within 60 s (left out); B: 10 of 20. The total's 12 of 30 would give 2."""
+    a, b = within(night(10, 0), 10, 2), within(night(0, 20), 20, 10)
+    stats = statistics(a, b)
+    stats["call_processing_s"]["met_60s"] = round(12 / 30, 4)
+    out = export.protect(stats)
+    shares = [g["call_processing_s"]["met_60s"] for g in (*out["groups"], out)]
+    assert shares[0] is None and shares.count(None) >= 2  # never A's alone
+
+
+@pytest.mark.parametrize(
+    ("figure", "value", "hidden"),
+    [
+        ("sms", {"sent": 7, "delivered": 5, "failed": 2}, [("sms", "delivered")]),
+        (
+            "response_s",
+            {
+                "acknowledged": {"p50": 20.0, "p90": 40.0, "count": 8},
+                "en_route": {"p50": 60.0, "p90": 90.0, "count": 6},
+                "on_scene": {"p50": 600.0, "p90": 900.0, "count": 8},
+            },
+            [("response_s", "en_route", "count")],
+        ),
+    ],
+)
+def test_a_count_inside_another_is_hidden_when_their_difference_is_small(figure, value, hidden):
+    """7 sent and 5 delivered say 2 were not; 8 acknowledged and 6 en route say 2 never went."""
+    row = night(6, 7)
+    row[figure] = value
+    out = export.protect({**row, "groups": []})
+    for path in hidden:
+        assert export._get(out, path) == "x"

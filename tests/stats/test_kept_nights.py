@@ -14,6 +14,7 @@ from stats import jobs
 from stats.models import NightFigures
 from tests.dispatch.helpers import board
 from tests.stats.helpers import assessment, brussels, call, fetch, local_today, sms
+from triage.models import Incident
 
 
 @pytest.fixture
@@ -81,3 +82,48 @@ def test_recent_nights_are_never_kept_and_always_live(app, client, clock, superv
     call(app, brussels(night, 23, 30), 40)
     assert night.isoformat() not in kept(app)
     assert fetch(client, supervisor, night, night)["calls"] == 2
+
+
+def test_a_call_corrected_after_its_night_was_kept_is_counted_again_by_the_job(
+    app, client, clock, supervisor
+):
+    night = local_today(clock) - dt.timedelta(days=10)
+    ref = call(app, brussels(night, 23, 0), 30, priority="P3")
+    with app.app_context():
+        jobs.keep_settled(app)
+        db.session.commit()
+    clock.advance(seconds=60)
+    with app.app_context():  # a supervisor raises the closed call's priority a week later
+        incident = db.session.execute(
+            select(Incident).where(Incident.reference == ref)
+        ).scalar_one()
+        incident.priority = "P1"
+        db.session.commit()
+    assert fetch(client, supervisor, night, night)["by_priority"] == {"P3": 1}  # until the job
+
+    with app.app_context():
+        assert jobs.keep_settled(app) == 1  # that night only
+        db.session.commit()
+
+    assert fetch(client, supervisor, night, night)["by_priority"] == {"P1": 1}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--from", "9999-12-31"], "must lie between"),
+        (["--from", "2031-02-10", "--to", "2031-02-01"], "must not be before --from"),
+        (["--from", "2001-01-01", "--to", "2031-02-01"], "at most 400 nights"),
+    ],
+)
+def test_recompute_refuses_dates_it_cannot_use(runner, args, message):
+    result = runner.invoke(args=["stats", "recompute", *args])
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_recompute_says_which_nights_are_not_settled_yet(runner, clock):
+    night = local_today(clock) - dt.timedelta(days=2)
+    result = runner.invoke(args=["stats", "recompute", "--from", night.isoformat()])
+    assert result.exit_code == 0
+    assert "kept the figures of 0 settled night(s)" in result.output
+    assert "1 night(s) not settled yet" in result.output

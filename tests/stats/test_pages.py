@@ -143,15 +143,16 @@ def test_the_csv_suppresses_small_counts_and_measures_over_few_values(supervisor
         # calls, and night 1's calls with them (the total's 12).
         # 6 of night 1's 7 calls and 11 of the 12 had a unit: the one without is a small
         # count, so neither 6 nor 11 is published (x), nor what is measured over them.
-        ["x", "<5", "<5", "<5", "<5", "x", "", "", ""],
-        ["x", "0", "x", "0", "0", "5", "30", "", "1.0000"],
-        ["12", "<5", "8", "<5", "<5", "x", "", "", ""],
+        ["x", "x", "x", "x", "x", "x", "", "", ""],
+        ["x", "0", "x", "0", "0", "5", "30", "", ""],  # 5 of 5 within 60 s: with the
+        # total's 9 that would give night 1's 4 away
+        ["12", "x", "8", "x", "x", "x", "", "", ""],
     ]
     total = rows[-1]
-    assert total["calls_hour_22"] == "<5" and total["calls_hour_23"] == "7"
+    assert total["calls_hour_22"] == "x" and total["calls_hour_23"] == "7"
     assert total["calls_hour_03"] == "0"
-    assert (total["calls_district_borgerhout"], total["calls_district_deurne"]) == ("9", "<5")
-    assert total["calls_district_unknown"] == "<5"
+    assert (total["calls_district_borgerhout"], total["calls_district_deurne"]) == ("9", "x")
+    assert total["calls_district_unknown"] == "x"
     assert not any(ref in text for ref in calls)
 
 
@@ -164,8 +165,8 @@ def test_a_percentile_over_fewer_than_five_values_is_left_out_of_the_csv(app, su
         )
     )
     assert [(r["calls"], r["call_processing_p50_s"], r["call_processing_p90_s"]) for r in rows] == [
-        ("<5", "", ""),
-        ("<5", "", ""),
+        ("x", "", ""),
+        ("x", "", ""),
     ]
     page = tables(supervisor.get("/statistics", query_string=query(night, 1)).text)
     assert page["table-processing"][-1] == ["Totaal", "4", "31 s", "33 s", "100%"]  # exact inside
@@ -179,19 +180,19 @@ def test_the_print_view_follows_the_small_cell_rule_and_both_exports_are_audited
     html = response.get_data(as_text=True)
     found = tables(html)
     assert found["table-calls"][1:] == [
-        [f"nacht van {night}", "x", "<5", "<5", "<5", "<5"],
+        [f"nacht van {night}", "x", "x", "x", "x", "x"],
         [f"nacht van {night + dt.timedelta(days=1)}", "x", "0", "x", "0", "0"],
-        ["Totaal", "12", "<5", "8", "<5", "<5"],
+        ["Totaal", "12", "x", "8", "x", "x"],
     ]
     assert found["table-processing"][1:] == [
         [f"nacht van {night}", "x", "—", "—", "—"],
-        [f"nacht van {night + dt.timedelta(days=1)}", "5", "30 s", "—", "100%"],
+        [f"nacht van {night + dt.timedelta(days=1)}", "5", "30 s", "—", "—"],
         ["Totaal", "x", "—", "—", "—"],
     ]
     assert found["table-districts"][1:] == [
         ["Borgerhout", "9"],
-        ["Deurne", "<5"],
-        ["onbekend", "<5"],
+        ["Deurne", "x"],
+        ["onbekend", "x"],
     ]
     assert "<svg" not in html and "data-print" in html
     assert not any(ref in html for ref in calls)
@@ -262,7 +263,7 @@ def test_a_district_that_looks_like_a_formula_stays_text(app, supervisor, night)
     text = supervisor.get("/statistics.csv", query_string=query(night, 1)).text
     assert "calls_district_hyperlink_http_x_b" in text.splitlines()[0]
     assert export.neutralise('=HYPERLINK("x")') == '\'=HYPERLINK("x")'
-    assert export.neutralise("-2+3") == "'-2+3" and export.neutralise("<5") == "<5"
+    assert export.neutralise("-2+3") == "'-2+3" and export.neutralise("x") == "x"
 
 
 EXTRAS = {
@@ -308,11 +309,12 @@ def test_figures_added_later_show_on_the_page_and_are_suppressed_in_exports(
     assert page["table-calls-extra"][-1] == ["Totaal", "3", "3", "25%", "6", "50%"]
     assert page["table-partners"][-1] == ["Totaal", "9", "4", "20", "18", "2", "6", "5", "83%"]
     printed = tables(supervisor.get("/statistics/print", query_string=query(night, 1)).text)
-    assert printed["table-response"][2] == ["Ploeg onderweg", "<5", "—", "—"]
+    assert printed["table-response"][2] == ["Ploeg onderweg", "x", "—", "—"]
     # 6 of the 7 calls with an order in force and 5 of 6 packets on time: the one without
     # (a small count) is not published, so neither is the 6 or the 5 (x) nor their shares.
-    assert printed["table-calls-extra"][-1] == ["Totaal", "<5", "<5", "—", "x", "—"]
-    assert printed["table-partners"][-1] == ["Totaal", "9", "<5", "20", "18", "<5", "6", "x", "—"]
+    assert printed["table-calls-extra"][-1] == ["Totaal", "x", "x", "—", "x", "—"]
+    # 18 of 20 SMS delivered: the 2 others are a small count, so the 18 is hidden too
+    assert printed["table-partners"][-1] == ["Totaal", "9", "x", "20", "x", "x", "6", "x", "—"]
     assert printed["table-processing"][-1] == ["Totaal", "x", "—", "—", "—"]  # 6 of 7 had a unit
     rows = list(
         csv.DictReader(
@@ -320,10 +322,26 @@ def test_figures_added_later_show_on_the_page_and_are_suppressed_in_exports(
         )
     )
     total = rows[-1]
-    assert (total["response_en_route_count"], total["response_en_route_p50_s"]) == ("<5", "")
+    assert (total["response_en_route_count"], total["response_en_route_p50_s"]) == ("x", "")
     assert total["response_on_scene_p90_s"] == "900"
-    assert (total["escalations"], total["sms_failed"], total["sms_sent"]) == ("<5", "<5", "20")
-    assert (total["risk_sara_sv_high"], total["risk_sara_sv_low"]) == ("7", "<5")
-    assert (total["repeat_count"], total["repeat_share"]) == ("<5", "")
+    assert (total["escalations"], total["sms_failed"], total["sms_sent"]) == ("x", "x", "20")
+    assert (total["risk_sara_sv_high"], total["risk_sara_sv_low"]) == ("7", "x")
+    assert (total["repeat_count"], total["repeat_share"]) == ("x", "")
     assert (total["order_in_force_count"], total["order_in_force_share"]) == ("x", "")
     assert (total["handover_on_time"], total["handover_on_time_share"]) == ("x", "")
+
+
+def test_the_print_view_lists_districts_by_name_not_by_their_hidden_counts(
+    supervisor, night, calls, app
+):
+    """In count order, Deurne (2) before Antwerpen (1) would tell two hidden counts apart."""
+    call(app, brussels(night, 23, 45), 30, district="Antwerpen")
+    printed = tables(supervisor.get("/statistics/print", query_string=query(night, 1)).text)
+    assert [row[0] for row in printed["table-districts"][1:]] == [
+        "Antwerpen",
+        "Borgerhout",
+        "Deurne",
+        "onbekend",
+    ]
+    inside = tables(supervisor.get("/statistics", query_string=query(night, 1)).text)
+    assert [row[0] for row in inside["table-districts"][1:]][:2] == ["Borgerhout", "Deurne"]
