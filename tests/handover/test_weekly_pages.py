@@ -146,7 +146,8 @@ def test_a_restricted_case_reaches_the_list_only_when_a_supervisor_adds_it(app, 
 
 def _entries(app) -> list[TriageListEntry]:
     with app.app_context():
-        return list(db.session.execute(select(TriageListEntry)).scalars())
+        query = select(TriageListEntry).order_by(TriageListEntry.id)
+        return list(db.session.execute(query).scalars())
 
 
 def test_a_case_restricted_after_the_draft_never_reaches_the_veilig_huis(app, night):

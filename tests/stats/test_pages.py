@@ -200,7 +200,9 @@ def test_the_print_view_follows_the_small_cell_rule_and_both_exports_are_audited
     supervisor.get("/statistics", query_string=query(night))  # viewing inside: not an export
     with app.app_context():
         events = db.session.execute(
-            select(AuditEvent).where(AuditEvent.object_type == "statistics")
+            select(AuditEvent)
+            .where(AuditEvent.object_type == "statistics")
+            .order_by(AuditEvent.id)  # PostgreSQL returns unordered rows in any order
         ).scalars()
         reasons = [(e.action, e.username, e.reason) for e in events]
     period = f"{night}..{night + dt.timedelta(days=1)} per night"
