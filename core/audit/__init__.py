@@ -39,7 +39,9 @@ class AuditHead(Base):
 
 class AuditCheckpoint(Base):
     """Where the chain continues: after a purged prefix (`purge`: no event at or below it may
-    remain), or where the keyed chain took over from the unkeyed one (`carry_over`)."""
+    remain), where the keyed chain took over from the unkeyed one (`carry_over`), or where a
+    walk that verified ended (`verified`: an incremental walk starts there). `purged_total`
+    counts the events appended before the next one: the purged ones, or (verified) all."""
 
     __tablename__ = "audit_checkpoint"
 
@@ -93,23 +95,42 @@ class AuditEvent(Base):
 
     def canonical(self) -> str:
         """The event's content as canonical JSON (what the hash covers)."""
-        content = {
-            "occurred_at": self.occurred_at.astimezone(dt.UTC).isoformat(),
-            "user_id": self.user_id,
-            "username": self.username,
-            "role": self.role,
-            "organisation": self.organisation,
-            "token_name": self.token_name,
-            "action": self.action,
-            "object_type": self.object_type,
-            "object_id": self.object_id,
-            "object_ids": self.object_ids,
-            "request_id": self.request_id,
-            "client_addr": self.client_addr,
-        }
-        if self.reason is not None:  # only then, so every earlier event keeps its hash
-            content["reason"] = self.reason
-        return json.dumps(content, sort_keys=True, separators=(",", ":"))
+        return canonical_json(self)
+
+
+# What the hash covers, besides occurred_at (and reason, when there is one).
+CONTENT = (
+    "user_id",
+    "username",
+    "role",
+    "organisation",
+    "token_name",
+    "action",
+    "object_type",
+    "object_id",
+    "object_ids",
+    "request_id",
+    "client_addr",
+)
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
+
+
+def canonical_json(event: Any) -> str:
+    """An event's content as canonical JSON (what the hash covers)."""
+    return canonical_of(
+        event.occurred_at, event.reason, tuple(getattr(event, name) for name in CONTENT)
+    )
+
+
+def canonical_of(occurred_at: dt.datetime, reason: str | None, values: tuple[Any, ...]) -> str:
+    """The canonical JSON of an event's occurred_at, reason and CONTENT values (in order)."""
+    content = dict(zip(CONTENT, values, strict=True))
+    content["occurred_at"] = occurred_at.astimezone(dt.UTC).isoformat()
+    if reason is not None:  # only then, so every earlier event keeps its hash
+        content["reason"] = reason
+    return _CANONICAL.encode(content)
 
 
 def audit_key() -> str:

@@ -11,7 +11,15 @@ from sqlalchemy import func, select
 
 from core import clock
 from core.audit import AuditEvent
-from core.audit.chain import BATCH, anchor_line, check_anchors, purge_before, verify_chain
+from core.audit.chain import (
+    BATCH,
+    anchor_line,
+    check_anchors,
+    mark_verified,
+    purge_before,
+    starting_point,
+    verify_chain,
+)
 from core.db import db
 from core.progress import progress
 
@@ -26,11 +34,21 @@ audit_cli = AppGroup("audit", help="The tamper-evident audit trail.")
     default=None,
     help="Also check the heads anchored in this file (AUDIT_ANCHOR_FILE).",
 )
-def verify_command(anchor_file: str | None) -> None:
-    """Walk the chain; exit 1 naming the first event that does not verify."""
-    total = db.session.execute(select(func.count()).select_from(AuditEvent)).scalar_one()
+@click.option(
+    "--incremental",
+    is_flag=True,
+    help="Walk only the events after the last verified checkpoint (a walk that verified).",
+)
+def verify_command(anchor_file: str | None, incremental: bool) -> None:
+    """Walk the chain; exit 1 naming the first event that does not verify. A walk that
+    verifies signs a checkpoint where it ended, for the next `--incremental` walk."""
+    start = starting_point(incremental)
+    after = start.last_event_id if start else 0
+    total = db.session.execute(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.id > after)
+    ).scalar_one()
     with progress("audit verify", total, every=BATCH) as step:
-        verdict = verify_chain(step)
+        verdict = verify_chain(step, incremental=incremental)
     if verdict.ok and anchor_file:
         with open(anchor_file, encoding="utf-8") as handle:
             verdict = check_anchors(handle.read().splitlines()) or verdict
@@ -40,7 +58,10 @@ def verify_command(anchor_file: str | None) -> None:
             f"audit chain BROKEN at {where}: {verdict.problem} ({verdict.events} events verified)"
         )
         raise SystemExit(1)
-    click.echo(f"audit chain ok: {verdict.events} events")
+    mark_verified(verdict)
+    db.session.commit()
+    since = f" after event {after}" if incremental and after else ""
+    click.echo(f"audit chain ok: {verdict.events} events{since}")
 
 
 @audit_cli.command("purge")

@@ -256,3 +256,50 @@ def test_16_on_postgresql_the_app_role_can_add_and_read_audit_rows_and_nothing_e
             conn.execute(text(f"DROP OWNED BY {role}"))
             conn.execute(text(f"DROP ROLE {role}"))
         admin.dispose()
+
+
+def _last_id(app) -> int:
+    with app.app_context():
+        return db.session.execute(text("SELECT max(id) FROM audit_event")).scalar_one()
+
+
+def test_an_incremental_walk_starts_where_the_last_walk_that_verified_ended(app, runner):
+    _events(app, 5)
+    assert runner.invoke(args=["audit", "verify"]).output.splitlines()[-1] == (
+        "audit chain ok: 5 events"
+    )
+    fifth = _last_id(app)
+    _events(app, 3)
+
+    result = runner.invoke(args=["audit", "verify", "--incremental"])
+
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[-1] == f"audit chain ok: 3 events after event {fifth}"
+    again = runner.invoke(args=["audit", "verify", "--incremental"])
+    assert again.output.splitlines()[-1] == f"audit chain ok: 0 events after event {fifth + 3}"
+    assert runner.invoke(args=["audit", "verify"]).output.splitlines()[-1] == (
+        "audit chain ok: 8 events"
+    )
+
+
+@pytest.mark.parametrize("tamper", ["change_new", "forged_checkpoint", "missing_tail"])
+def test_an_incremental_walk_still_catches_what_happened_after_its_checkpoint(app, runner, tamper):
+    _events(app, 5)
+    assert runner.invoke(args=["audit", "verify"]).exit_code == 0
+    _events(app, 3)
+    last = _last_id(app)
+    with app.app_context():
+        statement = {
+            "change_new": f"UPDATE audit_event SET object_id = 99 WHERE id = {last - 1}",
+            # a checkpoint planted past the tampering, without AUDIT_KEY to sign it
+            "forged_checkpoint": "INSERT INTO audit_checkpoint (kind, last_event_id, last_hash,"
+            f" purged_total, created_at) VALUES ('verified', {last}, '{'a' * 64}', 8,"
+            " '2026-01-01')",
+            "missing_tail": f"DELETE FROM audit_event WHERE id = {last}",
+        }[tamper]
+        db.session.execute(text(statement))
+        db.session.commit()
+
+    result = runner.invoke(args=["audit", "verify", "--incremental"])
+
+    assert result.exit_code == 1 and "BROKEN" in result.output, result.output
