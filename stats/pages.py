@@ -7,7 +7,6 @@ outside the police: they follow the small-cell rule (stats.export). Aggregates o
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
@@ -31,13 +30,10 @@ OTHER = ("escalations", "repeat", "order_in_force", "referrals", "sms", "handove
 HOURS = [(18 + n) % 24 for n in range(24)]  # from 18:00: the night (22-07) in one stretch
 
 
-@dataclass(frozen=True)
 class Show:
     """How a figure is written on a page. The print view writes figures `export.protect` has
-    already put under the small-cell rule: a hidden count is its mark ("<5", "x"), a measure
-    the rule forbids is None."""
-
-    outside: bool = False
+    already put under the small-cell rule: a hidden count is its mark ("x"), a measure the rule
+    forbids is None."""
 
     def count(self, value: Any) -> str:
         """A count in the user's notation (or the rule's mark)."""
@@ -104,20 +100,32 @@ def _range(first: dt.date, last: dt.date, group: str) -> dict[str, str]:
     return {"from": first.isoformat(), "to": last.isoformat(), "group": group}
 
 
-def read_query() -> tuple[StatisticsQuery | None, dict[str, str], dict[str, str]]:
-    """The query from the address (empty fields count as not given), the values as typed, and
-    field messages in the user's language when it is not valid."""
+class InvalidQueryError(Exception):
+    """The address's query is not valid: the values as typed and the field messages."""
+
+    def __init__(self, values: dict[str, str], problems: dict[str, str]) -> None:
+        super().__init__("invalid statistics query")
+        self.values, self.problems = values, problems
+
+
+def read_query() -> StatisticsQuery:
+    """The query from the address (empty fields count as not given); InvalidQueryError, with field
+    messages in the user's language, when it is not valid."""
     values = {name: request.args.get(name, "").strip()[:40] for name in FIELDS}
     try:
-        query = StatisticsQuery.model_validate({k: v for k, v in values.items() if v})
+        return StatisticsQuery.model_validate({k: v for k, v in values.items() if v})
     except ValidationError as exc:
-        return None, values, field_errors(exc)
-    return query, values, {}
+        raise InvalidQueryError(values, field_errors(exc)) from None
 
 
-def _invalid(values: dict[str, str], problems: dict[str, str]) -> tuple[str, int]:
+@bp.errorhandler(InvalidQueryError)
+def _invalid(exc: InvalidQueryError) -> tuple[str, int]:
     page = render_template(
-        "stats/page.html", stats=None, values=values, problems=problems, links=quick_links()
+        "stats/page.html",
+        stats=None,
+        values=exc.values,
+        problems=exc.problems,
+        links=quick_links(),
     )
     return page, 422
 
@@ -131,7 +139,7 @@ def _context(stats: dict[str, Any], outside: bool) -> dict[str, Any]:
     labels = {g["label"]: group_label(group, g["label"]) for g in stats["groups"]}
     return {
         "stats": stats,
-        "show": Show(outside),
+        "show": Show(),
         "group_labels": labels,
         "priorities": PRIORITIES,
         # Most calls first inside; by name outside: an order by the exact counts would tell
@@ -155,10 +163,7 @@ def _context(stats: dict[str, Any], outside: bool) -> dict[str, Any]:
 @protect(SUPERVISORS)
 def page():
     """The supervisor's statistics: key figures, charts with their data tables, exact counts."""
-    query, values, problems = read_query()
-    if query is None:
-        return _invalid(values, problems)
-    stats = _statistics(query)
+    stats = _statistics(read_query())
     return render_template(
         "stats/page.html", **_context(stats, outside=False), charts=chart_set(stats)
     )
@@ -168,10 +173,7 @@ def page():
 @protect(SUPERVISORS)
 def csv():
     """The statistics as CSV for use outside the police: small counts suppressed."""
-    query, values, problems = read_query()
-    if query is None:
-        return _invalid(values, problems)
-    stats = _statistics(query)
+    stats = _statistics(read_query())
     _audit_export(stats, "csv")
     name = f"nachtwacht-statistiek-{stats['from_']}-{stats['to']}.csv"
     return Response(
@@ -188,10 +190,7 @@ def csv():
 @protect(SUPERVISORS)
 def print_view():
     """The statistics as a printable sheet for use outside the police: small counts suppressed."""
-    query, values, problems = read_query()
-    if query is None:
-        return _invalid(values, problems)
-    stats = _statistics(query)
+    stats = _statistics(read_query())
     _audit_export(stats, "print")
     return render_template("stats/print.html", **_context(export.protect(stats), outside=True))
 
