@@ -128,6 +128,7 @@ def _alarm_on_burst(user: User) -> None:
     the supervisors are alerted live (someone may be trying to get in, or to keep a dispatcher
     out) and it is audited."""
     threshold = int(current_app.config.get("LOGIN_ALARM_FAILURES", 10))
+    audit.write_pending()  # this failure counts too
     failures = db.session.execute(
         select(func.count(AuditEvent.id)).where(
             AuditEvent.action == "login_failed",

@@ -13,10 +13,14 @@ third) and handover notes (one in ten) with their partner organisations; and the
 Case columns hold real ciphertext made by the columns' own types (one ciphertext per kind of
 value, encrypted once: the load measures tables, not Fernet), so reading a row back works. The
 database must be migrated and hold the demo organisations, users and units (`tools.demo`).
-Audit events are not loaded yet (the statistics never read them; `bench_records.py` loads its
-own). Rows are drawn a chunk of incidents at a time, so memory stays flat at any size.
+Then, with `--audit-events` (2,000,000 by default), that many chained audit events over the year
+through `bench/load_audit.py` (skipped with a message while it is not there). Rows are drawn a
+chunk of incidents at a time, so memory stays flat at any size. The COPY scaffold (indexes
+dropped and rebuilt, replica mode, sequences, ANALYZE) is `tools.bulkload`, shared with
+`bench/search_load.py`.
 
-    python bench/load_year.py --url postgresql+psycopg://.../nachtwacht_bench [--incidents N]
+    python bench/load_year.py --url postgresql+psycopg://.../nachtwacht_bench
+        [--incidents N] [--audit-events N]
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select, text  # noqa: E402
+
+from tools import bulkload  # noqa: E402
 
 CHUNK = 10_000  # incidents drawn and copied at a time
 PRIORITIES = {"P1": 18, "P2": 25, "P3": 45, "P4": 12}
@@ -293,12 +299,8 @@ def packets(w: World, now: dt.datetime, rng: random.Random) -> dict[str, list[tu
 def copy_rows(cur, rows: dict[str, list[tuple]], counts: Counter) -> None:
     """COPY each table's rows in (psycopg 3 adapts dates, booleans and NULLs)."""
     for table, values in rows.items():
-        if not values:
-            continue
-        with cur.copy(f"COPY {table} ({', '.join(COLUMNS[table])}) FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
-        counts[table] += len(values)
+        if values:
+            counts[table] += bulkload.copy_rows(cur, table, COLUMNS[table], values)
 
 
 def chunks(n: int) -> Iterator[range]:
@@ -307,10 +309,13 @@ def chunks(n: int) -> Iterator[range]:
         yield range(start, min(n, start + CHUNK))
 
 
-def load(engine, incidents: int, now: dt.datetime, seed: int = 22) -> dict[str, Any]:
+def load(
+    engine, incidents: int, now: dt.datetime, seed: int = 22, audit_events: int = 0
+) -> dict[str, Any]:
     """Load the year (app context: ciphertext and the demo units come from it); counts and
-    seconds. Secondary indexes are dropped for the load and rebuilt after, foreign-key triggers
-    are off (the rows are consistent by construction), then sequences move on and ANALYZE."""
+    seconds. Through tools.bulkload: secondary indexes dropped for the load and rebuilt after,
+    foreign-key triggers off (the rows are consistent by construction), then sequences move on
+    and ANALYZE. Then `audit_events` chained audit events over the same year, when asked."""
     from core.db import db
 
     rng, w, counts = random.Random(seed), world(), Counter()
@@ -318,39 +323,41 @@ def load(engine, incidents: int, now: dt.datetime, seed: int = 22) -> dict[str, 
         w.ids[table] = db.session.scalar(text(f"SELECT coalesce(max(id), 0) FROM {table}"))
     db.session.commit()
     started, moments = time.monotonic(), night_times(incidents, now, rng)
-    raw = engine.raw_connection()
-    try:
-        with raw.cursor() as cur:
-            cur.execute("SET session_replication_role = replica")
-            indexes = cur.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
-                " AND tablename = ANY(%s) AND indexname LIKE 'ix\\_%%'",
-                (list(TABLES),),
-            ).fetchall()
-            for name, _ in indexes:
-                cur.execute(f"DROP INDEX {name}")
-            for part in chunks(incidents):
-                copy_rows(cur, draw(w, moments[part.start : part.stop], rng), counts)
-                print(f"load_year: {part.stop}/{incidents} incidents", flush=True)
-            copy_rows(cur, packets(w, now, rng), counts)
-            for _, definition in indexes:
-                cur.execute(definition)
-            cur.execute("SET session_replication_role = DEFAULT")
-        raw.commit()
-    finally:
-        raw.close()
+    with bulkload.bulk_cursor(engine, TABLES) as cur:
+        for part in chunks(incidents):
+            copy_rows(cur, draw(w, moments[part.start : part.stop], rng), counts)
+            print(f"load_year: {part.stop}/{incidents} incidents", flush=True)
+        copy_rows(cur, packets(w, now, rng), counts)
     copied = time.monotonic() - started
+    bulkload.finish(engine, [t for t in TABLES if "id" in COLUMNS[t]])
+    found = {"rows": dict(counts), "copy_s": round(copied, 1)}
+    if audit_events:
+        found |= load_audit(engine, audit_events, now - dt.timedelta(days=365), now)
+    return found | {"load_s": time.monotonic() - started}
+
+
+def load_audit(engine, n: int, start: dt.datetime, end: dt.datetime) -> dict[str, Any]:
+    """n valid chained audit events over [start, end) by `bench/load_audit.py` (skipped, with
+    a message, while that loader does not exist); the count and seconds."""
+    try:
+        from bench.load_audit import load_audit_events
+    except ImportError:
+        print(f"load_year: bench/load_audit.py is not there yet: {n:,} audit events skipped")
+        return {"audit_events": 0, "audit_s": 0.0}
+    began = time.monotonic()
+
+    done = [0]
+
+    def progress(k: int, *_: Any) -> None:
+        done[0] += k
+        print(f"load_year: {done[0]}/{n} audit events", flush=True)
+
+    with engine.connect() as conn:
+        loaded = load_audit_events(conn, n, start, end, progress=progress)  # commits
+        conn.commit()
     with engine.begin() as conn:
-        for table in TABLES:
-            if "id" in COLUMNS[table]:
-                conn.execute(
-                    text(
-                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                        f"(SELECT max(id) FROM {table}))"
-                    )
-                )
-        conn.execute(text("ANALYZE"))
-    return {"rows": dict(counts), "copy_s": round(copied, 1), "load_s": time.monotonic() - started}
+        conn.execute(text("ANALYZE audit_event"))
+    return {"audit_events": loaded, "audit_s": round(time.monotonic() - began, 1)}
 
 
 def make_app(url: str, migrate: bool = True):
@@ -379,13 +386,16 @@ def main() -> int:
     parser.add_argument("--url", required=True, help="a migrated PostgreSQL database")
     parser.add_argument("--incidents", type=int, default=200_000)
     parser.add_argument("--seed", type=int, default=22)
+    parser.add_argument(
+        "--audit-events", type=int, default=2_000_000, help="chained audit events (0: none)"
+    )
     args = parser.parse_args()
     from core import clock
     from core.db import db
 
     app = make_app(args.url, migrate=False)
     with app.app_context():
-        result = load(db.engine, args.incidents, clock.now(), args.seed)
+        result = load(db.engine, args.incidents, clock.now(), args.seed, args.audit_events)
     print(json.dumps(result))
     return 0
 

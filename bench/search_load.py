@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import text
 
+from tools import bulkload
+
 _FIRST = (
     "Jan Marie Sofie Tom Kevin Sarah Lotte Bram Wout Eline Nina Lars Jens Lisa Emma Noah "
     "Liam Mohamed Fatima Yasmina Karim Nadia Samir Ayoub Imane Hamza Mehmet Ayse Emre Zeynep "
@@ -215,37 +217,10 @@ def highest_ids(engine) -> dict[str, int]:
 
 
 def load(engine, plan: Plan) -> dict[str, int]:
-    """COPY the plan in with the secondary indexes dropped and rebuilt after (as a bulk load
-    is done), foreign-key triggers off for the load (the rows are consistent by construction),
-    then move the sequences on and ANALYZE."""
-    raw = engine.raw_connection()
-    try:
-        with raw.cursor() as cur:
-            cur.execute("SET session_replication_role = replica")
-            indexes = cur.execute(
-                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
-                " AND tablename = ANY(%s) AND indexname LIKE 'ix\\_%%'",
-                (list(COLUMNS),),
-            ).fetchall()
-            for name, _ in indexes:
-                cur.execute(f"DROP INDEX {name}")
-            for table, rows in plan.rows.items():
-                with cur.copy(f"COPY {table} ({', '.join(COLUMNS[table])}) FROM STDIN") as copy:
-                    for start in range(0, len(rows), 20_000):
-                        copy.write("".join(rows[start : start + 20_000]))
-            for _, definition in indexes:
-                cur.execute(definition)
-            cur.execute("SET session_replication_role = DEFAULT")
-        raw.commit()
-    finally:
-        raw.close()
-    with engine.begin() as conn:
-        for table in COLUMNS:
-            conn.execute(
-                text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                    f"(SELECT max(id) FROM {table}))"
-                )
-            )
-        conn.execute(text("ANALYZE"))
+    """COPY the plan in (tools.bulkload: secondary indexes rebuilt after, foreign-key triggers
+    off, the rows being consistent by construction), then move the sequences on and ANALYZE."""
+    with bulkload.bulk_cursor(engine, COLUMNS) as cur:
+        for table, rows in plan.rows.items():
+            bulkload.copy_text(cur, table, COLUMNS[table], rows)
+    bulkload.finish(engine, COLUMNS)
     return {table: len(rows) for table, rows in plan.rows.items()}

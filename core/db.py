@@ -60,6 +60,10 @@ class Database(SQLAlchemy):
 db = Database(model_class=Base, session_options={"expire_on_commit": False})
 
 _AFTER_COMMIT = "nachtwacht.after_commit"
+_SAVEPOINT_MARKS = "nachtwacht.savepoint_marks"
+# Lists a transaction collects (follow-ups, audit events still to append): a rollback drops what
+# it undid, a savepoint's rollback only what was queued since the savepoint began.
+_QUEUES: list[str] = [_AFTER_COMMIT]
 
 
 def in_transaction(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -76,13 +80,28 @@ def in_transaction(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     return result
 
 
+def transaction_queue(name: str) -> None:
+    """Declare a list kept in `session.info[name]` that belongs to the open transaction: a
+    rollback (of a savepoint: of what was queued since it began) drops its entries."""
+    if name not in _QUEUES:
+        _QUEUES.append(name)
+
+
+def queued(session: Session, name: str) -> list[Any]:
+    """The open transaction's entries of a declared queue (created empty); begins the
+    transaction if none is open, so its commit or rollback is what settles them."""
+    if not session.in_transaction():
+        session.begin()
+    return session.info.setdefault(name, [])
+
+
 def after_commit(action: Callable[[], None]) -> None:
     """Run `action` once the current transaction commits (now, if none is open); not on rollback."""
     session = db.session()
     if not session.in_transaction():
         action()
         return
-    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+    queued(session, _AFTER_COMMIT).append(action)
 
 
 @event.listens_for(Session, "after_commit")
@@ -90,6 +109,7 @@ def _run_after_commit(session: Session) -> None:
     # SQLAlchemy fires this for a released savepoint too: only the outermost commit counts.
     if session.in_nested_transaction():
         return
+    session.info.pop(_SAVEPOINT_MARKS, None)
     for action in session.info.pop(_AFTER_COMMIT, []):
         try:
             action()
@@ -97,28 +117,26 @@ def _run_after_commit(session: Session) -> None:
             log.exception("after-commit action failed")
 
 
-_SAVEPOINT_MARKS = "nachtwacht.after_commit_marks"
-
-
 @event.listens_for(Session, "after_transaction_create")
 def _mark_savepoint(session: Session, transaction: Any) -> None:
-    """Remember how many follow-ups were queued when a savepoint began."""
+    """Remember how long each queue was when a savepoint began."""
     if transaction.nested:
         marks = session.info.setdefault(_SAVEPOINT_MARKS, {})
-        marks[id(transaction)] = len(session.info.get(_AFTER_COMMIT, []))
+        marks[id(transaction)] = {name: len(session.info.get(name, [])) for name in _QUEUES}
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_after_commit(session: Session, previous_transaction: Any) -> None:
-    """A rollback drops the follow-ups of what it undid: all of them, or, for a savepoint,
-    those queued since it began (the outer work and its follow-ups stay)."""
+def _drop_queued(session: Session, previous_transaction: Any) -> None:
+    """A rollback drops the queued entries of what it undid: all of them, or, for a savepoint,
+    those queued since it began (the outer work and its entries stay)."""
     if not previous_transaction.nested:
-        session.info.pop(_AFTER_COMMIT, None)
+        for name in _QUEUES:
+            session.info.pop(name, None)
         session.info.pop(_SAVEPOINT_MARKS, None)
         return
-    mark = session.info.get(_SAVEPOINT_MARKS, {}).pop(id(previous_transaction), None)
-    if mark is not None:
-        del session.info.get(_AFTER_COMMIT, [])[mark:]
+    marks = session.info.get(_SAVEPOINT_MARKS, {}).pop(id(previous_transaction), None)
+    for name, mark in (marks or {}).items():
+        del session.info.get(name, [])[mark:]
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

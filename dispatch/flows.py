@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from accounts.actor import Actor
 from core import audit, clock
@@ -65,7 +66,9 @@ def _move(
             new,
             _l("Unit %(unit)s is no longer %(old)s.", unit=unit.call_sign, old=status_label(old)),
         )
-    unit.status, unit.status_changed_at = new, now
+    # The UPDATE above wrote them: tell the session so, or its flush would write them again.
+    set_committed_value(unit, "status", new)
+    set_committed_value(unit, "status_changed_at", now)
     add_timeline(incident_id, "unit.status", actor, unit_id=unit.id, from_state=old, to_state=new)
     whole = events.unit_event(unit, incident_id, str(actor.source))
     incident = db.session.get(Incident, incident_id) if incident_id else None
@@ -99,12 +102,14 @@ def assign_unit(
         _move(unit, UnitStatus.ASSIGNED, actor, incident.id, now)
     except TransitionError as exc:
         raise DispatchError(409, str(exc), {"unit_id": f"unit is {exc.current}"}) from None
+    flags, prior = danger.sms_flags(incident)
     assignment = Assignment(
         incident_id=incident.id,
         unit_id=unit.id,
         assigned_at=now,
         last_update_at=now,
         assigned_by_id=actor.user.id if actor.user else None,
+        danger_sent=flags,  # what the SMS below tells the unit
     )
     db.session.add(assignment)
     db.session.flush()
@@ -116,7 +121,7 @@ def assign_unit(
         incident.priority,
         incident.sms_address,
         lang=unit.sms_language,
-        danger=danger.sms_line(unit, incident, assignment),
+        danger=texts.danger_line(unit.sms_language, flags, prior),
     )
     outbox(unit, incident, body, "assignment", assignment)
     add_timeline(

@@ -28,6 +28,13 @@ from core import clock
 from core.db import Base, CaseText, UTCDateTime
 
 
+def as_written(value: str) -> Any:
+    """A status written into the statement rather than bound, so PostgreSQL plans it against a
+    partial index on that status (`ix_assignment_active`, `ix_message_pending`) even in a
+    prepared statement's generic plan."""
+    return literal(value, literal_execute=True)
+
+
 class UnitStatus(enum.StrEnum):
     """A unit's state; allowed transitions live in dispatch.service."""
 
@@ -93,6 +100,15 @@ class Assignment(Base):
     """A unit sent to an incident."""
 
     __tablename__ = "assignment"
+    # Which unit is on what now (board, recommendations): only the active assignments.
+    __table_args__ = (
+        Index(
+            "ix_assignment_active",
+            "unit_id",
+            postgresql_where=text("status = 'active'"),
+            sqlite_where=text("status = 'active'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
@@ -167,6 +183,15 @@ class Message(Base):
     """One SMS, out (an outbox row until delivered) or in (from a webhook)."""
 
     __tablename__ = "message"
+    # The outbox sender's scan: only the SMS still waiting to go out.
+    __table_args__ = (
+        Index(
+            "ix_message_pending",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     direction: Mapped[MessageDirection] = mapped_column(String(4))

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from sqlalchemy import func, select, update
+from sqlalchemy.orm import selectinload
 
 from accounts.models import Role, User
 from core import audit, clock
@@ -16,7 +17,14 @@ from core.errors import DomainError
 from core.i18n import lazy_gettext as _l
 from core.phones import normalise_phone
 from dispatch.labels import status_label
-from dispatch.models import Assignment, AssignmentStatus, Unit, UnitMember, UnitStatus
+from dispatch.models import (
+    Assignment,
+    AssignmentStatus,
+    Unit,
+    UnitMember,
+    UnitStatus,
+    as_written,
+)
 from triage.models import Incident
 
 
@@ -129,7 +137,8 @@ def current_incidents(unit_ids: list[int]) -> dict[int, int]:
         return {}
     rows = db.session.execute(
         select(Assignment.unit_id, Assignment.incident_id).where(
-            Assignment.unit_id.in_(unit_ids), Assignment.status == AssignmentStatus.ACTIVE
+            Assignment.unit_id.in_(unit_ids),
+            Assignment.status == as_written(AssignmentStatus.ACTIVE.value),
         )
     )
     return {unit_id: incident_id for unit_id, incident_id in rows}
@@ -140,7 +149,11 @@ def list_units(page: int, per_page: int) -> tuple[list[Unit], int]:
     total = db.session.execute(select(func.count(Unit.id))).scalar_one()
     units = (
         db.session.execute(
-            select(Unit).order_by(Unit.call_sign).offset((page - 1) * per_page).limit(per_page)
+            select(Unit)
+            .options(selectinload(Unit.members))  # one query for every unit's members
+            .order_by(Unit.call_sign)
+            .offset((page - 1) * per_page)
+            .limit(per_page)
         )
         .unique()
         .scalars()

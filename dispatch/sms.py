@@ -28,7 +28,7 @@ from twilio.rest import Client
 from core import clock, realtime
 from core.db import db
 from dispatch import alarms, events
-from dispatch.models import Message, MessageDirection, MessageStatus
+from dispatch.models import Message, MessageDirection, MessageStatus, as_written
 from dispatch.replies import MAX_SMS_CHARS  # noqa: F401 - part of the SMS API
 from dispatch.texts import (  # noqa: F401 - the texts belong to the SMS API too
     compose_assignment_sms,
@@ -210,7 +210,7 @@ def claim_message(message_id: int, now: dt.datetime) -> Claim | None:
     result = db.session.execute(
         update(Message)
         .where(Message.id == message_id, Message.direction == MessageDirection.OUTBOUND)
-        .where(Message.status == MessageStatus.PENDING, _due(now))
+        .where(Message.status == as_written(MessageStatus.PENDING.value), _due(now))
         .values(status=MessageStatus.SENDING, attempts=Message.attempts + 1, updated_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -329,7 +329,7 @@ def deliver_due(app: Flask, *, now: dt.datetime | None = None, limit: int = 50) 
     ids = db.session.scalars(
         select(Message.id)
         .where(Message.direction == MessageDirection.OUTBOUND)
-        .where(Message.status == MessageStatus.PENDING, _due(now))
+        .where(Message.status == as_written(MessageStatus.PENDING.value), _due(now))
         .order_by(Message.id)
         .limit(limit)
     ).all()

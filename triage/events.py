@@ -22,7 +22,8 @@ def summaries(
 ) -> list[IncidentSummary]:
     """Queue rows (one query for dispatch times); restricted ones as placeholders unless the
     viewer may see them (`redact=False`: whole rows, for `publish_about` to split)."""
-    times = dispatched_times([i.id for i in incidents])
+    # A new call has never had a unit (no way leads back to NEW): no need to ask.
+    times = dispatched_times([i.id for i in incidents if i.status != IncidentStatus.NEW])
     rows = []
     for incident in incidents:
         row = IncidentSummary.model_validate(incident).model_copy(

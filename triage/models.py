@@ -73,6 +73,17 @@ class Incident(Base):
     """A family-crisis call and everything the night does with it."""
 
     __tablename__ = "incident"
+    # The board's open queue in its order: a small index of only the calls not closed.
+    __table_args__ = (
+        Index(
+            "ix_incident_open",
+            "priority",
+            "received_at",
+            "id",
+            postgresql_where=text("status <> 'closed'"),
+            sqlite_where=text("status <> 'closed'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(32), unique=True)

@@ -126,10 +126,11 @@ def _screen_recommends(incident_id: int) -> set[str]:
     return {SCREEN_CODES[c] for c in codes if c in SCREEN_CODES}
 
 
-def suggestions(incident: Incident) -> dict[str, str]:
-    """The referrals the facts call for now: kind → the reason code."""
+def suggestions(incident: Incident, *, new: bool = False) -> dict[str, str]:
+    """The referrals the facts call for now: kind → the reason code (`new`: a call taken in
+    this transaction, which has no screen yet)."""
     found: dict[str, str] = {}
-    screened = _screen_recommends(incident.id)
+    screened = set() if new else _screen_recommends(incident.id)
     if "victim_support" in screened:
         found["victim_support"] = "screen_recommendation"
     if _support_motive(incident):
@@ -147,11 +148,13 @@ def stored(incident_id: int) -> dict[str, Referral]:
     return {row.kind: row for row in rows.scalars()}
 
 
-def suggest(incident: Incident, actor: Actor) -> list[str]:
+def suggest(incident: Incident, actor: Actor, *, new: bool = False) -> list[str]:
     """Store a `suggested` referral for each fact that calls for one, and withdraw suggestions
     the facts no longer support (a person's answer is never touched); each on the timeline.
-    Call it after the children, motives or a screen changed; returns the kinds changed."""
-    wanted, rows = suggestions(incident), stored(incident.id)
+    Call it after the children, motives or a screen changed (`new=True` for a call taken in
+    this transaction: it has no screen or referral to read yet); returns the kinds changed."""
+    wanted = suggestions(incident, new=new)
+    rows = {} if new else stored(incident.id)
     changed = []
     for kind, row in rows.items():
         if row.status == SUGGESTED and kind not in wanted and _withdraw(row):

@@ -171,7 +171,7 @@ def create_incident(body: IncidentCreate):
     actor = current_actor()
     incident, created = service.create_incident(body, actor, key)
     if created:  # children at risk, a hate-crime or sexual-violence motive: referrals suggested
-        referrals.suggest(incident, actor)
+        referrals.suggest(incident, actor, new=True)
     if not created:  # a replay reads an existing incident: the guard and the audit apply
         incident = visible_incident(actor, incident.id)  # incident_read records the view
     response = incident_read(incident).model_dump(mode="json")

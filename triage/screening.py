@@ -151,10 +151,10 @@ def assess(
     priority = Priority(scoring.level_priority(instrument, result.level))
     previous = Priority(incident.priority)
     incident.priority = Priority(scoring.combine_priority(previous, priority))
+    fear = None if victim_fear is None else str(victim_fear)
     assessment = _store(
-        incident, instrument, answers, computed, result, recs, priority, judgement, actor_id
+        incident, instrument, answers, computed, result, recs, priority, judgement, actor_id, fear
     )
-    assessment.victim_fear = None if victim_fear is None else str(victim_fear)
     audit.record("create", "assessment", assessment.id)
     events.publish_assessment(assessment, incident)
     if instrument.id == IMMEDIATE and incident.status in UNITS_ON_IT:
@@ -174,6 +174,7 @@ def _store(
     priority: Priority,
     judgement: tuple[str, str] | None,
     actor_id: int | None,
+    victim_fear: str | None,
 ) -> Assessment:
     version = (
         db.session.execute(
@@ -206,6 +207,7 @@ def _store(
         override_reason=judgement[1] if judgement else None,
         override_by_id=actor_id if judgement else None,
         created_by_id=actor_id,
+        victim_fear=victim_fear,
     )
     db.session.add(assessment)
     db.session.flush()

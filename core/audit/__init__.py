@@ -18,11 +18,12 @@ from typing import Any
 
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, Integer, String, update
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, ForeignKey, Integer, String, insert, update
+from sqlalchemy.event import listens_for
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core import clock
-from core.db import Base, UTCDateTime, db
+from core.db import Base, UTCDateTime, db, queued, transaction_queue
 
 GENESIS_HASH = "0" * 64
 
@@ -184,7 +185,9 @@ def record(
     reason: str | None = None,
     **actor: Any,
 ) -> AuditEvent:
-    """Append an audit event in the caller's transaction (the caller commits)."""
+    """Append an audit event to the caller's transaction: it is chained and written when the
+    transaction commits (and dropped with it on a rollback), so the chain head is locked only
+    for the commit itself, never while the rest of the work runs."""
     fields = {**_actor(), **actor}
     event = AuditEvent(
         occurred_at=clock.now(),
@@ -197,11 +200,7 @@ def record(
         client_addr=request.remote_addr if has_request_context() else None,
         **fields,
     )
-    event.prev_hash = _lock_chain_head()
-    event.hash = chain_hash(event.prev_hash, event.canonical())
-    db.session.add(event)
-    db.session.flush()
-    _move_head(event.hash)
+    queued(db.session(), _PENDING).append(event)
     if has_request_context() and object_type and object_id is not None:
         g.setdefault("audited", set()).add((object_type, object_id))
     return event
@@ -216,6 +215,57 @@ def read(object_type: str, object_id: int) -> None:
     record("view", object_type, object_id)
 
 
+_PENDING = "nachtwacht.audit_pending"
+transaction_queue(_PENDING)
+
+
+@listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    """Chain and write the transaction's events as it commits: one UPDATE locks the head and
+    reads its hash (PostgreSQL's row lock, SQLite's write lock, held until the commit ends),
+    one INSERT writes every event and moves the head (on SQLite an UPDATE after it)."""
+    if not session.in_nested_transaction():  # a released savepoint's wait for the outermost
+        _write_pending(session)
+
+
+def write_pending() -> None:
+    """Write the transaction's events now, for a read of the trail in the same transaction
+    (this takes the chain head's lock until the commit). Not inside a savepoint: its rollback
+    would undo events queued before it."""
+    session = db.session()
+    if session.in_nested_transaction():
+        raise RuntimeError("audit.write_pending() inside a savepoint")
+    _write_pending(session)
+
+
+def _write_pending(session: Session) -> None:
+    events = session.info.pop(_PENDING, None)
+    if not events:
+        return
+    prev = _lock_chain_head(session, len(events))
+    hasher = _keyed_hasher()
+    for event in events:
+        event.prev_hash = prev
+        event.hash = prev = hasher(prev + event.canonical())
+    rows = [{name: getattr(event, name) for name in _WRITTEN} for event in events]
+    write = insert(AuditEvent.__table__).values(rows)  # one statement for every event
+    move = _head_update().values(last_hash=prev)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(write.add_cte(move.cte("moved")))  # the head moves in the same trip
+    else:
+        session.execute(write)
+        session.execute(move)
+
+
+# The columns an append writes (the id comes from the database).
+_WRITTEN = ("occurred_at", "reason", "prev_hash", "hash", *CONTENT)
+
+
+def _keyed_hasher() -> Any:
+    key = audit_key().encode()
+    return lambda message: hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+
+
 def _head_update():
     return (
         update(AuditHead)
@@ -224,21 +274,14 @@ def _head_update():
     )
 
 
-def _lock_chain_head() -> str:
-    """Lock the chain head row and return its hash, so appends stay linear everywhere.
-
-    One UPDATE … RETURNING takes PostgreSQL's row lock and SQLite's write lock and reads the
-    head under it; the lock is held until the caller's transaction ends.
-    """
-    last = db.session.execute(
-        _head_update().values(appended=AuditHead.appended + 1).returning(AuditHead.last_hash)
+def _lock_chain_head(session: Session, count: int) -> str:
+    """Lock the chain head row, count `count` more events and return its hash, so appends stay
+    linear everywhere (the lock is held until the caller's transaction ends)."""
+    last = session.execute(
+        _head_update().values(appended=AuditHead.appended + count).returning(AuditHead.last_hash)
     ).scalar_one_or_none()
     if last is None:  # first event ever (tests create tables without the migration)
-        db.session.add(AuditHead(id=1, last_hash=GENESIS_HASH, appended=1))
-        db.session.flush()
+        session.add(AuditHead(id=1, last_hash=GENESIS_HASH, appended=count))
+        session.flush()
         return GENESIS_HASH
     return last
-
-
-def _move_head(new_hash: str) -> None:
-    db.session.execute(_head_update().values(last_hash=new_hash))
