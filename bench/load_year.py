@@ -364,7 +364,11 @@ def make_app(url: str, migrate: bool = True):
     """An app on the database at `url` (migrated and seeded with the demo data when asked)."""
     from tools import servers
 
+    keep = {name: os.environ[name] for name in servers.SECRETS if os.environ.get(name)}
     os.environ.update(servers.base_env(url, Path(tempfile.gettempdir())))
+    # Keys already set win: what is loaded must decrypt, and its audit chain verify, in the
+    # process that reads it afterwards (run as a command on its own, set the keys in the env).
+    os.environ.update(keep)
     from app import create_app
     from core.db import db
     from tools.demo import seed_organisations, seed_units, seed_users

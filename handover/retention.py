@@ -17,13 +17,18 @@ from handover.weekly.models import TriageList, TriageListEntry
 def anonymise(incident_id: int, counts: Counter) -> None:
     """Empty the content of an anonymised incident's handover notes and the reasons typed on
     its weekly-list entries."""
+    anonymise_incidents([incident_id], counts)
+
+
+def anonymise_incidents(incident_ids: list[int], counts: Counter) -> None:
+    """`anonymise` for several incidents, one statement per table."""
     counts["handover_notes"] += db.session.execute(
-        update(HandoverNote).where(HandoverNote.incident_id == incident_id).values(content={})
+        update(HandoverNote).where(HandoverNote.incident_id.in_(incident_ids)).values(content={})
     ).rowcount
     counts["triage_list_reasons"] += db.session.execute(
         update(TriageListEntry)
         .where(
-            TriageListEntry.incident_id == incident_id,
+            TriageListEntry.incident_id.in_(incident_ids),
             (TriageListEntry.added_reason.is_not(None))
             | (TriageListEntry.removed_reason.is_not(None)),
         )
@@ -31,15 +36,18 @@ def anonymise(incident_id: int, counts: Counter) -> None:
     ).rowcount
 
 
-def purge_packets(as_of: dt.datetime, days: int, counts: Counter) -> None:
+def purge_packets(as_of: dt.datetime, days: int, counts: Counter, limit: int | None = None) -> int:
     """Handover packets older than PACKET_RETENTION_DAYS lose their content (the note links),
-    and so do weekly triage lists (their cases)."""
+    at most `limit` of them, and so do weekly triage lists (their cases); how many packets."""
     old = (
         db.session.execute(
-            select(HandoverPacket).where(
+            select(HandoverPacket)
+            .where(
                 HandoverPacket.created_at < as_of - dt.timedelta(days=days),
                 HandoverPacket.purged_at.is_(None),
             )
+            .order_by(HandoverPacket.id)
+            .limit(limit)
         )
         .unique()
         .scalars()
@@ -51,6 +59,7 @@ def purge_packets(as_of: dt.datetime, days: int, counts: Counter) -> None:
         audit.record("anonymise", "handover_packet", packet.id, username="retention")
         counts["handover_packets"] += 1
     purge_lists(as_of, days, counts)
+    return len(old)
 
 
 def purge_lists(as_of: dt.datetime, days: int, counts: Counter) -> None:

@@ -24,62 +24,82 @@ from triage.models import (
 )
 
 
-def due_incidents(as_of: dt.datetime, days: int) -> list[Incident]:
+def _due(as_of: dt.datetime, days: int) -> tuple:
     """Closed before the cut-off, not on legal hold, not yet anonymised."""
-    return list(
-        db.session.execute(
-            select(Incident)
-            .where(
-                Incident.status == IncidentStatus.CLOSED,
-                Incident.closed_at < as_of - dt.timedelta(days=days),
-                Incident.legal_hold.is_(False),
-                Incident.anonymised_at.is_(None),
-            )
-            .order_by(Incident.id)
-        ).scalars()
+    return (
+        Incident.status == IncidentStatus.CLOSED,
+        Incident.closed_at < as_of - dt.timedelta(days=days),
+        Incident.legal_hold.is_(False),
+        Incident.anonymised_at.is_(None),
     )
 
 
+def due_incidents(
+    as_of: dt.datetime, days: int, after: int = 0, limit: int | None = None
+) -> list[Incident]:
+    """The incidents due (`_due`) with an id above `after`, oldest id first, at most `limit`."""
+    query = select(Incident).where(*_due(as_of, days), Incident.id > after).order_by(Incident.id)
+    return list(db.session.execute(query.limit(limit)).scalars())
+
+
+def count_due_incidents(as_of: dt.datetime, days: int) -> int:
+    """How many incidents `due_incidents` would give, all batches together."""
+    query = select(func.count()).select_from(Incident).where(*_due(as_of, days))
+    return db.session.execute(query).scalar_one()
+
+
 def anonymise(incident: Incident, now: dt.datetime, counts: Counter) -> None:
+    """Anonymise one incident (`anonymise_incidents`)."""
+    anonymise_incidents([incident], now, counts)
+
+
+def anonymise_incidents(incidents: list[Incident], now: dt.datetime, counts: Counter) -> None:
     """Remove names, phones, narrative, raw answers and timeline texts; keep what statistics use.
 
     What remains: times, priorities, levels and scores, dispositions, motives, referrals, the
     number of children, the postcode, the coarse coordinates (two decimals, about 1 km). The
     geocoder's cached result for the address goes too, and so do the keys it was matched by
-    (address key, person keys and person links).
+    (address key, person keys and person links). One statement per table for the whole batch.
     """
-    iid = incident.id
+    ids = [incident.id for incident in incidents]
     # A person's keys and confirmed link would still find (and tie) them: they go too.
     counts["person_keys"] += db.session.execute(
         delete(PersonKey).where(
-            PersonKey.person_id.in_(select(Person.id).where(Person.incident_id == iid))
+            PersonKey.person_id.in_(select(Person.id).where(Person.incident_id.in_(ids)))
         )
     ).rowcount
     counts["persons"] += db.session.execute(
         update(Person)
-        .where(Person.incident_id == iid)
+        .where(Person.incident_id.in_(ids))
         .values(name=None, phone=None, phone_index=None, birth_year=None, record_id=None)
     ).rowcount
     counts["assessments"] += db.session.execute(
         update(Assessment)
-        .where(Assessment.incident_id == iid)
+        .where(Assessment.incident_id.in_(ids))
         .values(answers={}, override_reason=None, victim_fear=None)
     ).rowcount
     # The caller's handset locations go with the call (the coarse copy on the incident stays).
     counts["aml_reports"] += db.session.execute(
-        delete(AmlReport).where(AmlReport.incident_id == iid)
+        delete(AmlReport).where(AmlReport.incident_id.in_(ids))
     ).rowcount
     counts["timeline_texts"] += db.session.execute(
         update(TimelineEvent)
-        .where(TimelineEvent.incident_id == iid, TimelineEvent.detail.isnot(None))
+        .where(TimelineEvent.incident_id.in_(ids), TimelineEvent.detail.isnot(None))
         .values(detail=None)
     ).rowcount
     # The cache is keyed by the normalised text's index (not the canonical key's).
-    cached = crypto.blind_index(incident.address_normalised, purpose="address")
-    if cached is not None:
+    cached = {crypto.blind_index(i.address_normalised, purpose="address") for i in incidents}
+    cached.discard(None)
+    if cached:
         counts["geocode_cache"] += db.session.execute(
-            delete(GeocodeCacheEntry).where(GeocodeCacheEntry.address_index == cached)
+            delete(GeocodeCacheEntry).where(GeocodeCacheEntry.address_index.in_(cached))
         ).rowcount
+    for incident in incidents:
+        _strip(incident, now)
+
+
+def _strip(incident: Incident, now: dt.datetime) -> None:
+    """The incident's own case fields (the coarse coordinates stay)."""
     incident.address_text = incident.postcode
     incident.address_normalised = incident.address_index = incident.address_key = None
     incident.address_street = incident.address_number = incident.address_box = None

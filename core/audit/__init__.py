@@ -248,15 +248,18 @@ def _write_pending(session: Session) -> None:
         event.prev_hash = prev
         event.hash = prev = hasher(prev + event.canonical())
     rows = [{name: getattr(event, name) for name in _WRITTEN} for event in events]
-    write = insert(AuditEvent.__table__).values(rows)  # one statement for every event
     move = _head_update().values(last_hash=prev)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(write.add_cte(move.cte("moved")))  # the head moves in the same trip
-    else:
-        session.execute(write)
+    if len(rows) <= _ONE_STATEMENT and session.get_bind().dialect.name == "postgresql":
+        # A request's few events and the head's move in one round trip (a statement compiled
+        # once per number of events, so only for the few a request writes).
+        write = insert(AuditEvent.__table__).values(rows)
+        session.execute(write.add_cte(move.cte("moved")))
+    else:  # SQLite, or a batch job's hundreds: one cached INSERT for every row, then the head
+        session.execute(insert(AuditEvent.__table__), rows)
         session.execute(move)
 
 
+_ONE_STATEMENT = 8
 # The columns an append writes (the id comes from the database).
 _WRITTEN = ("occurred_at", "reason", "prev_hash", "hash", *CONTENT)
 

@@ -6,8 +6,12 @@ import datetime as dt
 import hashlib
 import hmac
 import json
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import closing, suppress
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select, text
 
@@ -19,12 +23,14 @@ from core.audit import (
     AuditHead,
     audit_key,
     canonical_of,
+    chain_hash,
     keyed,
     unkeyed_hash,
 )
 from core.db import db
 
-BATCH = 5000
+BATCH = 10_000  # events read at a time by a walk
+PURGE_BATCH = 50_000  # events purged (and committed, by the caller) at a time
 UNKEYED_END = "the chain of before the keyed one does not end where its checkpoint says"
 
 
@@ -83,30 +89,21 @@ def verify_chain(step: Callable[[int], None] | None = None, incremental: bool = 
     carry_id = carry.last_event_id if carry and carry.last_event_id > last_id else None
     carry_hash = carry.last_hash if carry else None
     count, keyed_hash = 0, _keyed_hasher(audit_key())
-    while True:
-        # Plain rows of the columns, not ORM objects: a walk reads every event once.
-        rows = db.session.execute(
-            select(*COLUMNS).where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(BATCH)
-        ).all()
-        for event in rows:
-            event_id, prev_hash, event_hash, occurred_at, reason, *content = event
-            if carry_id is not None and event_id > carry_id:
-                if last_id != carry_id or expected != carry_hash:
-                    return Verdict(False, count, event_id, UNKEYED_END)
-                carry_id = None
-            if prev_hash != expected:
-                return Verdict(False, count, event_id, "does not follow the previous event")
-            keyed_part = carry_id is None
-            made = (keyed_hash if keyed_part else unkeyed_hash)(
-                prev_hash, canonical_of(occurred_at, reason, tuple(content))
-            )
-            if not hmac.compare_digest(made, event_hash):
-                return Verdict(False, count, event_id, "content does not match its hash")
-            expected, last_id, count = event_hash, event_id, count + 1
-        if step is not None:
-            step(len(rows))
-        if len(rows) < BATCH:
-            break
+    with closing(_event_batches(last_id)) as batches:
+        for rows in batches:
+            for event_id, prev_hash, event_hash, message, _ in rows:
+                if carry_id is not None and event_id > carry_id:
+                    if last_id != carry_id or expected != carry_hash:
+                        return Verdict(False, count, event_id, UNKEYED_END)
+                    carry_id = None
+                if prev_hash != expected:
+                    return Verdict(False, count, event_id, "does not follow the previous event")
+                made = keyed_hash(message) if carry_id is None else unkeyed_hash("", message)
+                if not hmac.compare_digest(made, event_hash):
+                    return Verdict(False, count, event_id, "content does not match its hash")
+                expected, last_id, count = event_hash, event_id, count + 1
+            if step is not None:
+                step(len(rows))
     if carry_id is not None and (last_id != carry_id or expected != carry_hash):
         return Verdict(False, count, None, UNKEYED_END)
     return _check_head(last_id, expected, count, start)
@@ -120,17 +117,193 @@ COLUMNS = [
     AuditEvent.reason,
     *(getattr(AuditEvent, name) for name in CONTENT),
 ]
+# id, prev_hash, hash, what the hash covers (prev_hash + canonical JSON), and a value ignored
+Event = tuple[int, str, str, str, Any]
 
 
-def _keyed_hasher(key: str) -> Callable[[str, str], str]:
-    """`chain_hash` under one key, with the key's HMAC state made once and copied per event."""
-    keyed_state = hmac.new(key.encode(), digestmod=hashlib.sha256)
+def _event_batches(after: int) -> Iterator[list[Event]]:
+    """The events after an id, in id order, a batch at a time, each with what its hash covers.
 
-    def made(prev_hash: str, canonical: str) -> str:
-        state = keyed_state.copy()
-        state.update((prev_hash + canonical).encode())
-        return state.hexdigest()
+    On PostgreSQL and SQLite the database writes it (`FAST_SQL`), and on PostgreSQL the next
+    batch is read while this one is hashed; whatever `_vouched` cannot vouch for is made by
+    `canonical_of`, so the text is the same either way. Elsewhere: `canonical_of`."""
+    name = db.session.get_bind().dialect.name
+    if name not in FAST_SQL:
+        yield from _plain_batches(after)
+        return
+    cursor = db.session.connection().connection.cursor()
+    sql = FAST_SQL[name]
 
+    def fetch(last: int) -> list[tuple]:
+        cursor.execute(sql, (last, BATCH))
+        return cursor.fetchall()
+
+    fetched = _read_ahead(fetch, after) if name == "postgresql" else _read_in_turn(fetch, after)
+    try:
+        for rows in fetched:
+            yield _vouched(rows)
+    finally:
+        fetched.close()
+        cursor.close()
+
+
+def _plain_batches(after: int) -> Iterator[list[Event]]:
+    while True:
+        rows = db.session.execute(
+            select(*COLUMNS).where(AuditEvent.id > after).order_by(AuditEvent.id).limit(BATCH)
+        ).all()
+        yield [(row[0], row[1], row[2], _message(row), None) for row in rows]
+        if len(rows) < BATCH:
+            return
+        after = rows[-1][0]
+
+
+def _message(row: Any) -> str:
+    """What an event's hash covers, from its COLUMNS: prev_hash and canonical JSON."""
+    _, prev_hash, _, occurred_at, reason, *content = row
+    return prev_hash + canonical_of(occurred_at, reason, tuple(content))
+
+
+def _read_in_turn(fetch: Callable[[int], list], after: int) -> Iterator[list]:
+    while True:
+        rows = fetch(after)
+        yield rows
+        if len(rows) < BATCH:
+            return
+        after = rows[-1][0]
+
+
+def _read_ahead(fetch: Callable[[int], list], after: int) -> Iterator[list]:
+    """`_read_in_turn`, with the next batch read by a thread while the caller works on this
+    one (the database builds it meanwhile). The caller may stop early: the thread then ends
+    after its current read, before this generator closes."""
+    ready: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def reader() -> None:
+        try:
+            for rows in _read_in_turn(fetch, after):
+                ready.put(rows)
+                if stop.is_set():
+                    return
+        except BaseException as error:  # noqa: BLE001 (raised again in the caller's thread)
+            ready.put(error)
+        ready.put(None)
+
+    thread = threading.Thread(target=reader, name="audit-verify-read", daemon=True)
+    thread.start()
+    try:
+        while (rows := ready.get()) is not None:
+            if isinstance(rows, BaseException):
+                raise rows
+            yield rows
+    finally:
+        stop.set()
+        while thread.is_alive():
+            with suppress(queue.Empty):
+                ready.get(timeout=0.05)
+        thread.join()
+
+
+def _vouched(rows: list[tuple]) -> list[Event]:
+    """The database's text where it is what `canonical_of` gives, else `canonical_of`'s.
+
+    The database quotes string values without escaping them: right as long as no value needs
+    an escape, which holds when the text is printable ASCII without a backslash (also the mark
+    of object_ids it could not shorten, and of a row SQLite could not vouch for) and holds
+    exactly as many double quotes as its keys and non-null strings give (a quote inside a
+    value adds one). Checked for the whole batch at once; rows that fail go one by one."""
+    texts = [row[3] for row in rows]
+    if None not in texts and _quotes_only("".join(texts)) == sum(row[4] for row in rows):
+        return rows
+    odd = [row[0] for row in rows if row[3] is None or _quotes_only(row[3]) != row[4]]
+    found = db.session.execute(select(*COLUMNS).where(AuditEvent.id.in_(odd))).all()
+    made = {row[0]: _message(row) for row in found}
+    return [(r[0], r[1], r[2], made[r[0]], None) if r[0] in made else r for r in rows]
+
+
+def _quotes_only(text: str) -> int:
+    """How many double quotes the text holds when every other character of it is printable
+    ASCII and not a backslash; -1 otherwise."""
+    if not text.isascii():
+        return -1
+    rest = text.encode().translate(None, PLAIN_ASCII)
+    return len(rest) if rest.count(b'"') == len(rest) else -1
+
+
+PLAIN_ASCII = bytes(c for c in range(0x20, 0x7F) if c not in b'"\\')
+STRINGS = ("action", "client_addr", "object_type", "organisation", "request_id", "role")
+STRINGS += ("token_name", "username")
+SQLITE_MOMENT = (
+    "-".join(["[0-9]" * 4, "[0-9]" * 2, "[0-9]" * 2]) + " " + ":".join(["[0-9]" * 2] * 3)
+)
+
+
+def _fast_sql(dialect: str) -> str:
+    """The walk's query: id, prev_hash, hash, prev_hash + canonical JSON, and the number of
+    double quotes that text holds when no value holds one.
+
+    Keys in canonical (sorted) order; strings quoted, NULL as null; object_ids without the
+    spaces of its stored JSON when it holds only numbers (else a backslash: not vouched for);
+    occurred_at in UTC, its microseconds unless zero. SQLite types values per row: a value of
+    another type than its column's is not vouched for (NULL), nor an unusual moment's text."""
+    postgres = dialect == "postgresql"
+    ids = "object_ids::text" if postgres else "object_ids"
+    if postgres:
+        moment = """to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
+    else:
+        moment = "substr(occurred_at, 1, 10) || 'T' || substr(occurred_at, 12)"
+    number = "coalesce({}::text, 'null')" if postgres else "coalesce({}, 'null')"
+    parts = {name: f"""coalesce('"' || {name} || '"', 'null')""" for name in STRINGS}
+    parts |= {name: number.format(name) for name in ("object_id", "user_id")}
+    parts["object_ids"] = (
+        f"CASE WHEN {ids} IS NULL OR {ids} = 'null' THEN 'null'"
+        f" WHEN ltrim({ids}, '[], 0123456789') = '' THEN replace({ids}, ' ', '') ELSE '\\' END"
+    )
+    parts["occurred_at"] = f"""'"' || replace({moment}, '.000000', '') || '+00:00"'"""
+    pieces = ["prev_hash", "'{'"]
+    for key in sorted([*parts, "reason"]):
+        if key == "reason":
+            pieces.append(
+                """CASE WHEN reason IS NULL THEN '' ELSE ',"reason":"' || reason || '"' END"""
+            )
+        else:
+            pieces += [f"""'{"," if len(pieces) > 2 else ""}"{key}":'""", parts[key]]
+    message = " || ".join([*pieces, "'}'"])  # a NULL (none but prev_hash) leaves it NULL
+    strings = " + ".join(f"({name} IS NOT NULL){'::int' if postgres else ''}" for name in STRINGS)
+    quotes = f"26 + 2 * ({strings}) + CASE WHEN reason IS NULL THEN 0 ELSE 4 END"
+    if not postgres:
+        guard = [f"typeof({name}) IN ('text', 'null')" for name in (*STRINGS, "reason", ids)]
+        guard += [f"typeof({name}) IN ('integer', 'null')" for name in ("object_id", "user_id")]
+        guard += [f"occurred_at GLOB '{SQLITE_MOMENT}.{'[0-9]' * 6}'"]
+        message = f"CASE WHEN {' AND '.join(guard)} THEN {message} END"
+    mark = "%s" if postgres else "?"
+    return (
+        f"SELECT id, prev_hash, hash, {message}, {quotes} FROM audit_event"
+        f" WHERE id > {mark} ORDER BY id LIMIT {mark}"
+    )
+
+
+FAST_SQL = {name: _fast_sql(name) for name in ("postgresql", "sqlite")}
+
+
+def _keyed_hasher(key: str) -> Callable[[str], str]:
+    """`chain_hash(prev_hash, canonical, key)` of prev_hash + canonical: HMAC-SHA256 (RFC 2104)
+    from the key's inner and outer SHA-256 states, made once and copied per event."""
+    block = key.encode()
+    block = (hashlib.sha256(block).digest() if len(block) > 64 else block).ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in block)).copy
+    outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in block)).copy
+
+    def made(message: str) -> str:
+        state = inner()
+        state.update(message.encode())
+        final = outer()
+        final.update(state.digest())
+        return final.hexdigest()
+
+    if made(GENESIS_HASH + "{}") != chain_hash(GENESIS_HASH, "{}", key):
+        raise RuntimeError("the HMAC states do not give chain_hash")
     return made
 
 
@@ -175,25 +348,58 @@ def _delete_prefix(start: int, upto: int) -> int:
     ).rowcount
 
 
-def purge_before(cutoff: dt.datetime) -> int:
-    """Remove the oldest events (a prefix only) and store a checkpoint to continue from."""
+def purge_before(
+    cutoff: dt.datetime,
+    batch: int | None = None,
+    after_batch: Callable[[int], None] | None = None,
+) -> int:
+    """Remove the oldest events (a prefix only) before the cut-off, and store a signed
+    checkpoint to continue from; how many went. With `batch`, at most that many at a time,
+    each batch with its own checkpoint, `after_batch(removed)` called after each (the caller
+    commits there: an interrupted purge leaves a chain that verifies, and goes on when run
+    again)."""
     last = db.session.execute(
-        select(AuditEvent)
+        select(AuditEvent.id)
         .where(AuditEvent.occurred_at < cutoff)
         .order_by(AuditEvent.id.desc())
         .limit(1)
     ).scalar_one_or_none()
-    if last is None:
-        return 0
+    total = 0
+    while last is not None and (removed := _purge_batch(last, batch)):
+        total += removed
+        if after_batch is not None:
+            after_batch(removed)
+    return total
+
+
+def _purge_batch(last_due: int, batch: int | None) -> int:
+    """Delete the next events up to `last_due` (at most `batch`) and sign the checkpoint."""
     previous = _checkpoint("purge")
     start = previous.last_event_id if previous else 0
-    removed = _delete_prefix(start, last.id)
-    total = (previous.purged_total if previous else 0) + removed
+    after_start = select(AuditEvent.id, AuditEvent.hash).where(
+        AuditEvent.id > start, AuditEvent.id <= last_due
+    )
+    if batch is None:
+        upto = db.session.execute(after_start.order_by(AuditEvent.id.desc()).limit(1)).first()
+    else:
+        upto = (
+            db.session.execute(
+                after_start.order_by(AuditEvent.id).offset(batch - 1).limit(1)
+            ).first()
+            or db.session.execute(after_start.order_by(AuditEvent.id.desc()).limit(1)).first()
+        )
+    if upto is None:
+        return 0
+    removed = _delete_prefix(start, upto.id)
     checkpoint = AuditCheckpoint(
-        kind="purge", last_event_id=last.id, last_hash=last.hash, purged_total=total
+        kind="purge",
+        last_event_id=upto.id,
+        last_hash=upto.hash,
+        purged_total=(previous.purged_total if previous else 0) + removed,
     )
     checkpoint.sign()
     db.session.add(checkpoint)
+    db.session.flush()  # the next batch starts from it
     return removed
 
 

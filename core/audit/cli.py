@@ -13,6 +13,7 @@ from core import clock
 from core.audit import AuditEvent
 from core.audit.chain import (
     BATCH,
+    PURGE_BATCH,
     anchor_line,
     check_anchors,
     mark_verified,
@@ -73,7 +74,13 @@ def purge_command(days: int | None) -> None:
     from flask import current_app
 
     keep = days or int(current_app.config.get("AUDIT_RETENTION_DAYS", 1825))
-    removed = purge_before(clock.now() - dt.timedelta(days=keep))
+    with progress("audit purge", None, every=PURGE_BATCH) as step:
+
+        def committed(removed: int) -> None:  # each batch with its checkpoint: resumable
+            db.session.commit()
+            step(removed)
+
+        removed = purge_before(clock.now() - dt.timedelta(days=keep), PURGE_BATCH, committed)
     db.session.commit()
     click.echo(f"purged {removed} audit events older than {keep} days")
 
