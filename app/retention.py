@@ -98,19 +98,10 @@ def run_retention(
 
 
 def purge_audit(cutoff: dt.datetime, stream: IO[str] | None = None) -> int:
-    """Remove audit events older than the cut-off, PURGE_BATCH at a time, each batch committed
-    with its signed checkpoint (an interrupted purge leaves a chain that verifies)."""
-    from core.audit.chain import PURGE_BATCH, purge_before
+    """Remove audit events older than the cut-off in committed, signed batches."""
+    from core.audit.cli import purge_committed
 
-    with progress("audit purge", None, every=PURGE_BATCH, stream=stream) as step:
-
-        def committed(removed: int) -> None:
-            db.session.commit()
-            step(removed)
-
-        removed = purge_before(cutoff, PURGE_BATCH, committed)
-    db.session.commit()
-    return removed
+    return purge_committed(cutoff, stream)
 
 
 def daily_job(app: Flask) -> None:

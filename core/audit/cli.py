@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from typing import IO
 
 import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from core import clock
-from core.audit import AuditEvent
+from core.audit import AuditEvent, chain
 from core.audit.chain import (
     BATCH,
-    PURGE_BATCH,
     anchor_line,
     check_anchors,
     mark_verified,
@@ -74,15 +74,23 @@ def purge_command(days: int | None) -> None:
     from flask import current_app
 
     keep = days or int(current_app.config.get("AUDIT_RETENTION_DAYS", 1825))
-    with progress("audit purge", None, every=PURGE_BATCH) as step:
+    removed = purge_committed(clock.now() - dt.timedelta(days=keep))
+    click.echo(f"purged {removed} audit events older than {keep} days")
 
-        def committed(removed: int) -> None:  # each batch with its checkpoint: resumable
+
+def purge_committed(cutoff: dt.datetime, stream: IO[str] | None = None) -> int:
+    """Remove audit events older than the cut-off, PURGE_BATCH at a time, each batch committed
+    with its signed checkpoint (an interrupted purge leaves a chain that verifies)."""
+    size = chain.PURGE_BATCH  # read now (tests make it small)
+    with progress("audit purge", None, every=size, stream=stream) as step:
+
+        def committed(removed: int) -> None:
             db.session.commit()
             step(removed)
 
-        removed = purge_before(clock.now() - dt.timedelta(days=keep), PURGE_BATCH, committed)
+        removed = purge_before(cutoff, size, committed)
     db.session.commit()
-    click.echo(f"purged {removed} audit events older than {keep} days")
+    return removed
 
 
 def write_anchor(config) -> str:
