@@ -317,7 +317,11 @@ def statements(engine) -> Iterator[list[tuple[str, Any]]]:
     sent: list[tuple[str, Any]] = []
 
     def keep(conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith(("SELECT", "WITH")):
+        upper = statement.lstrip().upper()
+        # Reads only: EXPLAIN ANALYZE runs the statement, and a WITH may wrap a write (the
+        # audit append moves the chain head in one).
+        writes = any(word in upper for word in ("INSERT ", "UPDATE ", "DELETE "))
+        if upper.startswith(("SELECT", "WITH")) and not writes:
             sent.append((statement, parameters))
 
     event.listen(engine, "before_cursor_execute", keep)
