@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from flask import current_app, g, has_request_context, request
@@ -243,7 +244,7 @@ def _write_pending(session: Session) -> None:
     if not events:
         return
     prev = _lock_chain_head(session, len(events))
-    hasher = _keyed_hasher()
+    hasher = keyed_hasher(audit_key())
     for event in events:
         event.prev_hash = prev
         event.hash = prev = hasher(prev + event.canonical())
@@ -264,9 +265,24 @@ _ONE_STATEMENT = 8
 _WRITTEN = ("occurred_at", "reason", "prev_hash", "hash", *CONTENT)
 
 
-def _keyed_hasher() -> Any:
-    key = audit_key().encode()
-    return lambda message: hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
+def keyed_hasher(key: str) -> Callable[[str], str]:
+    """`chain_hash(prev_hash, canonical, key)` of prev_hash + canonical: HMAC-SHA256 (RFC 2104)
+    from the key's inner and outer SHA-256 states, made once and copied per event."""
+    block = key.encode()
+    block = (hashlib.sha256(block).digest() if len(block) > 64 else block).ljust(64, b"\0")
+    inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in block)).copy
+    outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in block)).copy
+
+    def made(message: str) -> str:
+        state = inner()
+        state.update(message.encode())
+        final = outer()
+        final.update(state.digest())
+        return final.hexdigest()
+
+    if made(GENESIS_HASH + "{}") != chain_hash(GENESIS_HASH, "{}", key):
+        raise RuntimeError("the HMAC states do not give chain_hash")
+    return made
 
 
 def _head_update():

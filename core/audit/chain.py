@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import json
 import queue
@@ -23,8 +22,8 @@ from core.audit import (
     AuditHead,
     audit_key,
     canonical_of,
-    chain_hash,
     keyed,
+    keyed_hasher,
     unkeyed_hash,
 )
 from core.db import db
@@ -88,7 +87,7 @@ def verify_chain(step: Callable[[int], None] | None = None, incremental: bool = 
     expected = start.last_hash if start else GENESIS_HASH
     carry_id = carry.last_event_id if carry and carry.last_event_id > last_id else None
     carry_hash = carry.last_hash if carry else None
-    count, keyed_hash = 0, _keyed_hasher(audit_key())
+    count, keyed_hash = 0, keyed_hasher(audit_key())
     with closing(_event_batches(last_id)) as batches:
         for rows in batches:
             for event_id, prev_hash, event_hash, message, _ in rows:
@@ -285,26 +284,6 @@ def _fast_sql(dialect: str) -> str:
 
 
 FAST_SQL = {name: _fast_sql(name) for name in ("postgresql", "sqlite")}
-
-
-def _keyed_hasher(key: str) -> Callable[[str], str]:
-    """`chain_hash(prev_hash, canonical, key)` of prev_hash + canonical: HMAC-SHA256 (RFC 2104)
-    from the key's inner and outer SHA-256 states, made once and copied per event."""
-    block = key.encode()
-    block = (hashlib.sha256(block).digest() if len(block) > 64 else block).ljust(64, b"\0")
-    inner = hashlib.sha256(bytes(byte ^ 0x36 for byte in block)).copy
-    outer = hashlib.sha256(bytes(byte ^ 0x5C for byte in block)).copy
-
-    def made(message: str) -> str:
-        state = inner()
-        state.update(message.encode())
-        final = outer()
-        final.update(state.digest())
-        return final.hexdigest()
-
-    if made(GENESIS_HASH + "{}") != chain_hash(GENESIS_HASH, "{}", key):
-        raise RuntimeError("the HMAC states do not give chain_hash")
-    return made
 
 
 def _check_head(

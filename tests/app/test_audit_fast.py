@@ -156,7 +156,7 @@ def test_a_walk_stopped_early_leaves_the_session_usable(app, clock, monkeypatch)
 
 def test_a_key_longer_than_a_block_hashes_like_chain_hash():
     for key in ("k" * 64, "k" * 65, "kort", "ü" * 40):
-        made = audit_chain._keyed_hasher(key)
+        made = audit_chain.keyed_hasher(key)
         assert made("0" * 64 + '{"a":1}') == audit.chain_hash("0" * 64, '{"a":1}', key)
 
 
