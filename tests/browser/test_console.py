@@ -112,6 +112,9 @@ def listen_as_social_worker(page, expect) -> None:
 
 def open_in_detail(page, expect, reference: str) -> int:
     """Alt+Q to the queue, arrow down to the incident, Enter; return its id."""
+    # A call posted over the API reaches the board live, after its commit: wait for its row
+    # before walking the queue, or the walk may end before the row is there.
+    expect(page.locator(f"#queue-body tr[data-reference='{reference}']")).to_have_count(1)
     page.keyboard.press("Alt+q")
     focused = page.locator("#queue-body tr:focus")
     expect(focused).to_have_count(1)
