@@ -7,7 +7,14 @@ one process, so the consoles connect from loopback addresses (127.0.k.1) that `i
 half to each process (checked in nginx's access log). Beside it, the same number of raw Redis
 pub/sub listeners measure the floor: one PUBLISH to receipt on every listener.
 
-    python bench/bench_fanout.py [--consoles 50 200 500] [--rounds 20] [--json]
+The consoles run in `--client-processes` client processes (default 2). In one process the
+client itself adds delay at 500 consoles: it decodes the 500 messages of an event one after
+the other (about 45-50 ms of CPU per event here), so the last console's figure measured the
+client as much as the servers. Receipt times are `time.perf_counter()`, CLOCK_MONOTONIC on
+Linux, the same clock in every process of the machine.
+
+    python bench/bench_fanout.py [--consoles 50 200 500] [--rounds 20] [--client-processes 2]
+                                 [--json]
 
 Needs PostgreSQL and Redis (DATABASE / REDIS from BENCH_DATABASE_URL, BENCH_REDIS_URL, else the
 local defaults). Prints p50/p99 in ms per N; bounded (a few minutes at most).
@@ -18,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import sys
 import time
 import uuid
@@ -29,6 +37,7 @@ sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
 import redis.asyncio as aioredis  # noqa: E402
+import requests  # noqa: E402
 import socketio  # noqa: E402
 
 from tools.topology import REDIS, source_addresses, topology  # noqa: E402
@@ -138,6 +147,90 @@ async def bench_consoles(
     }
 
 
+def _console_process(conn, urls: list[str], token: str, n: int, sources: list[str] | None):
+    """A client process: n consoles; answers each reference it is sent with its receipt times
+    (None ends it)."""
+    asyncio.run(_serve_consoles(conn, urls, token, n, sources))
+
+
+async def _serve_consoles(conn, urls, token, n, sources) -> None:
+    inbox: dict[str, list[float]] = {}
+    sessions = source_sessions(sources) if sources else None
+    clients = await connect_consoles(urls, token, n, inbox, sessions)
+    loop = asyncio.get_running_loop()
+    conn.send("ready")
+    try:
+        while (reference := await loop.run_in_executor(None, conn.recv)) is not None:
+            deadline = time.monotonic() + 10
+            while len(inbox.get(reference, [])) < n and time.monotonic() < deadline:
+                await asyncio.sleep(0.002)
+            conn.send(inbox.pop(reference, []))
+    finally:
+        await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
+        await asyncio.gather(*(s.close() for s in sessions or []))
+
+
+def bench_spread(
+    urls: list[str], token: str, n: int, rounds: int, sources: list[str] | None, processes: int
+) -> dict[str, float]:
+    """`bench_consoles` with the n consoles spread over `processes` client processes."""
+    context = multiprocessing.get_context("spawn")
+    shares = [n // processes + (1 if i < n % processes else 0) for i in range(processes)]
+    pipes, children = [], []
+    for share in shares:
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=_console_process, args=(child, urls, token, share, sources), daemon=True
+        )
+        process.start()
+        pipes.append(parent)
+        children.append(process)
+    delays: list[float] = []
+    firsts: list[float] = []
+    lasts: list[float] = []
+    try:
+        for pipe in pipes:
+            if not pipe.poll(180) or pipe.recv() != "ready":
+                raise RuntimeError("a client process did not connect its consoles")
+        with requests.Session() as http:
+
+            def one_round(url: str) -> list[float]:
+                start = time.perf_counter()
+                response = http.post(
+                    f"{url}/api/v1/incidents",
+                    json={"address": "Meir 1, 2000 Antwerpen"},
+                    headers={"Authorization": f"Bearer {token}"},
+                    timeout=30,
+                )
+                reference = response.json()["reference"]
+                for pipe in pipes:
+                    pipe.send(reference)
+                got = [t for pipe in pipes for t in pipe.recv()]
+                if len(got) < n:
+                    raise RuntimeError(f"only {len(got)} of {n} consoles received {reference}")
+                return [t - start for t in got]
+
+            one_round(urls[0])  # warm-up
+            for r in range(rounds):
+                got = one_round(urls[r % len(urls)])
+                delays, firsts, lasts = delays + got, firsts + [min(got)], lasts + [max(got)]
+    finally:
+        for pipe, process in zip(pipes, children, strict=True):
+            if process.is_alive():
+                pipe.send(None)
+            process.join(30)
+            if process.is_alive():
+                process.terminate()
+    return {
+        "p50_ms": pct(delays, 50) * 1000,
+        "p99_ms": pct(delays, 99) * 1000,
+        "first_p50_ms": pct(firsts, 50) * 1000,
+        "last_p50_ms": pct(lasts, 50) * 1000,
+        "samples": len(delays),
+        "client_processes": processes,
+    }
+
+
 def upstream_split(log: Path | None) -> dict[str, int]:
     """How many Socket.IO requests nginx sent to each process (from its access log)."""
     if log is None or not log.exists():
@@ -192,6 +285,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--consoles", type=int, nargs="+", default=[50, 200, 500])
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--client-processes", type=int, default=2)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     results: dict[str, dict] = {}
@@ -201,11 +295,15 @@ def main() -> int:
         per_process = source_addresses(2)
         sources = [per_process[0][0], per_process[1][0]] if top.nginx_log else None
         for n in args.consoles:
-            live = asyncio.run(bench_consoles(top.urls, token, n, args.rounds, sources))
+            if args.client_processes > 1:
+                live = bench_spread(top.urls, token, n, args.rounds, sources, args.client_processes)
+            else:
+                live = asyncio.run(bench_consoles(top.urls, token, n, args.rounds, sources))
             raw = asyncio.run(bench_redis(n, args.rounds))
             results[str(n)] = {"consoles": live, "redis_pubsub": raw}
             print(
-                f"{n:>4} consoles over 2 processes: p50 {live['p50_ms']:7.1f} ms"
+                f"{n:>4} consoles over 2 processes ({args.client_processes} client processes):"
+                f" p50 {live['p50_ms']:7.1f} ms"
                 f"  p99 {live['p99_ms']:7.1f} ms   | raw Redis pub/sub to {n}:"
                 f" p50 {raw['p50_ms']:6.1f} ms  p99 {raw['p99_ms']:6.1f} ms",
                 flush=True,
