@@ -60,7 +60,7 @@ TABLES = {
     "incident": "id reference status priority received_at closed_at address_text "
     "address_normalised address_index address_key postcode district location_quality "
     "caller_phone narrative flags requested_skills children_present disposition restricted "
-    "legal_hold exercise created_by_id created_at updated_at",
+    "legal_hold exercise created_by_id created_at updated_at dispatched_at",
     "person": "id incident_id role name age",
     "assessment": "id incident_id instrument_id instrument_version version answers score level "
     "computed_level unknown_count priority result created_by_id created_at",
@@ -167,18 +167,19 @@ def _incident(w: World, at: dt.datetime, rng: random.Random, rows: dict) -> None
     exercise = rng.random() < 0.03
     closed = at + dt.timedelta(minutes=rng.uniform(40, 200))
     children = rng.random() < 0.25
+    sent = rng.random() < 0.92
+    first = at + dt.timedelta(seconds=rng.lognormvariate(4.2, 0.6))  # median about 67 s
     rows["incident"].append(
         (iid, format_reference(at.year, iid), "closed", priority, at, closed, s["address"],
          s["address"], f"{rng.getrandbits(64):016x}", s["address"], "2000", district, "street",
          s["phone"], s["narrative"], _flags(rng), "[]", children, "resolved_on_scene", False, False,
-         exercise, w.dispatcher, at, closed)
+         exercise, w.dispatcher, at, closed, first if sent else None)
     )  # fmt: skip
     for role in ("victim", "suspect", *(["child"] if children else [])):
         rows["person"].append((w.next("person"), iid, role, s["name"], rng.randint(3, 70)))
     _event(w, rows, at, iid, None, "incident.created")
     _screens(w, at, iid, priority, rng, rows)
-    if rng.random() < 0.92:
-        first = at + dt.timedelta(seconds=rng.lognormvariate(4.2, 0.6))  # median about 67 s
+    if sent:
         _assignment(w, first, closed, iid, rng, rows, escalated=rng.random() < 0.06)
         if rng.random() < 0.05:
             _assignment(w, first + dt.timedelta(minutes=8), closed, iid, rng, rows, False)

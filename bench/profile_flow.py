@@ -17,6 +17,7 @@ import re
 import sys
 import tempfile
 import time
+import traceback
 from collections import Counter
 from pathlib import Path
 
@@ -41,6 +42,18 @@ def endpoint_of(method: str, path: str) -> str:
 
 
 SQL: dict[str, list[str]] = {}  # the statements of each endpoint's first request
+CALLERS = [False]  # --show-callers: name the project code that sent each statement
+
+
+def caller() -> str:
+    """The innermost frames of this project's own code on the stack (where a statement comes
+    from), innermost last."""
+    frames = []
+    for frame in traceback.extract_stack()[:-3]:
+        path = Path(frame.filename)
+        if ROOT in path.parents and ".venv" not in path.parts and "bench" not in path.parts:
+            frames.append(f"{path.relative_to(ROOT)}:{frame.lineno} {frame.name}")
+    return " < ".join(reversed(frames[-3:]))
 
 
 def count_statement(_conn, _cursor, statement: str, *_args) -> None:
@@ -48,7 +61,8 @@ def count_statement(_conn, _cursor, statement: str, *_args) -> None:
     name = _CURRENT[0]
     STATEMENTS[name] += 1
     if REQUESTS[name] == 1:
-        SQL.setdefault(name, []).append(" ".join(statement.split())[:110])
+        line = " ".join(statement.split())[:110]
+        SQL.setdefault(name, []).append(f"{line}\n        {caller()}" if CALLERS[0] else line)
 
 
 class CountingAdapter(FlaskAdapter):
@@ -80,7 +94,9 @@ def main() -> int:
     parser.add_argument("--top", type=int, default=30)
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--show-sql", action="store_true", help="each endpoint's statements")
+    parser.add_argument("--show-callers", action="store_true", help="with --show-sql: from where")
     args = parser.parse_args()
+    CALLERS[0] = args.show_callers
     with tempfile.TemporaryDirectory() as tmp, servers.postgres_schema(DB) as url:
         env = servers.base_env(url, Path(tmp), REDIS_URL=REDIS, TWILIO_AUTH_TOKEN=TWILIO_TOKEN)
         env["SMS_SEND_IMMEDIATELY"] = "0"  # the outbox sender is a background job, not a step

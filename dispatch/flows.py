@@ -55,9 +55,10 @@ class DispatchError(DomainError):
 
 
 def _move(
-    unit: Unit, new: UnitStatus, actor: Actor, incident_id: int | None, now: dt.datetime
+    unit: Unit, new: UnitStatus, actor: Actor, incident: Incident | None, now: dt.datetime
 ) -> None:
-    """Move a unit with compare-and-set, record the timeline line and the event."""
+    """Move a unit with compare-and-set, record the timeline line and the event (about
+    `incident`, the one it moves for, if any)."""
     old = UnitStatus(unit.status)
     if not compare_and_set_status(unit.id, old, new, now):
         db.session.refresh(unit)
@@ -69,9 +70,9 @@ def _move(
     # The UPDATE above wrote them: tell the session so, or its flush would write them again.
     set_committed_value(unit, "status", new)
     set_committed_value(unit, "status_changed_at", now)
+    incident_id = incident.id if incident is not None else None
     add_timeline(incident_id, "unit.status", actor, unit_id=unit.id, from_state=old, to_state=new)
     whole = events.unit_event(unit, incident_id, str(actor.source))
-    incident = db.session.get(Incident, incident_id) if incident_id else None
     hidden = {"lat": None, "lon": None, "position_at": None}  # on scene: the home's position
     triage_events.publish_about("unit.status", incident, whole, {**whole, **hidden})
 
@@ -99,7 +100,7 @@ def assign_unit(
             {"unit_id": _l("The unit is %(status)s.", status=busy)},
         )
     try:
-        _move(unit, UnitStatus.ASSIGNED, actor, incident.id, now)
+        _move(unit, UnitStatus.ASSIGNED, actor, incident, now)
     except TransitionError as exc:
         raise DispatchError(409, str(exc), {"unit_id": f"unit is {exc.current}"}) from None
     flags, prior = danger.sms_flags(incident)
@@ -114,6 +115,8 @@ def assign_unit(
     db.session.add(assignment)
     db.session.flush()
     alarms.resolve(incident_id=incident.id, kinds=("p1_waiting",))
+    if incident.dispatched_at is None:
+        incident.dispatched_at = now  # the first unit sent: the board's "since dispatch" timer
     _incident_status(incident, IncidentStatus.DISPATCHED, actor)
     body = texts.compose_assignment_sms(
         unit.call_sign,
@@ -186,10 +189,10 @@ def release(
             {"assignment": status_label(assignment.status)},
         )
     unit = db.session.get(Unit, assignment.unit_id)
-    if unit.status in ON_INCIDENT:
-        _move(unit, UnitStatus.AVAILABLE, actor, assignment.incident_id, now)
-    end_assignment(assignment, AssignmentStatus.RELEASED, actor, now)
     incident = db.session.get(Incident, assignment.incident_id)
+    if unit.status in ON_INCIDENT:
+        _move(unit, UnitStatus.AVAILABLE, actor, incident, now)
+    end_assignment(assignment, AssignmentStatus.RELEASED, actor, now)
     body = texts.compose_release_sms(unit.call_sign, incident.reference, lang=unit.sms_language)
     outbox(unit, incident, body, "release", assignment)
     add_timeline(incident.id, "assignment.release_reason", actor, unit_id=unit.id, detail=reason)
@@ -204,18 +207,34 @@ def change_status(
     now: dt.datetime | None = None,
 ) -> Assignment | None:
     """Apply a status change from the console or an SMS; follow it on the incident."""
-    now = now or clock.now()
-    current = active_assignments(unit.id)
+    return _change_status(unit, new, actor, reference, now or clock.now(), None)[0]
+
+
+def _change_status(
+    unit: Unit,
+    new: UnitStatus,
+    actor: Actor,
+    reference: str | None,
+    now: dt.datetime,
+    touched: list[Assignment] | None,
+) -> tuple[Assignment | None, Incident | None]:
+    """`change_status`, returning the assignment it followed and its incident; `touched` are
+    the unit's active assignments when `touch` has just restarted their welfare timers (a
+    unit's report), else None."""
+    current = touched if touched is not None else active_assignments(unit.id)
     assignment = _pick(current, reference)
     if new == UnitStatus.ASSIGNED:
         raise TransitionError(
             unit.status, new, _l("A unit is assigned through an assignment, not a status change.")
         )
     check_transition(UnitStatus(unit.status), new, bool(current))
-    _move(unit, new, actor, assignment.incident_id if assignment else None, now)
+    # Held here for the whole change: the session keeps only weak references, so an incident
+    # loaded inside `_move` alone would be read again by `_follow`.
+    incident = db.session.get(Incident, assignment.incident_id) if assignment else None
+    _move(unit, new, actor, incident, now)
     if assignment is not None:
-        _follow(assignment, new, actor, now)
-    return assignment
+        _follow(assignment, incident, new, actor, now, touched=touched is not None)
+    return assignment, incident
 
 
 def _pick(assignments: list[Assignment], reference: str | None) -> Assignment | None:
@@ -227,22 +246,31 @@ def _pick(assignments: list[Assignment], reference: str | None) -> Assignment | 
     return assignments[-1] if assignments else None
 
 
-def _follow(assignment: Assignment, new: UnitStatus, actor: Actor, now: dt.datetime) -> None:
-    """What a unit's status means for its assignment and incident."""
+def _follow(
+    assignment: Assignment,
+    incident: Incident,
+    new: UnitStatus,
+    actor: Actor,
+    now: dt.datetime,
+    touched: bool = False,
+) -> None:
+    """What a unit's status means for its assignment and incident (`touched`: its welfare
+    timer was restarted by `touch` in this request already)."""
     assignment.last_update_at = now
-    alarms.resolve(assignment_id=assignment.id, kinds=alarms.WELFARE_KINDS)
+    ending = () if touched else alarms.WELFARE_KINDS
     if (
         new in (UnitStatus.ACKNOWLEDGED, UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE)
         and not assignment.acknowledged_at
     ):
         assignment.acknowledged_at = now
-        alarms.resolve(assignment_id=assignment.id, kinds=alarms.ASSIGNMENT_KINDS)
+        ending += alarms.ASSIGNMENT_KINDS  # answered: the unanswered-assignment alarms end
     # The first report of each step, for the statistics (flushed in the same UPDATE).
     if new == UnitStatus.EN_ROUTE and assignment.en_route_at is None:
         assignment.en_route_at = now
     if new == UnitStatus.ON_SCENE and assignment.on_scene_at is None:
         assignment.on_scene_at = now
-    incident = db.session.get(Incident, assignment.incident_id)
+    if ending:
+        alarms.resolve(assignment_id=assignment.id, kinds=ending)
     if new == UnitStatus.ON_SCENE:
         _incident_status(incident, IncidentStatus.ON_SCENE, actor)
     if new == UnitStatus.AVAILABLE:
@@ -257,6 +285,7 @@ class Report:
     code: str
     assignment: Assignment | None
     checked_in: bool = False
+    incident: Incident | None = None  # the assignment's, kept loaded for the caller
 
 
 CHECK_IN = ("ack", "on_scene")  # OK or TERPLAATSE while on scene: "all well"
@@ -273,26 +302,40 @@ def report(
     status change, a check-in while on scene, or distress. Raises TransitionError when the
     unit cannot make that move now."""
     now = clock.now()
-    touch(unit, now)
+    current = touch(unit, now)
     if code == "distress":
         return Report(code, distress(unit, actor, reference, message_id, now))
     if code not in REPLY_STATUS:
         raise DispatchError(422, _l("Unknown report."), {"code": _l("Unknown report.")})
     if unit.status == UnitStatus.ON_SCENE and code in CHECK_IN:
-        return Report(code, check_in(unit, actor, reference, now), checked_in=True)
-    return Report(code, change_status(unit, UnitStatus(REPLY_STATUS[code]), actor, reference, now))
+        return Report(code, check_in(unit, actor, reference, now, current), checked_in=True)
+    new = UnitStatus(REPLY_STATUS[code])
+    assignment, incident = _change_status(unit, new, actor, reference, now, touched=current)
+    return Report(code, assignment, incident=incident)
 
 
-def touch(unit: Unit, now: dt.datetime) -> None:
-    """Any word from a unit is a sign of life: its welfare timers start again."""
-    for assignment in active_assignments(unit.id):
+def touch(unit: Unit, now: dt.datetime) -> list[Assignment]:
+    """Any word from a unit is a sign of life: its welfare timers start again. Returns the
+    unit's active assignments."""
+    current = active_assignments(unit.id)
+    for assignment in current:
         assignment.last_update_at = now
         alarms.resolve(assignment_id=assignment.id, kinds=alarms.WELFARE_KINDS)
+    return current
 
 
-def check_in(unit: Unit, actor: Actor, reference: str | None, now: dt.datetime) -> Assignment:
-    """ "All well" from a unit on scene: on the timeline, the welfare timer reset (by `touch`)."""
-    assignment = _pick(active_assignments(unit.id), reference)
+def check_in(
+    unit: Unit,
+    actor: Actor,
+    reference: str | None,
+    now: dt.datetime,
+    current: list[Assignment] | None = None,
+) -> Assignment:
+    """ "All well" from a unit on scene: on the timeline, the welfare timer reset (by `touch`,
+    which read the unit's active assignments: `current`)."""
+    if current is None:
+        current = active_assignments(unit.id)
+    assignment = _pick(current, reference)
     if assignment is None:
         raise TransitionError(unit.status, UnitStatus.ON_SCENE)
     add_timeline(assignment.incident_id, "unit.check_in", actor, unit_id=unit.id)

@@ -6,24 +6,12 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import ColumnElement, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, or_, select
 
 from core import clock
 from core.db import db
 from dispatch.models import Assignment, AssignmentCrew, AssignmentStatus, UnitMember
 from triage import links
-
-
-def first_assigned_at(incident_ids: list[int]) -> dict[int, dt.datetime]:
-    """When each incident first had a unit assigned (one query)."""
-    if not incident_ids:
-        return {}
-    rows = db.session.execute(
-        select(Assignment.incident_id, func.min(Assignment.assigned_at))
-        .where(Assignment.incident_id.in_(incident_ids))
-        .group_by(Assignment.incident_id)
-    )
-    return {incident_id: when for incident_id, when in rows}
 
 
 def involved(user_id: int, incident_id: int) -> bool:
@@ -127,7 +115,6 @@ def register(app: Flask) -> None:
     links.register(
         app,
         links.AssignmentQueries(
-            first_assigned_at=first_assigned_at,
             involved=involved,
             involved_condition=involved_condition,
             has_active_assignment=has_active_assignment,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from accounts.models import User
@@ -12,23 +11,15 @@ from triage.models import Assessment, Incident, IncidentStatus
 from triage.schemas import IncidentSummary
 
 
-def dispatched_times(incident_ids: list[int]) -> dict[int, dt.datetime]:
-    """When each incident first had a unit assigned (for the board's "since dispatch" timer)."""
-    return links.assignments().first_assigned_at(incident_ids)
-
-
 def summaries(
     incidents: list[Incident], viewer: User | None = None, *, redact: bool = True
 ) -> list[IncidentSummary]:
-    """Queue rows (one query for dispatch times); restricted ones as placeholders unless the
-    viewer may see them (`redact=False`: whole rows, for `publish_about` to split)."""
-    # A new call has never had a unit (no way leads back to NEW): no need to ask.
-    times = dispatched_times([i.id for i in incidents if i.status != IncidentStatus.NEW])
+    """Queue rows (no query: the dispatch time is the incident's own); restricted ones as
+    placeholders unless the viewer may see them (`redact=False`: whole rows, for
+    `publish_about` to split)."""
     rows = []
     for incident in incidents:
-        row = IncidentSummary.model_validate(incident).model_copy(
-            update={"dispatched_at": times.get(incident.id)}
-        )
+        row = IncidentSummary.model_validate(incident)
         hidden = viewer is None or not visibility.can_see(viewer, incident)
         if redact and incident.restricted and hidden:
             row = IncidentSummary.model_validate(visibility.placeholder(row.model_dump()))

@@ -7,7 +7,6 @@ these query functions instead; `create_app` has dispatch register its answers. W
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,8 +21,6 @@ _KEY = "triage.assignment_queries"
 class AssignmentQueries:
     """Assignment facts triage needs, as functions of ids."""
 
-    first_assigned_at: Callable[[list[int]], dict[int, dt.datetime]]
-    """incident ids → when each first had a unit assigned"""
     involved: Callable[[int, int], bool]
     """(user id, incident id) → assigned a unit to it, or is on a unit assigned to it"""
     has_active_assignment: Callable[[int], bool]
@@ -42,7 +39,6 @@ class AssignmentQueries:
 
 
 NOTHING_ASSIGNED = AssignmentQueries(
-    first_assigned_at=lambda ids: {},
     involved=lambda user_id, incident_id: False,
     has_active_assignment=lambda incident_id: False,
     involved_users=lambda incident_id: set(),

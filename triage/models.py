@@ -91,6 +91,9 @@ class Incident(Base):
     priority: Mapped[Priority] = mapped_column(String(2), default=Priority.P3)
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=clock.now, index=True)
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # When a unit was first assigned (set with the first assignment): the board's "since
+    # dispatch" timer, read with the row instead of asked of the assignments on every update.
+    dispatched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     address_text: Mapped[str | None] = mapped_column(CaseText)
     address_normalised: Mapped[str | None] = mapped_column(CaseText)
     address_index: Mapped[str | None] = mapped_column(BlindIndex(), index=True)

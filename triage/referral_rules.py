@@ -153,6 +153,13 @@ def suggest(incident: Incident, actor: Actor, *, new: bool = False) -> list[str]
     the facts no longer support (a person's answer is never touched); each on the timeline.
     Call it after the children, motives or a screen changed (`new=True` for a call taken in
     this transaction: it has no screen or referral to read yet); returns the kinds changed."""
+    return _suggest(incident, actor, new=new)[0]
+
+
+def _suggest(
+    incident: Incident, actor: Actor, *, new: bool = False
+) -> tuple[list[str], dict[str, Referral]]:
+    """`suggest`, and the referral rows by kind as read before it changed any."""
     wanted = suggestions(incident, new=new)
     rows = {} if new else stored(incident.id)
     changed = []
@@ -166,7 +173,14 @@ def suggest(incident: Incident, actor: Actor, *, new: bool = False) -> list[str]
             data = {"kind": kind, "reason": reason}
             add_timeline(incident.id, "referral.suggested", actor, data=data)
             changed.append(kind)
-    return changed
+    return changed, rows
+
+
+def _suggested_rows(incident: Incident, actor: Actor) -> dict[str, Referral]:
+    """`suggest`, then the referral rows by kind as they stand (read again only if it changed
+    any)."""
+    changed, rows = _suggest(incident, actor)
+    return stored(incident.id) if changed else rows
 
 
 def _insert(incident: Incident, kind: str, status: str, reason: str | None, actor: Actor) -> bool:
@@ -341,8 +355,7 @@ def _compare_and_set(
 
 def record_all(incident: Incident, answers: dict[str, ReferralChange], actor: Actor) -> list[str]:
     """Record several checked answers (the close); the kinds that changed."""
-    suggest(incident, actor)
-    rows = stored(incident.id)
+    rows = _suggested_rows(incident, actor)
     ordered = [kind for kind in KINDS if kind in answers]  # the timeline in one order, always
     return [kind for kind in ordered if record(incident, kind, answers[kind], actor, rows)]
 
@@ -351,8 +364,7 @@ def set_status(incident: Incident, kind: str, change: ReferralChange, actor: Act
     """Record one answer from the incident page or an integration (422 naming the field)."""
     if found := problems(kind, change):
         raise DomainError(422, "validation_error", _l("Some fields are not valid."), found)
-    suggest(incident, actor)
-    changed = record(incident, kind, change, actor, stored(incident.id))
+    changed = record(incident, kind, change, actor, _suggested_rows(incident, actor))
     if changed:
         events.publish_incident("incident.updated", incident)
     return changed

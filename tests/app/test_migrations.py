@@ -272,3 +272,33 @@ def test_a_populated_sqlite_database_upgrades_to_the_head(tmp_path):
         assert db.session.execute(text("PRAGMA foreign_key_check")).fetchall() == []
         db.session.remove()
         db.engine.dispose()
+
+
+def test_0027_gives_each_incident_the_time_its_first_unit_was_sent(tmp_path):
+    """The board's "since dispatch" timer moved onto the incident: incidents sent before the
+    upgrade keep counting from their first assignment, never from a later one."""
+    import datetime as dt
+
+    from dispatch.models import Assignment, Unit
+    from triage.models import Incident
+
+    first = dt.datetime(2026, 11, 20, 23, 4, tzinfo=dt.UTC)
+    app = make_app(f"sqlite:///{tmp_path}/sent.db")
+    with app.app_context():
+        upgrade()
+        unit = Unit(call_sign="NT-11", phone="+32470000011")
+        sent, unsent = Incident(reference="NW-2026-000001"), Incident(reference="NW-2026-000002")
+        db.session.add_all([unit, sent, unsent])
+        db.session.flush()
+        db.session.add_all(
+            Assignment(incident_id=sent.id, unit_id=unit.id, assigned_at=at)
+            for at in (first + dt.timedelta(minutes=9), first)
+        )
+        db.session.commit()
+        downgrade(revision="0026")
+        upgrade()
+        db.session.expire_all()
+        assert db.session.get(Incident, sent.id).dispatched_at == first
+        assert db.session.get(Incident, unsent.id).dispatched_at is None
+        db.session.remove()
+        db.engine.dispose()

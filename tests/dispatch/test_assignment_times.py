@@ -62,3 +62,30 @@ def test_after_a_release_the_reports_go_to_the_next_assignment(app, client, cloc
 
     assert _times(app, first["id"])[1:] == (None, None)  # released before it was en route
     assert _times(app, second.get_json()["id"])[1:] == (clock.now(), None)
+
+
+def test_the_board_counts_from_the_first_unit_sent_not_from_a_later_one(app, client, clock):
+    headers = board(app)
+    incident, unit_id, first = incident_with_unit(app, client, headers)
+    sent = clock.now()
+
+    def dispatched_at() -> str | None:
+        read = client.get(f"/api/v1/incidents/{incident['id']}", headers=headers)
+        return read.get_json()["dispatched_at"]
+
+    assert dt.datetime.fromisoformat(dispatched_at()) == sent
+    clock.advance(minutes=5)
+    released = client.post(
+        f"/api/v1/assignments/{first['id']}/release",
+        json={"reason": "Andere ploeg is dichterbij."},
+        headers=headers,
+    )
+    assert released.status_code == 200, released.get_json()
+    clock.advance(minutes=3)
+    again = client.post(
+        f"/api/v1/incidents/{incident['id']}/assignments",
+        json={"unit_id": unit_id},
+        headers=headers,
+    )
+    assert again.status_code == 201, again.get_json()
+    assert dt.datetime.fromisoformat(dispatched_at()) == sent  # the timer did not restart
