@@ -24,7 +24,7 @@ from handover import packets as handover_packets
 from stats import queries
 from stats.models import NightFigures
 from stats.periods import Period
-from stats.queries import MEASURES, Bounds
+from stats.queries import MEASURES
 
 VERSION = 1  # raise when what a tally holds changes: older stored nights are counted again
 UNKNOWN_DISTRICT = "unknown"
@@ -96,7 +96,7 @@ def count(nights: Sequence[Period]) -> list[Tally]:
     """Count the nights' tallies in the database (a few grouped statements for all of them)."""
     if not nights:
         return []
-    bounds = Bounds([(n.start, n.end) for n in nights])
+    bounds = queries.bounds_of([(n.start, n.end) for n in nights])
     tallies = [Tally() for _ in nights]
     queries.tune()
     zone = clock.zone()

@@ -4,7 +4,9 @@ Every statement is limited to the real (non-exercise) calls created in [start, e
 them in the database by period: `period_bucket` numbers a call's `created_at` against the
 sorted boundaries [s0, e0, s1, e1, ...] of the periods — bucket 2n+1 is inside period n, an even
 bucket between two periods (outside every one). Rows linked to a call (assignments, SMS,
-timeline lines, referrals, assessments) count in the period of their call's `created_at`.
+timeline lines, referrals, assessments) count in the period of their call's `created_at`; they
+are read through their `incident_id` index between the first and last id of the range's calls
+(`Bounds.ids`), so a statement touches the range's rows, not every row of the year.
 Durations come out of the database as seconds, per period, for stats.nightly to keep and merge
 (percentiles over several nights need every value, so they are picked in Python).
 """
@@ -23,6 +25,7 @@ from sqlalchemy import (
     case,
     cast,
     exists,
+    false,
     func,
     literal,
     select,
@@ -91,9 +94,11 @@ def _sqlite_bucket(element: period_bucket, compiler: Any, **kw: Any) -> str:
 
 
 class Bounds(NamedTuple):
-    """The periods of a range: each (start, end), sorted and not overlapping."""
+    """The periods of a range: each (start, end), sorted and not overlapping; and the lowest and
+    highest id of the real calls from the first start to the last end (None: there is none)."""
 
     spans: Sequence[tuple[dt.datetime, dt.datetime]]
+    ids: tuple[int, int] | None
 
     @property
     def start(self) -> dt.datetime:
@@ -104,6 +109,26 @@ class Bounds(NamedTuple):
     def end(self) -> dt.datetime:
         """The last period's end."""
         return self.spans[-1][1]
+
+
+def bounds_of(spans: Sequence[tuple[dt.datetime, dt.datetime]]) -> Bounds:
+    """The periods with the first and last id of their range's real calls."""
+    start, end = spans[0][0], spans[-1][1]
+    # count() too: with only min and max, PostgreSQL may walk the primary key from one end
+    # until it meets the range's first call, a whole year of rows.
+    low, high, calls = db.session.execute(
+        select(func.min(Incident.id), func.max(Incident.id), func.count()).where(*_real(start, end))
+    ).one()
+    return Bounds(spans, (low, high) if calls else None)
+
+
+def _real(start: dt.datetime, end: dt.datetime) -> tuple[Any, ...]:
+    """The real (non-exercise) calls created in [start, end)."""
+    return (
+        Incident.created_at >= start,
+        Incident.created_at < end,
+        Incident.exercise.is_not(True),
+    )
 
 
 def _bucket(bounds: Bounds) -> Any:
@@ -118,11 +143,16 @@ def _group(bucket: int) -> int:
 def _calls(bounds: Bounds, *columns: Any) -> Select:
     """`bucket` and the columns over the real calls in the periods (joins added by callers)."""
     bucket = _bucket(bounds).label("bucket")
-    return select(bucket, *columns).where(
-        Incident.created_at >= bounds.start,
-        Incident.created_at < bounds.end,
-        Incident.exercise.is_not(True),
-    )
+    return select(bucket, *columns).where(*_real(bounds.start, bounds.end))
+
+
+def _linked(statement: Select, bounds: Bounds, model: Any) -> Select:
+    """The statement joined to the rows of `model` linked to its calls. The id range follows
+    from the join (a call of the range has an id within it), so no row is lost; it lets the
+    database read only the range's rows by the `incident_id` index, where it would otherwise
+    hash the whole table (it cannot carry a range over a join by itself)."""
+    within = model.incident_id.between(*bounds.ids) if bounds.ids else false()
+    return statement.join(model, model.incident_id == Incident.id).where(within)
 
 
 def _inside(statement: Select) -> Any:
@@ -182,32 +212,30 @@ def kinds(bounds: Bounds) -> list[tuple[int, str, str | None, int]]:
 
 def sms(bounds: Bounds) -> list[tuple[int, int, int, int]]:
     """Per group, outgoing SMS on its calls: (group, sent, delivered, failed)."""
-    statement = (
-        _calls(
-            bounds, func.count(Message.sent_at), _count(Message.status.in_(DELIVERED)),
-            _count(Message.status.in_(FAILED)),
-        )
-        .join(Message, Message.incident_id == Incident.id)
-        .where(Message.direction == MessageDirection.OUTBOUND)
+    counts = _calls(
+        bounds, func.count(Message.sent_at), _count(Message.status.in_(DELIVERED)),
+        _count(Message.status.in_(FAILED)),
     )  # fmt: skip
+    outbound = Message.direction == MessageDirection.OUTBOUND
+    statement = _linked(counts, bounds, Message).where(outbound)
     return [(g, int(a), int(b), int(c)) for g, a, b, c in _grouped(statement)]
 
 
 def escalations(bounds: Bounds) -> list[tuple[int, int]]:
     """Per group, escalation lines on its calls' timelines: (group, lines)."""
-    statement = (
-        _calls(bounds, func.count())
-        .join(TimelineEvent, TimelineEvent.incident_id == Incident.id)
-        .where(TimelineEvent.kind.like(ESCALATION_KINDS))
+    statement = _linked(_calls(bounds, func.count()), bounds, TimelineEvent).where(
+        TimelineEvent.kind.like(ESCALATION_KINDS)
     )
     return [(g, int(n)) for g, n in _grouped(statement)]
 
 
 def referrals(bounds: Bounds) -> list[tuple[int, int, int]]:
     """Per group, referrals on its calls: (group, offered, accepted)."""
-    statement = _calls(
-        bounds, _count(Referral.status.in_(OFFERED)), _count(Referral.status == "accepted")
-    ).join(Referral, Referral.incident_id == Incident.id)
+    statement = _linked(
+        _calls(bounds, _count(Referral.status.in_(OFFERED)), _count(Referral.status == "accepted")),
+        bounds,
+        Referral,
+    )
     return [(g, int(offered), int(accepted)) for g, offered, accepted in _grouped(statement)]
 
 
@@ -220,11 +248,9 @@ def risks(bounds: Bounds) -> list[tuple[int, str, str, int]]:
         newer.instrument_id == Assessment.instrument_id,
         newer.version > Assessment.version,
     )
-    statement = (
-        _calls(bounds, Assessment.instrument_id, Assessment.level, func.count())
-        .join(Assessment, Assessment.incident_id == Incident.id)
-        .where(latest)
-    )
+    statement = _linked(
+        _calls(bounds, Assessment.instrument_id, Assessment.level, func.count()), bounds, Assessment
+    ).where(latest)
     return [
         (group, instrument, level, int(n))
         for group, instrument, level, n in _grouped(
@@ -247,20 +273,16 @@ def durations(bounds: Bounds) -> dict[str, dict[int, list[float]]]:
     acknowledged, → en route, → on scene."""
     found: dict[str, dict[int, list[float]]] = {name: {} for name in MEASURES}
     first = seconds_between(func.min(Assignment.assigned_at), Incident.created_at)
-    processing = (
-        _calls(bounds, first.label("processing"))
-        .join(Assignment, Assignment.incident_id == Incident.id)
-        .group_by(Incident.id, Incident.created_at)
+    processing = _linked(_calls(bounds, first.label("processing")), bounds, Assignment).group_by(
+        Incident.id, Incident.created_at
     )
     steps = {
         "acknowledged": Assignment.acknowledged_at,
         "en_route": Assignment.en_route_at,
         "on_scene": Assignment.on_scene_at,
     }
-    responses = _calls(
-        bounds,
-        *(seconds_between(at, Assignment.assigned_at).label(step) for step, at in steps.items()),
-    ).join(Assignment, Assignment.incident_id == Incident.id)
+    since = [seconds_between(at, Assignment.assigned_at).label(s) for s, at in steps.items()]
+    responses = _linked(_calls(bounds, *since), bounds, Assignment)
     for statement in (processing, responses):
         inner = _inside(statement)
         names = [c.name for c in inner.c if c.name != "bucket"]
