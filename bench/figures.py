@@ -114,6 +114,7 @@ def p3_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
 def p4_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     """Morning packets and audit verification, beside a plain SELECT of the same rows."""
     p, a = data["packets"], data["audit"]
+    rate = a["events"] / a["verify_s"]
     return [
         _row(
             f"P4 morning packets, {data['notes']:,} notes ({p['packets']} packets)",
@@ -125,11 +126,11 @@ def p4_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
         ),
         _row(
             f"P4 audit verification, {a['events']:,} events",
-            "—",
-            f"{a['verify_s']:.2f} s (chain ok: {a['ok']})",
+            "≥ 100,000 events/s",
+            f"{a['verify_s']:.2f} s, {rate:,.0f} events/s (chain ok: {a['ok']})",
             f"plain SELECT {a['select_s']:.2f} s",
             a["verify_s"] / a["select_s"],
-            None,
+            bool(a["ok"]) and rate >= 100_000,
         ),
     ]
 
@@ -140,11 +141,11 @@ def memory_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         _row(
             f"Memory, one process with {data['consoles']} consoles",
-            "≤ 200 MB",
+            "≤ 160 MB",
             f"{peak:.1f} MB RSS",
             f"idle {data['idle_mb']:.1f} MB",
             peak / data["idle_mb"],
-            peak <= 200,
+            peak <= 160,
         )
     ]
 
