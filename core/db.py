@@ -60,10 +60,11 @@ class Database(SQLAlchemy):
 db = Database(model_class=Base, session_options={"expire_on_commit": False})
 
 _AFTER_COMMIT = "nachtwacht.after_commit"
+_BEFORE_COMMIT = "nachtwacht.before_commit"
 _SAVEPOINT_MARKS = "nachtwacht.savepoint_marks"
 # Lists a transaction collects (follow-ups, audit events still to append): a rollback drops what
 # it undid, a savepoint's rollback only what was queued since the savepoint began.
-_QUEUES: list[str] = [_AFTER_COMMIT]
+_QUEUES: list[str] = [_AFTER_COMMIT, _BEFORE_COMMIT]
 
 
 def in_transaction(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -102,6 +103,22 @@ def after_commit(action: Callable[[], None]) -> None:
         action()
         return
     queued(session, _AFTER_COMMIT).append(action)
+
+
+def before_commit(action: Callable[[], None]) -> None:
+    """Run `action` inside the current transaction as it commits, after the work and before
+    the final flush (a question asked once for the whole transaction); it may still write and
+    queue after-commit follow-ups. Dropped on rollback, like the work that queued it."""
+    queued(db.session(), _BEFORE_COMMIT).append(action)
+
+
+@event.listens_for(Session, "before_commit")
+def _run_before_commit(session: Session) -> None:
+    if session.in_nested_transaction():  # a released savepoint: the outermost commit runs them
+        return
+    while actions := session.info.pop(_BEFORE_COMMIT, None):
+        for action in actions:
+            action()
 
 
 @event.listens_for(Session, "after_commit")

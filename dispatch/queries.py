@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import ColumnElement, exists, or_, select
+from sqlalchemy import ColumnElement, exists, literal, or_, select, union_all
 
 from core import clock
 from core.db import db
@@ -55,11 +55,6 @@ def involved_users(incident_id: int) -> set[int]:
     return set(db.session.execute(assigners.union(_crew_ids(incident_id))).scalars())
 
 
-def crew_users(incident_id: int) -> set[int]:
-    """The officers on the crews of the incident's assignments, active or in the grace."""
-    return set(db.session.execute(_crew_ids(incident_id)).scalars())
-
-
 def _crew_ids(incident_id: int):
     return select(AssignmentCrew.user_id).where(
         AssignmentCrew.assignment_id == Assignment.id,
@@ -68,10 +63,33 @@ def _crew_ids(incident_id: int):
     )
 
 
-def unit_officers(unit_id: int) -> set[int]:
-    """The officers on the unit now."""
-    rows = db.session.execute(select(UnitMember.user_id).where(UnitMember.unit_id == unit_id))
-    return set(rows.scalars())
+def officers(
+    incident_ids: set[int], unit_ids: set[int]
+) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """The officers on each incident's crews (active or in the grace) and on each unit now:
+    one statement for both."""
+    parts = []
+    if incident_ids:
+        parts.append(
+            select(literal("incident"), Assignment.incident_id, AssignmentCrew.user_id).where(
+                AssignmentCrew.assignment_id == Assignment.id,
+                Assignment.incident_id.in_(sorted(incident_ids)),
+                _in_time(),
+            )
+        )
+    if unit_ids:
+        parts.append(
+            select(literal("unit"), UnitMember.unit_id, UnitMember.user_id).where(
+                UnitMember.unit_id.in_(sorted(unit_ids))
+            )
+        )
+    crews: dict[int, set[int]] = {}
+    units: dict[int, set[int]] = {}
+    if parts:
+        statement = parts[0] if len(parts) == 1 else union_all(*parts)
+        for kind, key, user_id in db.session.execute(statement):
+            (crews if kind == "incident" else units).setdefault(key, set()).add(user_id)
+    return crews, units
 
 
 def crew_assignments(user_id: int, assignment_id: int | None = None) -> list[Assignment]:
@@ -119,8 +137,7 @@ def register(app: Flask) -> None:
             involved_condition=involved_condition,
             has_active_assignment=has_active_assignment,
             involved_users=involved_users,
-            crew_users=crew_users,
-            unit_officers=unit_officers,
+            officers=officers,
             danger_changed=danger_changed,
         ),
     )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from accounts.models import User
+from core.db import before_commit, db, queued, transaction_queue
 from core.realtime import publish, publish_split, rooms
 from triage import links, visibility
 from triage.models import Assessment, Incident, IncidentStatus
@@ -60,19 +61,53 @@ def publish_about(
 QUIET_FOR_OFFICERS = frozenset({"unit.position"})
 
 
+class Refresh(NamedTuple):
+    """Phones to tell, for one event: about `incident_id` (None: the unit's own status), its
+    crews (`crew`: the incident was ever sent a unit) and the officers of `unit_id`."""
+
+    incident_id: int | None
+    crew: bool
+    unit_id: int | None
+
+
+_REFRESHES = "nachtwacht.officer_refreshes"
+transaction_queue(_REFRESHES)
+
+
 def refresh_officers(name: str, incident: Incident | None, whole: dict[str, Any]) -> None:
     """`officer.refresh` to the phones of the incident's crews (active or in the grace) and, for
-    a unit's status, of the unit's officers: an id only, the phone re-reads what it may see."""
+    a unit's status, of the unit's officers: an id only, the phone re-reads what it may see.
+
+    Noted now, asked as the transaction commits: one query for all of its events, and one
+    refresh per incident for each phone (a phone re-reads its whole view anyway)."""
     if name in QUIET_FOR_OFFICERS:
         return
-    users: set[int] = set()
-    if incident is not None and incident.status != IncidentStatus.NEW:  # never sent: no crew
-        users |= links.assignments().crew_users(incident.id)
-    if name == "unit.status" and whole.get("id") is not None:  # the payload names the unit
-        users |= links.assignments().unit_officers(int(whole["id"]))
-    if users:
-        payload = {"incident_id": incident.id if incident is not None else None}
-        publish("officer.refresh", payload, [rooms.officer(u) for u in sorted(users)])
+    crew = incident is not None and incident.status != IncidentStatus.NEW  # never sent: no crew
+    unit_id = int(whole["id"]) if name == "unit.status" and whole.get("id") is not None else None
+    if not crew and unit_id is None:
+        return
+    pending = queued(db.session(), _REFRESHES)
+    if not pending:
+        before_commit(_send_refreshes)
+    pending.append(Refresh(incident.id if incident is not None else None, crew, unit_id))
+
+
+def _send_refreshes() -> None:
+    """The transaction's refreshes: the officers asked in one query, one event per incident."""
+    pending: list[Refresh] = db.session().info.pop(_REFRESHES, [])
+    crews, units = links.assignments().officers(
+        {r.incident_id for r in pending if r.crew and r.incident_id is not None},
+        {r.unit_id for r in pending if r.unit_id is not None},
+    )
+    audience: dict[int | None, set[int]] = {}
+    for r in pending:
+        users = audience.setdefault(r.incident_id, set())
+        users |= crews.get(r.incident_id, set()) if r.crew else set()
+        users |= units.get(r.unit_id, set()) if r.unit_id is not None else set()
+    for incident_id, users in audience.items():
+        if users:
+            rooms_ = [rooms.officer(u) for u in sorted(users)]
+            publish("officer.refresh", {"incident_id": incident_id}, rooms_)
 
 
 def publish_incident(name: str, incident: Incident) -> None:

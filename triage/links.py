@@ -27,10 +27,9 @@ class AssignmentQueries:
     """incident id → a unit is still on it"""
     involved_users: Callable[[int], set[int]]
     """incident id → the users `involved` answers yes for (assigners, crew within the grace)"""
-    crew_users: Callable[[int], set[int]]
-    """incident id → the officers on its assignments' crews (active, or within the grace)"""
-    unit_officers: Callable[[int], set[int]]
-    """unit id → the officers on the unit now"""
+    officers: Callable[[set[int], set[int]], tuple[dict[int, set[int]], dict[int, set[int]]]]
+    """(incident ids, unit ids) → the officers on each incident's crews (active, or within the
+    grace) and on each unit now, in one query"""
     involved_condition: Callable[[int, Any], Any] = lambda user_id, incident_id: false()
     """(user id, an incident id column) → `involved` as an SQL condition, for statements that
     list incidents (search, look-ups) and leave out those the user may not see"""
@@ -42,8 +41,7 @@ NOTHING_ASSIGNED = AssignmentQueries(
     involved=lambda user_id, incident_id: False,
     has_active_assignment=lambda incident_id: False,
     involved_users=lambda incident_id: set(),
-    crew_users=lambda incident_id: set(),
-    unit_officers=lambda unit_id: set(),
+    officers=lambda incident_ids, unit_ids: ({}, {}),
 )
 
 

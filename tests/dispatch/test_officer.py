@@ -322,17 +322,31 @@ def test_officer_refresh_reaches_the_crew_and_no_other_officer(app, client, nigh
     assert [e for e in sarah.get_received(NAMESPACE) if e["name"] == "officer.refresh"] == []
 
 
+def test_a_report_that_moves_unit_and_incident_refreshes_each_phone_once(
+    app, client, night, socket_client
+):
+    sarah, tom = socket_client(app, "sarah"), socket_client(app, "tom")
+    for sock in (sarah, tom):
+        sock.get_received(NAMESPACE)
+    # On scene moves the unit (unit.status) and the incident (incident.updated): one request,
+    # one transaction, so one refresh of the crew's phone about the incident, not one per event.
+    assert report(client, night.sarah, "on_scene").status_code == 200
+    got = [e["args"][0] for e in sarah.get_received(NAMESPACE) if e["name"] == "officer.refresh"]
+    assert got == [{"incident_id": night.incident["id"]}]
+    assert [e for e in tom.get_received(NAMESPACE) if e["name"] == "officer.refresh"] == []
+
+
 def test_a_new_call_asks_nothing_about_crews(app, client, night, monkeypatch):
     from triage import links
 
     asked: list[int] = []
     real = app.extensions[links._KEY]
 
-    def crew_users(incident_id: int) -> set[int]:
-        asked.append(incident_id)
-        return real.crew_users(incident_id)
+    def officers(incident_ids: set[int], unit_ids: set[int]):
+        asked.extend(sorted(incident_ids))
+        return real.officers(incident_ids, unit_ids)
 
-    spy = dataclasses.replace(real, crew_users=crew_users)
+    spy = dataclasses.replace(real, officers=officers)
     monkeypatch.setitem(app.extensions, links._KEY, spy)
     new_incident(client, night.an, address="Kiel 5, 2020 Antwerpen")
     assert asked == []  # intake: no crew, no question
