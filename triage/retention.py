@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, or_, select, update
 
 from core import crypto
 from core.db import db
+from triage import service
 from triage.models import (
     AmlReport,
     Assessment,
@@ -82,6 +83,7 @@ def anonymise_incidents(incidents: list[Incident], now: dt.datetime, counts: Cou
     counts["aml_reports"] += db.session.execute(
         delete(AmlReport).where(AmlReport.incident_id.in_(ids))
     ).rowcount
+    service.write_timeline()  # lines of this transaction too: none keeps its text
     counts["timeline_texts"] += db.session.execute(
         update(TimelineEvent)
         .where(TimelineEvent.incident_id.in_(ids), TimelineEvent.detail.isnot(None))

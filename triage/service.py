@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from accounts.actor import Actor
 from core import audit, clock, crypto
-from core.db import db
+from core.db import before_commit, db, queued, transaction_queue
 from core.errors import DomainError
 from core.i18n import lazy_gettext as _l
 from core.phones import normalise_phone
@@ -59,18 +59,40 @@ def phone_index(phone: str | None) -> str | None:
     return crypto.blind_index(normalise_phone(phone), purpose="phone") if phone else None
 
 
+_LINES = "nachtwacht.timeline_lines"
+transaction_queue(_LINES)
+_LINE_DEFAULTS: dict[str, Any] = {
+    "unit_id": None,
+    "from_state": None,
+    "to_state": None,
+    "detail": None,
+}
+
+
 def add_timeline(incident_id: int | None, kind: str, actor: Actor, **fields: Any) -> TimelineEvent:
-    """Append a line to the shared timeline."""
+    """Append a line to the shared timeline, stamped now. It is written as the transaction
+    commits, with the transaction's other lines in one INSERT (a rollback drops it); a read of
+    the timeline in the same transaction calls `write_timeline` first."""
     event = TimelineEvent(
         incident_id=incident_id,
         kind=kind,
         source=actor.source,
         actor_id=actor.user.id if actor.user else None,
         actor_label=actor.label,
-        **fields,
+        # Every column given (None when unsaid): rows of the same columns go in one INSERT.
+        **{**_LINE_DEFAULTS, "data": {}, "occurred_at": clock.now(), **fields},
     )
-    db.session.add(event)
+    lines = queued(db.session(), _LINES)
+    if not lines:
+        before_commit(write_timeline)
+    lines.append(event)
     return event
+
+
+def write_timeline() -> None:
+    """Hand the transaction's timeline lines to the session, for its next flush to write them
+    (the commit does; so does a read of the timeline, which must see them)."""
+    db.session.add_all(db.session().info.get(_LINES, []))
 
 
 def check_flags(flags: list[str], field: str = "flags") -> list[str]:
@@ -360,6 +382,7 @@ def list_incidents(
 
 def timeline(incident_id: int) -> list[TimelineEvent]:
     """The incident's timeline, oldest first."""
+    write_timeline()
     return list(
         db.session.execute(
             select(TimelineEvent)

@@ -1,0 +1,84 @@
+"""Work queued for the commit (`core.db.before_commit`): it runs once, inside the transaction as
+it commits, so what it writes is committed with the rest; a rollback drops it with the work
+that queued it, a savepoint's rollback only what was queued since the savepoint began."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+
+from core.db import before_commit, db
+from dispatch.models import Unit
+
+
+def _note(call_sign: str, ran: list[str]):
+    def action() -> None:
+        ran.append(call_sign)
+        db.session.add(Unit(call_sign=call_sign, phone=f"+3247{len(call_sign):07d}{call_sign}"))
+
+    return action
+
+
+def _units() -> list[str]:
+    return list(db.session.execute(select(Unit.call_sign).order_by(Unit.call_sign)).scalars())
+
+
+def test_queued_work_runs_once_inside_the_commit(app):
+    ran: list[str] = []
+    with app.app_context():
+        before_commit(_note("NT-1", ran))
+        assert ran == []  # not before the commit
+        db.session.commit()
+        assert ran == ["NT-1"] and _units() == ["NT-1"]  # its write was committed with it
+        db.session.commit()
+        assert ran == ["NT-1"]  # once
+
+
+def test_a_rollback_drops_the_queued_work_and_a_savepoint_only_its_own(app):
+    ran: list[str] = []
+    with app.app_context():
+        before_commit(_note("NT-1", ran))
+        db.session.rollback()
+        db.session.commit()
+        assert ran == [] and _units() == []
+        before_commit(_note("NT-2", ran))
+        savepoint = db.session.begin_nested()
+        before_commit(_note("NT-3", ran))
+        savepoint.rollback()
+        db.session.commit()
+        assert ran == ["NT-2"] and _units() == ["NT-2"]
+
+
+def test_timeline_lines_are_written_at_the_commit_in_order_and_read_back_before_it(app, clock):
+    """The timeline's lines of a request go in at its commit, in one INSERT; a read of the
+    timeline in the same transaction sees them, a rollback takes them away."""
+    from accounts.actor import Actor
+    from triage import service
+    from triage.models import Incident, TimelineSource
+
+    actor = Actor(None, None, TimelineSource.SYSTEM, name="test")
+    with app.app_context():
+        incident = Incident(reference="NW-2026-000001")
+        db.session.add(incident)
+        db.session.commit()
+        service.add_timeline(incident.id, "incident.created", actor)
+        clock.advance(seconds=5)
+        service.add_timeline(incident.id, "unit.status", actor, from_state="a", to_state="b")
+        assert [e.kind for e in service.timeline(incident.id)] == [
+            "incident.created",
+            "unit.status",
+        ]
+        service.add_timeline(incident.id, "incident.closed", actor, detail="klaar")
+        db.session.commit()
+        lines = service.timeline(incident.id)
+        assert [(e.kind, e.detail) for e in lines] == [
+            ("incident.created", None),
+            ("unit.status", None),
+            ("incident.closed", "klaar"),
+        ]
+        assert lines[1].occurred_at - lines[0].occurred_at == dt.timedelta(seconds=5)
+        service.add_timeline(incident.id, "incident.reopened", actor)
+        db.session.rollback()
+        db.session.commit()
+        assert len(service.timeline(incident.id)) == 3
