@@ -38,7 +38,7 @@ LIST_DAYS = 14
 def _store(write) -> HandoverNoteRead:
     """Run a note write, commit, and answer with the stored note (or the error, rolled back)."""
     note = write()
-    return serialise.note_read(note)
+    return serialise.note_read(note, just_written=True)
 
 
 @api.post("/incidents/<int:incident_id>/handover-notes")

@@ -32,8 +32,9 @@ def _username(user_id: int | None) -> str | None:
     return user.username if user else None
 
 
-def note_read(note: HandoverNote) -> HandoverNoteRead:
-    """Everything in a note, for dispatchers, supervisors and the assigned officers."""
+def note_read(note: HandoverNote, *, just_written: bool = False) -> HandoverNoteRead:
+    """Everything in a note, for dispatchers, supervisors and the assigned officers
+    (`just_written`: in this transaction, so the latest version, corrected by none)."""
     content = note.content
     return HandoverNoteRead.model_validate(
         {
@@ -42,7 +43,7 @@ def note_read(note: HandoverNote) -> HandoverNoteRead:
             "reference": _incident(note).reference,
             "version": note.version,
             "supersedes_id": note.supersedes_id,
-            "superseded_by_id": service.successor_id(note),
+            "superseded_by_id": None if just_written else service.successor_id(note),
             "author": _username(note.author_id),
             "created_at": note.created_at,
             "packet_date": service.packet_date(note),

@@ -217,6 +217,8 @@ def _record(
 def _withdraw(note: HandoverNote, reference: str, readers: list[Organisation]) -> None:
     """Tell each organisation that could read the corrected version and cannot read this one
     which of the earlier versions (those addressed to it) it no longer has."""
+    if not readers:  # a first version, or no former reader: nobody to tell
+        return
     earlier = [db.session.get(HandoverNote, i) for i in version_ids(note)[:-1]]
     for org in readers:
         if not readable_by(note, org):
