@@ -1,8 +1,9 @@
 """Each night's tally, counted live or read from the settled night's stored figures.
 
 A tally holds a night's counts and its durations (sorted seconds); tallies add up to weeks,
-months and the whole range, so a year is 365 stored rows, not 200,000 calls. The nights whose
-end lies less than `STATISTICS_SETTLE_DAYS` ago, and any settled night not stored yet, are
+months and the whole range, so a year is 365 stored rows, not 200,000 calls (added up, the
+durations stay one sorted run per night: stats.figures.Runs reads them as if merged). The nights
+whose end lies less than `STATISTICS_SETTLE_DAYS` ago, and any settled night not stored yet, are
 counted live in one pass over the database (stats.queries).
 """
 
@@ -13,6 +14,8 @@ from array import array
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -32,18 +35,21 @@ UNKNOWN_DISTRICT = "unknown"
 
 @dataclass
 class Tally:
-    """What figures are computed from: counts, and durations per measure."""
+    """What figures are computed from: counts, and per measure the durations as sorted runs
+    (a night's tally: one run)."""
 
     counts: Counter[str] = field(default_factory=Counter)
     by_priority: Counter[str] = field(default_factory=Counter)
     by_district: Counter[str] = field(default_factory=Counter)
     by_hour: Counter[int] = field(default_factory=Counter)
     risk: Counter[tuple[str, str]] = field(default_factory=Counter)
-    durations: dict[str, list[float]] = field(default_factory=lambda: {m: [] for m in MEASURES})
+    durations: dict[str, list[Sequence[float]]] = field(
+        default_factory=lambda: {m: [] for m in MEASURES}
+    )
 
 
 def merge(tallies: Iterable[Tally]) -> Tally:
-    """The tallies added up, durations sorted."""
+    """The tallies added up; their durations' runs gathered, not merged (figures.Runs)."""
     out = Tally()
     for one in tallies:
         out.counts.update(one.counts)
@@ -53,8 +59,6 @@ def merge(tallies: Iterable[Tally]) -> Tally:
         out.risk.update(one.risk)
         for measure in MEASURES:
             out.durations[measure] += one.durations[measure]
-    for values in out.durations.values():
-        values.sort()  # runs of sorted nights: timsort merges them
     return out
 
 
@@ -80,16 +84,17 @@ def load(nights: Sequence[Period], hours: tuple[int, int]) -> list[Tally]:
 def _stored(nights: Sequence[Period], hours: tuple[int, int]) -> dict[str, Tally]:
     if not nights:
         return {}
+    # Only the columns read, not an ORM object per row; durations stay packed (from_row).
     rows = db.session.execute(
-        select(NightFigures).where(
+        select(NightFigures.night_date, NightFigures.counts, NightFigures.durations).where(
             NightFigures.night_date >= dt.date.fromisoformat(nights[0].label),
             NightFigures.night_date <= dt.date.fromisoformat(nights[-1].label),
             NightFigures.start_hour == hours[0],
             NightFigures.end_hour == hours[1],
             NightFigures.version == VERSION,
         )
-    ).scalars()
-    return {row.night_date.isoformat(): from_row(row) for row in rows}
+    )
+    return {day.isoformat(): from_row(counts, blob) for day, counts, blob in rows}
 
 
 def count(nights: Sequence[Period]) -> list[Tally]:
@@ -116,7 +121,7 @@ def count(nights: Sequence[Period]) -> list[Tally]:
         tallies[group].risk[instrument, level] += n
     for measure, per_group in queries.durations(bounds).items():
         for group, values in per_group.items():
-            tallies[group].durations[measure] = values
+            tallies[group].durations[measure] = [values]
     _count_pickups(nights, tallies)
     return tallies
 
@@ -135,16 +140,19 @@ def _count_pickups(nights: Sequence[Period], tallies: list[Tally]) -> None:
 
 def to_row(night: Period, hours: tuple[int, int], tally: Tally) -> NightFigures:
     """A night's tally as the row that keeps it."""
-    blob = array("d")
+    blob, lengths = array("d"), []
     for measure in MEASURES:
-        blob.extend(tally.durations[measure])
+        runs = tally.durations[measure]
+        values = runs[0] if len(runs) == 1 else sorted(chain.from_iterable(runs))
+        blob.extend(values)
+        lengths.append(len(values))
     counts = {
         "counts": dict(tally.counts),
         "by_priority": dict(tally.by_priority),
         "by_district": dict(tally.by_district),
         "by_hour": {str(h): n for h, n in tally.by_hour.items()},
         "risk": [[i, level, n] for (i, level), n in sorted(tally.risk.items())],
-        "lengths": [len(tally.durations[m]) for m in MEASURES],
+        "lengths": lengths,
     }
     return NightFigures(
         night_date=dt.date.fromisoformat(night.label),
@@ -157,13 +165,14 @@ def to_row(night: Period, hours: tuple[int, int], tally: Tally) -> NightFigures:
     )
 
 
-def from_row(row: NightFigures) -> Tally:
-    """The tally a row keeps."""
-    data, values = row.counts, array("d")
-    values.frombytes(row.durations)
-    durations, at = {}, 0
+def from_row(data: dict[str, Any], blob: bytes) -> Tally:
+    """The tally a kept row's counts and durations hold."""
+    values = array("d")
+    values.frombytes(blob)
+    durations: dict[str, list[Sequence[float]]] = {}
+    at = 0
     for measure, length in zip(MEASURES, data["lengths"], strict=True):
-        durations[measure] = values[at : at + length].tolist()
+        durations[measure] = [values[at : at + length]]  # an array: no float object per value
         at += length
     return Tally(
         counts=Counter(data["counts"]),

@@ -7,7 +7,6 @@ of their call's `created_at`; a night's handover packets are those of the next m
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 from collections.abc import Sequence
 
@@ -54,16 +53,19 @@ def statistics(query: StatisticsQuery) -> StatisticsRead:
     hours = night_hours()
     nights = periods.nights(first, last, clock.zone(), *hours)
     tallies = nightly.load(nights, hours)
-    groups = periods.group_nights(query.group, nights)
-    return StatisticsRead(
-        **_figures(nightly.merge(tallies)).model_dump(),
+    groups = [
+        (span, nightly.merge(tallies[n] for n in ids))
+        for span, ids in periods.group_nights(query.group, nights)
+    ]
+    return StatisticsRead(  # every night is in one group: the groups add up to the range
+        **_figures(nightly.merge(tally for _, tally in groups)).model_dump(),
         from_=first,
         to=last,
         group=query.group,
         timezone=clock.zone().key,
         night_hours=list(hours),
         target_s=figures.NFPA_1225_TARGET_S,
-        groups=[_group(span, nightly.merge(tallies[n] for n in ids)) for span, ids in groups],
+        groups=[_group(span, tally) for span, tally in groups],
     )
 
 
@@ -84,7 +86,7 @@ def _figures(tally: Tally) -> Figures:
         response_s=response(tally.durations),
         escalations=counts["escalations"],
         sms=Sms(sent=counts["sent"], delivered=counts["delivered"], failed=counts["failed"]),
-        risk=figures.mix(tally.risk.elements()),
+        risk=figures.mix(tally.risk),
         repeat=_rate(counts["repeat"], calls),
         order_in_force=_rate(counts["order_in_force"], calls),
         referrals=Referrals(offered=counts["offered"], accepted=counts["accepted"]),
@@ -96,29 +98,29 @@ def _figures(tally: Tally) -> Figures:
     )
 
 
-def call_processing(ordered: Sequence[float]) -> CallProcessing:
+def call_processing(sorted_runs: Sequence[Sequence[float]]) -> CallProcessing:
     """Created → first unit assigned, in seconds, over the calls that had a unit assigned
-    (`ordered`: their durations, sorted)."""
-    within = bisect.bisect_right(ordered, figures.NFPA_1225_TARGET_S)
+    (`sorted_runs`: their durations, each run sorted)."""
+    runs = figures.Runs(sorted_runs)
+    within = runs.at_most(figures.NFPA_1225_TARGET_S)
+    p50, p90 = runs.percentiles(50, 90)
     return CallProcessing(
-        p50=figures.seconds(figures.nearest_rank(ordered, 50)),
-        p90=figures.seconds(figures.nearest_rank(ordered, 90)),
-        met_60s=figures.share(within / len(ordered) if ordered else None),
-        assigned=len(ordered),
+        p50=figures.seconds(p50),
+        p90=figures.seconds(p90),
+        met_60s=figures.share(within / len(runs) if runs else None),
+        assigned=len(runs),
     )
 
 
-def response(durations: dict[str, list[float]]) -> ResponseFigures:
-    """Assigned → acknowledged, en route and on scene, per assignment that reached each step."""
+def response(durations: dict[str, list[Sequence[float]]]) -> ResponseFigures:
+    """Assigned → acknowledged, en route and on scene, per assignment that reached each step
+    (`durations`: per step, sorted runs)."""
 
-    def step(ordered: Sequence[float]) -> Durations:
-        return Durations(
-            p50=figures.seconds(figures.nearest_rank(ordered, 50)),
-            p90=figures.seconds(figures.nearest_rank(ordered, 90)),
-            count=len(ordered),
-        )
+    def step(runs: figures.Runs) -> Durations:
+        p50, p90 = runs.percentiles(50, 90)
+        return Durations(p50=figures.seconds(p50), p90=figures.seconds(p90), count=len(runs))
 
-    return ResponseFigures(**{name: step(durations[name]) for name in STEPS})
+    return ResponseFigures(**{name: step(figures.Runs(durations[name])) for name in STEPS})
 
 
 def _rate(count: int, calls: int) -> Rate:
