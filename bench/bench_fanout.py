@@ -99,6 +99,17 @@ async def fanout_round(
     return [t - start for t in got]
 
 
+def summary(delays: list[float], firsts: list[float], lasts: list[float]) -> dict[str, float]:
+    """p50/p99 of every console's delay, and p50 of each round's first and last receipt (ms)."""
+    return {
+        "p50_ms": pct(delays, 50) * 1000,
+        "p99_ms": pct(delays, 99) * 1000,
+        "first_p50_ms": pct(firsts, 50) * 1000,
+        "last_p50_ms": pct(lasts, 50) * 1000,
+        "samples": len(delays),
+    }
+
+
 def source_sessions(sources: list[str]) -> list[aiohttp.ClientSession]:
     """One HTTP session per client address (consoles connect from these)."""
     return [
@@ -138,13 +149,7 @@ async def bench_consoles(
     finally:
         await asyncio.gather(*(c.disconnect() for c in clients), return_exceptions=True)
         await asyncio.gather(*(s.close() for s in sessions or []))
-    return {
-        "p50_ms": pct(delays, 50) * 1000,
-        "p99_ms": pct(delays, 99) * 1000,
-        "first_p50_ms": pct(firsts, 50) * 1000,
-        "last_p50_ms": pct(lasts, 50) * 1000,
-        "samples": len(delays),
-    }
+    return summary(delays, firsts, lasts)
 
 
 def _console_process(conn, urls: list[str], token: str, n: int, sources: list[str] | None):
@@ -221,14 +226,7 @@ def bench_spread(
             process.join(30)
             if process.is_alive():
                 process.terminate()
-    return {
-        "p50_ms": pct(delays, 50) * 1000,
-        "p99_ms": pct(delays, 99) * 1000,
-        "first_p50_ms": pct(firsts, 50) * 1000,
-        "last_p50_ms": pct(lasts, 50) * 1000,
-        "samples": len(delays),
-        "client_processes": processes,
-    }
+    return {**summary(delays, firsts, lasts), "client_processes": processes}
 
 
 def upstream_split(log: Path | None) -> dict[str, int]:
