@@ -80,13 +80,11 @@ def init_extensions(app: Flask) -> None:
         csrf,
         limiter,
         login_manager,
-        migrate,
         select_locale,
     )
     from core.policies import init_security
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(_root() / "migrations"), render_as_batch=True)
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -190,6 +188,7 @@ def register_jobs(app: Flask) -> None:
 def register_cli(app: Flask) -> None:
     """Attach the CLI command groups."""
     from accounts import cli as auth_cli
+    from app.cli import register_migrations
     from app.retention import retention_cli
     from core.audit.cli import audit_cli
     from core.jobs import scheduler_cli
@@ -198,6 +197,7 @@ def register_cli(app: Flask) -> None:
     from stats.jobs import stats_cli
     from tools import demo
 
+    register_migrations(app)  # `flask db`
     auth_cli.register_cli(app)
     demo.register_cli(app)
     app.cli.add_command(scheduler_cli)
@@ -206,9 +206,3 @@ def register_cli(app: Flask) -> None:
     app.cli.add_command(audit_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(retention_cli)
-
-
-def _root():
-    from pathlib import Path
-
-    return Path(__file__).resolve().parent.parent

@@ -7,13 +7,11 @@ from flask_babel import Babel
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFProtect
 
 from core.db import db
 
-migrate = Migrate()
 socketio = SocketIO()
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -34,4 +32,4 @@ def select_locale() -> str:
     return session.get("lang", "nl")
 
 
-__all__ = ["babel", "csrf", "db", "limiter", "login_manager", "migrate", "socketio"]
+__all__ = ["babel", "csrf", "db", "limiter", "login_manager", "socketio"]
