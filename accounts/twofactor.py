@@ -13,7 +13,6 @@ import hmac
 import secrets
 
 import pyotp
-import segno
 from flask import current_app, g, request, session
 from markupsafe import Markup
 from sqlalchemy import ForeignKey, String, or_, select, update
@@ -66,6 +65,8 @@ def new_secret() -> str:
 
 def qr_svg(user: User, secret: str) -> Markup:
     """The provisioning URI as an inline SVG QR code (no outside service)."""
+    import segno  # only enrolment draws one: not kept in every server process
+
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=ISSUER)
     svg = segno.make(uri, error="m").svg_inline(scale=5, dark="#0f2740")
     return Markup(svg)  # noqa: S704 - segno output, no user input beyond the escaped URI

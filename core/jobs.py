@@ -21,10 +21,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from apscheduler.schedulers.background import BackgroundScheduler
 from flask import Flask
 from flask.cli import AppGroup
 from sqlalchemy import Integer, String, text
@@ -32,6 +31,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from core import clock
 from core.db import Base, UTCDateTime, db
+
+if TYPE_CHECKING:  # APScheduler is imported by the one process that runs the jobs
+    from apscheduler.schedulers.background import BackgroundScheduler
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +173,8 @@ def _run(app: Flask, job: Callable[[Flask], Any]) -> None:
 def start_scheduler(app: Flask) -> BackgroundScheduler | None:
     """Start the jobs in this process if it wins the leader lock (else stay idle)."""
     global _scheduler
+    from apscheduler.schedulers.background import BackgroundScheduler
+
     if _scheduler is not None:
         return _scheduler
     lock = LeaderLock(app)

@@ -21,7 +21,7 @@ from core.api import api, endpoint, json_object, problem
 from core.i18n import lazy_gettext as _l
 from core.policies import BOARD, allow
 from core.schemas import Input
-from dispatch import access, eido_schema, eido_service
+from dispatch import access, eido_service
 from triage.access import current_actor, visible_incident
 from triage.routes import incident_read
 from triage.schemas import IncidentRead
@@ -86,6 +86,8 @@ def _legal_basis(query: EidoQuery) -> str:
 )
 def receive_eido():
     """Create an incident from a received EIDO; the same EIDO again answers that incident (200)."""
+    from dispatch import eido_schema  # jsonschema: loaded by the first EIDO received, not by all
+
     document = _document()
     wrong = eido_schema.errors(document)
     if wrong:
