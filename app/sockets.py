@@ -197,10 +197,28 @@ def _close(server: Any, eio_sid: str) -> None:
         server.eio.sockets.pop(eio_sid, None)
 
 
+def without_compression(wsgi_app: Any) -> Any:
+    """Wrap a WSGI app so that simple-websocket never sees a `Sec-WebSocket-Extensions` offer.
+
+    It accepts permessage-deflate from every browser that offers it, and then keeps a zlib
+    compressor and decompressor for each console (about 100 kB more per connection) and
+    compresses every broadcast once per console. The events are small JSON: sent as they are.
+    A function, not a callable object: a Python call adds no C stack to the thread that serves
+    the websocket for as long as it is open.
+    """
+
+    def serve(environ: dict, start_response: Any) -> Any:
+        environ.pop("HTTP_SEC_WEBSOCKET_EXTENSIONS", None)
+        return wsgi_app(environ, start_response)
+
+    return serve
+
+
 def register_handlers(app: Any) -> None:
     """Bind the handlers to the namespace (idempotent across app instances)."""
     server = socketio.server  # this app's: the handshake guard replaces Socket.IO's own handler
     app.extensions[SERVER] = server
+    app.wsgi_app = without_compression(app.wsgi_app)
     server.eio.on("connect", functools.partial(engine_connect, server))
     socketio.on_event("connect", on_connect, namespace=NAMESPACE)
     for attribute, listener in (
