@@ -302,3 +302,21 @@ def test_0027_gives_each_incident_the_time_its_first_unit_was_sent(tmp_path):
         assert db.session.get(Incident, unsent.id).dispatched_at is None
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_serving_process_does_not_load_the_migration_tooling():
+    """Alembic (with Mako and Pygments) is for `flask db` only: about 8 MB of every server
+    process's memory otherwise (issue 22); `flask db` and in-process upgrades still find it."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from tests.conftest import make_app\n"
+        "make_app('sqlite://')\n"
+        "print(sorted(m for m in ('alembic', 'flask_migrate', 'mako') if m in sys.modules))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, timeout=60
+    ).stdout.strip()
+    assert loaded == "[]"
