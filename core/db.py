@@ -74,10 +74,10 @@ def in_transaction(work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """
     try:
         result = work(*args, **kwargs)
+        db.session.commit()  # a commit that fails (its before-commit work too) rolls back
     except BaseException:
         db.session.rollback()
         raise
-    db.session.commit()
     return result
 
 
@@ -127,7 +127,10 @@ def _run_after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
     session.info.pop(_SAVEPOINT_MARKS, None)
-    for action in session.info.pop(_AFTER_COMMIT, []):
+    actions = session.info.pop(_AFTER_COMMIT, [])
+    for name in _QUEUES:  # settled by this commit: the next transaction starts with none
+        session.info.pop(name, None)
+    for action in actions:
         try:
             action()
         except Exception:  # noqa: BLE001 - a follow-up must not undo a committed change

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 
 from core.db import before_commit, db
@@ -82,3 +83,51 @@ def test_timeline_lines_are_written_at_the_commit_in_order_and_read_back_before_
         db.session.rollback()
         db.session.commit()
         assert len(service.timeline(incident.id)) == 3
+
+
+def test_each_of_two_transactions_in_one_session_writes_its_own_lines(app):
+    """A command (or any app context) that commits twice: the second transaction's lines are
+    written by its own commit, not left behind by the first's."""
+    from accounts.actor import Actor
+    from triage import service
+    from triage.models import Incident, TimelineEvent, TimelineSource
+
+    actor = Actor(None, None, TimelineSource.SYSTEM, name="test")
+    with app.app_context():
+        incident = Incident(reference="NW-2026-000001")
+        db.session.add(incident)
+        db.session.commit()
+        service.add_timeline(incident.id, "incident.created", actor)
+        db.session.commit()
+        service.add_timeline(incident.id, "incident.closed", actor)
+        db.session.commit()
+        db.session.remove()  # what a second transaction left unwritten would be lost here
+        kinds = db.session.execute(select(TimelineEvent.kind).order_by(TimelineEvent.id))
+        assert list(kinds.scalars()) == ["incident.created", "incident.closed"]
+
+
+def test_a_commit_whose_queued_work_fails_writes_nothing(app):
+    """The edge rolls back when the commit itself fails: the work is not committed later
+    without its queued lines."""
+    from accounts.actor import Actor
+    from core.db import in_transaction
+    from triage import service
+    from triage.models import Incident, TimelineEvent, TimelineSource
+
+    actor = Actor(None, None, TimelineSource.SYSTEM, name="test")
+
+    def fails() -> None:
+        raise RuntimeError("the commit's work failed")
+
+    def work() -> None:
+        db.session.add(Incident(reference="NW-2026-000009"))
+        db.session.flush()
+        service.add_timeline(None, "incident.created", actor)
+        before_commit(fails)
+
+    with app.app_context():
+        with pytest.raises(RuntimeError):
+            in_transaction(work)
+        db.session.commit()
+        assert db.session.execute(select(Incident.id)).first() is None
+        assert db.session.execute(select(TimelineEvent.id)).first() is None
