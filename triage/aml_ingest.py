@@ -37,9 +37,9 @@ from triage.models import (
     Incident,
     IncidentStatus,
     LocationQuality,
-    TimelineEvent,
     TimelineSource,
 )
+from triage.timeline import add_timeline
 
 MAX_BYTES = 4096  # the longest AML message is a few hundred bytes
 KIND = "location.aml"
@@ -258,17 +258,13 @@ def attach(report: AmlReport, incident: Incident, actor: Actor) -> bool:
     report.applied = report.applied or applied
     if applied:
         move_point(incident, report, located_at)
-    db.session.add(
-        TimelineEvent(
-            incident_id=incident.id,
-            kind=KIND,
-            source=actor.source,
-            actor_id=actor.user.id if actor.user else None,
-            actor_label=actor.label,
-            from_state=previous,
-            to_state=str(incident.location_quality),
-            data=timeline_data(report, located_at, kept),
-        )
+    add_timeline(
+        incident.id,
+        KIND,
+        actor,
+        from_state=previous,
+        to_state=str(incident.location_quality),
+        data=timeline_data(report, located_at, kept),
     )
     return applied
 

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from accounts.actor import Actor
 from core import audit, clock, crypto
-from core.db import before_commit, db, queued, transaction_queue
+from core.db import db
 from core.errors import DomainError
 from core.i18n import lazy_gettext as _l
 from core.phones import normalise_phone
@@ -34,6 +34,7 @@ from triage.models import (
 )
 from triage.schemas import ChildrenIn, IncidentCreate, IncidentUpdate, PersonIn
 from triage.scoring import MOTIVE_TAGS
+from triage.timeline import add_timeline, write_timeline
 
 # Repeat matching lives in triage.repeats; these names are part of this service's interface.
 prior_incidents = repeats.prior_incidents
@@ -57,42 +58,6 @@ def fingerprint(body: dict[str, Any]) -> str:
 def phone_index(phone: str | None) -> str | None:
     """Blind index of a normalised phone number."""
     return crypto.blind_index(normalise_phone(phone), purpose="phone") if phone else None
-
-
-_LINES = "nachtwacht.timeline_lines"
-transaction_queue(_LINES)
-_LINE_DEFAULTS: dict[str, Any] = {
-    "unit_id": None,
-    "from_state": None,
-    "to_state": None,
-    "detail": None,
-}
-
-
-def add_timeline(incident_id: int | None, kind: str, actor: Actor, **fields: Any) -> TimelineEvent:
-    """Append a line to the shared timeline, stamped now. It is written as the transaction
-    commits, with the transaction's other lines in one INSERT (a rollback drops it); a read of
-    the timeline in the same transaction calls `write_timeline` first."""
-    event = TimelineEvent(
-        incident_id=incident_id,
-        kind=kind,
-        source=actor.source,
-        actor_id=actor.user.id if actor.user else None,
-        actor_label=actor.label,
-        # Every column given (None when unsaid): rows of the same columns go in one INSERT.
-        **{**_LINE_DEFAULTS, "data": {}, "occurred_at": clock.now(), **fields},
-    )
-    lines = queued(db.session(), _LINES)
-    if not lines:
-        before_commit(write_timeline)
-    lines.append(event)
-    return event
-
-
-def write_timeline() -> None:
-    """Hand the transaction's timeline lines to the session, for its next flush to write them
-    (the commit does; so does a read of the timeline, which must see them)."""
-    db.session.add_all(db.session().info.get(_LINES, []))
 
 
 def check_flags(flags: list[str], field: str = "flags") -> list[str]:
