@@ -158,29 +158,34 @@ def suggest(incident: Incident, actor: Actor, *, new: bool = False) -> list[str]
 
 def _suggest(
     incident: Incident, actor: Actor, *, new: bool = False
-) -> tuple[list[str], dict[str, Referral]]:
-    """`suggest`, and the referral rows by kind as read before it changed any."""
+) -> tuple[list[str], dict[str, Referral], bool]:
+    """`suggest`, the referral rows by kind as read before it, and whether it tried to change
+    any (a change another transaction made first counts: the rows read are stale then too)."""
     wanted = suggestions(incident, new=new)
     rows = {} if new else stored(incident.id)
-    changed = []
+    changed, tried = [], False
     for kind, row in rows.items():
-        if row.status == SUGGESTED and kind not in wanted and _withdraw(row):
-            add_timeline(incident.id, "referral.withdrawn", actor, data={"kind": kind})
-            audit.record("delete", "referral", row.id)
-            changed.append(kind)
+        if row.status == SUGGESTED and kind not in wanted:
+            tried = True
+            if _withdraw(row):
+                add_timeline(incident.id, "referral.withdrawn", actor, data={"kind": kind})
+                audit.record("delete", "referral", row.id)
+                changed.append(kind)
     for kind, reason in wanted.items():
-        if kind not in rows and _insert(incident, kind, SUGGESTED, reason, actor):
-            data = {"kind": kind, "reason": reason}
-            add_timeline(incident.id, "referral.suggested", actor, data=data)
-            changed.append(kind)
-    return changed, rows
+        if kind not in rows:
+            tried = True
+            if _insert(incident, kind, SUGGESTED, reason, actor):
+                data = {"kind": kind, "reason": reason}
+                add_timeline(incident.id, "referral.suggested", actor, data=data)
+                changed.append(kind)
+    return changed, rows, tried
 
 
 def _suggested_rows(incident: Incident, actor: Actor) -> dict[str, Referral]:
-    """`suggest`, then the referral rows by kind as they stand (read again only if it changed
-    any)."""
-    changed, rows = _suggest(incident, actor)
-    return stored(incident.id) if changed else rows
+    """`suggest`, then the referral rows by kind as they stand (read again only if it tried to
+    change any)."""
+    _, rows, tried = _suggest(incident, actor)
+    return stored(incident.id) if tried else rows
 
 
 def _insert(incident: Incident, kind: str, status: str, reason: str | None, actor: Actor) -> bool:
