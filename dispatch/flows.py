@@ -308,7 +308,7 @@ def report(
     if code not in REPLY_STATUS:
         raise DispatchError(422, _l("Unknown report."), {"code": _l("Unknown report.")})
     if unit.status == UnitStatus.ON_SCENE and code in CHECK_IN:
-        return Report(code, check_in(unit, actor, reference, now, current), checked_in=True)
+        return Report(code, check_in(unit, actor, reference, current), checked_in=True)
     new = UnitStatus(REPLY_STATUS[code])
     assignment, incident = _change_status(unit, new, actor, reference, now, touched=current)
     return Report(code, assignment, incident=incident)
@@ -325,16 +325,10 @@ def touch(unit: Unit, now: dt.datetime) -> list[Assignment]:
 
 
 def check_in(
-    unit: Unit,
-    actor: Actor,
-    reference: str | None,
-    now: dt.datetime,
-    current: list[Assignment] | None = None,
+    unit: Unit, actor: Actor, reference: str | None, current: list[Assignment]
 ) -> Assignment:
     """ "All well" from a unit on scene: on the timeline, the welfare timer reset (by `touch`,
     which read the unit's active assignments: `current`)."""
-    if current is None:
-        current = active_assignments(unit.id)
     assignment = _pick(current, reference)
     if assignment is None:
         raise TransitionError(unit.status, UnitStatus.ON_SCENE)

@@ -9,8 +9,12 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from accounts.actor import Actor
 from core.db import before_commit, db
 from dispatch.models import Unit
+from triage.models import TimelineSource
+
+SYSTEM = Actor(None, None, TimelineSource.SYSTEM, name="test")
 
 
 def _note(call_sign: str, ran: list[str]):
@@ -51,26 +55,31 @@ def test_a_rollback_drops_the_queued_work_and_a_savepoint_only_its_own(app):
         assert ran == ["NT-2"] and _units() == ["NT-2"]
 
 
+def _stored_incident():
+    """A committed incident to write timeline lines about."""
+    from triage.models import Incident
+
+    incident = Incident(reference="NW-2026-000001")
+    db.session.add(incident)
+    db.session.commit()
+    return incident
+
+
 def test_timeline_lines_are_written_at_the_commit_in_order_and_read_back_before_it(app, clock):
     """The timeline's lines of a request go in at its commit, in one INSERT; a read of the
     timeline in the same transaction sees them, a rollback takes them away."""
-    from accounts.actor import Actor
     from triage import service
-    from triage.models import Incident, TimelineSource
 
-    actor = Actor(None, None, TimelineSource.SYSTEM, name="test")
     with app.app_context():
-        incident = Incident(reference="NW-2026-000001")
-        db.session.add(incident)
-        db.session.commit()
-        service.add_timeline(incident.id, "incident.created", actor)
+        incident = _stored_incident()
+        service.add_timeline(incident.id, "incident.created", SYSTEM)
         clock.advance(seconds=5)
-        service.add_timeline(incident.id, "unit.status", actor, from_state="a", to_state="b")
+        service.add_timeline(incident.id, "unit.status", SYSTEM, from_state="a", to_state="b")
         assert [e.kind for e in service.timeline(incident.id)] == [
             "incident.created",
             "unit.status",
         ]
-        service.add_timeline(incident.id, "incident.closed", actor, detail="klaar")
+        service.add_timeline(incident.id, "incident.closed", SYSTEM, detail="klaar")
         db.session.commit()
         lines = service.timeline(incident.id)
         assert [(e.kind, e.detail) for e in lines] == [
@@ -79,7 +88,7 @@ def test_timeline_lines_are_written_at_the_commit_in_order_and_read_back_before_
             ("incident.closed", "klaar"),
         ]
         assert lines[1].occurred_at - lines[0].occurred_at == dt.timedelta(seconds=5)
-        service.add_timeline(incident.id, "incident.reopened", actor)
+        service.add_timeline(incident.id, "incident.reopened", SYSTEM)
         db.session.rollback()
         db.session.commit()
         assert len(service.timeline(incident.id)) == 3
@@ -88,18 +97,14 @@ def test_timeline_lines_are_written_at_the_commit_in_order_and_read_back_before_
 def test_each_of_two_transactions_in_one_session_writes_its_own_lines(app):
     """A command (or any app context) that commits twice: the second transaction's lines are
     written by its own commit, not left behind by the first's."""
-    from accounts.actor import Actor
     from triage import service
-    from triage.models import Incident, TimelineEvent, TimelineSource
+    from triage.models import TimelineEvent
 
-    actor = Actor(None, None, TimelineSource.SYSTEM, name="test")
     with app.app_context():
-        incident = Incident(reference="NW-2026-000001")
-        db.session.add(incident)
+        incident = _stored_incident()
+        service.add_timeline(incident.id, "incident.created", SYSTEM)
         db.session.commit()
-        service.add_timeline(incident.id, "incident.created", actor)
-        db.session.commit()
-        service.add_timeline(incident.id, "incident.closed", actor)
+        service.add_timeline(incident.id, "incident.closed", SYSTEM)
         db.session.commit()
         db.session.remove()  # what a second transaction left unwritten would be lost here
         kinds = db.session.execute(select(TimelineEvent.kind).order_by(TimelineEvent.id))
@@ -109,12 +114,9 @@ def test_each_of_two_transactions_in_one_session_writes_its_own_lines(app):
 def test_a_commit_whose_queued_work_fails_writes_nothing(app):
     """The edge rolls back when the commit itself fails: the work is not committed later
     without its queued lines."""
-    from accounts.actor import Actor
     from core.db import in_transaction
     from triage import service
-    from triage.models import Incident, TimelineEvent, TimelineSource
-
-    actor = Actor(None, None, TimelineSource.SYSTEM, name="test")
+    from triage.models import Incident, TimelineEvent
 
     def fails() -> None:
         raise RuntimeError("the commit's work failed")
@@ -122,7 +124,7 @@ def test_a_commit_whose_queued_work_fails_writes_nothing(app):
     def work() -> None:
         db.session.add(Incident(reference="NW-2026-000009"))
         db.session.flush()
-        service.add_timeline(None, "incident.created", actor)
+        service.add_timeline(None, "incident.created", SYSTEM)
         before_commit(fails)
 
     with app.app_context():
