@@ -32,3 +32,17 @@ accesslog = "-"
 access_log_format = '%(h)s "%({x-forwarded-for}i)s" %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = "info"
+
+
+def post_worker_init(worker):
+    """Keep the cyclic garbage collector off what the worker loaded at start-up.
+
+    The app, its libraries and their caches are some 200,000 long-lived objects that are never
+    garbage; a full collection walked them all, holding every request of the process for over
+    100 ms. Frozen, they are left out of every collection, so a full one costs what the
+    requests' own objects cost.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()

@@ -30,6 +30,7 @@ REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 NGINX = os.environ.get("BENCH_NGINX", "/usr/sbin/nginx")
 TWILIO_TOKEN = "bench-twilio-auth-token"
 APP = "bench.baseline_app:app"
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
 
 
 @dataclass
@@ -87,8 +88,9 @@ def source_addresses(peers: int) -> list[list[str]]:
 
 
 def start_gunicorn(env: dict[str, str], port: int, threads: int, log: Path) -> subprocess.Popen:
-    """One single-worker gthread process serving the benchmark app (flags as in production)."""
-    command = [str(servers.BIN / "gunicorn"), "-w", "1", "-k", "gthread", "--threads", str(threads)]
+    """One process with production's settings (`deploy/gunicorn.conf.py`) serving the benchmark
+    app, on its own port and thread count."""
+    command = [str(servers.BIN / "gunicorn"), "-c", str(GUNICORN_CONF), "--threads", str(threads)]
     command += ["-b", f"127.0.0.1:{port}", "--graceful-timeout", "2", APP]
     with open(log, "ab") as out:
         # NACHTWACHT_THREADS as in production: the app keeps 10 of them for HTTP.
