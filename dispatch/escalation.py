@@ -22,6 +22,7 @@ from triage.models import Incident, IncidentStatus, Priority, TimelineSource
 from triage.service import add_timeline
 
 SYSTEM = Actor(None, None, TimelineSource.SYSTEM)
+_LATER = aliased(Assignment, name="later")  # one alias for the process: adapted once
 
 
 def _claim(assignment: Assignment, column, expected, new, *still) -> bool:
@@ -227,12 +228,11 @@ def _waiting_p1(limit: dt.datetime) -> list[Incident]:
         .where(Assignment.incident_id == Incident.id)
         .scalar_subquery()
     )
-    later = aliased(Assignment)
     cleared_last = select(Assignment.id).where(
         Assignment.incident_id == Incident.id,
         Assignment.status == AssignmentStatus.CLEARED,
-        ~select(later.id)
-        .where(later.incident_id == Incident.id, later.ended_at > Assignment.ended_at)
+        ~select(_LATER.id)
+        .where(_LATER.incident_id == Incident.id, _LATER.ended_at > Assignment.ended_at)
         .exists(),
     )
     return list(

@@ -34,6 +34,8 @@ from triage.models import Incident
 from triage.service import add_timeline
 
 POLICE_WRITERS = (Role.DISPATCHER, Role.SUPERVISOR)
+# A later version of a note (one alias for the process: SQLAlchemy adapts an alias's columns once).
+_LATER = aliased(HandoverNote, name="later")
 
 
 class NoteError(DomainError):
@@ -339,8 +341,7 @@ def pending_urgent(organisation: Organisation, now: dt.datetime) -> list[Handove
         packet_note.c.packet_id == Packet.id,
         Packet.organisation_id == organisation.id,
     )
-    later = aliased(HandoverNote)
-    corrected = exists().where(later.supersedes_id == HandoverNote.id)
+    corrected = exists().where(_LATER.supersedes_id == HandoverNote.id)
     since = now - dt.timedelta(days=settings.catchup_days() + 1)
     query = (
         select(HandoverNote)
@@ -361,8 +362,7 @@ def pending_urgent(organisation: Organisation, now: dt.datetime) -> list[Handove
 def latest_versions_query(start: dt.datetime, end: dt.datetime, organisation_id: int):
     """Notes to the organisation written in [start, end), not corrected before `end`, and not
     about an exercise incident."""
-    later = aliased(HandoverNote)
-    corrected = exists().where(later.supersedes_id == HandoverNote.id, later.created_at < end)
+    corrected = exists().where(_LATER.supersedes_id == HandoverNote.id, _LATER.created_at < end)
     # Training stays training: notes on an exercise incident never reach a partner's packet.
     exercise = exists().where(Incident.id == HandoverNote.incident_id, Incident.exercise.is_(True))
     return (

@@ -44,6 +44,7 @@ REPEAT_FLAG = "escalation_pattern"  # triage.service.ESCALATION_FLAG
 ORDER_FLAG = "order_in_force"  # triage.orders.ORDER_IN_FORCE
 OFFERED = ("offered", "accepted", "declined")  # triage.referral_rules: offered, then answered
 DELIVERED = (MessageStatus.DELIVERED, MessageStatus.DELIVERED_LOCALLY)
+_NEWER = aliased(Assessment, name="newer")  # one alias for the process: adapted once
 FAILED = (MessageStatus.FAILED, MessageStatus.UNDELIVERED)
 ESCALATION_KINDS = "escalation.%"  # dispatch.escalation: level1, level2, welfare_*
 MEASURES = ("processing", "acknowledged", "en_route", "on_scene")
@@ -242,11 +243,10 @@ def referrals(bounds: Bounds) -> list[tuple[int, int, int]]:
 def risks(bounds: Bounds) -> list[tuple[int, str, str, int]]:
     """Per group, instrument and level: calls whose latest assessment of that instrument has
     that level (the override applied)."""
-    newer = aliased(Assessment)
     latest = ~exists().where(
-        newer.incident_id == Assessment.incident_id,
-        newer.instrument_id == Assessment.instrument_id,
-        newer.version > Assessment.version,
+        _NEWER.incident_id == Assessment.incident_id,
+        _NEWER.instrument_id == Assessment.instrument_id,
+        _NEWER.version > Assessment.version,
     )
     statement = _linked(
         _calls(bounds, Assessment.instrument_id, Assessment.level, func.count()), bounds, Assessment
