@@ -5,6 +5,7 @@ queue, as in production) and the simulator's HTTP calls reach it through a `requ
 over Flask's test client, so the profile holds the server side of every step and no network.
 
     python bench/profile_flow.py [--flows 40] [--top 30] [--sort cumulative|tottime]
+        [--show-sql [--show-callers]] [--no-profile]
 """
 
 from __future__ import annotations
@@ -56,13 +57,25 @@ def caller() -> str:
     return " < ".join(reversed(frames[-3:]))
 
 
+SQL_SECONDS: Counter[str] = Counter()  # time inside the driver's execute, per endpoint
+TOTAL_SECONDS: Counter[str] = Counter()  # the whole request, per endpoint
+CPU_SECONDS: Counter[str] = Counter()  # the request's CPU time (this thread's), per endpoint
+_STARTED = [0.0]
+
+
 def count_statement(_conn, _cursor, statement: str, *_args) -> None:
     """SQLAlchemy `before_cursor_execute`: one more statement for the current endpoint."""
     name = _CURRENT[0]
     STATEMENTS[name] += 1
+    _STARTED[0] = time.perf_counter()
     if REQUESTS[name] == 1:
         line = " ".join(statement.split())[:110]
         SQL.setdefault(name, []).append(f"{line}\n        {caller()}" if CALLERS[0] else line)
+
+
+def statement_done(*_args) -> None:
+    """SQLAlchemy `after_cursor_execute`: the statement's round trip, for the current endpoint."""
+    SQL_SECONDS[_CURRENT[0]] += time.perf_counter() - _STARTED[0]
 
 
 class CountingAdapter(FlaskAdapter):
@@ -72,17 +85,25 @@ class CountingAdapter(FlaskAdapter):
         """Answer one request through the test client."""
         _CURRENT[0] = endpoint_of(request.method, request.path_url)
         REQUESTS[_CURRENT[0]] += 1
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             return super().send(request, **kwargs)
         finally:
+            TOTAL_SECONDS[_CURRENT[0]] += time.perf_counter() - started
+            CPU_SECONDS[_CURRENT[0]] += time.thread_time() - cpu
             _CURRENT[0] = "-"
 
 
 def print_statements(show_sql: bool) -> None:
-    """Requests and SQL statements (round trips to PostgreSQL) per endpoint."""
-    print(f"{'endpoint':<52}{'requests':>9}{'SQL/request':>13}")
+    """Requests and SQL statements (round trips to PostgreSQL) per endpoint, and the mean time
+    of a request, the part spent in the driver's execute (sending, PostgreSQL, reading) and the
+    request's own CPU time (this process's, in Python and the driver)."""
+    head = f"{'endpoint':<48}{'requests':>9}{'SQL/request':>13}{'ms/request':>12}{'in SQL':>8}"
+    print(head + f"{'CPU ms':>8}")
     for name, n in sorted(REQUESTS.items()):
-        print(f"{name:<52}{n:>9}{STATEMENTS[name] / n:>13.1f}")
+        total, sql = 1000 * TOTAL_SECONDS[name] / n, 1000 * SQL_SECONDS[name] / n
+        cpu = 1000 * CPU_SECONDS[name] / n
+        print(f"{name:<48}{n:>9}{STATEMENTS[name] / n:>13.1f}{total:>12.1f}{sql:>8.1f}{cpu:>8.1f}")
         for statement in SQL.get(name, []) if show_sql else []:
             print(f"    {statement}")
 
@@ -95,6 +116,7 @@ def main() -> int:
     parser.add_argument("--sort", default="cumulative")
     parser.add_argument("--show-sql", action="store_true", help="each endpoint's statements")
     parser.add_argument("--show-callers", action="store_true", help="with --show-sql: from where")
+    parser.add_argument("--no-profile", action="store_true", help="times only, without cProfile")
     args = parser.parse_args()
     CALLERS[0] = args.show_callers
     with tempfile.TemporaryDirectory() as tmp, servers.postgres_schema(DB) as url:
@@ -129,9 +151,11 @@ def main() -> int:
         play(5, 1)  # warm-up
         with app.app_context():
             event.listen(db.engine, "before_cursor_execute", count_statement)
+            event.listen(db.engine, "after_cursor_execute", statement_done)
         STATEMENTS.clear(), REQUESTS.clear()
         profiler = cProfile.Profile()
-        profiler.enable()
+        if not args.no_profile:
+            profiler.enable()
         result = play(args.flows, 2)
         profiler.disable()
         with app.app_context():
@@ -140,8 +164,9 @@ def main() -> int:
     print_statements(args.show_sql)
     for step, f in result["steps"].items():
         print(f"{step:<24} n={f['n']:<4} p50 {f['p50_ms']:7.1f} ms  p99 {f['p99_ms']:7.1f} ms")
-    stats = pstats.Stats(profiler)
-    stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)
+    if not args.no_profile:
+        stats = pstats.Stats(profiler)
+        stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)
     return 0
 
 
