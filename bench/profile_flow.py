@@ -5,7 +5,8 @@ queue, as in production) and the simulator's HTTP calls reach it through a `requ
 over Flask's test client, so the profile holds the server side of every step and no network.
 
     python bench/profile_flow.py [--flows 40] [--top 30] [--sort cumulative|tottime]
-        [--show-sql [--show-callers]] [--no-profile]
+        [--show-sql [--show-callers]] [--no-profile] [--endpoint "POST /api/v1/incidents"]
+        [--project]
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ SQL_SECONDS: Counter[str] = Counter()  # time inside the driver's execute, per e
 TOTAL_SECONDS: Counter[str] = Counter()  # the whole request, per endpoint
 CPU_SECONDS: Counter[str] = Counter()  # the request's CPU time (this thread's), per endpoint
 _STARTED = [0.0]
+ONLY: list[str | None] = [None]  # --endpoint: profile only this endpoint's requests
+PROFILER = cProfile.Profile()
 
 
 def count_statement(_conn, _cursor, statement: str, *_args) -> None:
@@ -86,9 +89,14 @@ class CountingAdapter(FlaskAdapter):
         _CURRENT[0] = endpoint_of(request.method, request.path_url)
         REQUESTS[_CURRENT[0]] += 1
         started, cpu = time.perf_counter(), time.thread_time()
+        profiled = ONLY[0] is not None and _CURRENT[0] == ONLY[0]
+        if profiled:
+            PROFILER.enable()
         try:
             return super().send(request, **kwargs)
         finally:
+            if profiled:
+                PROFILER.disable()
             TOTAL_SECONDS[_CURRENT[0]] += time.perf_counter() - started
             CPU_SECONDS[_CURRENT[0]] += time.thread_time() - cpu
             _CURRENT[0] = "-"
@@ -117,7 +125,10 @@ def main() -> int:
     parser.add_argument("--show-sql", action="store_true", help="each endpoint's statements")
     parser.add_argument("--show-callers", action="store_true", help="with --show-sql: from where")
     parser.add_argument("--no-profile", action="store_true", help="times only, without cProfile")
+    parser.add_argument("--endpoint", help='profile only this one, e.g. "POST /api/v1/incidents"')
+    parser.add_argument("--project", action="store_true", help="list only this project's functions")
     args = parser.parse_args()
+    ONLY[0] = args.endpoint
     CALLERS[0] = args.show_callers
     with tempfile.TemporaryDirectory() as tmp, servers.postgres_schema(DB) as url:
         env = servers.base_env(url, Path(tmp), REDIS_URL=REDIS, TWILIO_AUTH_TOKEN=TWILIO_TOKEN)
@@ -153,20 +164,22 @@ def main() -> int:
             event.listen(db.engine, "before_cursor_execute", count_statement)
             event.listen(db.engine, "after_cursor_execute", statement_done)
         STATEMENTS.clear(), REQUESTS.clear()
-        profiler = cProfile.Profile()
-        if not args.no_profile:
-            profiler.enable()
+        if not (args.no_profile or args.endpoint):
+            PROFILER.enable()
         result = play(args.flows, 2)
-        profiler.disable()
+        PROFILER.disable()
         with app.app_context():
             db.session.remove()
             db.engine.dispose()
     print_statements(args.show_sql)
     for step, f in result["steps"].items():
         print(f"{step:<24} n={f['n']:<4} p50 {f['p50_ms']:7.1f} ms  p99 {f['p99_ms']:7.1f} ms")
-    if not args.no_profile:
-        stats = pstats.Stats(profiler)
-        stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)
+    if not args.no_profile or args.endpoint:
+        stats = pstats.Stats(PROFILER).sort_stats(args.sort)
+        if args.project:  # the project's own code, not the libraries or the simulator
+            stats.print_stats(rf"^{re.escape(str(ROOT))}/(?!\.venv|bench|tools)", args.top)
+        else:
+            stats.strip_dirs().print_stats(args.top)
     return 0
 
 

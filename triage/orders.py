@@ -30,7 +30,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Boolean, Integer, String, and_, cast, func, literal, null, select, union_all
 
 from core import clock
 from core.db import db
@@ -104,20 +104,62 @@ def in_force(now: dt.datetime):
     )
 
 
-def _incident_keys(incident: Incident) -> list[_Key]:
-    """The keys of the incident's persons (one query) and the caller's phone."""
-    rows = db.session.execute(
-        select(Person.role, Person.birth_year, PersonKey.kind, PersonKey.value)
-        .join(PersonKey, PersonKey.person_id == Person.id)
-        .where(
-            Person.incident_id == incident.id,
-            PersonKey.kind.in_((keys.PHONE, keys.NAME, keys.NAME_YEAR)),
+_MATCHED_KINDS = (keys.PHONE, keys.NAME, keys.NAME_YEAR)  # the person keys orders are matched by
+_NO_ID, _NO_TEXT, _NO_FLAG = cast(null(), Integer), cast(null(), String), cast(null(), Boolean)
+
+
+def _lookup(incident: Incident, now: dt.datetime) -> tuple[list[_Key], list, list[int]]:
+    """In one statement (indexed, a UNION ALL of three parts): the keys of the incident's
+    persons, the keys of orders in force that share a value with them or with the caller's
+    phone, and the orders in force at the incident's address."""
+    mine = (
+        select(PersonKey.value)
+        .join(Person, Person.id == PersonKey.person_id)
+        .where(Person.incident_id == incident.id, PersonKey.kind.in_(_MATCHED_KINDS))
+    )
+    values = mine
+    if incident.caller_phone_index:
+        values = union_all(mine, select(literal(incident.caller_phone_index, String)))
+    parts = [
+        select(
+            literal("key", String).label("part"),
+            _NO_ID.label("order_id"),
+            cast(Person.role, String).label("role"),
+            Person.birth_year.is_not(None).label("dated"),
+            PersonKey.kind,
+            PersonKey.value,
         )
-    ).all()
-    found = [_Key(str(r.role), r.birth_year is not None, r.kind, r.value) for r in rows]
+        .join(PersonKey, PersonKey.person_id == Person.id)
+        .where(Person.incident_id == incident.id, PersonKey.kind.in_(_MATCHED_KINDS)),
+        select(
+            literal("order", String),
+            OrderKey.order_id,
+            OrderKey.role,
+            _NO_FLAG,
+            OrderKey.kind,
+            OrderKey.value,
+        )
+        .join(ProtectiveOrder, ProtectiveOrder.id == OrderKey.order_id)
+        .where(OrderKey.value.in_(values), in_force(now)),
+    ]
+    if incident.address_index:
+        parts.append(
+            select(literal("address", String), ProtectiveOrder.id, _NO_TEXT, _NO_FLAG)
+            .add_columns(_NO_TEXT, _NO_TEXT)
+            .where(ProtectiveOrder.address_index == incident.address_index, in_force(now))
+        )
+    found: list[_Key] = []
+    order_rows, at_address = [], []
+    for row in db.session.execute(union_all(*parts)):
+        if row.part == "key":
+            found.append(_Key(row.role, bool(row.dated), row.kind, row.value))
+        elif row.part == "order":
+            order_rows.append(row)
+        else:
+            at_address.append(row.order_id)
     if incident.caller_phone_index:
         found.append(_Key(CALLER, False, keys.PHONE, incident.caller_phone_index))
-    return found
+    return found, order_rows, at_address
 
 
 def _fits(key: _Key, order_kind: str) -> bool:
@@ -127,18 +169,10 @@ def _fits(key: _Key, order_kind: str) -> bool:
     return key.kind == order_kind  # phone with phone, name and year with name and year
 
 
-def _person_matches(incident: Incident, now: dt.datetime) -> dict[int, set[str]]:
-    """Orders in force that name someone on the incident, and how (one query)."""
-    found = _incident_keys(incident)
-    if not found:
-        return {}
-    rows = db.session.execute(
-        select(OrderKey.order_id, OrderKey.role, OrderKey.kind, OrderKey.value)
-        .join(ProtectiveOrder, ProtectiveOrder.id == OrderKey.order_id)
-        .where(OrderKey.value.in_({k.value for k in found}), in_force(now))
-    ).all()
+def _person_matches(found: list[_Key], order_rows: list) -> dict[int, set[str]]:
+    """Orders in force that name someone on the incident, and how."""
     matches: dict[int, set[str]] = {}
-    for row in rows:
+    for row in order_rows:
         for key in found:
             if key.value != row.value or not _fits(key, row.kind):
                 continue
@@ -150,19 +184,6 @@ def _person_matches(incident: Incident, now: dt.datetime) -> dict[int, set[str]]
                 if key.role == "suspect":
                     reasons.add(SUBJECT_AS_SUSPECT)
     return matches
-
-
-def _address_matches(incident: Incident, now: dt.datetime) -> list[int]:
-    """Orders in force at the incident's address (one indexed query)."""
-    if not incident.address_index:
-        return []
-    return list(
-        db.session.execute(
-            select(ProtectiveOrder.id).where(
-                ProtectiveOrder.address_index == incident.address_index, in_force(now)
-            )
-        ).scalars()
-    )
 
 
 def suspect_reported(incident: Incident) -> bool:
@@ -191,14 +212,15 @@ def _breached(reasons: set[str], reported: bool) -> bool:
 
 
 def flags_for(incident: Incident, now: dt.datetime | None = None) -> OrderCheck:
-    """The protective-order flags for an incident's address and persons (a few indexed
-    queries: the persons' keys, the orders naming them, the orders at the address, and the
-    latest immediate-danger screen only when an order holds)."""
+    """The protective-order flags for an incident's address and persons (one indexed query:
+    the persons' keys, the orders naming them and the orders at the address; then the latest
+    immediate-danger screen only when an order holds)."""
     if incident.id is None:
         return OrderCheck()
     now = now or clock.now()
-    matches = _person_matches(incident, now)
-    for order_id in _address_matches(incident, now):
+    found, order_rows, at_address = _lookup(incident, now)
+    matches = _person_matches(found, order_rows)
+    for order_id in at_address:
         matches.setdefault(order_id, set()).add(AT_ADDRESS)
     if not matches:
         return OrderCheck()
