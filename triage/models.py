@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    FetchedValue,
     Float,
     ForeignKey,
     Index,
@@ -295,12 +296,14 @@ class Assessment(Base):
 
     __tablename__ = "assessment"
     __table_args__ = (UniqueConstraint("incident_id", "instrument_id", "version"),)
+    # The version is counted by the INSERT (triage.screening): read back with RETURNING.
+    __mapper_args__ = {"eager_defaults": True}
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id"), index=True)
     instrument_id: Mapped[str] = mapped_column(String(64))
     instrument_version: Mapped[str] = mapped_column(String(16))
-    version: Mapped[int] = mapped_column(Integer, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default=FetchedValue())
     answers: Mapped[dict[str, str]] = mapped_column(CaseJSON)
     score: Mapped[float] = mapped_column(Float)
     level: Mapped[str] = mapped_column(String(32))

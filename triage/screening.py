@@ -176,13 +176,12 @@ def _store(
     actor_id: int | None,
     victim_fear: str | None,
 ) -> Assessment:
+    # The next version, counted by the INSERT itself (and read back with RETURNING): one round
+    # trip, not two. Two screens racing for one version meet the unique constraint, as before.
     version = (
-        db.session.execute(
-            select(func.coalesce(func.max(Assessment.version), 0)).where(
-                Assessment.incident_id == incident.id, Assessment.instrument_id == instrument.id
-            )
-        ).scalar_one()
-        + 1
+        select(func.coalesce(func.max(Assessment.version), 0) + 1)
+        .where(Assessment.incident_id == incident.id, Assessment.instrument_id == instrument.id)
+        .scalar_subquery()
     )
     assessment = Assessment(
         incident_id=incident.id,
