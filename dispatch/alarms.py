@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import case, select, text, update
+from sqlalchemy import and_, case, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -233,6 +233,22 @@ def resolve(
         conditions.append(Alarm.incident_id == incident_id)
     if kinds is not None:
         conditions.append(Alarm.kind.in_(kinds))
+    return _end(conditions)
+
+
+def resolve_each(kinds_by_assignment: dict[int, tuple[str, ...]]) -> int:
+    """`resolve` for several assignments at once, each with its own kinds: one UPDATE (a
+    unit's report ends the welfare alarms of every assignment it is on, and the unanswered
+    ones of the assignment it answers)."""
+    wanted = [
+        and_(Alarm.assignment_id == assignment_id, Alarm.kind.in_(kinds))
+        for assignment_id, kinds in sorted(kinds_by_assignment.items())
+        if kinds
+    ]
+    return _end([Alarm.resolved_at.is_(None), or_(*wanted)]) if wanted else 0
+
+
+def _end(conditions: list) -> int:
     ended = db.session.execute(
         update(Alarm)
         .where(*conditions)

@@ -207,7 +207,7 @@ def change_status(
     now: dt.datetime | None = None,
 ) -> Assignment | None:
     """Apply a status change from the console or an SMS; follow it on the incident."""
-    return _change_status(unit, new, actor, reference, now or clock.now(), None)[0]
+    return _change_status(unit, new, actor, reference, now or clock.now(), None, None)[0]
 
 
 def _change_status(
@@ -217,10 +217,11 @@ def _change_status(
     reference: str | None,
     now: dt.datetime,
     touched: list[Assignment] | None,
+    ending: dict[int, tuple[str, ...]] | None,
 ) -> tuple[Assignment | None, Incident | None]:
     """`change_status`, returning the assignment it followed and its incident; `touched` are
-    the unit's active assignments when `touch` has just restarted their welfare timers (a
-    unit's report), else None."""
+    the unit's active assignments when its report restarts their welfare timers, and `ending`
+    the alarms it ends (both None for a change from the console)."""
     current = touched if touched is not None else active_assignments(unit.id)
     assignment = _pick(current, reference)
     if new == UnitStatus.ASSIGNED:
@@ -233,7 +234,7 @@ def _change_status(
     incident = db.session.get(Incident, assignment.incident_id) if assignment else None
     _move(unit, new, actor, incident, now)
     if assignment is not None:
-        _follow(assignment, incident, new, actor, now, touched=touched is not None)
+        _follow(assignment, incident, new, actor, now, ending)
     return assignment, incident
 
 
@@ -252,12 +253,13 @@ def _follow(
     new: UnitStatus,
     actor: Actor,
     now: dt.datetime,
-    touched: bool = False,
+    report_ending: dict[int, tuple[str, ...]] | None = None,
 ) -> None:
-    """What a unit's status means for its assignment and incident (`touched`: its welfare
-    timer was restarted by `touch` in this request already)."""
+    """What a unit's status means for its assignment and incident. `report_ending`: the
+    alarms a unit's report ends once it is applied (its welfare alarms are in it already);
+    None for a change from the console, whose alarms end here."""
     assignment.last_update_at = now
-    ending = () if touched else alarms.WELFARE_KINDS
+    ending = () if report_ending is not None else alarms.WELFARE_KINDS
     if (
         new in (UnitStatus.ACKNOWLEDGED, UnitStatus.EN_ROUTE, UnitStatus.ON_SCENE)
         and not assignment.acknowledged_at
@@ -269,7 +271,9 @@ def _follow(
         assignment.en_route_at = now
     if new == UnitStatus.ON_SCENE and assignment.on_scene_at is None:
         assignment.on_scene_at = now
-    if ending:
+    if report_ending is not None:
+        report_ending[assignment.id] = (*report_ending.get(assignment.id, ()), *ending)
+    elif ending:
         alarms.resolve(assignment_id=assignment.id, kinds=ending)
     if new == UnitStatus.ON_SCENE:
         _incident_status(incident, IncidentStatus.ON_SCENE, actor)
@@ -301,34 +305,64 @@ def report(
     """Apply a unit's report, from an SMS code or the officer's page (the same effect): a
     status change, a check-in while on scene, or distress. Raises TransitionError when the
     unit cannot make that move now."""
+    if code != "distress" and code not in REPLY_STATUS:
+        raise DispatchError(422, _l("Unknown report."), {"code": _l("Unknown report.")})
     now = clock.now()
-    current = touch(unit, now)
+    current = active_assignments(unit.id)
+    # Any word is a sign of life: the welfare alarms of every assignment end, with the
+    # unanswered-assignment alarms an acknowledgement ends, in one UPDATE once the report is
+    # applied (also when the move is refused); the restarted timers go out in the same UPDATE
+    # of each assignment as the report's own changes.
+    ending = {a.id: alarms.WELFARE_KINDS for a in current}
+    try:
+        done = _report(unit, code, actor, reference, message_id, now, current, ending)
+    except TransitionError:
+        _sign_of_life(current, now, ending)
+        raise
+    _sign_of_life(current, now, ending)
+    return done
+
+
+def _report(
+    unit: Unit,
+    code: str,
+    actor: Actor,
+    reference: str | None,
+    message_id: int | None,
+    now: dt.datetime,
+    current: list[Assignment],
+    ending: dict[int, tuple[str, ...]],
+) -> Report:
     if code == "distress":
         return Report(code, distress(unit, actor, reference, message_id, now))
-    if code not in REPLY_STATUS:
-        raise DispatchError(422, _l("Unknown report."), {"code": _l("Unknown report.")})
     if unit.status == UnitStatus.ON_SCENE and code in CHECK_IN:
         return Report(code, check_in(unit, actor, reference, current), checked_in=True)
     new = UnitStatus(REPLY_STATUS[code])
-    assignment, incident = _change_status(unit, new, actor, reference, now, touched=current)
+    assignment, incident = _change_status(unit, new, actor, reference, now, current, ending)
     return Report(code, assignment, incident=incident)
 
 
-def touch(unit: Unit, now: dt.datetime) -> list[Assignment]:
-    """Any word from a unit is a sign of life: its welfare timers start again. Returns the
-    unit's active assignments."""
-    current = active_assignments(unit.id)
+def _sign_of_life(
+    current: list[Assignment], now: dt.datetime, ending: dict[int, tuple[str, ...]]
+) -> None:
     for assignment in current:
         assignment.last_update_at = now
-        alarms.resolve(assignment_id=assignment.id, kinds=alarms.WELFARE_KINDS)
+    alarms.resolve_each(ending)
+
+
+def touch(unit: Unit, now: dt.datetime) -> list[Assignment]:
+    """Any word from a unit is a sign of life: its welfare timers start again and its welfare
+    alarms end. Returns the unit's active assignments."""
+    current = active_assignments(unit.id)
+    _sign_of_life(current, now, {a.id: alarms.WELFARE_KINDS for a in current})
     return current
 
 
 def check_in(
     unit: Unit, actor: Actor, reference: str | None, current: list[Assignment]
 ) -> Assignment:
-    """ "All well" from a unit on scene: on the timeline, the welfare timer reset (by `touch`,
-    which read the unit's active assignments: `current`)."""
+    """ "All well" from a unit on scene: on the timeline, the welfare timer reset (by the
+    report, which read the unit's active assignments: `current`)."""
     assignment = _pick(current, reference)
     if assignment is None:
         raise TransitionError(unit.status, UnitStatus.ON_SCENE)

@@ -134,6 +134,27 @@ def test_a_check_in_answers_the_welfare_check_and_the_supervisor_is_not_alarmed(
     assert len(sent(twilio_app, "welfare")) == 1
 
 
+def test_a_refused_code_is_still_a_sign_of_life_that_answers_the_welfare_check(
+    twilio_app, client, clock
+):
+    """ONDERWEG from a unit on scene cannot move it back, but it is the unit speaking: the
+    welfare check ends and its timer starts again, and the unit is told why nothing moved."""
+    headers = board(twilio_app)
+    incident_with_unit(twilio_app, client, headers)
+    sms(client, "TERPLAATSE", sid="SM1")
+    with twilio_app.app_context():
+        escalation.scan(twilio_app, now=clock.advance(seconds=1801))
+    assert standing(client, headers) == [("welfare_check", "high")]
+    clock.advance(seconds=120)
+    refusal = answer(sms(client, "ONDERWEG", sid="SM2"))
+    assert refusal and "ter plaatse" in refusal.lower()
+    kinds = [kind for kind, _ in standing(client, headers)]
+    assert "welfare_check" not in kinds  # the unit spoke: not silent any more
+    with twilio_app.app_context():
+        escalation.scan(twilio_app, now=clock.advance(seconds=1700))  # < 1800 s since it spoke
+    assert len(sent(twilio_app, "welfare")) == 1
+
+
 def test_a_unit_gets_its_texts_in_its_own_language(twilio_app, client):
     headers = board(twilio_app)
     unit_id = make_unit(twilio_app, call_sign="NT-31", phone="+32470000031")
