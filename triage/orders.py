@@ -112,15 +112,7 @@ def _lookup(incident: Incident, now: dt.datetime) -> tuple[list[_Key], list, lis
     """In one statement (indexed, a UNION ALL of three parts): the keys of the incident's
     persons, the keys of orders in force that share a value with them or with the caller's
     phone, and the orders in force at the incident's address."""
-    mine = (
-        select(PersonKey.value)
-        .join(Person, Person.id == PersonKey.person_id)
-        .where(Person.incident_id == incident.id, PersonKey.kind.in_(_MATCHED_KINDS))
-    )
-    values = mine
-    if incident.caller_phone_index:
-        values = union_all(mine, select(literal(incident.caller_phone_index, String)))
-    parts = [
+    persons = (
         select(
             literal("key", String).label("part"),
             _NO_ID.label("order_id"),
@@ -130,7 +122,13 @@ def _lookup(incident: Incident, now: dt.datetime) -> tuple[list[_Key], list, lis
             PersonKey.value,
         )
         .join(PersonKey, PersonKey.person_id == Person.id)
-        .where(Person.incident_id == incident.id, PersonKey.kind.in_(_MATCHED_KINDS)),
+        .where(Person.incident_id == incident.id, PersonKey.kind.in_(_MATCHED_KINDS))
+    )
+    values = persons.with_only_columns(PersonKey.value)  # the same rows' values
+    if incident.caller_phone_index:
+        values = union_all(values, select(literal(incident.caller_phone_index, String)))
+    parts = [
+        persons,
         select(
             literal("order", String),
             OrderKey.order_id,
