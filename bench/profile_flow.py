@@ -76,9 +76,17 @@ def count_statement(_conn, _cursor, statement: str, *_args) -> None:
         SQL.setdefault(name, []).append(f"{line}\n        {caller()}" if CALLERS[0] else line)
 
 
-def statement_done(*_args) -> None:
-    """SQLAlchemy `after_cursor_execute`: the statement's round trip, for the current endpoint."""
+COMPILED: Counter[str] = Counter()  # statements SQLAlchemy compiled (not found in its cache)
+
+
+def statement_done(_conn, _cursor, _statement, _parameters, context, _many) -> None:
+    """SQLAlchemy `after_cursor_execute`: the statement's round trip, for the current endpoint,
+    and whether SQLAlchemy compiled it for this execution: a miss of its statement cache, or a
+    statement it cannot cache at all (no cache key), which it compiles every time."""
     SQL_SECONDS[_CURRENT[0]] += time.perf_counter() - _STARTED[0]
+    dialect = context.dialect
+    if getattr(context, "cache_hit", None) in (dialect.CACHE_MISS, dialect.NO_CACHE_KEY):
+        COMPILED[_CURRENT[0]] += 1
 
 
 class CountingAdapter(FlaskAdapter):
@@ -105,13 +113,15 @@ class CountingAdapter(FlaskAdapter):
 def print_statements(show_sql: bool) -> None:
     """Requests and SQL statements (round trips to PostgreSQL) per endpoint, and the mean time
     of a request, the part spent in the driver's execute (sending, PostgreSQL, reading) and the
-    request's own CPU time (this process's, in Python and the driver)."""
+    request's own CPU time (this process's, in Python and the driver), and how many statements
+    SQLAlchemy compiled during the run (after the warm-up every one should come from its cache)."""
     head = f"{'endpoint':<48}{'requests':>9}{'SQL/request':>13}{'ms/request':>12}{'in SQL':>8}"
-    print(head + f"{'CPU ms':>8}")
+    print(head + f"{'CPU ms':>8}{'compiled':>10}")
     for name, n in sorted(REQUESTS.items()):
         total, sql = 1000 * TOTAL_SECONDS[name] / n, 1000 * SQL_SECONDS[name] / n
         cpu = 1000 * CPU_SECONDS[name] / n
-        print(f"{name:<48}{n:>9}{STATEMENTS[name] / n:>13.1f}{total:>12.1f}{sql:>8.1f}{cpu:>8.1f}")
+        line = f"{name:<48}{n:>9}{STATEMENTS[name] / n:>13.1f}{total:>12.1f}{sql:>8.1f}{cpu:>8.1f}"
+        print(f"{line}{COMPILED[name]:>10}")
         for statement in SQL.get(name, []) if show_sql else []:
             print(f"    {statement}")
 
@@ -163,7 +173,7 @@ def main() -> int:
         with app.app_context():
             event.listen(db.engine, "before_cursor_execute", count_statement)
             event.listen(db.engine, "after_cursor_execute", statement_done)
-        STATEMENTS.clear(), REQUESTS.clear()
+        STATEMENTS.clear(), REQUESTS.clear(), COMPILED.clear()
         if not (args.no_profile or args.endpoint):
             PROFILER.enable()
         result = play(args.flows, 2)
@@ -175,11 +185,12 @@ def main() -> int:
     for step, f in result["steps"].items():
         print(f"{step:<24} n={f['n']:<4} p50 {f['p50_ms']:7.1f} ms  p99 {f['p99_ms']:7.1f} ms")
     if not args.no_profile or args.endpoint:
-        stats = pstats.Stats(PROFILER).sort_stats(args.sort)
+        stats = pstats.Stats(PROFILER)
         if args.project:  # the project's own code, not the libraries or the simulator
-            stats.print_stats(rf"^{re.escape(str(ROOT))}/(?!\.venv|bench|tools)", args.top)
-        else:
-            stats.strip_dirs().print_stats(args.top)
+            pattern = rf"^{re.escape(str(ROOT))}/(?!\.venv|bench|tools)"
+            stats.sort_stats(args.sort).print_stats(pattern, args.top)
+        else:  # strip_dirs drops the order, so it comes first
+            stats.strip_dirs().sort_stats(args.sort).print_stats(args.top)
     return 0
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, Integer, String, insert, update
+from sqlalchemy import JSON, ForeignKey, Integer, String, insert, literal, select, union_all, update
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -251,16 +251,30 @@ def _write_pending(session: Session) -> None:
     rows = [{name: getattr(event, name) for name in _WRITTEN} for event in events]
     move = _head_update().values(last_hash=prev)
     if len(rows) <= _ONE_STATEMENT and session.get_bind().dialect.name == "postgresql":
-        # A request's few events and the head's move in one round trip (a statement compiled
-        # once per number of events, so only for the few a request writes).
-        write = insert(AuditEvent.__table__).values(rows)
-        session.execute(write.add_cte(move.cte("moved")))
+        # A request's few events and the head's move in one round trip, in a statement that
+        # SQLAlchemy caches once compiled (a multi-row VALUES it would compile every time).
+        session.execute(_insert_events(rows).add_cte(move.cte("moved")))
     else:  # SQLite, or a batch job's hundreds: one cached INSERT for every row, then the head
         session.execute(insert(AuditEvent.__table__), rows)
         session.execute(move)
 
 
 _ONE_STATEMENT = 8
+
+
+def _insert_events(rows: list[dict[str, Any]]):
+    """INSERT of a few events, ids in the rows' order: one row's VALUES, or for more the rows'
+    SELECTs in a UNION ALL (PostgreSQL's Append reads them in order, as a VALUES list)."""
+    table = AuditEvent.__table__
+    if len(rows) == 1:
+        return insert(table).values(rows[0])
+    typed = [
+        select(*(literal(row[name], table.c[name].type).label(name) for name in _WRITTEN))
+        for row in rows
+    ]
+    return insert(table).from_select(_WRITTEN, union_all(*typed))
+
+
 # The columns an append writes (the id comes from the database).
 _WRITTEN = ("occurred_at", "reason", "prev_hash", "hash", *CONTENT)
 

@@ -34,6 +34,41 @@ def test_a_transaction_s_events_join_the_chain_in_order_when_it_commits(app):
         assert verify_chain().ok
 
 
+def test_every_field_of_a_few_or_many_events_is_kept_as_recorded(app):
+    """A request's few events go in one statement, a batch job's many another way: both keep
+    each event's fields (a list, a reason, an actor or none) and the chain's order."""
+    with app.app_context():
+        for count in (2, 12):
+            for i in range(count):
+                audit.record(
+                    "export",
+                    "incident",
+                    i,
+                    object_ids=[i, i + 1] if i % 2 else None,
+                    reason=f"reden {i}" if i % 3 else None,
+                    username="planner" if i % 2 else None,
+                )
+            db.session.commit()
+        rows = db.session.execute(
+            select(
+                AuditEvent.object_id, AuditEvent.object_ids, AuditEvent.reason, AuditEvent.username
+            ).order_by(AuditEvent.id)
+        ).all()
+        wanted = [
+            (
+                i,
+                [i, i + 1] if i % 2 else None,
+                f"reden {i}" if i % 3 else None,
+                "planner" if i % 2 else None,
+            )
+            for count in (2, 12)
+            for i in range(count)
+        ]
+        assert [tuple(r) for r in rows] == wanted
+        assert db.session.get(AuditHead, 1).appended == 14
+        assert verify_chain().ok
+
+
 def test_a_rolled_back_transaction_leaves_no_event_and_the_chain_intact(app):
     with app.app_context():
         audit.record("create", "incident", 1)
