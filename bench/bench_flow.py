@@ -2,11 +2,12 @@
 
 Flows are the night simulator's (`tools.simulator`) played at full speed: intake → screens (DASH
 among them) → recommendations → assignment, whose SMS the flow waits to see handed to the backend
-(the outbox sender), then the unit's signed SMS replies, handover note and closing, so units
-come free again. At each concurrency level the same number of threads first hit the baseline
-(`POST /bench/baseline`: token auth, one INSERT, commit), then play the flows, then hit the
-baseline again (both halves make the baseline figures, so slow spells of a shared machine weigh
-on both sides alike).
+(the outbox sender), as a dispatcher's console sees it on the live feed, then the unit's signed
+SMS replies, handover note and closing, so units come free again. At each concurrency level the
+same number of threads first hit the baseline (`POST /bench/baseline`: token auth, one INSERT,
+commit), then play the flows, then hit the baseline again (both halves make the baseline
+figures, so slow spells of a shared machine weigh on both sides alike). Each level also tells
+how busy the machine's cores were during the flows, and how much of that was this client.
 
     python bench/bench_flow.py [--levels 1 5 20] [--flows 150 200 300] [--json]
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import sys
 import threading
@@ -27,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import requests  # noqa: E402
+import socketio  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 
 from bench.baseline_app import TABLE_DDL  # noqa: E402
@@ -89,19 +92,73 @@ def baseline(urls: list[str], token: str, threads: int, total: int) -> list[floa
     return times
 
 
+class SmsWatch:
+    """A dispatcher's console on the live feed (`message.status` in /console): when each unit's
+    SMS about an incident left the outbox. The flows wait on it as a dispatcher sees it, instead
+    of asking for the incident's SMS thread every 20 ms: that load (an audited request each
+    time) no real client makes, and it weighed on every other step at 20 flows."""
+
+    def __init__(self, url: str, token: str) -> None:
+        self._seen: dict[tuple[int, int], float] = {}
+        self._changed = threading.Condition()
+        self._client = socketio.Client(reconnection=False)
+        self._client.on("message.status", self._status, namespace="/console")
+        self._client.connect(
+            url,
+            namespaces=["/console"],
+            auth={"token": token},
+            headers={"Authorization": f"Bearer {token}"},  # the handshake needs it
+            transports=["websocket"],
+            wait_timeout=20,
+        )
+
+    def _status(self, data: dict) -> None:
+        if data.get("direction") != "out" or data.get("status") in ("pending", "sending"):
+            return
+        with self._changed:  # the first SMS to the unit about the incident: its assignment
+            self._seen.setdefault((data["incident_id"], data["unit_id"]), time.perf_counter())
+            self._changed.notify_all()
+
+    def seen(self, incident_id: int, unit_id: int, timeout_s: float) -> float | None:
+        """When the SMS was seen (perf_counter), waiting up to timeout_s; None if not."""
+        with self._changed:
+            self._changed.wait_for(lambda: (incident_id, unit_id) in self._seen, timeout_s)
+            return self._seen.get((incident_id, unit_id))
+
+    def close(self) -> None:
+        """Leave the feed."""
+        self._client.disconnect()
+
+
 def figures(times: list[float]) -> dict[str, float]:
     """Sample size, p50 and p99 in ms."""
     return {"n": len(times), "p50_ms": percentile(times, 50), "p99_ms": percentile(times, 99)}
 
 
-def flows(top: Topology, creds: Credentials, threads: int, n: int, seed: int) -> dict:
+def flows(
+    top: Topology, creds: Credentials, threads: int, n: int, seed: int, watch: SmsWatch
+) -> dict:
     """Play n simulated calls at full speed with `threads` flows in parallel."""
     options = Options(speed=0, concurrency=threads, sms_wait_s=10)
-    driver = NightDriver(top.urls, creds, options, out=lambda line: None)
-    started = time.monotonic()
+    driver = NightDriver(top.urls, creds, options, out=lambda line: None, sms_seen=watch.seen)
+    started, cpu = time.monotonic(), cpu_seconds()
     stats = driver.run(plan_night(seed, n)).as_dict()
-    stats["seconds"] = round(time.monotonic() - started, 1)
+    seconds, (client, machine) = time.monotonic() - started, cpu_seconds()
+    stats["seconds"] = round(seconds, 1)
+    stats["cores"] = {  # how busy the machine was, and how much of it was this load generator
+        "machine": round((machine - cpu[1]) / seconds, 2),
+        "load_generator": round((client - cpu[0]) / seconds, 2),
+    }
     return stats
+
+
+def cpu_seconds() -> tuple[float, float]:
+    """CPU seconds so far of this process (the flows' client threads) and of the whole machine
+    (every core's busy time, from /proc/stat)."""
+    with open("/proc/stat", encoding="ascii") as stat:
+        ticks = [int(v) for v in stat.readline().split()[1:9]]
+    busy = sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
+    return time.process_time(), busy / os.sysconf("SC_CLK_TCK")
 
 
 def run(levels: list[int], counts: list[int]) -> dict:
@@ -121,15 +178,17 @@ def run(levels: list[int], counts: list[int]) -> dict:
             twilio_token=TWILIO_TOKEN,
             public_base_url=top.env["PUBLIC_BASE_URL"],
         )
+        watch = SmsWatch(top.urls[0], dispatcher)
         baseline(top.urls, dispatcher, 2, 40)  # warm-up: connections, caches
-        flows(top, creds, 2, 6, seed=1)
+        flows(top, creds, 2, 6, seed=1, watch=watch)
         for level, n in zip(levels, counts, strict=True):
             half = max(100, 5 * n)  # half before the flows, half after: the same conditions
             before = baseline(top.urls, dispatcher, level, half)
-            played = flows(top, creds, level, n, seed=100 + level)
+            played = flows(top, creds, level, n, seed=100 + level, watch=watch)
             base = figures(before + baseline(top.urls, dispatcher, level, half))
             results[str(level)] = {"baseline": base, **played}
             print_level(level, base, played)
+        watch.close()
         results["topology"] = top.label
     return results
 
@@ -140,7 +199,8 @@ def print_level(level: int, base: dict, played: dict) -> None:
     print(
         f"-- {level} concurrent flows: {c.get('completed', 0)} flows in {played['seconds']} s, "
         f"conflicts {c.get('conflicts', 0)}, waits {c.get('waited_for_unit', 0)}, "
-        f"errors {c.get('errors', 0)}",
+        f"errors {c.get('errors', 0)}; cores busy {played['cores']['machine']:.2f} of "
+        f"{os.cpu_count()}, {played['cores']['load_generator']:.2f} of them the load generator",
         flush=True,
     )
     print(f"   baseline INSERT+commit  p50 {base['p50_ms']:7.1f}  p99 {base['p99_ms']:7.1f} ms")

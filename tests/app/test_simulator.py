@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+import time
 from collections import Counter
 
 import pytest
@@ -10,6 +11,7 @@ import requests
 from sqlalchemy import func, select
 
 from core.db import db
+from dispatch import sms
 from dispatch.models import Assignment, Message, MessageDirection
 from dispatch.replies import parse_reply
 from handover.models import HandoverNote
@@ -110,6 +112,55 @@ def test_a_small_night_runs_end_to_end_through_the_api(app, monkeypatch):
         assert count(inbound) == stats.counts["sms_replies"] >= 9
         assert count(select(HandoverNote).subquery()) == 3
     assert len(lines) == 3 and all(" NT-" in line for line in lines)
+
+
+def test_a_flow_can_learn_that_its_unit_s_sms_left_from_a_live_feed_instead_of_asking(
+    app, monkeypatch
+):
+    """The benchmark's flows wait on a console's live feed: the driver asks it about the
+    assignment's incident and unit, times the wait, and no longer asks for the SMS thread."""
+    monkeypatch.setitem(app.config, "TWILIO_AUTH_TOKEN", "simulator-test-token")
+    with app.app_context():
+        seed_organisations(), seed_users(), seed_units()
+        db.session.commit()
+        credentials, _ = issue_credentials(app)
+    plan = plan_night(11, 1)
+    paths: list[str] = []
+
+    class Recording(FlaskAdapter):
+        def send(self, request, **kwargs):
+            paths.append(f"{request.method} {request.path_url}")
+            return super().send(request, **kwargs)
+
+    def session() -> requests.Session:
+        s = requests.Session()
+        s.mount("http://sim.test", Recording(app))
+        return s
+
+    asked: list[tuple[int, int]] = []
+
+    def sms_seen(incident_id: int, unit_id: int, timeout_s: float) -> float | None:
+        asked.append((incident_id, unit_id))
+        with app.app_context():
+            sent = sms.deliver_due(app)  # the outbox sender hands the SMS over
+        return time.perf_counter() if sent else None
+
+    options = Options(speed=0, concurrency=1, sms_wait_s=5)
+    driver = NightDriver(
+        ["http://sim.test"], credentials, options, lambda _: None, session, sms_seen=sms_seen
+    )
+    stats = driver.run(plan)
+
+    assert stats.counts["completed"] == 1 and stats.errors == [], stats.errors
+    with app.app_context():
+        assignment = db.session.execute(select(Assignment)).scalar_one()
+        out = db.session.execute(
+            select(Message).where(Message.direction == MessageDirection.OUTBOUND)
+        ).scalar_one()
+        assert out.kind == "assignment" and out.sent_at is not None
+    assert asked == [(assignment.incident_id, assignment.unit_id)]
+    assert len(stats.samples["sms_to_backend"]) == 1 and stats.samples["sms_to_backend"][0] >= 0
+    assert not [p for p in paths if p.endswith("/messages")]
 
 
 def test_night_refuses_to_text_real_phones_unless_asked(app, runner, monkeypatch):

@@ -86,8 +86,12 @@ class NightDriver:
         out: Callable[[str], None] = print,
         session_factory: Callable[[], requests.Session] = requests.Session,
         played: Callable[[int], None] = lambda n: None,
+        sms_seen: Callable[[int, int, float], float | None] | None = None,
     ) -> None:
         self.urls = [u.rstrip("/") for u in base_urls]
+        # (incident id, unit id, timeout s) → when a console saw the unit's SMS leave the
+        # outbox (perf_counter), or None; without it the flow asks the SMS thread every 20 ms
+        self.sms_seen = sms_seen
         self.creds, self.options, self.out = credentials, options, out
         self.session_factory, self.played = session_factory, played
         self.stats, self.stop = Stats(), threading.Event()
@@ -201,6 +205,15 @@ class NightDriver:
         if self.options.sms_wait_s <= 0 or flow.assignment is None:
             return
         start, deadline = time.perf_counter(), time.monotonic() + self.options.sms_wait_s
+        if self.sms_seen is not None:  # a console's live feed tells, as on the dispatcher's
+            seen = self.sms_seen(
+                flow.incident["id"], flow.assignment["unit_id"], self.options.sms_wait_s
+            )
+            if seen is None:
+                self.stats.count("sms_not_sent_in_time")
+            else:  # 0 when it left before the assignment's answer reached the dispatcher
+                self.stats.sample("sms_to_backend", max(0.0, seen - start) * 1000.0)
+            return
         phone = self.unit(flow.api, flow.assignment["unit_id"])["phone"]
         while time.monotonic() < deadline and not self.stop.is_set():
             items = flow.api.get(f"{flow.path}/messages", "messages")["items"]
