@@ -7,7 +7,7 @@ SMS replies, handover note and closing, so units come free again. At each concur
 same number of threads first hit the baseline (`POST /bench/baseline`: token auth, one INSERT,
 commit), then play the flows, then hit the baseline again (both halves make the baseline
 figures, so slow spells of a shared machine weigh on both sides alike). Each level also tells
-how busy the machine's cores were during the flows, and how much of that was this client.
+how busy the machine's cores were during the flows, and with what (this client among them).
 
     python bench/bench_flow.py [--levels 1 5 20] [--flows 150 200 300] [--json]
 
@@ -141,24 +141,45 @@ def flows(
     """Play n simulated calls at full speed with `threads` flows in parallel."""
     options = Options(speed=0, concurrency=threads, sms_wait_s=10)
     driver = NightDriver(top.urls, creds, options, out=lambda line: None, sms_seen=watch.seen)
-    started, cpu = time.monotonic(), cpu_seconds()
+    started, before = time.monotonic(), cpu_by_program()
     stats = driver.run(plan_night(seed, n)).as_dict()
-    seconds, (client, machine) = time.monotonic() - started, cpu_seconds()
+    seconds, after = time.monotonic() - started, cpu_by_program()
     stats["seconds"] = round(seconds, 1)
-    stats["cores"] = {  # how busy the machine was, and how much of it was this load generator
-        "machine": round((machine - cpu[1]) / seconds, 2),
-        "load_generator": round((client - cpu[0]) / seconds, 2),
-    }
+    # how busy the machine's cores were, and with what (this process: the load generator)
+    used = {name: after[name] - before.get(name, 0.0) for name in after if name != MACHINE}
+    listed = {k: v for k, v in sorted(used.items(), key=lambda kv: -kv[1]) if v >= 0.01 * seconds}
+    # processes that ended in between (a pool's extra database connections) are only in the total
+    listed["processes that ended"] = after[MACHINE] - before[MACHINE] - sum(used.values())
+    stats["cores"] = {name: round(value / seconds, 2) for name, value in listed.items()}
+    stats["cores_busy"] = round((after[MACHINE] - before[MACHINE]) / seconds, 2)
     return stats
 
 
-def cpu_seconds() -> tuple[float, float]:
-    """CPU seconds so far of this process (the flows' client threads) and of the whole machine
-    (every core's busy time, from /proc/stat)."""
-    with open("/proc/stat", encoding="ascii") as stat:
-        ticks = [int(v) for v in stat.readline().split()[1:9]]
-    busy = sum(ticks) - ticks[3] - ticks[4]  # all but idle and iowait
-    return time.process_time(), busy / os.sysconf("SC_CLK_TCK")
+MACHINE = "all"
+
+
+def cpu_by_program() -> dict[str, float]:
+    """CPU seconds so far of every process on the machine, added up by program (gunicorn,
+    postgres, redis-server, nginx; this process as "load generator"), and of the whole machine
+    ("all"), from /proc."""
+    tick, me = os.sysconf("SC_CLK_TCK"), os.getpid()
+    totals: dict[str, float] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", encoding="utf-8", errors="replace") as f:
+                stat = f.read()
+        except OSError:  # gone in between
+            continue
+        name = stat[stat.index("(") + 1 : stat.rindex(")")]
+        fields = stat[stat.rindex(")") + 2 :].split()
+        name = "load generator" if int(entry.name) == me else name
+        totals[name] = totals.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    with open("/proc/stat", encoding="ascii") as f:  # every core's time but idle and iowait
+        ticks = [int(v) for v in f.readline().split()[1:9]]
+    totals[MACHINE] = (sum(ticks) - ticks[3] - ticks[4]) / tick
+    return totals
 
 
 def run(levels: list[int], counts: list[int]) -> dict:
@@ -199,10 +220,11 @@ def print_level(level: int, base: dict, played: dict) -> None:
     print(
         f"-- {level} concurrent flows: {c.get('completed', 0)} flows in {played['seconds']} s, "
         f"conflicts {c.get('conflicts', 0)}, waits {c.get('waited_for_unit', 0)}, "
-        f"errors {c.get('errors', 0)}; cores busy {played['cores']['machine']:.2f} of "
-        f"{os.cpu_count()}, {played['cores']['load_generator']:.2f} of them the load generator",
+        f"errors {c.get('errors', 0)}",
         flush=True,
     )
+    busy = ", ".join(f"{name} {cores:.2f}" for name, cores in played["cores"].items())
+    print(f"   cores busy {played['cores_busy']:.2f} of {os.cpu_count()}: {busy}")
     print(f"   baseline INSERT+commit  p50 {base['p50_ms']:7.1f}  p99 {base['p99_ms']:7.1f} ms")
     for step in STEPS:
         f = played["steps"].get(step)
