@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import current_app
-from sqlalchemy import Select, and_, func, or_, select, union_all
+from sqlalchemy import Select, and_, bindparam, func, or_, select, union_all
 from sqlalchemy.orm import aliased
 
 from core.db import db
@@ -38,6 +38,16 @@ def threshold() -> int:
 def window() -> dt.timedelta:
     """How far back earlier incidents count: REPEAT_WINDOW_DAYS."""
     return dt.timedelta(days=int(current_app.config.get("REPEAT_WINDOW_DAYS", 365)))
+
+
+def _ties_of(incident: Incident, on: tuple[str, ...] | None) -> tuple[str, ...]:
+    """The ties the incident has (of `on`, when given)."""
+    has = {
+        "address": bool(incident.address_index),
+        "caller_phone": bool(incident.caller_phone_index),
+        "person": incident.id is not None,
+    }
+    return tuple(tie for tie in TIES if has[tie] and (on is None or tie in on))
 
 
 def tie_selects(incident: Incident, on: tuple[str, ...] | None = None) -> dict[str, Select]:
@@ -119,11 +129,51 @@ def count_prior(
     incident, so it must not tell them a restricted one exists (counted, nothing decrypted).
     `on`: only these ties (e.g. ("address",) for the crew's "earlier incidents here").
     """
-    ties = tie_selects(incident, on)
+    ties = _ties_of(incident, on)
     if not ties or incident.received_at is None:
         return 0
-    return db.session.execute(
-        select(func.count(Incident.id)).where(
-            _tied(ties), *_before(incident, now), Incident.restricted.is_(False)
-        )
-    ).scalar_one()
+    received = incident.received_at
+    values = {
+        "address_index": incident.address_index,
+        "caller_phone_index": incident.caller_phone_index,
+        "incident_id": -1 if incident.id is None else incident.id,  # no id: nothing is "it"
+        "exercise": bool(incident.exercise),
+        "start": (now or received) - window(),
+        "received": received,
+    }
+    return db.session.execute(_count_statement(ties), values).scalar_one()
+
+
+_COUNTS: dict[tuple[str, ...], Select] = {}
+
+
+def _count_statement(ties: tuple[str, ...]) -> Select:
+    """`count_prior`'s statement for these ties, built once per process with bound values:
+    built per call, its construction and cache key cost more than the query itself. The same
+    conditions as `tie_selects` and `_before`."""
+    statement = _COUNTS.get(ties)
+    if statement is not None:
+        return statement
+    parts = {
+        "address": select(Incident.id).where(Incident.address_index == bindparam("address_index")),
+        "caller_phone": select(Incident.id).where(
+            Incident.caller_phone_index == bindparam("caller_phone_index")
+        ),
+        "person": select(Person.incident_id)
+        .join(_MINE, _MINE.record_id == Person.record_id)
+        .where(_MINE.incident_id == bindparam("incident_id"), _MINE.record_id.is_not(None)),
+    }
+    received, incident_id = bindparam("received"), bindparam("incident_id")
+    statement = select(func.count(Incident.id)).where(
+        Incident.id.in_(union_all(*(parts[tie] for tie in ties))),
+        Incident.id != incident_id,
+        Incident.exercise == bindparam("exercise"),
+        Incident.received_at >= bindparam("start"),
+        or_(
+            Incident.received_at < received,
+            and_(Incident.received_at == received, Incident.id < incident_id),
+        ),
+        Incident.restricted.is_(False),
+    )
+    _COUNTS[ties] = statement
+    return statement
