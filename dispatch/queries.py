@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from flask import Flask, current_app
-from sqlalchemy import ColumnElement, exists, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, bindparam, exists, literal, or_, select, union_all
 
 from core import clock
 from core.db import db
@@ -68,28 +68,37 @@ def officers(
 ) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
     """The officers on each incident's crews (active or in the grace) and on each unit now:
     one statement for both."""
-    parts = []
-    if incident_ids:
-        parts.append(
-            select(literal("incident"), Assignment.incident_id, AssignmentCrew.user_id).where(
-                AssignmentCrew.assignment_id == Assignment.id,
-                Assignment.incident_id.in_(sorted(incident_ids)),
-                _in_time(),
-            )
-        )
-    if unit_ids:
-        parts.append(
-            select(literal("unit"), UnitMember.unit_id, UnitMember.user_id).where(
-                UnitMember.unit_id.in_(sorted(unit_ids))
-            )
-        )
     crews: dict[int, set[int]] = {}
     units: dict[int, set[int]] = {}
-    if parts:
-        statement = parts[0] if len(parts) == 1 else union_all(*parts)
-        for kind, key, user_id in db.session.execute(statement):
-            (crews if kind == "incident" else units).setdefault(key, set()).add(user_id)
+    if not incident_ids and not unit_ids:
+        return crews, units
+    grace = dt.timedelta(hours=int(current_app.config.get("OFFICER_ACCESS_GRACE_H", 12)))
+    values = {
+        "incident_ids": sorted(incident_ids),
+        "unit_ids": sorted(unit_ids),
+        "ended_after": clock.now() - grace,
+    }
+    statement = _OFFICERS[(bool(incident_ids), bool(unit_ids))]
+    for kind, key, user_id in db.session.execute(statement, values):
+        (crews if kind == "incident" else units).setdefault(key, set()).add(user_id)
     return crews, units
+
+
+def _officers_statements() -> dict[tuple[bool, bool], Any]:
+    """`officers`' statement for incidents, units or both, built once with bound values (it
+    runs before every commit that changes what an officer's phone shows)."""
+    crews = select(literal("incident"), Assignment.incident_id, AssignmentCrew.user_id).where(
+        AssignmentCrew.assignment_id == Assignment.id,
+        Assignment.incident_id.in_(bindparam("incident_ids", expanding=True)),
+        or_(Assignment.ended_at.is_(None), Assignment.ended_at > bindparam("ended_after")),
+    )  # _in_time() with the grace's start bound
+    members = select(literal("unit"), UnitMember.unit_id, UnitMember.user_id).where(
+        UnitMember.unit_id.in_(bindparam("unit_ids", expanding=True))
+    )
+    return {(True, False): crews, (False, True): members, (True, True): union_all(crews, members)}
+
+
+_OFFICERS = _officers_statements()
 
 
 def crew_assignments(user_id: int, assignment_id: int | None = None) -> list[Assignment]:

@@ -19,7 +19,17 @@ from typing import Any
 
 from flask import current_app, g, has_request_context, request
 from flask_login import current_user
-from sqlalchemy import JSON, ForeignKey, Integer, String, insert, literal, select, union_all, update
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Integer,
+    String,
+    bindparam,
+    insert,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.event import listens_for
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -243,40 +253,59 @@ def _write_pending(session: Session) -> None:
     events = session.info.pop(_PENDING, None)
     if not events:
         return
+    # The transaction's own rows first, then the head: every writer takes the head's lock last,
+    # so none waits for it while holding a row another head-holder still has to write.
+    session.flush()
     prev = _lock_chain_head(session, len(events))
     hasher = keyed_hasher(audit_key())
     for event in events:
         event.prev_hash = prev
         event.hash = prev = hasher(prev + event.canonical())
     rows = [{name: getattr(event, name) for name in _WRITTEN} for event in events]
-    move = _head_update().values(last_hash=prev)
     if len(rows) <= _ONE_STATEMENT and session.get_bind().dialect.name == "postgresql":
-        # A request's few events and the head's move in one round trip, in a statement that
-        # SQLAlchemy caches once compiled (a multi-row VALUES it would compile every time).
-        session.execute(_insert_events(rows).add_cte(move.cte("moved")))
+        # A request's few events and the head's move in one round trip.
+        values = {f"{name}_{i}": row[name] for i, row in enumerate(rows) for name in _WRITTEN}
+        session.execute(_append_statement(len(rows)), {**values, "new_last_hash": prev})
     else:  # SQLite, or a batch job's hundreds: one cached INSERT for every row, then the head
         session.execute(insert(AuditEvent.__table__), rows)
-        session.execute(move)
+        session.execute(_MOVE, {"new_last_hash": prev})
 
 
 _ONE_STATEMENT = 8
-
-
-def _insert_events(rows: list[dict[str, Any]]):
-    """INSERT of a few events, ids in the rows' order: one row's VALUES, or for more the rows'
-    SELECTs in a UNION ALL (PostgreSQL's Append reads them in order, as a VALUES list)."""
-    table = AuditEvent.__table__
-    if len(rows) == 1:
-        return insert(table).values(rows[0])
-    typed = [
-        select(*(literal(row[name], table.c[name].type).label(name) for name in _WRITTEN))
-        for row in rows
-    ]
-    return insert(table).from_select(_WRITTEN, union_all(*typed))
-
-
 # The columns an append writes (the id comes from the database).
 _WRITTEN = ("occurred_at", "reason", "prev_hash", "hash", *CONTENT)
+_HEAD = AuditHead.__table__
+# Core statements on the head, built once: the head is never loaded as an object.
+_LOCK = (
+    update(_HEAD)
+    .where(_HEAD.c.id == 1)
+    .values(appended=_HEAD.c.appended + bindparam("count", type_=Integer))
+    .returning(_HEAD.c.last_hash)
+)
+_MOVE = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("new_last_hash"))
+_APPENDS: dict[int, Any] = {}
+
+
+def _append_statement(count: int):
+    """INSERT of `count` events with the head's move, built once per count with bound values
+    (`<column>_<i>`, `new_last_hash`): built per commit, its construction and cache key cost
+    more than the round trip. Ids follow the rows' order: one row's VALUES, or for more the
+    rows' SELECTs in a UNION ALL (PostgreSQL's Append reads them in order, as a VALUES list)."""
+    statement = _APPENDS.get(count)
+    if statement is not None:
+        return statement
+    table = AuditEvent.__table__
+    bound = [
+        {name: bindparam(f"{name}_{i}", type_=table.c[name].type) for name in _WRITTEN}
+        for i in range(count)
+    ]
+    if count == 1:
+        write = insert(table).values(bound[0])
+    else:
+        rows = [select(*(row[name].label(name) for name in _WRITTEN)) for row in bound]
+        write = insert(table).from_select(_WRITTEN, union_all(*rows))
+    statement = _APPENDS[count] = write.add_cte(_MOVE.cte("moved"))
+    return statement
 
 
 def keyed_hasher(key: str) -> Callable[[str], str]:
@@ -299,20 +328,10 @@ def keyed_hasher(key: str) -> Callable[[str], str]:
     return made
 
 
-def _head_update():
-    return (
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .execution_options(synchronize_session=False)  # the head is never loaded as an object
-    )
-
-
 def _lock_chain_head(session: Session, count: int) -> str:
     """Lock the chain head row, count `count` more events and return its hash, so appends stay
     linear everywhere (the lock is held until the caller's transaction ends)."""
-    last = session.execute(
-        _head_update().values(appended=AuditHead.appended + count).returning(AuditHead.last_hash)
-    ).scalar_one_or_none()
+    last = session.execute(_LOCK, {"count": count}).scalar_one_or_none()
     if last is None:  # first event ever (tests create tables without the migration)
         session.add(AuditHead(id=1, last_hash=GENESIS_HASH, appended=count))
         session.flush()
