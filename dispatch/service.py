@@ -7,7 +7,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import selectinload
 
 from accounts.models import Role, User
@@ -200,14 +200,22 @@ def check_transition(current: UnitStatus, requested: UnitStatus, has_assignment:
 def compare_and_set_status(
     unit_id: int, expected: UnitStatus, new: UnitStatus, now: dt.datetime
 ) -> bool:
-    """Atomically move a unit from `expected` to `new`; False when someone else moved it first."""
-    result = db.session.execute(
-        update(Unit)
-        .where(Unit.id == unit_id, Unit.status == expected)
-        .values(status=new, status_changed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return result.rowcount == 1
+    """Atomically move a unit from `expected` to `new`; False when someone else moved it first.
+    The transaction's pending rows are written first, so the unit's lock is taken after them
+    (as when this was an ORM statement, which flushed before it)."""
+    db.session.flush()
+    values = {"unit_id": unit_id, "expected": expected, "new_status": new, "changed_at": now}
+    return db.session.execute(_SET_STATUS, values).rowcount == 1
+
+
+_UNIT = Unit.__table__
+# A Core statement built once, with bound values (built per call, its construction and cache
+# key cost more than the UPDATE).
+_SET_STATUS = (
+    update(_UNIT)
+    .where(_UNIT.c.id == bindparam("unit_id"), _UNIT.c.status == bindparam("expected"))
+    .values(status=bindparam("new_status"), status_changed_at=bindparam("changed_at"))
+)
 
 
 def on_shift(unit: Unit, now: dt.datetime, zone: ZoneInfo) -> bool:
@@ -252,10 +260,11 @@ def served_incident(unit_id: int, reference: str | None, now: dt.datetime) -> in
 
 def active_assignments(unit_id: int) -> list[Assignment]:
     """The unit's active assignments (normally one)."""
-    return list(
-        db.session.execute(
-            select(Assignment)
-            .where(Assignment.unit_id == unit_id, Assignment.status == AssignmentStatus.ACTIVE)
-            .order_by(Assignment.id)
-        ).scalars()
-    )
+    return list(db.session.execute(_ACTIVE, {"unit_id": unit_id}).scalars())
+
+
+_ACTIVE = (
+    select(Assignment)
+    .where(Assignment.unit_id == bindparam("unit_id"), Assignment.status == AssignmentStatus.ACTIVE)
+    .order_by(Assignment.id)
+)
