@@ -29,8 +29,21 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, and_, cast, func, literal, null, select, union_all
+from sqlalchemy import (
+    Boolean,
+    Integer,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
 
 from core import clock
 from core.db import db
@@ -112,6 +125,38 @@ def _lookup(incident: Incident, now: dt.datetime) -> tuple[list[_Key], list, lis
     """In one statement (indexed, a UNION ALL of three parts): the keys of the incident's
     persons, the keys of orders in force that share a value with them or with the caller's
     phone, and the orders in force at the incident's address."""
+    statement = _lookup_statement(bool(incident.caller_phone_index), bool(incident.address_index))
+    values = {
+        "incident_id": incident.id,
+        "caller_phone_index": incident.caller_phone_index,
+        "address_index": incident.address_index,
+        "now": now,
+    }
+    found: list[_Key] = []
+    order_rows, at_address = [], []
+    for row in db.session.execute(statement, values):
+        if row.part == "key":
+            found.append(_Key(row.role, bool(row.dated), row.kind, row.value))
+        elif row.part == "order":
+            order_rows.append(row)
+        else:
+            at_address.append(row.order_id)
+    if incident.caller_phone_index:
+        found.append(_Key(CALLER, False, keys.PHONE, incident.caller_phone_index))
+    return found, order_rows, at_address
+
+
+_LOOKUPS: dict[tuple[bool, bool], Any] = {}
+
+
+def _lookup_statement(phone: bool, address: bool):
+    """`_lookup`'s statement, with or without the caller's phone and the address, built once
+    per process with bound values: built per call, its construction and cache key cost more
+    than the query."""
+    statement = _LOOKUPS.get((phone, address))
+    if statement is not None:
+        return statement
+    now = bindparam("now")
     persons = (
         select(
             literal("key", String).label("part"),
@@ -122,11 +167,11 @@ def _lookup(incident: Incident, now: dt.datetime) -> tuple[list[_Key], list, lis
             PersonKey.value,
         )
         .join(PersonKey, PersonKey.person_id == Person.id)
-        .where(Person.incident_id == incident.id, PersonKey.kind.in_(_MATCHED_KINDS))
+        .where(Person.incident_id == bindparam("incident_id"), PersonKey.kind.in_(_MATCHED_KINDS))
     )
     values = persons.with_only_columns(PersonKey.value)  # the same rows' values
-    if incident.caller_phone_index:
-        values = union_all(values, select(literal(incident.caller_phone_index, String)))
+    if phone:
+        values = union_all(values, select(bindparam("caller_phone_index", type_=String)))
     parts = [
         persons,
         select(
@@ -140,24 +185,14 @@ def _lookup(incident: Incident, now: dt.datetime) -> tuple[list[_Key], list, lis
         .join(ProtectiveOrder, ProtectiveOrder.id == OrderKey.order_id)
         .where(OrderKey.value.in_(values), in_force(now)),
     ]
-    if incident.address_index:
+    if address:
         parts.append(
             select(literal("address", String), ProtectiveOrder.id, _NO_TEXT, _NO_FLAG)
             .add_columns(_NO_TEXT, _NO_TEXT)
-            .where(ProtectiveOrder.address_index == incident.address_index, in_force(now))
+            .where(ProtectiveOrder.address_index == bindparam("address_index"), in_force(now))
         )
-    found: list[_Key] = []
-    order_rows, at_address = [], []
-    for row in db.session.execute(union_all(*parts)):
-        if row.part == "key":
-            found.append(_Key(row.role, bool(row.dated), row.kind, row.value))
-        elif row.part == "order":
-            order_rows.append(row)
-        else:
-            at_address.append(row.order_id)
-    if incident.caller_phone_index:
-        found.append(_Key(CALLER, False, keys.PHONE, incident.caller_phone_index))
-    return found, order_rows, at_address
+    statement = _LOOKUPS[(phone, address)] = union_all(*parts)
+    return statement
 
 
 def _fits(key: _Key, order_kind: str) -> bool:
