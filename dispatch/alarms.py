@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, case, or_, select, text, update
+from sqlalchemy import and_, bindparam, case, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -224,43 +224,75 @@ def resolve(
 
     One UPDATE … RETURNING (SQLite and PostgreSQL alike): on the hot paths (every status change,
     every SMS from a unit) there is usually nothing standing, and then nothing is read."""
-    conditions = [Alarm.resolved_at.is_(None)]
-    if key is not None:
-        conditions.append(Alarm.key == key)
-    if assignment_id is not None:
-        conditions.append(Alarm.assignment_id == assignment_id)
-    if incident_id is not None:
-        conditions.append(Alarm.incident_id == incident_id)
+    shape = ("one", key is not None, assignment_id is not None, incident_id is not None)
+    values = {"by_key": key, "by_assignment": assignment_id, "by_incident": incident_id}
     if kinds is not None:
-        conditions.append(Alarm.kind.in_(kinds))
-    return _end(conditions)
+        shape, values["by_kinds"] = (*shape, True), list(kinds)
+    return _end(shape, values)
 
 
 def resolve_each(kinds_by_assignment: dict[int, tuple[str, ...]]) -> int:
     """`resolve` for several assignments at once, each with its own kinds: one UPDATE (a
     unit's report ends the welfare alarms of every assignment it is on, and the unanswered
     ones of the assignment it answers)."""
-    wanted = [
-        and_(Alarm.assignment_id == assignment_id, Alarm.kind.in_(kinds))
-        for assignment_id, kinds in sorted(kinds_by_assignment.items())
-        if kinds
-    ]
-    return _end([Alarm.resolved_at.is_(None), or_(*wanted)]) if wanted else 0
+    wanted = [(a, kinds) for a, kinds in sorted(kinds_by_assignment.items()) if kinds]
+    if not wanted:
+        return 0
+    values: dict[str, Any] = {}
+    for i, (assignment_id, kinds) in enumerate(wanted):
+        values[f"assignment_{i}"], values[f"kinds_{i}"] = assignment_id, list(kinds)
+    return _end(("each", len(wanted)), values)
 
 
-def _end(conditions: list) -> int:
-    ended = db.session.execute(
-        update(Alarm)
-        .where(*conditions)
-        .values(resolved_at=clock.now())
-        .returning(Alarm.id)
-        .execution_options(synchronize_session=False)
-    ).scalars()
+def _end(shape: tuple, values: dict[str, Any]) -> int:
+    statement = _ENDS.get(shape)
+    if statement is None:
+        statement = _ENDS[shape] = _end_statement(shape)
+    ended = db.session.execute(statement, {**values, "ended_at": clock.now()}).scalars()
     ids = list(ended)
     for alarm_id in ids:
         alarm = db.session.get(Alarm, alarm_id, populate_existing=True)  # with its resolved_at
         _publish("alarm.resolved", alarm)
     return len(ids)
+
+
+_ENDS: dict[tuple, Any] = {}
+
+
+def _end_statement(shape: tuple):
+    """The UPDATE that ends standing alarms, built once per shape with bound values (built per
+    call, its construction and cache key cost more than the UPDATE, which usually ends none):
+    ("one", by key, by assignment, by incident[, by kinds]) or ("each", assignments)."""
+    conditions = [Alarm.resolved_at.is_(None)]
+    if shape[0] == "each":
+        conditions.append(
+            or_(
+                *(
+                    and_(
+                        Alarm.assignment_id == bindparam(f"assignment_{i}"),
+                        Alarm.kind.in_(bindparam(f"kinds_{i}", expanding=True)),
+                    )
+                    for i in range(shape[1])
+                )
+            )
+        )
+    else:
+        by_key, by_assignment, by_incident, *by_kinds = shape[1:]
+        if by_key:
+            conditions.append(Alarm.key == bindparam("by_key"))
+        if by_assignment:
+            conditions.append(Alarm.assignment_id == bindparam("by_assignment"))
+        if by_incident:
+            conditions.append(Alarm.incident_id == bindparam("by_incident"))
+        if by_kinds:
+            conditions.append(Alarm.kind.in_(bindparam("by_kinds", expanding=True)))
+    return (
+        update(Alarm)
+        .where(*conditions)
+        .values(resolved_at=bindparam("ended_at"))
+        .returning(Alarm.id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def standing(viewer: User) -> list[Alarm]:
