@@ -13,6 +13,7 @@ alarm only by those who may see them.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from sqlalchemy import and_, bindparam, case, or_, select, text, update
@@ -245,9 +246,7 @@ def resolve_each(kinds_by_assignment: dict[int, tuple[str, ...]]) -> int:
 
 
 def _end(shape: tuple, values: dict[str, Any]) -> int:
-    statement = _ENDS.get(shape)
-    if statement is None:
-        statement = _ENDS[shape] = _end_statement(shape)
+    statement = _end_statement(shape)
     ended = db.session.execute(statement, {**values, "ended_at": clock.now()}).scalars()
     ids = list(ended)
     for alarm_id in ids:
@@ -256,9 +255,7 @@ def _end(shape: tuple, values: dict[str, Any]) -> int:
     return len(ids)
 
 
-_ENDS: dict[tuple, Any] = {}
-
-
+@functools.cache
 def _end_statement(shape: tuple):
     """The UPDATE that ends standing alarms, built once per shape with bound values (built per
     call, its construction and cache key cost more than the UPDATE, which usually ends none):

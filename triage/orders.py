@@ -28,8 +28,8 @@ subject (the banned man at another home, with someone else) is in force, not bre
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -146,16 +146,11 @@ def _lookup(incident: Incident, now: dt.datetime) -> tuple[list[_Key], list, lis
     return found, order_rows, at_address
 
 
-_LOOKUPS: dict[tuple[bool, bool], Any] = {}
-
-
+@functools.cache
 def _lookup_statement(phone: bool, address: bool):
     """`_lookup`'s statement, with or without the caller's phone and the address, built once
     per process with bound values: built per call, its construction and cache key cost more
     than the query."""
-    statement = _LOOKUPS.get((phone, address))
-    if statement is not None:
-        return statement
     now = bindparam("now")
     persons = (
         select(
@@ -191,8 +186,7 @@ def _lookup_statement(phone: bool, address: bool):
             .add_columns(_NO_TEXT, _NO_TEXT)
             .where(ProtectiveOrder.address_index == bindparam("address_index"), in_force(now))
         )
-    statement = _LOOKUPS[(phone, address)] = union_all(*parts)
-    return statement
+    return union_all(*parts)
 
 
 def _fits(key: _Key, order_kind: str) -> bool:
@@ -223,19 +217,32 @@ def suspect_reported(incident: Incident) -> bool:
     """Whether the quick flag or the latest immediate-danger screen says the suspect is there."""
     if SUSPECT_PRESENT in (incident.flags or []):
         return True
+    return immediate_answers(incident.id).get(SUSPECT_PRESENT) == "yes"
+
+
+def immediate_answers(incident_id: int) -> dict[str, str]:
+    """The answers of the incident's latest immediate-danger screen (none: empty)."""
+    answers = db.session.execute(_IMMEDIATE, {"incident_id": incident_id}).scalar_one_or_none()
+    return answers or {}
+
+
+def _latest_immediate():
+    """`immediate_answers`' statement, built once with its cache key (every assignment and
+    officer's page asks it)."""
+    incident_id = bindparam("incident_id")
     latest = (
         select(func.max(Assessment.version))
-        .where(Assessment.incident_id == incident.id, Assessment.instrument_id == IMMEDIATE)
+        .where(Assessment.incident_id == incident_id, Assessment.instrument_id == IMMEDIATE)
         .scalar_subquery()
     )
-    answers = db.session.execute(
-        select(Assessment.answers).where(
-            Assessment.incident_id == incident.id,
-            Assessment.instrument_id == IMMEDIATE,
-            Assessment.version == latest,
-        )
-    ).scalar_one_or_none()
-    return (answers or {}).get(SUSPECT_PRESENT) == "yes"
+    return select(Assessment.answers).where(
+        Assessment.incident_id == incident_id,
+        Assessment.instrument_id == IMMEDIATE,
+        Assessment.version == latest,
+    )
+
+
+_IMMEDIATE = _latest_immediate()
 
 
 def _breached(reasons: set[str], reported: bool) -> bool:

@@ -15,6 +15,7 @@ came before it, not what came after.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from flask import current_app
 from sqlalchemy import Select, and_, bindparam, func, or_, select, union_all
@@ -50,64 +51,77 @@ def _ties_of(incident: Incident, on: tuple[str, ...] | None) -> tuple[str, ...]:
     return tuple(tie for tie in TIES if has[tie] and (on is None or tie in on))
 
 
-def tie_selects(incident: Incident, on: tuple[str, ...] | None = None) -> dict[str, Select]:
-    """Per tie, a select of the ids of incidents sharing it (the incident itself included)."""
-    ties: dict[str, Select] = {}
-    if incident.address_index:
-        ties["address"] = select(Incident.id).where(
-            Incident.address_index == incident.address_index
-        )
-    if incident.caller_phone_index:
-        ties["caller_phone"] = select(Incident.id).where(
-            Incident.caller_phone_index == incident.caller_phone_index
-        )
-    if incident.id is not None:
-        # Read in SQL, not from `incident.persons`: a link confirmed by another request (or a
-        # bulk update) is seen even when this session's person objects are older.
-        ties["person"] = (
-            select(Person.incident_id)
-            .join(_MINE, _MINE.record_id == Person.record_id)
-            .where(_MINE.incident_id == incident.id, _MINE.record_id.is_not(None))
-        )
-    return {k: v for k, v in ties.items() if on is None or k in on}
+# The statements are built once per process with bound values (`_values`): built per call, their
+# construction and cache key cost more than the queries. Per tie, the ids of the incidents
+# sharing it (the incident itself included).
+_TIED = {
+    "address": select(Incident.id).where(Incident.address_index == bindparam("address_index")),
+    "caller_phone": select(Incident.id).where(
+        Incident.caller_phone_index == bindparam("caller_phone_index")
+    ),
+    # Read in SQL, not from `incident.persons`: a link confirmed by another request (or a bulk
+    # update) is seen even when this session's person objects are older.
+    "person": select(Person.incident_id)
+    .join(_MINE, _MINE.record_id == Person.record_id)
+    .where(_MINE.incident_id == bindparam("incident_id"), _MINE.record_id.is_not(None)),
+}
+_RECEIVED, _ID = bindparam("received"), bindparam("incident_id")
+# Earlier than the incident (ties at one instant broken by id), within the window, and as real
+# as it: an exercise never makes a real incident a repeat (training stays training).
+_BEFORE = (
+    Incident.id != _ID,
+    Incident.exercise == bindparam("exercise"),
+    Incident.received_at >= bindparam("start"),
+    or_(
+        Incident.received_at < _RECEIVED, and_(Incident.received_at == _RECEIVED, Incident.id < _ID)
+    ),
+)
 
 
-def _before(incident: Incident, now: dt.datetime | None) -> list:
-    """Earlier than the incident (ties at one instant broken by id), within the window, and as
-    real as it: an exercise never makes a real incident a repeat (training stays training)."""
+def _values(incident: Incident, now: dt.datetime | None) -> dict:
     received = incident.received_at
-    start = (now or received) - window()
-    return [
-        Incident.id != incident.id,
-        Incident.exercise.is_(bool(incident.exercise)),
-        Incident.received_at >= start,
-        or_(
-            Incident.received_at < received,
-            and_(Incident.received_at == received, Incident.id < incident.id),
-        ),
-    ]
+    return {
+        "address_index": incident.address_index,
+        "caller_phone_index": incident.caller_phone_index,
+        "incident_id": -1 if incident.id is None else incident.id,  # no id: nothing is "it"
+        "exercise": bool(incident.exercise),
+        "start": (now or received) - window(),
+        "received": received,
+    }
 
 
-def _tied(ties: dict[str, Select]):
-    return Incident.id.in_(union_all(*ties.values()))
+def _tied(ties: tuple[str, ...]):
+    return Incident.id.in_(union_all(*(_TIED[tie] for tie in ties)))
+
+
+@functools.cache
+def _list_statement(ties: tuple[str, ...]) -> Select:
+    return (
+        select(Incident)
+        .where(_tied(ties), *_BEFORE)
+        .order_by(Incident.received_at.desc(), Incident.id.desc())
+    )
+
+
+@functools.cache
+def _count_statement(ties: tuple[str, ...]) -> Select:
+    return select(func.count(Incident.id)).where(
+        _tied(ties), *_BEFORE, Incident.restricted.is_(False)
+    )
 
 
 def prior_incidents(
     incident: Incident, now: dt.datetime | None = None
 ) -> list[tuple[Incident, list[str]]]:
     """Earlier incidents in the window tied to this one, newest first, each with its ties."""
-    ties = tie_selects(incident)
+    ties = _ties_of(incident, None)
     if not ties or incident.received_at is None:
         return []
-    rows = db.session.execute(
-        select(Incident)
-        .where(_tied(ties), *_before(incident, now))
-        .order_by(Incident.received_at.desc(), Incident.id.desc())
-    ).scalars()
-    rows = list(rows)
+    values = _values(incident, now)
+    rows = list(db.session.execute(_list_statement(ties), values).scalars())
     linked: set[int] = set()
     if "person" in ties and rows:
-        linked = set(db.session.execute(ties["person"]).scalars())
+        linked = set(db.session.execute(_TIED["person"], values).scalars())
     return [(row, _matched(incident, row, linked)) for row in rows]
 
 
@@ -132,48 +146,4 @@ def count_prior(
     ties = _ties_of(incident, on)
     if not ties or incident.received_at is None:
         return 0
-    received = incident.received_at
-    values = {
-        "address_index": incident.address_index,
-        "caller_phone_index": incident.caller_phone_index,
-        "incident_id": -1 if incident.id is None else incident.id,  # no id: nothing is "it"
-        "exercise": bool(incident.exercise),
-        "start": (now or received) - window(),
-        "received": received,
-    }
-    return db.session.execute(_count_statement(ties), values).scalar_one()
-
-
-_COUNTS: dict[tuple[str, ...], Select] = {}
-
-
-def _count_statement(ties: tuple[str, ...]) -> Select:
-    """`count_prior`'s statement for these ties, built once per process with bound values:
-    built per call, its construction and cache key cost more than the query itself. The same
-    conditions as `tie_selects` and `_before`."""
-    statement = _COUNTS.get(ties)
-    if statement is not None:
-        return statement
-    parts = {
-        "address": select(Incident.id).where(Incident.address_index == bindparam("address_index")),
-        "caller_phone": select(Incident.id).where(
-            Incident.caller_phone_index == bindparam("caller_phone_index")
-        ),
-        "person": select(Person.incident_id)
-        .join(_MINE, _MINE.record_id == Person.record_id)
-        .where(_MINE.incident_id == bindparam("incident_id"), _MINE.record_id.is_not(None)),
-    }
-    received, incident_id = bindparam("received"), bindparam("incident_id")
-    statement = select(func.count(Incident.id)).where(
-        Incident.id.in_(union_all(*(parts[tie] for tie in ties))),
-        Incident.id != incident_id,
-        Incident.exercise == bindparam("exercise"),
-        Incident.received_at >= bindparam("start"),
-        or_(
-            Incident.received_at < received,
-            and_(Incident.received_at == received, Incident.id < incident_id),
-        ),
-        Incident.restricted.is_(False),
-    )
-    _COUNTS[ties] = statement
-    return statement
+    return db.session.execute(_count_statement(ties), _values(incident, now)).scalar_one()

@@ -12,13 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, select
-
-from core.db import db
 from core.i18n import lazy_gettext as _l
 from triage import orders, service
-from triage.models import Assessment, Incident
-from triage.screening import IMMEDIATE
+from triage.models import Incident
 
 # In the order a crew reads them: the danger at the door first.
 WEAPON = "weapon"
@@ -102,26 +98,6 @@ def _order_flags(incident: Incident) -> set[str]:
 
 def _immediate_yes(incident_id: int) -> set[str]:
     """The items answered "yes" in the latest immediate-danger screen."""
-    answers = db.session.execute(
-        _LATEST_IMMEDIATE, {"incident_id": incident_id}
-    ).scalar_one_or_none()
-    return {item for item, answer in (answers or {}).items() if answer == "yes"}
-
-
-def _latest_immediate():
-    """The latest immediate-danger screen's answers of an incident: built once (with its cache
-    key), as every assignment and officer's page asks it."""
-    incident_id = bindparam("incident_id")
-    latest = (
-        select(func.max(Assessment.version))
-        .where(Assessment.incident_id == incident_id, Assessment.instrument_id == IMMEDIATE)
-        .scalar_subquery()
-    )
-    return select(Assessment.answers).where(
-        Assessment.incident_id == incident_id,
-        Assessment.instrument_id == IMMEDIATE,
-        Assessment.version == latest,
-    )
-
-
-_LATEST_IMMEDIATE = _latest_immediate()
+    return {
+        item for item, answer in orders.immediate_answers(incident_id).items() if answer == "yes"
+    }

@@ -10,6 +10,7 @@ prefix, or where the unkeyed chain of before migration 0011 hands over) are sign
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import hmac
 import json
@@ -283,17 +284,14 @@ _LOCK = (
     .returning(_HEAD.c.last_hash)
 )
 _MOVE = update(_HEAD).where(_HEAD.c.id == 1).values(last_hash=bindparam("new_last_hash"))
-_APPENDS: dict[int, Any] = {}
 
 
+@functools.cache
 def _append_statement(count: int):
     """INSERT of `count` events with the head's move, built once per count with bound values
     (`<column>_<i>`, `new_last_hash`): built per commit, its construction and cache key cost
     more than the round trip. Ids follow the rows' order: one row's VALUES, or for more the
     rows' SELECTs in a UNION ALL (PostgreSQL's Append reads them in order, as a VALUES list)."""
-    statement = _APPENDS.get(count)
-    if statement is not None:
-        return statement
     table = AuditEvent.__table__
     bound = [
         {name: bindparam(f"{name}_{i}", type_=table.c[name].type) for name in _WRITTEN}
@@ -304,8 +302,7 @@ def _append_statement(count: int):
     else:
         rows = [select(*(row[name].label(name) for name in _WRITTEN)) for row in bound]
         write = insert(table).from_select(_WRITTEN, union_all(*rows))
-    statement = _APPENDS[count] = write.add_cte(_MOVE.cte("moved"))
-    return statement
+    return write.add_cte(_MOVE.cte("moved"))
 
 
 def keyed_hasher(key: str) -> Callable[[str], str]:
